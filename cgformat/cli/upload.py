@@ -1,0 +1,5 @@
+"""Commands: upload (being built)."""
+
+from __future__ import annotations
+
+from ._app import main  # noqa: F401

@@ -1,0 +1,152 @@
+"""The format layer: one module per format, reached through a lazy registry.
+
+Readers take a binary stream and give :class:`~cgformat.model.RecordBatch` values of all-text frames;
+writers take frames and write bytes to a binary stream. Nothing here opens a path: ``cgformat.api`` does.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import BinaryIO, Protocol
+
+import polars as pl
+
+from ..errors import UnsupportedFormat
+from ..model import RecordBatch, SourceInfo
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "READ_FORMATS",
+    "WRITE_FORMATS",
+    "ReadOptions",
+    "Reader",
+    "WriteOptions",
+    "Writer",
+    "format_from_name",
+    "open_reader",
+    "open_writer",
+    "record_sizes",
+    "envelope_size",
+]
+
+READ_FORMATS = ("csv", "xlsx", "xls", "xml")
+WRITE_FORMATS = ("csv", "xlsx", "xml")
+DEFAULT_BATCH_SIZE = 100_000
+_MODULES = {"csv": "csv", "xlsx": "excel", "xls": "excel", "xml": "xml"}
+_SUFFIXES = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls",
+             ".xml": "xml"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReadOptions:
+    """How to read a source; ``None`` means detect."""
+
+    encoding: str | None = None          # csv: force an encoding (utf-8, utf-16, cp1252, latin-1 ...)
+    delimiter: str | None = None         # csv: force a delimiter
+    sheet: str | int | None = None       # excel: sheet name or 0-based index
+    record_tag: str | None = None        # xml: the record element's tag (records/record and RECORDS/RECORD
+                                         # are recognised by themselves)
+    batch_size: int = DEFAULT_BATCH_SIZE # records per batch for streaming formats
+    max_cells: int = 50_000_000          # excel: refuse sheets larger than this (protects memory)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WriteOptions:
+    """How to write a target."""
+
+    bom: bool = False                    # csv: write a UTF-8 byte order mark
+    delimiter: str = ","                 # csv
+    xml_tags: tuple[str, ...] | None = None  # xml: element name per column (schema's tags), else labels
+    root_tag: str = "records"            # xml
+    record_tag: str = "record"           # xml
+    sheet_name: str = "Sheet1"           # xlsx
+
+
+class Reader(Protocol):
+    """An open source: its facts now, its records in batches."""
+
+    info: SourceInfo
+
+    def batches(self) -> Iterator[RecordBatch]:
+        """Yield the records in order, in batches of at most ``ReadOptions.batch_size``."""
+        ...
+
+
+class Writer(Protocol):
+    """An output being written: frames in, bytes out; ``close`` completes the file."""
+
+    def write(self, frame: pl.DataFrame, *, records: pl.Series | None = None) -> None:
+        """Append records (String columns in label order); ``records`` numbers them for error messages."""
+        ...
+
+    def close(self) -> None:
+        """Finish the file (footer, zip directory); the sink itself stays open."""
+        ...
+
+
+def format_from_name(name: str | PurePath) -> str:
+    """The format a file name's extension stands for, or :class:`UnsupportedFormat`."""
+    suffix = PurePath(name).suffix.lower()
+    try:
+        return _SUFFIXES[suffix]
+    except KeyError:
+        known = ", ".join(sorted(set(_SUFFIXES)))
+        raise UnsupportedFormat(
+            f"cannot tell the format of {str(name)!r} from its extension {suffix or '(none)'!r}; "
+            f"use one of {known} or say --to / --from") from None
+
+
+def check_format(fmt: str, *, write: bool = False) -> str:
+    """Normalise a format name and check it can be read (or written)."""
+    key = fmt.lower().lstrip(".")
+    allowed = WRITE_FORMATS if write else READ_FORMATS
+    if key == "xls" and write:
+        raise UnsupportedFormat("cgformat cannot write .xls (BIFF8): no maintained writer exists; "
+                                "write .xlsx instead (CG accepts it): --to xlsx")
+    if key not in allowed:
+        raise UnsupportedFormat(f"unsupported format {fmt!r}; choose one of: {', '.join(allowed)}"
+                                + (" (CG never accepts JSON)" if key == "json" else ""))
+    return key
+
+
+def _module(fmt: str) -> object:
+    return importlib.import_module(f"{__name__}.{_MODULES[fmt]}")
+
+
+def open_reader(stream: BinaryIO, fmt: str, *, source: str, options: ReadOptions | None = None) -> Reader:
+    """Open a binary stream as a reader of format ``fmt``; ``source`` names it in messages."""
+    fmt = check_format(fmt)
+    mod = _module(fmt)
+    reader: Reader = mod.open_reader(stream, fmt=fmt, source=source,  # type: ignore[attr-defined]
+                                     options=options or ReadOptions())
+    return reader
+
+
+def open_writer(sink: BinaryIO, fmt: str, labels: Sequence[str], *,
+                options: WriteOptions | None = None) -> Writer:
+    """Start writing format ``fmt`` with these header labels to a binary sink."""
+    fmt = check_format(fmt, write=True)
+    mod = _module(fmt)
+    writer: Writer = mod.open_writer(sink, labels=tuple(labels),  # type: ignore[attr-defined]
+                                     options=options or WriteOptions())
+    return writer
+
+
+def record_sizes(fmt: str, frame: pl.DataFrame, labels: Sequence[str], *,
+                 options: WriteOptions | None = None) -> pl.Series:
+    """Bytes each record adds to a file of format ``fmt`` (exact for csv and xml, an estimate for xlsx)."""
+    fmt = check_format(fmt, write=True)
+    sizes: pl.Series = _module(fmt).record_sizes(frame, labels=tuple(labels),  # type: ignore[attr-defined]
+                                                 options=options or WriteOptions())
+    return sizes
+
+
+def envelope_size(fmt: str, labels: Sequence[str], *, options: WriteOptions | None = None) -> int:
+    """Bytes of a file of format ``fmt`` with no records (header, XML declaration and envelope ...)."""
+    fmt = check_format(fmt, write=True)
+    size: int = _module(fmt).envelope_size(labels=tuple(labels),  # type: ignore[attr-defined]
+                                           options=options or WriteOptions())
+    return size

@@ -1,0 +1,1 @@
+"""The uploader: CG File API client, resumable journal, and a local sandbox of the API."""
