@@ -1,5 +1,100 @@
-"""Commands: convert (being built)."""
+"""Commands ``convert`` and ``sheets``."""
 
 from __future__ import annotations
 
-from ._app import main  # noqa: F401
+import json
+import sys
+from typing import Any
+
+import click
+
+from .. import api
+from ..formats import WriteOptions
+from ..model import Severity
+from ._app import EXIT_DATA, main
+from ._options import DELIMITER, make_read_options, read_options
+
+
+def _echo_issues(issues: Any, *, limit: int = 20) -> None:
+    shown = 0
+    for issue in issues:
+        if shown == limit:
+            click.echo(f"  ... and {len(issues) - limit} more", err=True)
+            break
+        where = ", ".join(p for p in (
+            f"record {issue.record}" if issue.record is not None else "",
+            f"line {issue.line}" if issue.line is not None else "",
+            f"field {issue.field!r}" if issue.field else "") if p)
+        click.echo(f"  {issue.severity}: {issue.code}{' at ' + where if where else ''}: {issue.message}", err=True)
+        shown += 1
+
+
+@main.command()
+@click.argument("src")
+@click.argument("dst")
+@read_options
+@click.option("--to", "to_fmt", type=click.Choice(["csv", "xlsx", "xml", "xls"]), metavar="FORMAT",
+              help="Output format: csv, xlsx or xml (default: from DST's extension; needed for '-').")
+@click.option("--bom", is_flag=True, help="CSV output: start with a UTF-8 byte order mark (for old Excel).")
+@click.option("--out-delimiter", type=DELIMITER, default=",", show_default=True,
+              help="CSV output delimiter (CG's File API wants a comma).")
+@click.option("--type", "record_type", metavar="TYPE",
+              help="XML output: name elements by this record type's XML tags (aliases resolved).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
+def convert(src: str, dst: str, from_fmt: str | None, to_fmt: str | None, bom: bool, out_delimiter: str,
+            record_type: str | None, as_json: bool, **read_kw: Any) -> None:
+    """Convert SRC to DST between CSV, XLS, XLSX and XML, every value kept exactly.
+
+    Every cell is read as text (no type guessing), so leading zeros, long numbers, dates and formulas-
+    looking text survive. Use '-' for standard input or output together with --from / --to.
+    An input with broken records (ragged rows) is refused and nothing is written: separate the bad
+    records with 'cgformat validate --clean OUT --rejects BAD'.
+    """
+    options = make_read_options(**read_kw)
+    tags = None
+    if record_type is not None:
+        from ..schema import load_schema
+
+        schema = load_schema(record_type)
+        with api.open_source(src, fmt=from_fmt, options=options) as reader:
+            tags = schema.xml_tags_for(reader.info.labels)
+    if dst == "-" and as_json:
+        raise click.UsageError("--json needs DST to be a file: stdout carries the data")
+    result = api.convert_file(src, dst, from_fmt=from_fmt, to_fmt=to_fmt, read_options=options,
+                              write_options=WriteOptions(bom=bom, delimiter=out_delimiter), xml_tags=tags)
+    info = result.info
+    notes = [i for i in result.issues if i.severity is Severity.WARNING]
+    errors = [i for i in result.issues if i.severity is Severity.ERROR]
+    if as_json:
+        click.echo(json.dumps({
+            "ok": result.ok, "source": info.source, "from": info.format, "target": result.target,
+            "to": result.format, "records": result.records, "bytes": result.bytes,
+            "encoding": info.encoding, "delimiter": info.delimiter, "sheet": info.sheet,
+            "issues": [i.to_dict() for i in result.issues]}, ensure_ascii=False))
+    if notes:
+        click.echo(f"cgformat: {len(notes)} note(s) on {info.source}:", err=True)
+        _echo_issues(notes)
+    if errors:
+        click.echo(f"cgformat: refused: {len(errors)} broken record(s) in {info.source}; nothing written. "
+                   "Separate them with 'cgformat validate SRC --type T --clean OK --rejects BAD'.", err=True)
+        _echo_issues(errors)
+        sys.exit(EXIT_DATA)
+    if not as_json and dst != "-":
+        click.echo(f"wrote {result.records} records to {result.target} ({result.format}, {result.bytes} bytes)",
+                   err=True)
+
+
+@main.command()
+@click.argument("src")
+@click.option("--from", "from_fmt", type=click.Choice(["xlsx", "xls"]), metavar="FORMAT",
+              help="Workbook format (default: from the extension).")
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+def sheets(src: str, from_fmt: str | None, as_json: bool) -> None:
+    """List the sheets of an XLSX or XLS workbook with their sizes."""
+    listing = api.list_sheets(src, fmt=from_fmt)
+    if as_json:
+        click.echo(json.dumps([s.to_dict() for s in listing], ensure_ascii=False))
+        return
+    for s in listing:
+        hidden = "" if s.visible else "  (hidden)"
+        click.echo(f"{s.index + 1:>3}  {s.name}  {s.rows} rows x {s.columns} columns{hidden}")

@@ -1,0 +1,267 @@
+"""Orchestration over paths and streams: read, write and convert whole files.
+
+This is the only layer that opens paths. ``"-"`` stands for standard input or output and then needs an
+explicit format. Outputs are written under a temporary name and renamed when complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import polars as pl
+
+from . import formats
+from ._atomic import atomic_output
+from .errors import ReadError, UsageError, WriteError
+from .formats import ReadOptions, Reader, WriteOptions
+from .model import Issue, Severity, SourceInfo, Table
+
+__all__ = [
+    "ConvertResult",
+    "Source",
+    "convert_file",
+    "list_sheets",
+    "open_source",
+    "read_file",
+    "write_file",
+]
+
+Source = str | Path | bytes | BinaryIO
+"""What a reader accepts: a path, ``"-"`` (standard input), raw bytes, or a binary stream."""
+
+
+def _name_of(src: Source) -> str:
+    if isinstance(src, (str, Path)):
+        return str(src)
+    if isinstance(src, bytes):
+        return "<bytes>"
+    return str(getattr(src, "name", "<stream>"))
+
+
+def _resolve_format(src: Source, fmt: str | None, *, write: bool = False) -> str:
+    if fmt:
+        return formats.check_format(fmt, write=write)
+    if isinstance(src, (str, Path)) and str(src) != "-":
+        return formats.check_format(formats.format_from_name(src), write=write)
+    what = "--to" if write else "--from"
+    raise UsageError(f"cannot tell the format of {_name_of(src)}: give it explicitly ({what} csv|xlsx|xml"
+                     + ("" if write else "|xls") + ")")
+
+
+@contextlib.contextmanager
+def _binary_input(src: Source) -> Iterator[BinaryIO]:
+    """A seekable binary stream over the source; standard input and pipes are spooled to a temp file."""
+    if isinstance(src, bytes):
+        yield io.BytesIO(src)
+        return
+    if isinstance(src, (str, Path)):
+        if str(src) == "-":
+            with tempfile.TemporaryFile() as spool:
+                shutil.copyfileobj(sys.stdin.buffer, spool, 1 << 20)
+                spool.seek(0)
+                yield spool
+            return
+        path = Path(src)
+        if path.is_dir():
+            raise ReadError(f"{path} is a folder, not a file")
+        try:
+            stream = path.open("rb")
+        except FileNotFoundError:
+            raise ReadError(f"{path}: no such file") from None
+        except PermissionError:
+            raise ReadError(f"{path}: permission denied") from None
+        except OSError as exc:
+            raise ReadError(f"{path}: cannot open: {exc.strerror or exc}") from None
+        with stream:
+            yield stream
+        return
+    if src.seekable():
+        yield src
+        return
+    with tempfile.TemporaryFile() as spool:
+        shutil.copyfileobj(src, spool, 1 << 20)
+        spool.seek(0)
+        yield spool
+
+
+@contextlib.contextmanager
+def open_source(src: Source, *, fmt: str | None = None, options: ReadOptions | None = None) -> Iterator[Reader]:
+    """Open a source for streaming: the reader's ``info`` now, its records through ``batches()``."""
+    key = _resolve_format(src, fmt)
+    with _binary_input(src) as stream:
+        yield formats.open_reader(stream, key, source=_name_of(src), options=options)
+
+
+def read_file(src: Source, *, fmt: str | None = None, options: ReadOptions | None = None) -> Table:
+    """Read a whole source into memory as a :class:`Table` of text values."""
+    with open_source(src, fmt=fmt, options=options) as reader:
+        return Table.from_batches(reader.info, reader.batches())
+
+
+def _frames(data: Table | pl.DataFrame | Iterable[pl.DataFrame]) -> Iterable[pl.DataFrame]:
+    if isinstance(data, Table):
+        return [data.frame]
+    if isinstance(data, pl.DataFrame):
+        return [data]
+    return data
+
+
+def write_file(data: Table | pl.DataFrame | Iterable[pl.DataFrame], dst: str | Path | BinaryIO, *,
+               fmt: str | None = None, labels: Sequence[str] | None = None,
+               options: WriteOptions | None = None) -> int:
+    """Write records to a path (atomically), ``"-"`` (standard output) or a binary stream; return the bytes.
+
+    ``labels`` are the header labels (default: the table's labels, else the frame's column names).
+    """
+    if labels is None:
+        if isinstance(data, Table):
+            labels = data.info.labels
+        elif isinstance(data, pl.DataFrame):
+            labels = data.columns
+        else:
+            raise UsageError("write_file needs labels when given an iterable of frames")
+    key = _resolve_format(dst if isinstance(dst, (str, Path)) else "-", fmt, write=True)
+    frames = _frames(data)
+
+    def _emit(sink: BinaryIO) -> None:
+        writer = formats.open_writer(sink, key, labels, options=options)
+        for frame in frames:
+            writer.write(frame)
+        writer.close()
+
+    return _write_to(dst, _emit)
+
+
+class _CountingSink(io.RawIOBase):
+    """Counts bytes on their way to another binary stream."""
+
+    def __init__(self, inner: BinaryIO) -> None:
+        self.inner = inner
+        self.count = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
+        n = self.inner.write(b)
+        self.count += len(b) if n is None else n
+        return len(b) if n is None else n
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+
+def _write_to(dst: str | Path | BinaryIO, emit: object) -> int:
+    assert callable(emit)
+    if isinstance(dst, (str, Path)):
+        if str(dst) == "-":
+            sink = _CountingSink(sys.stdout.buffer)
+            emit(sink)
+            sink.flush()
+            return sink.count
+        target = Path(dst)
+        if target.is_dir():
+            raise WriteError(f"{target} is a folder; give a file name")
+        if not target.parent.exists():
+            raise WriteError(f"cannot write {target}: folder {target.parent} does not exist")
+        with atomic_output(target) as stream:
+            emit(stream)
+            written = stream.tell()
+        return written
+    counting = _CountingSink(dst)
+    emit(counting)
+    return counting.count
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConvertResult:
+    """What a conversion did: the source's facts, records written, and every reader issue."""
+
+    info: SourceInfo
+    target: str
+    format: str
+    records: int
+    bytes: int
+    issues: tuple[Issue, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        """True when the output was written: no error-severity issue stopped it."""
+        return not any(i.severity is Severity.ERROR for i in self.issues)
+
+
+class _Refused(Exception):
+    """Internal: abort an atomic write because the input has errors."""
+
+
+def convert_file(src: Source, dst: str | Path | BinaryIO, *, from_fmt: str | None = None,
+                 to_fmt: str | None = None, read_options: ReadOptions | None = None,
+                 write_options: WriteOptions | None = None,
+                 xml_tags: Sequence[str] | None = None) -> ConvertResult:
+    """Convert between formats, streaming where the formats allow, every value kept exactly.
+
+    An input with structural errors (ragged rows, undecodable bytes) is refused: no output is left and the
+    result lists the issues (``ok`` is False), since a guess at what a broken record meant is worse than
+    nothing. Use ``cgformat validate --clean/--rejects`` to separate such records.
+    """
+    out_key = _resolve_format(dst if isinstance(dst, (str, Path)) else "-", to_fmt, write=True)
+    issues: list[Issue] = []
+    records = 0
+    info_box: list[SourceInfo] = []
+    with open_source(src, fmt=from_fmt, options=read_options) as reader:
+        info = reader.info
+        info_box.append(info)
+        issues.extend(info.issues)
+        wopts = write_options or WriteOptions()
+        if xml_tags is not None:
+            wopts = WriteOptions(bom=wopts.bom, delimiter=wopts.delimiter, xml_tags=tuple(xml_tags),
+                                 root_tag=wopts.root_tag, record_tag=wopts.record_tag,
+                                 sheet_name=wopts.sheet_name)
+
+        batches = iter(reader.batches())
+
+        def _emit(sink: BinaryIO) -> None:
+            nonlocal records
+            writer = formats.open_writer(sink, out_key, info.labels, options=wopts)
+            for batch in batches:
+                issues.extend(batch.issues)
+                if any(i.severity is Severity.ERROR for i in batch.issues):
+                    raise _Refused
+                writer.write(batch.frame, records=batch_records(batch.first_record, batch.frame.height))
+                records += batch.frame.height
+            writer.close()
+
+        try:
+            written = _write_to(dst, _emit)
+        except _Refused:
+            # finish reading so every issue of the input is reported, not just the first batch's
+            for batch in batches:
+                issues.extend(batch.issues)
+            return ConvertResult(info=info, target=_name_of(dst), format=out_key, records=0, bytes=0,
+                                 issues=tuple(issues))
+    return ConvertResult(info=info_box[0], target=_name_of(dst), format=out_key, records=records,
+                         bytes=written, issues=tuple(issues))
+
+
+def batch_records(first: int, height: int) -> pl.Series:
+    """Record numbers ``first .. first+height-1`` as an Int64 series."""
+    return pl.int_range(first, first + height, eager=True, dtype=pl.Int64).alias("record")
+
+
+def list_sheets(src: Source, *, fmt: str | None = None) -> list[Any]:
+    """The sheets of an XLSX / XLS workbook with their sizes (name, position, rows, columns, visible)."""
+    key = _resolve_format(src, fmt)
+    if key not in ("xlsx", "xls"):
+        raise UsageError(f"{_name_of(src)} is {key}, not a workbook: only xlsx and xls files have sheets")
+    from .formats import excel
+
+    with _binary_input(src) as stream:
+        return list(excel.list_sheets(stream))

@@ -1,0 +1,116 @@
+"""Plan how records are cut into parts that each fit a limit profile (pure: no I/O).
+
+Parts are filled greedily in input order: each part takes the longest run of records that fits both
+limits (records and bytes, the bytes given by the writer's exact size oracle), so the number of parts is
+the minimum any in-order split can reach. A record that alone is larger than the byte budget cannot go
+in any part and is reported. Records with the same de-duplication key never share a part (CG would drop
+the second as a duplicate).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+__all__ = ["Plan", "part_name", "plan_parts", "previous_same_key", "split_id"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan:
+    """Where the parts of a run of records start and end.
+
+    ``parts`` are ``[start, end)`` row ranges; ``too_large`` the rows that fit no part; ``rest`` the first
+    row of the unfinished last part, left for the next batch to complete (the row count when ``final``).
+    """
+
+    parts: tuple[tuple[int, int], ...]
+    too_large: tuple[int, ...]
+    rest: int
+
+
+def previous_same_key(keys: pl.DataFrame) -> pl.Series:
+    """For each row, the index of the nearest earlier row with the same key, else -1.
+
+    A key whose values are all empty is no key: such rows never count as duplicates.
+    """
+    cols = keys.columns
+    if not cols:
+        return pl.Series("prev", [-1] * keys.height, dtype=pl.Int64)
+    blank = pl.all_horizontal([pl.col(c) == "" for c in cols])
+    out = keys.with_row_index("__i").select(
+        pl.when(blank).then(None).otherwise(pl.col("__i").shift(1).over(cols)).cast(pl.Int64).alias("prev")
+    )["prev"]
+    return out.fill_null(-1)
+
+
+def plan_parts(sizes: pl.Series, *, envelope: int, max_records: int, max_bytes: int,
+               prev: pl.Series | None = None, final: bool = True) -> Plan:
+    """Cut rows with these byte sizes into parts of at most ``max_records`` rows and ``max_bytes`` bytes.
+
+    ``envelope`` is the size of a file with no record (header, XML declaration ...). ``prev`` is
+    :func:`previous_same_key` of the rows, to keep duplicates apart. When ``final`` is false the last,
+    possibly unfinished part is not emitted but left in ``rest`` for the caller to extend.
+    """
+    n = sizes.len()
+    budget = max_bytes - envelope
+    sizes = sizes.cast(pl.Int64)
+    cum = sizes.cum_sum()
+    parts: list[tuple[int, int]] = []
+    too_large: list[int] = []
+    s = 0
+    rest = n
+    while s < n:
+        size_s = sizes[s]
+        if size_s > budget:
+            too_large.append(s)
+            s += 1
+            continue
+        base = cum[s] - size_s
+        e_bytes = int(cum.search_sorted(base + budget, side="right"))
+        e = min(s + max_records, e_bytes, n)
+        if prev is not None and e - s > 1:
+            clash = (prev.slice(s + 1, e - s - 1) >= s).arg_true()
+            if clash.len():
+                e = s + 1 + int(clash[0])
+        if e == n and not final and e - s < max_records:
+            rest = s
+            break
+        parts.append((s, e))
+        s = e
+    return Plan(parts=tuple(parts), too_large=tuple(too_large), rest=rest if s < n else n)
+
+
+def split_id(source_sha256: str, options: dict[str, object]) -> str:
+    """A short id of the source's content and the split's options: same input, same names; never a clash."""
+    doc = json.dumps({"sha256": source_sha256, **options}, sort_keys=True, default=str)
+    return hashlib.sha256(doc.encode()).hexdigest()[:10]
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def part_name(stem: str, ident: str, index: int, total: int, ext: str) -> str:
+    """``{stem}-{id}-0001-of-0012.{ext}``: names sort in order and say where they stand."""
+    width = max(4, len(str(total)))
+    safe = _UNSAFE.sub("_", stem).strip("._-") or "part"
+    return f"{safe}-{ident}-{index:0{width}d}-of-{total:0{width}d}.{ext}"
+
+
+def minimal_parts(sizes: Sequence[int], *, envelope: int, max_records: int, max_bytes: int) -> int:
+    """The minimum number of in-order parts, by dynamic programming (a test oracle for :func:`plan_parts`)."""
+    n = len(sizes)
+    inf = n + 1
+    best = [0] + [inf] * n
+    for end in range(1, n + 1):
+        total = 0
+        for start in range(end - 1, max(-1, end - 1 - max_records), -1):
+            total += sizes[start]
+            if total + envelope > max_bytes:
+                break
+            best[end] = min(best[end], best[start] + 1)
+    return best[n]
