@@ -14,15 +14,22 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import polars as pl
 
 from . import formats
 from ._atomic import atomic_output
 from .errors import ReadError, UsageError, WriteError
-from .formats import ReadOptions, Reader, WriteOptions
+from .formats import Reader, ReadOptions, WriteOptions
 from .model import Issue, Severity, SourceInfo, Table
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ._splitting import SplitResult
+    from .limits import LimitProfile
+    from .schema import Schema
 
 __all__ = [
     "ConvertResult",
@@ -31,6 +38,7 @@ __all__ = [
     "list_sheets",
     "open_source",
     "read_file",
+    "split_file",
     "write_file",
 ]
 
@@ -265,3 +273,27 @@ def list_sheets(src: Source, *, fmt: str | None = None) -> list[Any]:
 
     with _binary_input(src) as stream:
         return list(excel.list_sheets(stream))
+
+
+def split_file(src: Source, out_dir: str | Path, *, fmt: str | None = None, to_fmt: str | None = None,
+               read_options: ReadOptions | None = None, schema: Schema | None = None,
+               profile: LimitProfile | str | None = None, max_records: int | None = None,
+               max_bytes: int | None = None, validate: bool = True, force: bool = False,
+               write_options: WriteOptions | None = None,
+               progress: Callable[[int], None] | None = None) -> SplitResult:
+    """Split a source into parts in ``out_dir`` that each fit the limit profile, plus ``manifest.json``.
+
+    Every part holds at most ``max_records`` records and ``max_bytes`` bytes as written (header, XML
+    envelope and XLSX container included), in input order, the header in each. With a schema (and
+    ``validate``), invalid records go to ``rejects.<ext>`` with their reasons instead of a part. Every
+    input record ends up in exactly one part or in the rejects file. The output format defaults to the
+    input's (xlsx for an xls input).
+    """
+    from ._splitting import run_split
+
+    in_key = _resolve_format(src, fmt)
+    with _binary_input(src) as stream:
+        return run_split(stream, source=_name_of(src), in_fmt=in_key, out_dir=Path(out_dir), out_fmt=to_fmt,
+                         read_options=read_options, schema=schema, profile=profile, max_records=max_records,
+                         max_bytes=max_bytes, do_validate=validate, force=force, write_options=write_options,
+                         progress=progress)

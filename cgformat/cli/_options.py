@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from ..formats import ReadOptions
+
+if TYPE_CHECKING:
+    from ..schema import Schema
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
 
 
-class DelimiterType(click.ParamType):
+class DelimiterType(click.ParamType):  # type: ignore[type-arg]  (generic only in newer click)
     """A one-character delimiter; also accepts the names tab, comma, semicolon, pipe and ``\\t``."""
 
     name = "delimiter"
@@ -57,3 +60,35 @@ def make_read_options(*, sheet: str | None = None, encoding: str | None = None, 
     """
     return ReadOptions(encoding=encoding, delimiter=delimiter, sheet=sheet, record_tag=record_tag)
 
+
+
+def schema_options(func: F) -> F:
+    """Add --type / --schema / --template (mutually exclusive ways to say what the records are)."""
+    opts = [
+        click.option("--type", "record_type", metavar="TYPE",
+                     help="Record type: transactional, contact, historical, anonymous, revenue."),
+        click.option("--schema", "schema_path", type=click.Path(dir_okay=False), metavar="PATH",
+                     help="Your own Table Schema JSON file instead of a built-in type."),
+        click.option("--template", "template_path", type=click.Path(dir_okay=False), metavar="PATH",
+                     help="The template CG lets you download (CSV, XLSX or XML): its columns, order and case "
+                          "become the required header."),
+    ]
+    wrapped = func
+    for opt in reversed(opts):
+        wrapped = opt(wrapped)
+    return wrapped
+
+
+def load_schema_from_options(*, record_type: str | None, schema_path: str | None,
+                             template_path: str | None) -> Schema | None:
+    """The schema the options name, or ``None`` when none was given."""
+    given = [x for x in (record_type, schema_path, template_path) if x]
+    if len(given) > 1:
+        raise click.UsageError("give only one of --type, --schema and --template")
+    if not given:
+        return None
+    from ..schema import load_schema, schema_from_template
+
+    if template_path:
+        return schema_from_template(template_path)
+    return load_schema(schema_path or record_type or "")

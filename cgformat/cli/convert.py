@@ -16,8 +16,7 @@ from ._options import DELIMITER, make_read_options, read_options
 
 
 def _echo_issues(issues: Any, *, limit: int = 20) -> None:
-    shown = 0
-    for issue in issues:
+    for shown, issue in enumerate(issues):
         if shown == limit:
             click.echo(f"  ... and {len(issues) - limit} more", err=True)
             break
@@ -26,7 +25,6 @@ def _echo_issues(issues: Any, *, limit: int = 20) -> None:
             f"line {issue.line}" if issue.line is not None else "",
             f"field {issue.field!r}" if issue.field else "") if p)
         click.echo(f"  {issue.severity}: {issue.code}{' at ' + where if where else ''}: {issue.message}", err=True)
-        shown += 1
 
 
 @main.command()

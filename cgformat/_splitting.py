@@ -1,0 +1,347 @@
+"""Run a split: read in batches, validate, pack parts with :mod:`cgformat.split`, write them and a manifest.
+
+Nothing in the output folder looks finished until the end: parts are written in a hidden work folder
+and moved into place with their final names (which carry the part count) just before the manifest,
+which is written last. A failed run leaves no manifest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import shutil
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+import polars as pl
+
+from . import formats
+from ._atomic import atomic_output, fsync_dir
+from .errors import UsageError, WriteError
+from .formats import ReadOptions, WriteOptions
+from .limits import LimitProfile, get_profile
+from .manifest import MANIFEST_NAME, Manifest, Part
+from .model import Issue, IssueCode, RecordBatch, Severity, SourceInfo
+from .split import part_name, plan_parts, previous_same_key, split_id
+
+if TYPE_CHECKING:
+    from .schema import Schema
+
+__all__ = ["SplitResult", "run_split"]
+
+JOURNAL_NAME = "upload-journal.json"
+ISSUE_COLUMNS = {"code": pl.String, "severity": pl.String, "record": pl.Int64, "line": pl.Int64,
+                 "field": pl.String, "value": pl.String, "message": pl.String}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SplitResult:
+    """A finished split: its manifest, where it was written, the issues found and how often parts re-cut."""
+
+    manifest: Manifest
+    out_dir: Path
+    issues: pl.DataFrame
+    header_issues: tuple[Issue, ...] = ()
+    file_issues: tuple[Issue, ...] = ()
+    encodes: int = 0
+    recuts: int = 0
+    info: SourceInfo | None = None
+    report: Any = field(default=None)
+
+
+def issues_frame(issues: Sequence[Issue]) -> pl.DataFrame:
+    """Issues as a frame with the report's columns."""
+    return pl.DataFrame([i.to_dict() for i in issues], schema=ISSUE_COLUMNS)
+
+
+def errors_column(issues: pl.DataFrame, records: pl.Series) -> pl.Series:
+    """For each record, the ``code:field`` list of its error issues joined by ``; `` (``""`` when none)."""
+    errs = issues.filter(pl.col("severity") == "error", pl.col("record").is_not_null())
+    joined = (errs.group_by("record", maintain_order=True)
+              .agg(pl.concat_str([pl.col("code"), pl.col("field").fill_null("")], separator=":")
+                   .str.strip_suffix(":").unique(maintain_order=True).str.join("; ").alias("_errors")))
+    out = (pl.DataFrame({"record": records.cast(pl.Int64)})
+           .join(joined, on="record", how="left", maintain_order="left")["_errors"].fill_null(""))
+    return out
+
+
+def sha256_of(stream: BinaryIO) -> str:
+    """The SHA-256 of a seekable stream's content; the stream is left at its start."""
+    digest = hashlib.sha256()
+    stream.seek(0)
+    for chunk in iter(lambda: stream.read(1 << 20), b""):
+        digest.update(chunk)
+    stream.seek(0)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Written:
+    path: Path
+    records: int
+    bytes: int
+    sha256: str
+    first_record: int
+    last_record: int
+
+
+class _PartWriter:
+    """Encodes parts into the work folder and checks each against the limits, bytes measured as written."""
+
+    def __init__(self, work: Path, fmt: str, labels: tuple[str, ...], options: WriteOptions,
+                 profile: LimitProfile) -> None:
+        self.work, self.fmt, self.labels, self.options, self.profile = work, fmt, labels, options, profile
+        self.envelope = formats.envelope_size(fmt, labels, options=options)
+        self.exact = fmt != "xlsx"
+        self.parts: list[_Written] = []
+        self.encodes = 0
+        self.recuts = 0
+
+    def encode(self, frame: pl.DataFrame) -> bytes:
+        """The bytes of one part holding ``frame``."""
+        self.encodes += 1
+        sink = io.BytesIO()
+        writer = formats.open_writer(sink, self.fmt, self.labels, options=self.options)
+        writer.write(frame)
+        writer.close()
+        return sink.getvalue()
+
+    def store(self, data: bytes, records: pl.Series) -> None:
+        """Keep an encoded part in the work folder under a provisional name."""
+        path = self.work / f"part-{len(self.parts) + 1:07d}.{self.fmt}"
+        path.write_bytes(data)
+        self.parts.append(_Written(path=path, records=records.len(), bytes=len(data),
+                                   sha256=hashlib.sha256(data).hexdigest(),
+                                   first_record=int(records[0]), last_record=int(records[-1])))
+
+
+def _prepare_out_dir(out: Path, *, force: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file; give a folder")
+    if (out / JOURNAL_NAME).exists():
+        raise UsageError(f"{out} holds an upload journal ({JOURNAL_NAME}): its parts are being uploaded. "
+                         "Split into a new folder.")
+    if (out / MANIFEST_NAME).exists() and not force:
+        raise UsageError(f"{out} already holds a split ({MANIFEST_NAME}); use a new folder or --force to replace it")
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def _old_outputs(out: Path) -> Iterator[Path]:
+    """Files of an earlier split in ``out`` (listed in its manifest), removed when --force replaces it."""
+    from .manifest import load_manifest
+
+    try:
+        old = load_manifest(out)
+    except Exception:  # noqa: BLE001 - an unreadable old manifest leaves its files alone
+        return
+    for p in old.parts:
+        yield out / p.file
+    if old.rejects_file:
+        yield out / old.rejects_file
+
+
+def run_split(stream: BinaryIO, *, source: str, in_fmt: str, out_dir: Path, out_fmt: str | None = None,
+              read_options: ReadOptions | None = None, schema: Schema | None = None,
+              profile: LimitProfile | str | None = None, max_records: int | None = None,
+              max_bytes: int | None = None, do_validate: bool = True, force: bool = False,
+              write_options: WriteOptions | None = None,
+              progress: Callable[[int], None] | None = None) -> SplitResult:
+    """Split a seekable binary stream into parts in ``out_dir``; see ``cgformat.api.split_file``."""
+    out_fmt = formats.check_format(out_fmt or (in_fmt if in_fmt != "xls" else "xlsx"), write=True)
+    base = get_profile(profile if profile is not None else (schema.profile if schema is not None else None))
+    prof = base.with_overrides(max_records=max_records, max_bytes=max_bytes)
+    _prepare_out_dir(out_dir, force=force)
+    source_sha = sha256_of(stream)
+    reader = formats.open_reader(stream, in_fmt, source=source, options=read_options)
+    info = reader.info
+    labels = info.labels
+    wopts = write_options or WriteOptions()
+    if schema is not None and out_fmt == "xml" and wopts.xml_tags is None:
+        wopts = WriteOptions(bom=wopts.bom, delimiter=wopts.delimiter, xml_tags=schema.xml_tags_for(labels),
+                             root_tag=wopts.root_tag, record_tag=wopts.record_tag, sheet_name=wopts.sheet_name)
+    ident = split_id(source_sha, {"type": schema.name if schema else None, "format": out_fmt,
+                                  "max_records": prof.max_records, "max_bytes": prof.max_bytes,
+                                  "validate": bool(schema is not None and do_validate),
+                                  "bom": wopts.bom, "delimiter": wopts.delimiter, "xml_tags": wopts.xml_tags})
+    stem = Path(source).stem if source not in ("-", "<stream>", "<bytes>") else "stdin"
+
+    validator = None
+    if schema is not None and do_validate:
+        from .validate import Validator
+
+        validator = Validator(schema, info, profile=prof)
+    key_cols: list[str] = []
+    if schema is not None and getattr(schema, "dedupe_key", None):
+        mapping = dict(zip(info.columns, schema.xml_tags_for(labels), strict=True))
+        key_cols = [col for col, tag in mapping.items() if tag in schema.dedupe_key]
+
+    work = out_dir / f".split-{ident}.partial"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    issue_frames: list[pl.DataFrame] = []
+    header_issues: tuple[Issue, ...] = tuple(info.issues) + (tuple(validator.header_issues) if validator else ())
+    rej_labels = (*labels, "_errors")
+    rejects_path = work / f"rejects.{out_fmt}"
+    rejected = 0
+    total = 0
+    pw = _PartWriter(work, out_fmt, labels, wopts, prof)
+    try:
+        with rejects_path.open("wb") as rej_stream:
+            rej_writer = formats.open_writer(rej_stream, out_fmt, rej_labels, options=WriteOptions(
+                bom=wopts.bom, delimiter=wopts.delimiter,
+                xml_tags=(*wopts.xml_tags, "_errors") if wopts.xml_tags else None,
+                root_tag=wopts.root_tag, record_tag=wopts.record_tag, sheet_name=wopts.sheet_name))
+
+            def reject(frame: pl.DataFrame, records: pl.Series, issues: pl.DataFrame) -> None:
+                nonlocal rejected
+                if frame.height == 0:
+                    return
+                rej_writer.write(frame.with_columns(errors_column(issues, records).alias("~cgformat_errors")),
+                                 records=records)
+                rejected += frame.height
+
+            carry = pl.DataFrame({c: pl.Series(c, [], dtype=pl.String) for c in info.columns})
+            carry_rec = pl.Series("record", [], dtype=pl.Int64)
+            for batch in reader.batches():
+                frame, recs = batch.frame, batch.records
+                total += frame.height
+                ok, batch_issues = _check(batch, validator)
+                if batch_issues.height:
+                    issue_frames.append(batch_issues)
+                bad = ~ok
+                if bad.any():
+                    reject(frame.filter(bad), recs.filter(bad), batch_issues)
+                carry = pl.concat([carry, frame.filter(ok)], how="vertical")
+                carry_rec = pl.concat([carry_rec, recs.filter(ok)])
+                carry, carry_rec = _pack(pw, carry, carry_rec, key_cols, final=False, reject=reject,
+                                         issue_frames=issue_frames)
+                if progress is not None:
+                    progress(total)
+            _pack(pw, carry, carry_rec, key_cols, final=True, reject=reject, issue_frames=issue_frames)
+            rej_writer.close()
+        file_issues = tuple(validator.finish(records=total, bytes=info.bytes)) if validator else ()
+        manifest = _commit(pw, out_dir=out_dir, work=work, ident=ident, stem=stem, source=source,
+                           source_sha=source_sha, schema=schema, out_fmt=out_fmt, prof=prof, total=total,
+                           rejected=rejected, rejects_path=rejects_path, force=force)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    issues = pl.concat(issue_frames, how="vertical") if issue_frames else issues_frame([])
+    return SplitResult(manifest=manifest, out_dir=out_dir, issues=issues, header_issues=header_issues,
+                       file_issues=file_issues, encodes=pw.encodes, recuts=pw.recuts, info=info)
+
+
+def _check(batch: RecordBatch, validator: Any) -> tuple[pl.Series, pl.DataFrame]:
+    """Which records of a batch may go to a part, and the issues found in it."""
+    reader_issues = issues_frame(list(batch.issues))
+    if validator is not None:
+        result = validator.check(batch)
+        ok: pl.Series = result.ok
+        issues = pl.concat([reader_issues, result.issues.select(list(ISSUE_COLUMNS)).cast(ISSUE_COLUMNS)],
+                           how="vertical")
+    else:
+        ok = pl.Series("ok", [True] * batch.frame.height, dtype=pl.Boolean)
+        issues = reader_issues
+    # a record the reader could not read exactly (a ragged row) never goes to a part
+    bad = reader_issues.filter(pl.col("severity") == "error", pl.col("record").is_not_null())["record"]
+    if bad.len():
+        ok = ok & ~batch.records.is_in(bad.implode())
+    return ok.alias("ok"), issues
+
+
+def _pack(pw: _PartWriter, frame: pl.DataFrame, records: pl.Series, key_cols: list[str], *, final: bool,
+          reject: Callable[[pl.DataFrame, pl.Series, pl.DataFrame], None], issue_frames: list[pl.DataFrame]
+          ) -> tuple[pl.DataFrame, pl.Series]:
+    """Write every complete part of ``frame``; return the rows left for the next batch."""
+    prof = pw.profile
+    sizes = formats.record_sizes(pw.fmt, frame, pw.labels, options=pw.options).cast(pl.Int64)
+    prev = previous_same_key(frame.select(key_cols)) if key_cols else None
+    s = 0
+    n = frame.height
+    while s < n:
+        window = min(n - s, prof.max_records + 1)
+        plan = plan_parts(sizes.slice(s, window), envelope=pw.envelope, max_records=prof.max_records,
+                          max_bytes=prof.max_bytes, prev=None if prev is None else (prev.slice(s, window) - s),
+                          final=final or window < n - s)
+        if plan.too_large and plan.too_large[0] == 0:
+            i = s
+            issue = Issue(code=IssueCode.RECORD_TOO_LARGE, severity=Severity.ERROR, record=int(records[i]),
+                          message=(f"this record alone takes {int(sizes[i]) + pw.envelope} bytes as "
+                                   f"{pw.fmt}, over the limit of {prof.max_bytes}: shorten its values"))
+            found = issues_frame([issue])
+            issue_frames.append(found)
+            reject(frame.slice(i, 1), records.slice(i, 1), found)
+            s += 1
+            continue
+        if not plan.parts:
+            break  # the unfinished tail waits for the next batch
+        start, end = plan.parts[0]
+        assert start == 0
+        end = _write_part(pw, frame, records, sizes, s, s + end, prev)
+        s = end
+    return frame.slice(s), records.slice(s)
+
+
+def _write_part(pw: _PartWriter, frame: pl.DataFrame, records: pl.Series, sizes: pl.Series, s: int, e: int,
+                prev: pl.Series | None) -> int:
+    """Encode rows ``[s, e)`` as one part (re-cutting an xlsx part whose estimate was off); return its end."""
+    data = pw.encode(frame.slice(s, e - s))
+    limit = pw.profile.max_bytes
+    if pw.exact:
+        planned = pw.envelope + int(sizes.slice(s, e - s).sum())
+        if len(data) != planned:
+            raise WriteError(f"internal error: part of records {records[s]}-{records[e - 1]} took {len(data)} "
+                             f"bytes, planned {planned}; please report this")
+    elif len(data) > limit:
+        pw.recuts += 1
+        lo, hi = s + 1, e - 1  # the largest end in [lo, hi] that fits; s+1 always fits (checked alone)
+        best = frame.slice(s, 1)
+        best_data = pw.encode(best)
+        best_end = s + 1
+        while lo <= hi:
+            mid = (lo + hi) // 2
+            trial = pw.encode(frame.slice(s, mid - s))
+            if len(trial) <= limit:
+                best_data, best_end, lo = trial, mid, mid + 1
+            else:
+                hi = mid - 1
+        data, e = best_data, best_end
+        if len(data) > limit:
+            raise WriteError(f"record {records[s]} alone does not fit in {limit} bytes as xlsx")
+    pw.store(data, records.slice(s, e - s))
+    return e
+
+
+def _commit(pw: _PartWriter, *, out_dir: Path, work: Path, ident: str, stem: str, source: str, source_sha: str,
+            schema: Any, out_fmt: str, prof: LimitProfile, total: int, rejected: int, rejects_path: Path,
+            force: bool) -> Manifest:
+    """Move the parts into place under their final names, then write the manifest (last, atomically)."""
+    n = len(pw.parts)
+    if force:
+        for old in _old_outputs(out_dir):
+            with contextlib.suppress(OSError):
+                old.unlink()
+        with contextlib.suppress(OSError):
+            (out_dir / MANIFEST_NAME).unlink()
+    parts: list[Part] = []
+    for i, w in enumerate(pw.parts, start=1):
+        name = part_name(stem, ident, i, n, out_fmt)
+        os.replace(w.path, out_dir / name)
+        parts.append(Part(file=name, records=w.records, bytes=w.bytes, sha256=w.sha256,
+                          first_record=w.first_record, last_record=w.last_record))
+    rejects_file = None
+    if rejected:
+        rejects_file = f"rejects.{out_fmt}"
+        os.replace(rejects_path, out_dir / rejects_file)
+    elif (out_dir / f"rejects.{out_fmt}").exists() and force:
+        (out_dir / f"rejects.{out_fmt}").unlink()
+    fsync_dir(out_dir)
+    manifest = Manifest(source=source, source_sha256=source_sha, type=schema.name if schema else None,
+                        format=out_fmt, profile=prof, records=total, rejected=rejected, parts=tuple(parts),
+                        rejects_file=rejects_file)
+    with atomic_output(out_dir / MANIFEST_NAME) as f:
+        f.write(manifest.to_json().encode("utf-8"))
+    return manifest
