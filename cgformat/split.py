@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -100,17 +99,3 @@ def part_name(stem: str, ident: str, index: int, total: int, ext: str) -> str:
     safe = _UNSAFE.sub("_", stem).strip("._-") or "part"
     return f"{safe}-{ident}-{index:0{width}d}-of-{total:0{width}d}.{ext}"
 
-
-def minimal_parts(sizes: Sequence[int], *, envelope: int, max_records: int, max_bytes: int) -> int:
-    """The minimum number of in-order parts, by dynamic programming (a test oracle for :func:`plan_parts`)."""
-    n = len(sizes)
-    inf = n + 1
-    best = [0] + [inf] * n
-    for end in range(1, n + 1):
-        total = 0
-        for start in range(end - 1, max(-1, end - 1 - max_records), -1):
-            total += sizes[start]
-            if total + envelope > max_bytes:
-                break
-            best[end] = min(best[end], best[start] + 1)
-    return best[n]
