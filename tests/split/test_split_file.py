@@ -1,0 +1,169 @@
+"""Splitting end to end: parts on disk, manifest, rejects, names, and the laws of issue 4."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cgformat import api, formats
+from cgformat.errors import UsageError
+from cgformat.formats import WriteOptions
+from cgformat.manifest import load_manifest
+
+TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")) | st.sampled_from(
+    ['"', ",", ";", "\n", "0", "=", " ", "é", "𝄞"]), max_size=12)
+
+
+def csv_bytes(frame: pl.DataFrame) -> bytes:
+    sink = io.BytesIO()
+    api.write_file(frame, sink, fmt="csv")
+    return sink.getvalue()
+
+
+def read_part(path: Path) -> pl.DataFrame:
+    return api.read_file(path).frame
+
+
+def check_split(out: Path, frame: pl.DataFrame, *, fmt: str, max_records: int, max_bytes: int) -> None:
+    manifest = load_manifest(out)
+    assert manifest.records == frame.height
+    assert manifest.format == fmt
+    got = []
+    for part in manifest.parts:
+        data = (out / part.file).read_bytes()
+        assert len(data) == part.bytes
+        assert hashlib.sha256(data).hexdigest() == part.sha256
+        assert part.records <= max_records
+        assert len(data) <= max_bytes
+        part_frame = read_part(out / part.file)
+        assert part_frame.height == part.records
+        assert part.last_record - part.first_record + 1 == part.records  # nothing rejected: contiguous
+        got.append(part_frame)
+    if got:
+        joined = pl.concat(got)
+        assert joined.columns == frame.columns
+        assert joined.rows() == frame.rows()
+    assert sum(p.records for p in manifest.parts) + manifest.rejected == frame.height
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xml", "xlsx"])
+def test_split_counts_records_and_bytes_of_each_format(tmp_path: Path, fmt: str) -> None:
+    frame = pl.DataFrame({"id": [f"{i:04d}" for i in range(23)], "name": [f"Näme, {i}" for i in range(23)]})
+    result = api.split_file(csv_bytes(frame), tmp_path / "out", fmt="csv", to_fmt=fmt, max_records=5)
+    assert [p.records for p in result.manifest.parts] == [5, 5, 5, 5, 3]
+    assert [p.first_record for p in result.manifest.parts] == [1, 6, 11, 16, 21]
+    check_split(tmp_path / "out", frame, fmt=fmt, max_records=5, max_bytes=2_000_000)
+    names = [p.file for p in result.manifest.parts]
+    assert names == sorted(names)
+    assert names[0].endswith(f"-0001-of-0005.{fmt}")
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
+
+
+def test_byte_limit_binds_and_parts_are_maximal(tmp_path: Path) -> None:
+    frame = pl.DataFrame({"id": [str(i) * (1 + i % 7) for i in range(40)]})
+    max_bytes = 40
+    result = api.split_file(csv_bytes(frame), tmp_path / "o", fmt="csv", max_bytes=max_bytes, max_records=1000)
+    check_split(tmp_path / "o", frame, fmt="csv", max_records=1000, max_bytes=max_bytes)
+    sizes = formats.record_sizes("csv", frame, frame.columns).to_list()
+    env = formats.envelope_size("csv", frame.columns)
+    # each part but the last is full: the next record would not fit
+    for part in result.manifest.parts[:-1]:
+        nxt = part.last_record  # 0-based index of the next record
+        assert part.bytes + sizes[nxt] > max_bytes
+    assert env + sum(sizes) > max_bytes
+
+
+def test_same_input_same_names_different_input_other_names(tmp_path: Path) -> None:
+    frame = pl.DataFrame({"a": ["1", "2", "3"]})
+    a = api.split_file(csv_bytes(frame), tmp_path / "a", fmt="csv", max_records=2).manifest
+    b = api.split_file(csv_bytes(frame), tmp_path / "b", fmt="csv", max_records=2).manifest
+    c = api.split_file(csv_bytes(frame.with_columns(pl.lit("x").alias("a"))), tmp_path / "c", fmt="csv",
+                       max_records=2).manifest
+    d = api.split_file(csv_bytes(frame), tmp_path / "d", fmt="csv", max_records=3).manifest
+    assert [p.file for p in a.parts] == [p.file for p in b.parts]
+    assert not {p.file for p in a.parts} & {p.file for p in c.parts}
+    assert not {p.file for p in a.parts} & {p.file for p in d.parts}
+
+
+def test_a_record_larger_than_the_limit_is_rejected_with_its_reason(tmp_path: Path) -> None:
+    frame = pl.DataFrame({"a": ["x", "y" * 100, "z"]})
+    result = api.split_file(csv_bytes(frame), tmp_path / "o", fmt="csv", max_bytes=50)
+    m = result.manifest
+    assert m.rejected == 1
+    assert [(p.first_record, p.last_record) for p in m.parts] == [(1, 3)] or \
+        [(p.first_record, p.last_record) for p in m.parts] == [(1, 1), (3, 3)]
+    rejects = api.read_file(tmp_path / "o" / "rejects.csv")
+    assert rejects.info.labels == ("a", "_errors")
+    assert rejects.frame.rows() == [("y" * 100, "record-too-large")]
+    assert result.issues.filter(pl.col("code") == "record-too-large")["record"].to_list() == [2]
+
+
+def test_refuses_a_folder_with_an_upload_journal_and_an_earlier_split(tmp_path: Path) -> None:
+    data = csv_bytes(pl.DataFrame({"a": ["1"]}))
+    api.split_file(data, tmp_path / "o", fmt="csv")
+    with pytest.raises(UsageError, match="already holds a split"):
+        api.split_file(data, tmp_path / "o", fmt="csv")
+    api.split_file(data, tmp_path / "o", fmt="csv", force=True, max_records=1)
+    (tmp_path / "o" / "upload-journal.json").write_text("{}")
+    with pytest.raises(UsageError, match="upload journal"):
+        api.split_file(data, tmp_path / "o", fmt="csv", force=True)
+
+
+def test_a_failed_split_leaves_no_manifest(tmp_path: Path) -> None:
+    frame = pl.DataFrame({"a": ["ok", "bad\x01value"]})
+    with pytest.raises(Exception):  # noqa: B017 - the XML writer refuses control characters
+        api.split_file(csv_bytes(frame), tmp_path / "o", fmt="csv", to_fmt="xml")
+    assert not (tmp_path / "o" / "manifest.json").exists()
+    assert [p.name for p in (tmp_path / "o").iterdir()] == []
+
+
+def test_duplicates_by_key_never_share_a_part(tmp_path: Path) -> None:
+    from cgformat.schema import load_schema
+
+    rows = ["a@x.nl", "b@x.nl", "a@x.nl", "c@x.nl"]
+    frame = pl.DataFrame({"Email": rows})
+    result = api.split_file(csv_bytes(frame), tmp_path / "o", fmt="csv", schema=load_schema("contact"),
+                            validate=False)
+    parts = [read_part(tmp_path / "o" / p.file)["Email"].to_list() for p in result.manifest.parts]
+    assert [e for p in parts for e in p] == rows
+    for p in parts:
+        assert len(p) == len(set(p))
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(rows=st.lists(st.tuples(TEXT, TEXT), max_size=30), max_records=st.integers(1, 6),
+       slack=st.integers(0, 200), fmt=st.sampled_from(["csv", "xml"]))
+def test_property_parts_give_back_the_input_within_limits(tmp_path_factory: pytest.TempPathFactory,
+                                                         rows: list[tuple[str, str]], max_records: int,
+                                                         slack: int, fmt: str) -> None:
+    frame = pl.DataFrame(rows, schema={"a": pl.String, "b": pl.String}, orient="row")
+    opts = WriteOptions()
+    sizes = formats.record_sizes(fmt, frame, frame.columns, options=opts)
+    env = formats.envelope_size(fmt, frame.columns, options=opts)
+    biggest = int(sizes.max() or 0) if frame.height else 0
+    max_bytes = env + biggest + slack  # every record fits alone; the byte limit often binds too
+    out = tmp_path_factory.mktemp("split")
+    result = api.split_file(csv_bytes(frame), out / "o", fmt="csv", to_fmt=fmt, max_records=max_records,
+                            max_bytes=max_bytes)
+    check_split(out / "o", frame, fmt=fmt, max_records=max_records, max_bytes=max_bytes)
+    assert result.manifest.rejected == 0
+    # minimal: every part but the last is full on records or bytes
+    for part in result.manifest.parts[:-1]:
+        nxt = part.last_record
+        assert part.records == max_records or part.bytes + int(sizes[nxt]) > max_bytes
+
+
+def test_manifest_json_shape(tmp_path: Path) -> None:
+    api.split_file(csv_bytes(pl.DataFrame({"a": ["1", "2"]})), tmp_path / "o", fmt="csv")
+    doc = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert set(doc) >= {"cgformat_manifest", "source", "source_sha256", "type", "format", "profile", "records",
+                        "rejected", "parts"}
+    assert doc["profile"] == {"name": "api", "max_records": 2000, "max_bytes": 2_000_000, "interval_s": 600}
+    assert doc["parts"][0]["first_record"] == 1 and doc["parts"][0]["last_record"] == 2
