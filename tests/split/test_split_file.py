@@ -166,4 +166,4 @@ def test_manifest_json_shape(tmp_path: Path) -> None:
     assert set(doc) >= {"cgformat_manifest", "source", "source_sha256", "type", "format", "profile", "records",
                         "rejected", "parts"}
     assert doc["profile"] == {"name": "api", "max_records": 2000, "max_bytes": 2_000_000, "interval_s": 600}
-    assert doc["parts"][0]["first_record"] == 1 and doc["parts"][0]["last_record"] == 2
+    assert (doc["parts"][0]["first_record"], doc["parts"][0]["last_record"]) == (1, 2)
