@@ -26,7 +26,7 @@ from .formats import ReadOptions, WriteOptions
 from .limits import LimitProfile, get_profile
 from .manifest import MANIFEST_NAME, Manifest, Part
 from .model import Issue, IssueCode, RecordBatch, Severity, SourceInfo
-from .split import part_name, plan_parts, previous_same_key, split_id
+from .plan import part_name, plan_parts, previous_same_key, split_id
 
 if TYPE_CHECKING:
     from .schema import Schema
