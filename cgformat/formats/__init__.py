@@ -25,11 +25,11 @@ __all__ = [
     "Reader",
     "WriteOptions",
     "Writer",
+    "envelope_size",
     "format_from_name",
     "open_reader",
     "open_writer",
     "record_sizes",
-    "envelope_size",
 ]
 
 READ_FORMATS = ("csv", "xlsx", "xls", "xml")
