@@ -1,0 +1,96 @@
+"""`cgformat convert` and `cgformat sheets` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cgformat.cli import main
+
+CSV = ("CustomerNumber,Email,SMS_Telephone,FirstName,LastName,Country,OrderDate\n"
+       "0001,anna@example.com,31612345678,Anna,\"de Vries, Jr\",NL,2025-03-01 10:00:00\n"
+       "0002,bram@example.com,4915112345678,Bram,Müller,DE,2025-03-02 11:30:00\n"
+       "0003,=cmd,+31 6,@x,\"multi\nline\",,\n")
+
+
+def run(*args: str, input: bytes | None = None) -> tuple[int, bytes, str]:
+    result = CliRunner().invoke(main, list(args), input=input)
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout_bytes, result.stderr
+
+
+@pytest.mark.parametrize("chain", [("xlsx", "xml"), ("xml", "xlsx"), ("xlsx",), ("xml",)])
+def test_round_trip_through_every_format_gives_the_same_csv(tmp_path: Path, chain: tuple[str, ...]) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text(CSV, encoding="utf-8")
+    current = src
+    for i, fmt in enumerate(chain):
+        nxt = tmp_path / f"step{i}.{fmt}"
+        code, _, err = run("convert", str(current), str(nxt))
+        assert code == 0, err
+        current = nxt
+    back = tmp_path / "back.csv"
+    code, _, err = run("convert", str(current), str(back))
+    assert code == 0, err
+    assert back.read_text(encoding="utf-8") == CSV
+
+
+def test_writing_xls_is_refused_with_a_suggestion(tmp_path: Path) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text(CSV, encoding="utf-8")
+    code, _, err = run("convert", str(src), str(tmp_path / "out.xls"))
+    assert code == 2
+    assert "xlsx" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out.xls").exists()
+
+
+def test_stdin_to_stdout_needs_and_uses_explicit_formats(tmp_path: Path) -> None:
+    code, out, _ = run("convert", "-", "-", "--from", "csv", "--to", "xml", input=CSV.encode())
+    assert code == 0
+    assert out.startswith(b"<?xml version='1.0' encoding='utf-8'?>")
+    assert "<FirstName>Müller</FirstName>".encode() not in out
+    assert "<LastName>Müller</LastName>".encode() in out
+    code, _, err = run("convert", "-", "-", input=CSV.encode())
+    assert code == 2
+    assert "--from" in err
+
+
+def test_json_summary(tmp_path: Path) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text(CSV, encoding="utf-8")
+    code, out, _ = run("convert", str(src), str(tmp_path / "o.xml"), "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert (doc["ok"], doc["records"], doc["from"], doc["to"]) == (True, 3, "csv", "xml")
+
+
+def test_ragged_rows_are_refused_and_nothing_is_written(tmp_path: Path) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text("a,b\n1,2\n3\n4,5\n", encoding="utf-8")
+    dst = tmp_path / "out.xml"
+    code, _, err = run("convert", str(src), str(dst))
+    assert code == 1
+    assert "ragged-row" in err
+    assert "line 3" in err
+    assert not dst.exists()
+    assert list(tmp_path.iterdir()) == [src]
+
+
+def test_missing_input_is_a_clear_error(tmp_path: Path) -> None:
+    code, _, err = run("convert", str(tmp_path / "nope.csv"), str(tmp_path / "o.csv"))
+    assert code == 3
+    assert "no such file" in err
+    assert "Traceback" not in err
+
+
+def test_unknown_extension_is_a_usage_error(tmp_path: Path) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text(CSV, encoding="utf-8")
+    code, _, err = run("convert", str(src), str(tmp_path / "o.json"))
+    assert code == 2
+    assert "extension" in err
