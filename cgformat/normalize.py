@@ -1,0 +1,320 @@
+"""Named normalizers as polars expressions: the safe fixes ``cgformat fix`` makes, each one reported.
+
+A normalizer takes a ``pl.String`` expression and :class:`NormalizeOptions` and returns the normalized
+String expression. Every normalizer is idempotent (normalizing twice equals normalizing once) and never
+guesses: a value it cannot fix safely is left as it is, for validation to report (an ambiguous day/month
+order is reported as ``ambiguous-date``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from .errors import UsageError
+from .model import Issue, IssueCode, Severity, Table
+
+__all__ = [
+    "GENERIC",
+    "NORMALIZERS",
+    "NormalizeOptions",
+    "Normalized",
+    "ambiguous_dates",
+    "normalize",
+    "normalizers_for",
+    "translate_date_format",
+]
+
+CG_DATETIME = "%Y-%m-%d %H:%M:%S"
+CG_DATE = "%Y-%m-%d"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NormalizeOptions:
+    """Choices the user makes for ``fix``: a default country code for national phone numbers, and the
+    format of dates that are not already ``YYYY-MM-DD HH:MM:SS`` (else only unambiguous ones are read)."""
+
+    default_country: str | None = None
+    date_format: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.default_country is not None and not re.fullmatch(r"[1-9][0-9]{0,2}", self.default_country):
+            raise UsageError(f"--default-country must be a calling code of 1-3 digits (31, 1, 57), "
+                             f"got {self.default_country!r}")
+
+
+# ------------------------------------------------------------------------------------------ normalizers
+
+
+def strip(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
+    """Trim whitespace at both ends."""
+    return value.str.strip_chars()
+
+
+def nfc(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
+    """Unicode NFC: composed characters, so ``é`` is one code point as CG expects."""
+    return value.str.normalize("NFC")
+
+
+def email(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
+    """No surrounding whitespace, a lower-case domain (the local part is kept: it may be case-sensitive)."""
+    v = value.str.strip_chars()
+    parts = v.str.extract_groups(r"^([^@]*)@([^@]*)$")
+    local, domain = parts.struct.field("1"), parts.struct.field("2")
+    return pl.when(local.is_not_null()).then(pl.concat_str([local, pl.lit("@"), domain.str.to_lowercase()])) \
+        .otherwise(v)
+
+
+def phone(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
+    """Digits only: drop ``+``, spaces, dashes, dots, slashes and parentheses, a trunk ``(0)`` after a
+    country code and a leading ``00``; with a default country, a national number starting with ``0``
+    gets the country code instead. Values holding anything else (letters, ``ext``) are left alone, and so
+    are numbers mangled by a spreadsheet (their digits are lost)."""
+    v = value.str.strip_chars()
+    fixable = v.str.contains(r"^[0-9+\-.()/\s]+$") & v.str.contains(r"[0-9]") \
+        & ~v.str.contains(r"^[0-9]{5,}\.0+$")
+    # "+31 (0)6 ..." keeps the trunk 0 only in national use: drop it once a country code leads
+    trunk = pl.when(v.str.contains(r"^(?:\+|00)[0-9]{1,3}\s*\(0\)")).then(v.str.replace(r"\(0\)", "")) \
+        .otherwise(v)
+    digits = trunk.str.replace_all(r"[^0-9]", "")
+    intl = v.str.starts_with("+") | digits.str.starts_with("00")
+    digits = digits.str.replace(r"^(?:00)+", "")
+    if options.default_country:
+        national = ~intl & digits.str.contains(r"^0[1-9]")
+        digits = pl.when(national).then(pl.lit(options.default_country) + digits.str.slice(1)).otherwise(digits)
+    return pl.when(fixable & (digits != "")).then(digits).otherwise(value)
+
+
+def yes_no(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
+    """``Y`` / ``N`` from yes/no, y/n, true/false, 1/0 (any case, spaces trimmed)."""
+    low = value.str.strip_chars().str.to_lowercase()
+    return pl.when(low.is_in(["y", "yes", "true", "1"])).then(pl.lit("Y")) \
+        .when(low.is_in(["n", "no", "false", "0"])).then(pl.lit("N")).otherwise(value)
+
+
+def integer(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
+    """A whole number without a plus sign, leading zeros or a zero fraction (``+07.00`` -> ``7``)."""
+    m = value.str.strip_chars().str.extract_groups(r"^(-?)\+?0*([0-9]+?)(?:\.0+)?$")
+    sign, digits = m.struct.field("1"), m.struct.field("2")
+    out = pl.when(digits == "0").then(pl.lit("0")).otherwise(pl.concat_str([sign, digits]))
+    return pl.when(digits.is_not_null()).then(out).otherwise(value)
+
+
+def translate_date_format(fmt: str) -> str:
+    """A user's date format as a strptime pattern: ``%``-patterns as they are, else ``DD/MM/YYYY HH:mm``
+    style tokens (YYYY YY MM DD HH hh mm ss A) translated."""
+    if "%" in fmt:
+        return fmt
+    tokens = [("YYYY", "%Y"), ("YY", "%y"), ("MM", "%m"), ("DD", "%d"), ("HH", "%H"), ("hh", "%I"),
+              ("mm", "%M"), ("ss", "%S"), ("SS", "%S"), ("A", "%p")]
+    out: list[str] = []
+    i = 0
+    while i < len(fmt):
+        for tok, rep in tokens:
+            if fmt.startswith(tok, i):
+                out.append(rep)
+                i += len(tok)
+                break
+        else:
+            out.append(fmt[i])
+            i += 1
+    return "".join(out)
+
+
+_TIME = r"(?:[ T]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2})(?:[.,][0-9]+)?)?(?:\s*([AaPp])\.?[Mm]\.?)?)?"
+_YMD = re.compile(r"^([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})" + _TIME + "$").pattern
+_DMY = re.compile(r"^([0-9]{1,2})[-/.]([0-9]{1,2})[-/.]([0-9]{4})" + _TIME + "$").pattern
+_COMPACT = r"^((?:19|20)[0-9]{2})([0-9]{2})([0-9]{2})$"
+_SERIAL = r"^[1-9][0-9]{4}(?:\.[0-9]+)?$"
+_TEXT_FORMATS = ("%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%d-%b-%Y", "%d %b %Y %H:%M:%S",
+                 "%d %B %Y %H:%M:%S", "%d %b %Y %H:%M", "%d-%b-%Y %H:%M:%S")
+
+
+def _build(year: pl.Expr, month: pl.Expr, day: pl.Expr, hour: pl.Expr, minute: pl.Expr, second: pl.Expr,
+           ampm: pl.Expr) -> pl.Expr:
+    """A datetime from text parts (null where they make no real date or time)."""
+    h = hour.fill_null("0").cast(pl.Int32, strict=False)
+    ap = ampm.str.to_lowercase()
+    h = pl.when(ap.is_null()).then(h) \
+        .when((h < 1) | (h > 12)).then(pl.lit(None, dtype=pl.Int32)) \
+        .when(ap == "a").then(h % 12).otherwise(h % 12 + 12)
+    text = pl.format("{}-{}-{} {}:{}:{}", year, month.str.zfill(2), day.str.zfill(2),
+                     h.cast(pl.String).str.zfill(2), minute.fill_null("00"), second.fill_null("00"))
+    return text.str.strptime(pl.Datetime("us"), CG_DATETIME, strict=False)
+
+
+def _parsed(value: pl.Expr, options: NormalizeOptions) -> tuple[pl.Expr, pl.Expr]:
+    """(datetime or null, ambiguous day/month flag) for a date-like text value."""
+    v = value.str.strip_chars()
+    canonical = v.str.strptime(pl.Datetime("us"), CG_DATETIME, strict=False)
+    candidates: list[pl.Expr] = [pl.when(v.str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"))
+                                 .then(canonical)]
+    if options.date_format:
+        fmt = translate_date_format(options.date_format)
+        candidates.append(v.str.strptime(pl.Datetime("us"), fmt, strict=False))
+    ymd = v.str.extract_groups(_YMD)
+    g = [ymd.struct.field(str(i)) for i in range(1, 8)]
+    candidates.append(_build(g[0], g[1], g[2], g[3], g[4], g[5], g[6]))
+    compact = v.str.extract_groups(_COMPACT)
+    c = [compact.struct.field(str(i)) for i in range(1, 4)]
+    candidates.append(_build(c[0], c[1], c[2], pl.lit(None, pl.String), pl.lit(None, pl.String),
+                             pl.lit(None, pl.String), pl.lit(None, pl.String)))
+    ambiguous = pl.lit(False)
+    if not options.date_format:
+        dmy = v.str.extract_groups(_DMY)
+        d = [dmy.struct.field(str(i)) for i in range(1, 8)]
+        a = d[0].cast(pl.Int32, strict=False)
+        b = d[1].cast(pl.Int32, strict=False)
+        day_first = (a > 12) & (b <= 12)
+        month_first = (b > 12) & (a <= 12)
+        same = a == b
+        candidates.append(pl.when(day_first | same).then(_build(d[2], d[1], d[0], d[3], d[4], d[5], d[6]))
+                          .when(month_first).then(_build(d[2], d[0], d[1], d[3], d[4], d[5], d[6])))
+        ambiguous = (a <= 12) & (b <= 12) & (a != b) & (a >= 1) & (b >= 1)
+        ambiguous = ambiguous.fill_null(False)
+        candidates.extend(v.str.strptime(pl.Datetime("us"), f, strict=False) for f in _TEXT_FORMATS)
+    serial = v.cast(pl.Float64, strict=False)
+    seconds = (serial * 86_400).round(0).cast(pl.Int64, strict=False)
+    candidates.append(pl.when(v.str.contains(_SERIAL)).then(
+        pl.datetime(1899, 12, 30) + pl.duration(seconds=seconds)))
+    return pl.coalesce(candidates), ambiguous
+
+
+def datetime(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
+    """``YYYY-MM-DD HH:MM:SS`` from ``--date-format``, or from shapes with one reading only (year first,
+    day above 12, month names, ``YYYYMMDD``), or an Excel serial number; a date alone gets ``00:00:00``."""
+    parsed, _ = _parsed(value, options)
+    return pl.when(parsed.is_not_null()).then(parsed.dt.strftime(CG_DATETIME)).otherwise(value)
+
+
+def date(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
+    """``YYYY-MM-DD`` from the same shapes as :func:`datetime`; a value with a time of day other than
+    midnight is left alone (dropping the time would lose data)."""
+    parsed, _ = _parsed(value, options)
+    midnight = parsed.dt.time() == pl.time(0, 0, 0)
+    return pl.when(parsed.is_not_null() & midnight).then(parsed.dt.strftime(CG_DATE)).otherwise(value)
+
+
+def ambiguous_dates(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
+    """True where a date's day/month order cannot be told (``03/04/2025``) and no format was given."""
+    parsed, ambiguous = _parsed(value, options)
+    return ambiguous & parsed.is_null()
+
+
+NORMALIZERS: dict[str, Callable[[pl.Expr, NormalizeOptions], pl.Expr]] = {
+    "strip": strip,
+    "nfc": nfc,
+    "email": email,
+    "phone": phone,
+    "datetime": datetime,
+    "date": date,
+    "yes_no": yes_no,
+    "integer": integer,
+}
+"""Every named normalizer: name -> function (String expression, options) -> String expression."""
+
+GENERIC = ("strip", "nfc")
+"""Applied to every column, known to the schema or not, before the field's own normalizers."""
+
+
+# ------------------------------------------------------------------------------------------ whole tables
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Normalized:
+    """What :func:`normalize` did: the new frame and labels, counts per normalizer, and each change.
+
+    ``changes`` has columns record, line, field, before, after, normalizers (comma-separated names of the
+    normalizers that changed that cell). ``renamed`` maps old header labels to canonical field names.
+    """
+
+    frame: pl.DataFrame
+    labels: tuple[str, ...]
+    counts: dict[str, int]
+    changes: pl.DataFrame
+    renamed: dict[str, str] = field(default_factory=dict)
+    issues: tuple[Issue, ...] = ()
+
+    @property
+    def changed_cells(self) -> int:
+        """How many cells differ from the input."""
+        return self.changes.height
+
+
+def normalizers_for(kind_normalizers: Sequence[str]) -> tuple[str, ...]:
+    """The chain for a column: the generic normalizers, then the field's own (each once, in order)."""
+    out: list[str] = []
+    for n in (*GENERIC, *kind_normalizers):
+        if n not in out:
+            out.append(n)
+    return tuple(out)
+
+
+def normalize(table: Table, chains: dict[str, tuple[str, ...]], *, options: NormalizeOptions | None = None,
+              labels: Sequence[str] | None = None, renamed: dict[str, str] | None = None,
+              date_columns: Sequence[str] = ()) -> Normalized:
+    """Apply each column's normalizer chain (column name -> normalizer names) and report every change.
+
+    Columns absent from ``chains`` get the generic chain. ``labels`` are the header to write (default:
+    the table's); ``date_columns`` are checked for ambiguous day/month values, reported as warnings.
+    """
+    opts = options or NormalizeOptions()
+    frame = table.frame
+    cols = frame.columns
+    records = table.records
+    lines = table.lines.alias("line")
+    counts: dict[str, int] = {}
+    stage_exprs: list[pl.Expr] = []
+    names: list[tuple[str, str]] = []
+    final: list[pl.Expr] = []
+    for col in cols:
+        chain = chains.get(col, GENERIC)
+        expr = pl.col(col)
+        for name in chain:
+            nxt = NORMALIZERS[name](expr, opts)
+            stage_exprs.append((nxt != expr).alias(f"{col}\x1f{name}"))
+            names.append((col, name))
+            expr = nxt
+        final.append(expr.alias(col))
+    flags = frame.select(stage_exprs) if stage_exprs else pl.DataFrame()
+    new_frame = frame.select(final) if final else frame
+    for (_, name), s in zip(names, flags.sum().row(0) if flags.width else (), strict=True):
+        counts[name] = counts.get(name, 0) + int(s or 0)
+    parts: list[pl.DataFrame] = []
+    base = pl.DataFrame([records, lines])
+    for col in cols:
+        changed = new_frame[col] != frame[col]
+        if not changed.any():
+            continue
+        which = [f"{col}\x1f{n}" for c, n in names if c == col]
+        tags = flags.select(pl.concat_str(
+            [pl.when(pl.col(w)).then(pl.lit(w.split("\x1f", 1)[1])) for w in which],
+            separator=",", ignore_nulls=True).alias("normalizers"))
+        part = pl.concat([base, pl.DataFrame({"field": pl.Series([col] * frame.height, dtype=pl.String),
+                                              "before": frame[col], "after": new_frame[col]}), tags],
+                         how="horizontal").filter(changed)
+        parts.append(part)
+    change_schema = {"record": pl.Int64, "line": pl.Int64, "field": pl.String, "before": pl.String,
+                     "after": pl.String, "normalizers": pl.String}
+    changes = pl.concat(parts).sort("record", maintain_order=True) if parts else pl.DataFrame(schema=change_schema)
+    issues: list[Issue] = []
+    for col in date_columns:
+        if col not in cols:
+            continue
+        amb = frame.select(ambiguous_dates(pl.col(col), opts).alias("a"))["a"]
+        if not amb.any():
+            continue
+        hit = pl.DataFrame([records, lines, frame[col].alias("value")]).filter(amb)
+        for rec, line, val in hit.iter_rows():
+            issues.append(Issue(code=IssueCode.AMBIGUOUS_DATE, severity=Severity.WARNING, record=rec, line=line,
+                                field=col, value=val,
+                                message="day and month could be either way round: left as it is; give "
+                                        "--date-format (e.g. DD/MM/YYYY) to convert such dates"))
+    out_labels = tuple(labels) if labels is not None else table.info.labels
+    if renamed:
+        counts["rename"] = len(renamed)
+    return Normalized(frame=new_frame, labels=out_labels, counts=dict(counts.items()),
+                      changes=changes, renamed=dict(renamed or {}), issues=tuple(issues))

@@ -1,0 +1,561 @@
+"""Validation: header, cell, row and file checks of records against a schema and a limit profile.
+
+:class:`Validator` works batch by batch (memory per batch only; duplicate detection keeps just the seen
+key values with their first record), so it serves ``validate`` on a whole table and ``split`` on a
+stream alike. :func:`validate` runs it over a :class:`~cgformat.model.Table` or a reader and returns a
+:class:`~cgformat.report.Report`. Cell checks are the polars expressions of :mod:`cgformat.checks`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import PurePath
+
+import polars as pl
+
+from . import checks
+from .limits import LimitProfile, get_profile
+from .model import Issue, IssueCode, RecordBatch, Severity, SourceInfo, Table
+from .report import ISSUE_SCHEMA, Report, ReportCollector, issues_frame
+from .schema import DEFAULT_MAX_LENGTH, Field, Resolution, Schema, load_schema
+
+__all__ = [
+    "BatchResult",
+    "Validated",
+    "Validator",
+    "check_table",
+    "partition",
+    "validate",
+]
+
+_UTF8 = {"utf-8", "utf8", "utf-8-sig", "utf_8", "utf_8_sig", "ascii", "us-ascii"}
+_CG_SUFFIXES = {".csv", ".xls", ".xlsx", ".xml"}
+_ERRORS_COLUMN = "_errors"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Check:
+    """One check on one column: where ``fails`` is true, an issue ``code`` with this message."""
+
+    code: str
+    severity: Severity
+    column: str | None          # the frame column whose value is reported (None: no value)
+    field: str                  # what the issue's ``field`` says
+    fails: pl.Expr
+    message: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BatchResult:
+    """The outcome of checking one batch.
+
+    ``ok`` (Boolean, one per record) is true where the record has no error-severity issue (with
+    ``strict``, no issue at all); ``issues`` has the columns of :data:`~cgformat.report.ISSUE_SCHEMA`,
+    ordered by record then column.
+    """
+
+    ok: pl.Series
+    issues: pl.DataFrame
+    first_record: int
+    strict: bool = False
+
+    def errors_column(self) -> pl.Series:
+        """Per record, the issues that reject it as ``code:field`` joined by ``; `` (``""`` when ok)."""
+        n = self.ok.len()
+        records = pl.DataFrame({"record": pl.int_range(self.first_record, self.first_record + n,
+                                                       eager=True, dtype=pl.Int64)})
+        bad = self.issues.filter(pl.col("record").is_not_null())
+        if not self.strict:
+            bad = bad.filter(pl.col("severity") == Severity.ERROR.value)
+        if bad.height == 0:
+            return pl.Series(_ERRORS_COLUMN, [""] * n, dtype=pl.String)
+        per = bad.group_by("record", maintain_order=True).agg(
+            pl.concat_str([pl.col("code"), pl.col("field").fill_null("")], separator=":")
+            .str.join("; ").alias(_ERRORS_COLUMN))
+        out = records.join(per, on="record", how="left", maintain_order="left")
+        return out[_ERRORS_COLUMN].fill_null("")
+
+
+class Validator:
+    """Checks records of one source against a schema and a limit profile, batch by batch.
+
+    Build it from the source's :class:`SourceInfo`; read :attr:`header_issues`; call :meth:`check` on
+    each batch in order; call :meth:`finish` with the totals for the file-level checks.
+    ``template`` makes the header rules exact (names, order and case, unknown columns are errors).
+    """
+
+    def __init__(self, schema: Schema | str | None, info: SourceInfo, *,
+                 profile: LimitProfile | str | None = None, template: bool = False,
+                 strict: bool = False) -> None:
+        if isinstance(schema, str):
+            schema = load_schema(schema)
+        if schema is not None and template and not schema.template:
+            schema = replace(schema, template=True, fields_match="exact")
+        self.schema = schema
+        self.info = info
+        self.profile = get_profile(profile if profile is not None else (schema.profile if schema else None))
+        self.strict = strict
+        self.columns = info.columns
+        self.resolution: Resolution | None = schema.resolve(info.labels) if schema is not None else None
+        self.header_issues: list[Issue] = self._header_issues()
+        self._checks: list[_Check] = self._plan()
+        self._keys: list[tuple[tuple[str, ...], tuple[str, ...]]] = self._dedupe_plan()
+        self._seen: list[pl.DataFrame] = [
+            pl.DataFrame(schema={"key": pl.String, "first": pl.Int64}) for _ in self._keys]
+
+    # ----------------------------------------------------------------------------------------- header
+
+    def _header_issues(self) -> list[Issue]:
+        regraded = {IssueCode.NON_UTF8.value, IssueCode.DELIMITER.value}
+        reader = [i for i in self.info.issues if not (str(i.code) in regraded and i.record is None)]
+        reader_codes = {str(i.code) for i in reader}
+        own: list[Issue] = []
+        labels = self.info.labels
+        template = self.schema is not None and self.schema.template
+        for pos, (label, column) in enumerate(zip(labels, self.columns, strict=True), start=1):
+            if label.strip() == "" and IssueCode.BLANK_LABEL.value not in reader_codes:
+                own.append(Issue(code=IssueCode.BLANK_LABEL,
+                                 severity=Severity.ERROR if template else Severity.WARNING, line=1,
+                                 field=column, value=label,
+                                 message=f"column {pos} has no header: name it or remove the column"))
+            elif label != label.strip() and IssueCode.PADDED_LABEL.value not in reader_codes:
+                own.append(Issue(code=IssueCode.PADDED_LABEL, severity=Severity.WARNING, line=1, field=column,
+                                 value=label, message=f"column {pos} header {label!r} has spaces around it; "
+                                                      "`cgformat fix` trims them"))
+            if label.strip() and labels.index(label) != pos - 1 \
+                    and IssueCode.DUPLICATE_LABEL.value not in reader_codes:
+                own.append(Issue(code=IssueCode.DUPLICATE_LABEL, severity=Severity.ERROR, line=1, field=column,
+                                 value=label, message=f"column {pos} repeats the header {label!r} of column "
+                                                      f"{labels.index(label) + 1}: keep one of them"))
+        line = _header_line(self.info)
+        out = reader + own + list(self.resolution.issues if self.resolution else ())
+        return [replace(i, line=line) if (i.line == 1 and line != 1 and i.record is None) else i for i in out]
+
+    # ----------------------------------------------------------------------------------------- cells
+
+    def _plan(self) -> list[_Check]:
+        schema = self.schema
+        missing_values = schema.missing_values if schema else ("",)
+        default_max = DEFAULT_MAX_LENGTH
+        out: list[_Check] = []
+        for column in self.columns:
+            f = self.resolution.field_for(column) if self.resolution else None
+            raw = pl.col(column)
+            missing = ~checks.non_empty(raw, missing=missing_values)
+            v = raw if tuple(missing_values) == ("",) else pl.when(missing).then(pl.lit("")).otherwise(raw)
+            if f is None:
+                out.extend(self._generic(column, v, default_max))
+            else:
+                out.extend(self._field_checks(column, f, v, missing))
+        out.extend(self._rules(missing_values))
+        return out
+
+    def _generic(self, column: str, v: pl.Expr, limit: int) -> list[_Check]:
+        w = Severity.WARNING
+        return [
+            _Check(code=IssueCode.CONTROL_CHARACTER, severity=Severity.ERROR, column=column, field=column,
+                   fails=~checks.control_free(v), message=_MSG["control"]),
+            _Check(code=IssueCode.TOO_LONG, severity=w, column=column, field=column,
+                   fails=~checks.max_length(v, limit), message=_MSG["too-long"].format(n=limit)),
+            _Check(code=IssueCode.FORMULA_INJECTION, severity=w, column=column, field=column,
+                   fails=~checks.formula_free(v), message=_MSG["formula"]),
+            _Check(code=IssueCode.MOJIBAKE, severity=w, column=column, field=column,
+                   fails=~checks.mojibake_free(v), message=_MSG["mojibake"]),
+        ]
+
+    def _field_checks(self, column: str, f: Field, v: pl.Expr, missing: pl.Expr) -> list[_Check]:
+        e, w = Severity.ERROR, Severity.WARNING
+        out: list[_Check] = []
+
+        def add(code: IssueCode, default: Severity, fails: pl.Expr, message: str) -> None:
+            out.append(_Check(code=code, severity=f.severity(code, default), column=column, field=column,
+                              fails=fails, message=message))
+
+        if f.required:
+            add(IssueCode.MISSING_CELL, e, missing, _MSG["required"].format(f=f.name))
+        kind = f.kind
+        typed_ok: pl.Expr | None = None
+        if kind == "email":
+            add(IssueCode.INVALID_EMAIL, e, ~checks.email(v), _MSG["email"])
+        elif kind == "phone":
+            lossy = ~checks.lossy_number(v)
+            add(IssueCode.LOSSY_NUMBER, e, lossy, _MSG["lossy"])
+            add(IssueCode.INVALID_PHONE, e, ~checks.phone(v) & ~lossy, _MSG["phone"])
+        elif kind in ("date", "datetime"):
+            fmt = f.format or ("%Y-%m-%d" if kind == "date" else "%Y-%m-%d %H:%M:%S")
+            add(IssueCode.INVALID_DATETIME, e, ~(checks.strict_format(v, fmt) & checks.calendar(v, fmt)),
+                _MSG["datetime"].format(shape=_shape(fmt)))
+        elif kind == "integer":
+            typed_ok = checks.integer(v)
+            add(IssueCode.TYPE_ERROR, e, ~typed_ok, _MSG["integer"])
+        elif kind == "number":
+            typed_ok = checks.number(v)
+            add(IssueCode.TYPE_ERROR, e, ~typed_ok, _MSG["number"])
+        if typed_ok is not None and (f.minimum is not None or f.maximum is not None):
+            lo = "" if f.minimum is None else f"{f.minimum:g}"
+            hi = "" if f.maximum is None else f"{f.maximum:g}"
+            rng = f"{lo} to {hi}" if lo and hi else (f"at least {lo}" if lo else f"at most {hi}")
+            add(IssueCode.OUT_OF_RANGE, e,
+                typed_ok & ~checks.in_range(v, minimum=f.minimum, maximum=f.maximum),
+                _MSG["range"].format(rng=rng))
+        if f.enum is not None:
+            add(IssueCode.INVALID_ENUM, e, ~checks.in_enum(v, f.enum, ignore_case=f.enum_ignore_case),
+                _MSG["enum"].format(values=", ".join(f.enum)))
+        if f.pattern is not None:
+            add(IssueCode.CONSTRAINT_ERROR, e, ~checks.matches(v, f.pattern),
+                _MSG["pattern"].format(p=f.pattern))
+        if f.min_length is not None:
+            add(IssueCode.CONSTRAINT_ERROR, e, ~checks.min_length(v, f.min_length),
+                _MSG["min-length"].format(n=f.min_length))
+        if f.max_length is not None:
+            add(IssueCode.TOO_LONG, w if f.role == "text" else e, ~checks.max_length(v, f.max_length),
+                _MSG["too-long"].format(n=f.max_length))
+        add(IssueCode.CONTROL_CHARACTER, e, ~checks.control_free(v), _MSG["control"])
+        if f.role != "text":
+            add(IssueCode.CONTROL_CHARACTER, w, ~checks.line_break_free(v) & checks.control_free(v),
+                _MSG["line-break"])
+        if kind == "text":
+            add(IssueCode.FORMULA_INJECTION, w, ~checks.formula_free(v), _MSG["formula"])
+            if f.role == "id":
+                add(IssueCode.LOSSY_NUMBER, w, ~checks.lossy_number(v), _MSG["lossy"])
+        if kind in ("text", "email"):
+            add(IssueCode.MOJIBAKE, w, ~checks.mojibake_free(v), _MSG["mojibake"])
+        return out
+
+    def _column_of(self, name: str) -> str | None:
+        if self.resolution is None:
+            return None
+        for m in self.resolution.columns:
+            if m.field is not None and m.field.name == name and m.how != "duplicate":
+                return m.column
+        return None
+
+    def _rules(self, missing_values: Sequence[str]) -> list[_Check]:
+        if self.schema is None:
+            return []
+        out: list[_Check] = []
+
+        def empty(col: str) -> pl.Expr:
+            return ~checks.non_empty(pl.col(col), missing=missing_values)
+
+        for rule in self.schema.rules:
+            cols = [self._column_of(n) for n in rule.fields]
+            if rule.kind == "require-any":
+                present = [c for c in cols if c is not None]
+                if not present:
+                    self.header_issues.append(Issue(
+                        code=IssueCode.MISSING_LABEL, severity=Severity.ERROR, line=_header_line(self.info),
+                        field=rule.fields[0], message=f"no column for any of {', '.join(rule.fields)}: "
+                                                      f"the file {rule.message or 'needs one of them'}"))
+                    continue
+                out.append(_Check(code=rule.code, severity=rule.severity, column=present[0], field=present[0],
+                                  fails=pl.all_horizontal([empty(c) for c in present]),
+                                  message=rule.message or f"needs a value in one of {', '.join(rule.fields)}"))
+            elif rule.kind == "requires":
+                a, b = cols
+                if a is None:
+                    continue
+                fails = ~empty(a) if b is None else (~empty(a) & empty(b))
+                out.append(_Check(code=rule.code, severity=rule.severity, column=b, field=b or rule.fields[1],
+                                  fails=fails, message=rule.message
+                                  or f"has {rule.fields[0]} but no {rule.fields[1]}"))
+            elif rule.kind == "not-after":
+                a, b = cols
+                fa = self.schema.field(rule.fields[0])
+                fb = self.schema.field(rule.fields[1])
+                if a is None or b is None or fa is None or fb is None:
+                    continue
+                pa = _parse(pl.col(a), fa)
+                pb = _parse(pl.col(b), fb)
+                out.append(_Check(code=rule.code, severity=rule.severity, column=a, field=a,
+                                  fails=(pa > pb).fill_null(False),
+                                  message=rule.message or f"{rule.fields[0]} is after {rule.fields[1]}"))
+        return out
+
+    def _dedupe_plan(self) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+        """(field names, columns) of each de-duplication key whose columns are all present."""
+        if self.schema is None:
+            return []
+        keys: list[tuple[str, ...]] = []
+        if self.schema.dedupe_key:
+            keys.append(self.schema.dedupe_key)
+        for f in self.schema.fields:
+            if f.unique and (f.name,) not in keys:
+                keys.append((f.name,))
+        out: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+        for key in keys:
+            cols = [self._column_of(n) for n in key]
+            if all(c is not None for c in cols):
+                out.append((key, tuple(c for c in cols if c is not None)))
+        return out
+
+    # ----------------------------------------------------------------------------------------- batches
+
+    def check(self, batch: RecordBatch) -> BatchResult:
+        """Check one batch (batches must come in record order): per-record ok flags and the issues."""
+        frame = batch.frame
+        n = frame.height
+        records = batch.records
+        lines = batch.lines.cast(pl.Int64).alias("line")
+        parts: list[pl.DataFrame] = []
+        if batch.issues:
+            reader = issues_frame(batch.issues).with_columns(pl.lit(-1, dtype=pl.Int32).alias("__order"))
+            parts.append(reader)
+        error_cols: list[str] = []
+        if self._checks and n:
+            flags = frame.select([c.fails.alias(f"c{i}") for i, c in enumerate(self._checks)])
+            totals = flags.sum().row(0)
+            for i, (c, total) in enumerate(zip(self._checks, totals, strict=True)):
+                if c.severity is Severity.ERROR or self.strict:
+                    error_cols.append(f"c{i}")
+                if not total:
+                    continue
+                mask = flags[f"c{i}"]
+                value = frame[c.column].filter(mask) if c.column is not None \
+                    else pl.Series([""] * int(total), dtype=pl.String)
+                parts.append(pl.DataFrame({
+                    "code": pl.Series([str(c.code)], dtype=pl.String).new_from_index(0, int(total)),
+                    "severity": pl.Series([c.severity.value], dtype=pl.String).new_from_index(0, int(total)),
+                    "record": records.filter(mask),
+                    "line": lines.filter(mask),
+                    "field": pl.Series([c.field], dtype=pl.String).new_from_index(0, int(total)),
+                    "value": value.alias("value"),
+                    "message": pl.Series([c.message], dtype=pl.String).new_from_index(0, int(total)),
+                    "__order": pl.Series([i], dtype=pl.Int32).new_from_index(0, int(total)),
+                }))
+            ok = flags.select(~pl.any_horizontal(error_cols).alias("ok"))["ok"] if error_cols \
+                else pl.Series("ok", [True] * n)
+        else:
+            ok = pl.Series("ok", [True] * n, dtype=pl.Boolean)
+        for k, (names, cols) in enumerate(self._keys):
+            dup = self._duplicates(k, names, cols, frame, records, lines)
+            if dup.height:
+                parts.append(dup.with_columns(pl.lit(len(self._checks) + k, dtype=pl.Int32).alias("__order")))
+        if parts:
+            issues = pl.concat([p.select([*ISSUE_SCHEMA, "__order"]) for p in parts], how="vertical_relaxed")
+            issues = issues.sort(["record", "__order"], nulls_last=False, maintain_order=True).drop("__order")
+        else:
+            issues = issues_frame()
+        bad = issues.filter(pl.col("record").is_not_null()
+                            & ((pl.col("severity") == Severity.ERROR.value) | pl.lit(self.strict)
+                               | (pl.col("code") == IssueCode.RAGGED_ROW.value)))["record"]
+        if bad.len():
+            ok = ok & ~records.is_in(bad.unique().implode())
+        return BatchResult(ok=ok.alias("ok"), issues=issues, first_record=batch.first_record, strict=self.strict)
+
+    def _duplicates(self, k: int, names: tuple[str, ...], cols: tuple[str, ...], frame: pl.DataFrame,
+                    records: pl.Series, lines: pl.Series) -> pl.DataFrame:
+        parts = [pl.col(c).str.strip_chars().str.to_lowercase() for c in cols]
+        blank = pl.any_horizontal([p == "" for p in parts])
+        key = pl.when(blank).then(None).otherwise(pl.concat_str(parts, separator="\x1f"))
+        kb = pl.DataFrame([records, lines, frame[cols[0]].alias("value")]) \
+            .with_columns(frame.select(key.alias("key"))["key"]) \
+            .filter(pl.col("key").is_not_null())
+        if kb.height == 0:
+            return issues_frame()
+        kb = kb.with_columns(pl.col("record").first().over("key").alias("inbatch"))
+        seen = self._seen[k]
+        hits = kb.join(seen, on="key", how="left", maintain_order="left")
+        first = pl.coalesce(pl.col("first"), pl.when(pl.col("inbatch") != pl.col("record")).then("inbatch"))
+        hits = hits.with_columns(first.alias("dup_of"))
+        new = hits.filter(pl.col("first").is_null() & (pl.col("inbatch") == pl.col("record"))) \
+            .select("key", pl.col("record").alias("first"))
+        if new.height:
+            self._seen[k] = pl.concat([seen, new], rechunk=False)
+        dups = hits.filter(pl.col("dup_of").is_not_null())
+        if dups.height == 0:
+            return issues_frame()
+        label = " + ".join(names)
+        return dups.select(
+            pl.lit(IssueCode.DUPLICATE_ROW.value).alias("code"),
+            pl.lit(Severity.ERROR.value).alias("severity"),
+            pl.col("record"), pl.col("line"),
+            pl.lit(cols[0]).alias("field"),
+            pl.col("value"),
+            pl.format(f"same {label} as record {{}}: CG keeps only the first; remove the repeat or merge them",
+                      pl.col("dup_of")).alias("message"),
+        )
+
+    # ----------------------------------------------------------------------------------------- file
+
+    def finish(self, *, records: int, bytes: int) -> list[Issue]:
+        """File-level checks once every batch is seen: limits of the profile, encoding, delimiter, format."""
+        out: list[Issue] = []
+        p = self.profile
+        info = self.info
+        if records == 0:
+            out.append(Issue(code=IssueCode.EMPTY_FILE, severity=Severity.WARNING,
+                             message="the file has no records: nothing to upload"))
+        if records > p.max_records:
+            out.append(Issue(code=IssueCode.TOO_MANY_RECORDS, severity=Severity.ERROR, value=str(records),
+                             message=f"{records} records; profile {p.name!r} allows {p.max_records} per file: "
+                                     f"`cgformat split` cuts it into parts that fit"))
+        if bytes > p.max_bytes:
+            out.append(Issue(code=IssueCode.FILE_TOO_LARGE, severity=Severity.ERROR, value=str(bytes),
+                             message=f"{bytes} bytes; profile {p.name!r} allows {p.max_bytes} per file: "
+                                     f"`cgformat split` cuts it into parts that fit"))
+        enc = (info.encoding or "utf-8").lower()
+        if info.format == "csv" and enc not in _UTF8:
+            out.append(Issue(code=IssueCode.NON_UTF8, severity=Severity.ERROR, value=info.encoding,
+                             message=f"the file is {info.encoding}, not UTF-8: CG would garble accented "
+                                     f"letters; `cgformat fix` or `cgformat convert` writes UTF-8"))
+        if info.format == "csv" and info.delimiter not in (None, ","):
+            strict = p.name in ("api", "revenue")
+            out.append(Issue(code=IssueCode.DELIMITER, severity=Severity.ERROR if strict else Severity.WARNING,
+                             value=info.delimiter,
+                             message=f"the delimiter is {info.delimiter!r}, not a comma: "
+                                     + ("CG's File API reads such a file as empty fields; "
+                                        if strict else "CG accepts it only by arrangement; ")
+                                     + "`cgformat fix` or `cgformat convert` writes commas"))
+        suffix = PurePath(info.source).suffix.lower()
+        if info.source not in ("-", "<bytes>", "<stream>") and suffix and suffix not in _CG_SUFFIXES:
+            out.append(Issue(code=IssueCode.UNSUPPORTED_FORMAT, severity=Severity.WARNING, value=suffix,
+                             message=f"CG accepts .csv, .xls, .xlsx and .xml files, not {suffix}: rename it or "
+                                     f"`cgformat convert` it"))
+        return out
+
+
+def _header_line(info: SourceInfo) -> int | None:
+    """The line of the header: 1 for CSV and sheets, none for XML (no header row)."""
+    return None if info.format == "xml" else 1
+
+
+def _shape(fmt: str) -> str:
+    return fmt.replace("%Y", "YYYY").replace("%m", "MM").replace("%d", "DD").replace("%H", "HH") \
+        .replace("%M", "MM").replace("%S", "SS")
+
+
+def _parse(value: pl.Expr, f: Field) -> pl.Expr:
+    fmt = f.format or "%Y-%m-%d %H:%M:%S"
+    ok = checks.strict_format(value, fmt) & (value != "")
+    dtype: pl.DataType = pl.Datetime("us")
+    parsed = value.str.strptime(dtype, fmt, strict=False)  # type: ignore[arg-type]
+    if fmt == "%Y-%m-%d":
+        parsed = value.str.strptime(pl.Date(), fmt, strict=False).cast(pl.Datetime("us"))
+    return pl.when(ok).then(parsed)
+
+
+_MSG = {
+    "required": "{f} is required: give it a value",
+    "email": "not a valid email: no spaces anywhere, exactly one @, a name before it and a dotted domain after "
+             "(`cgformat fix` trims surrounding spaces)",
+    "phone": "phone must be 7-15 digits only, country code first (31612345678): no +, spaces, dashes or "
+             "brackets (`cgformat fix` removes them)",
+    "lossy": "looks like a number mangled by a spreadsheet (3.16E+11 or 31612345678.0): its digits may be "
+             "lost; re-export the column as text",
+    "datetime": "must be a real date and time written exactly {shape} (24 h)",
+    "integer": "must be a whole number: digits only, no separators, decimals or + sign",
+    "number": "must be a number with a . decimal point and no separators",
+    "range": "out of range: must be {rng}",
+    "enum": "must be one of: {values}",
+    "pattern": "does not match the pattern {p}",
+    "min-length": "shorter than {n} characters",
+    "too-long": "longer than {n} characters (CG's limit per field)",
+    "control": "holds control characters that CG and XML cannot store: remove them",
+    "line-break": "holds a tab or line break: fine in free text only; remove it",
+    "formula": "starts with = + - or @: a spreadsheet opening the file would run it as a formula",
+    "mojibake": "looks garbled (Ã© for é, â€™ for ’): the text was decoded with the wrong encoding upstream",
+}
+
+
+# -------------------------------------------------------------------------------------------- drivers
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Validated:
+    """A whole table validated: the report, plus per-record ok flags and ``_errors`` reasons."""
+
+    report: Report
+    ok: pl.Series
+    errors: pl.Series
+
+
+def _type_name(schema: Schema | None) -> str:
+    return schema.name if schema is not None else "none"
+
+
+def _batches_of(source: Table | Iterable[RecordBatch]) -> Iterable[RecordBatch]:
+    if isinstance(source, Table):
+        return [RecordBatch(frame=source.frame, lines=source.lines, first_record=1, issues=())]
+    return source
+
+
+def _run(info: SourceInfo, batches: Iterable[RecordBatch], extra: Sequence[Issue], schema: Schema | str | None,
+         *, profile: LimitProfile | str | None, template: bool, strict: bool, max_issues: int,
+         keep: bool) -> tuple[Report, list[BatchResult]]:
+    v = Validator(schema, info, profile=profile, template=template, strict=strict)
+    collector = ReportCollector(max_issues=max_issues)
+    collector.add(v.header_issues)
+    records = 0
+    kept: list[BatchResult] = []
+    extra_by_record = issues_frame(extra) if extra else None
+    for given in batches:
+        batch = given
+        if extra_by_record is not None and extra_by_record.height:
+            lo, hi = batch.first_record, batch.first_record + batch.frame.height
+            mine = [i for i in extra if i.record is not None and lo <= i.record < hi]
+            if mine:
+                batch = replace(batch, issues=(*batch.issues, *mine))
+        result = v.check(batch)
+        collector.add(result.issues)
+        records += batch.frame.height
+        if keep:
+            kept.append(result)
+    if extra:
+        collector.add([i for i in extra if i.record is None])
+    collector.add(v.finish(records=records, bytes=info.bytes))
+    report = collector.report(source=info.source, type=_type_name(v.schema), format=info.format,
+                              encoding=info.encoding, delimiter=info.delimiter, records=records,
+                              bytes=info.bytes, strict=strict)
+    return report, kept
+
+
+def validate(source: Table | object, schema: Schema | str | None, *, profile: LimitProfile | str | None = None,
+             template: bool = False, strict: bool = False, max_issues: int = 1000) -> Report:
+    """Validate a whole :class:`Table`, or a reader (anything with ``info`` and ``batches()``), streaming.
+
+    ``schema`` is a :class:`Schema`, a built-in type name, or ``None`` for structural checks only.
+    ``profile`` defaults to the schema's (``revenue`` for revenue, else ``api``).
+    """
+    if isinstance(source, Table):
+        info = source.info
+        extra: Sequence[Issue] = [i for i in source.issues if i not in info.issues]
+        batches: Iterable[RecordBatch] = _batches_of(source)
+    else:
+        info = source.info  # type: ignore[attr-defined]
+        extra = ()
+        batches = source.batches()  # type: ignore[attr-defined]
+    report, _ = _run(info, batches, extra, schema, profile=profile, template=template, strict=strict,
+                     max_issues=max_issues, keep=False)
+    return report
+
+
+def check_table(table: Table, schema: Schema | str | None, *, profile: LimitProfile | str | None = None,
+                template: bool = False, strict: bool = False, max_issues: int = 1000) -> Validated:
+    """Validate a table in memory, keeping per-record ok flags and reasons (for ``--clean`` / ``--rejects``)."""
+    extra = [i for i in table.issues if i not in table.info.issues]
+    report, results = _run(table.info, _batches_of(table), extra, schema, profile=profile, template=template,
+                           strict=strict, max_issues=max_issues, keep=True)
+    if results:
+        ok = pl.concat([r.ok for r in results])
+        errors = pl.concat([r.errors_column() for r in results])
+    else:
+        ok = pl.Series("ok", [], dtype=pl.Boolean)
+        errors = pl.Series(_ERRORS_COLUMN, [], dtype=pl.String)
+    return Validated(report=report, ok=ok, errors=errors)
+
+
+def partition(table: Table, validated: Validated) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split a table's records into (clean, rejects): rejects keep the original values plus ``_errors``.
+
+    Every record lands in exactly one of the two, in input order.
+    """
+    frame = table.frame
+    clean = frame.filter(validated.ok)
+    rejects = frame.with_columns(validated.errors.alias(_ERRORS_COLUMN)).filter(~validated.ok)
+    return clean, rejects
+
+
+ERRORS_COLUMN = _ERRORS_COLUMN
+"""The name of the reasons column in a rejects file."""
