@@ -41,6 +41,11 @@ class IssueCode(StrEnum):
     ALIAS_LABEL = "alias-label"                # a header resolved through an alias ("E-mail" -> Email)
     RENAMED_LABEL = "renamed-label"            # a header that is no XML name, mapped to one for XML
     SHEET_SKIPPED = "sheet-skipped"            # another non-empty sheet of the workbook was not read
+    NESTED_ELEMENT = "nested-element"          # xml: a field element with child elements (their text is joined)
+    REPEATED_ELEMENT = "repeated-element"      # xml: the same field element twice in one record (first kept)
+    XML_ATTRIBUTE = "xml-attribute"            # xml: attributes on a record or field element (ignored)
+    STRAY_CONTENT = "stray-content"            # xml: text or elements outside any field (ignored)
+    CELL_ERROR = "cell-error"                  # excel: an error value (#DIV/0!, #N/A ...) kept as its text
     # cells
     MISSING_CELL = "missing-cell"              # a required value is empty
     TYPE_ERROR = "type-error"                  # a value that is not of the field's type
