@@ -1,1 +1,51 @@
-"""The uploader: CG File API client, resumable journal, and a local sandbox of the API."""
+"""The uploader: CG File API client, resumable journal, the run that sends parts, and a local sandbox of the API.
+
+Nothing here imports polars or the format layer (the sandbox validates what it receives through a lazy
+import of the library): the uploader only sends files and reads manifests.
+"""
+
+from __future__ import annotations
+
+from .client import (
+    DEFAULT_UPLOAD_PATHS,
+    REGIONS,
+    STATISTICS_PATHS,
+    UPLOAD_TYPES,
+    Answer,
+    CgClient,
+    Credentials,
+    RetryableError,
+    resolve_auth_url,
+    resolve_base_url,
+)
+from .journal import JOURNAL_NAME, Journal, PartEntry, PartState, journal_path_for
+from .runner import RetryPolicy, Uploader, UploadEvent, UploadSummary, check_part, find_upload, schedule
+from .sandbox import Fault, FileCheck, Sandbox
+
+__all__ = [
+    "DEFAULT_UPLOAD_PATHS",
+    "JOURNAL_NAME",
+    "REGIONS",
+    "STATISTICS_PATHS",
+    "UPLOAD_TYPES",
+    "Answer",
+    "CgClient",
+    "Credentials",
+    "Fault",
+    "FileCheck",
+    "Journal",
+    "PartEntry",
+    "PartState",
+    "RetryPolicy",
+    "RetryableError",
+    "Sandbox",
+    "UploadEvent",
+    "UploadSummary",
+    "Uploader",
+    "check_part",
+    "find_upload",
+    "journal_path_for",
+    "resolve_auth_url",
+    "resolve_base_url",
+    "schedule",
+]

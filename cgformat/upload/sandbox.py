@@ -1,0 +1,686 @@
+"""A local stand-in for CG's File API (v4.1), to rehearse an upload without sending a single survey email.
+
+It serves, on a loopback address by default:
+
+- ``POST /v4.1/file/{transactional|contact|historical|anonymous}.{json|xml}`` and
+  ``POST /v4.1/company/revenue_file_automate.{json|xml}``: multipart field ``file``;
+- ``GET /v4.1/file/{type}.{json|xml}``: statistics, with ``id``, ``date_range_from``, ``date_range_to``,
+  ``start`` and ``limit``;
+- ``DELETE /v4.1/file.{json|xml}?id=N``;
+- ``POST /oauth2/token``: OAuth2 client credentials, bearer tokens valid ``token_ttl_s``.
+
+Both auth schemes, both envelopes, CG's codes (200000, 300000-300004, 400103, 400200) and the limits
+(bytes and records per profile, one upload per interval) behave as spec §4 describes. Where CG documents
+nothing the sandbox picks something and says so (codes marked *sandbox* below). Each received file is
+read and validated with cgformat's own checks, so its statistics show successful and unsuccessful records
+with logs. Faults can be injected (5xx, 429 + Retry-After, a time-out, a connection dropped after the file
+was stored) to rehearse the uploader's recovery.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import io
+import json
+import logging
+import re
+import secrets
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path, PurePath
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+from xml.sax.saxutils import escape
+
+from lxml import etree
+
+from ..limits import LimitProfile, get_profile
+from .client import CODE_ALREADY_PROCESSED, CODE_FILE_NOT_FOUND, CODE_INVALID_KEY
+
+__all__ = [
+    "CODE_BAD_PARAMETER",
+    "CODE_FILE_TOO_LARGE",
+    "CODE_TOO_MANY_RECORDS",
+    "CODE_TOO_SOON",
+    "Fault",
+    "FileCheck",
+    "Sandbox",
+    "Validator",
+    "cgformat_validator",
+    "parse_fault",
+]
+
+log = logging.getLogger("cgformat.sandbox")
+
+CODE_BAD_PARAMETER = 300000        # CG: 300000-300004 are bad parameters; which is which is the sandbox's
+CODE_BAD_ID = 300001
+CODE_BAD_DATE_FROM = 300002
+CODE_BAD_DATE_TO = 300003
+CODE_BAD_PAGING = 300004
+CODE_FILE_TOO_LARGE = 400301       # sandbox: CG documents no code for these three
+CODE_TOO_MANY_RECORDS = 400302
+CODE_TOO_SOON = 400429
+
+_FILE_TYPES = ("transactional", "contact", "historical", "anonymous")
+_ROUTE = re.compile(r"^/v4\.1/(?:file/(?P<type>[a-z]+)|company/(?P<revenue>revenue_file_automate)|(?P<delete>file))"
+                    r"\.(?P<fmt>json|xml)$")
+_MAX_BODY = 64 * 1024 * 1024
+_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FileCheck:
+    """What the sandbox's validator found in a received file: CG's statistics counts and logs."""
+
+    total: int
+    successful: int
+    unsuccessful: int
+    logs: tuple[str, ...] = ()
+    status: str = "Processed"
+
+
+Validator = Callable[[bytes, str, str], FileCheck]
+"""``validator(content, filename, record_type) -> FileCheck``."""
+
+
+def cgformat_validator(content: bytes, filename: str, record_type: str) -> FileCheck:
+    """Read the file with cgformat and validate it against the record type's built-in schema.
+
+    Each record with an error counts as unsuccessful, logged CG's way (``Record 2: Email: ...``); a file-level
+    error (a missing column ...) fails every record. A file that cannot be read is a ``Failed`` upload. Where
+    the format layer is missing (a partial install) the records are only counted, none failed.
+    """
+    import polars as pl
+
+    from cgformat import api
+    from cgformat.errors import CgformatError
+    from cgformat.schema import load_schema
+    from cgformat.validate import check_table
+
+    suffix = PurePath(filename).suffix.lower() or ".csv"
+    with tempfile.TemporaryDirectory(prefix="cgformat-sandbox-") as tmp:
+        path = Path(tmp) / f"received{suffix}"
+        path.write_bytes(content)
+        try:
+            table = api.read_file(path)
+        except ImportError:
+            try:
+                n = _count_records(content, suffix)
+            except (ValueError, etree.XMLSyntaxError) as exc:
+                return FileCheck(total=0, successful=0, unsuccessful=0, status="Failed",
+                                 logs=(f"File could not be read: {exc}",))
+            return FileCheck(total=n, successful=n, unsuccessful=0)
+        except CgformatError as exc:
+            return FileCheck(total=0, successful=0, unsuccessful=0, status="Failed",
+                             logs=(f"File could not be read: {exc}",))
+    total = table.frame.height
+    try:
+        validated = check_table(table, load_schema(record_type))
+    except CgformatError as exc:
+        return FileCheck(total=total, successful=0, unsuccessful=total, status="Failed",
+                         logs=(f"File could not be processed: {exc}",))
+    file_errors = [f"File: {i['message']}" for i in validated.report.to_dict()["issues"]
+                   if i["severity"] == "error" and i["record"] is None]
+    if file_errors:
+        return FileCheck(total=total, successful=0, unsuccessful=total, status="Processed", logs=tuple(file_errors))
+    bad = (pl.DataFrame({"ok": validated.ok, "why": validated.errors})
+           .with_row_index("record", offset=1).filter(~pl.col("ok")))
+    logs = tuple(f"Record {r}: {why}" for r, why in zip(bad["record"].to_list(), bad["why"].to_list(), strict=True))
+    return FileCheck(total=total, successful=total - bad.height, unsuccessful=bad.height, logs=logs)
+
+
+def _count_records(content: bytes, suffix: str) -> int:
+    """Records in a CSV or XML file, counted with the standard library (the fallback of a partial install)."""
+    if suffix == ".xml":
+        root = etree.fromstring(content, parser=_XML_PARSER)
+        return len(root)
+    rows = csv.reader(io.StringIO(content.decode("utf-8-sig", "replace"), newline=""))
+    return max(0, sum(1 for row in rows if any(cell.strip() for cell in row)) - 1)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fault:
+    """A fault to inject into an upload request.
+
+    ``kind``: ``status`` (answer ``status``, e.g. 503, without storing), ``throttle`` (429 with Retry-After
+    ``retry_after``), ``timeout`` (hold the request ``seconds``, then drop it unprocessed), ``drop`` (store the
+    file, then close the connection without an answer), ``late`` (store, then answer after ``seconds``).
+    """
+
+    kind: str
+    status: int = 503
+    retry_after: int = 1
+    seconds: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("status", "throttle", "timeout", "drop", "late"):
+            raise ValueError(f"unknown fault kind {self.kind!r}")
+
+
+def parse_fault(spec: str) -> tuple[Fault, list[int]]:
+    """Read a fault given on the command line: ``KIND[:ARG]@N[,N...]`` (N: the Nth upload request, 1-based).
+
+    ``503@3``, ``500@4,5`` (status), ``429:2@5`` (Retry-After 2 s), ``timeout:3@8``, ``late:3@9``, ``drop@12``.
+    """
+    m = re.fullmatch(r"(?P<kind>[a-z]+|\d{3})(?::(?P<arg>[0-9.]+))?@(?P<at>\d+(?:,\d+)*)", spec.strip())
+    if m is None:
+        raise ValueError(f"bad fault {spec!r}: use KIND[:ARG]@N, e.g. 503@3, 429:2@5, timeout:3@8, late:3@9, drop@12")
+    kind, arg, at = m["kind"], m["arg"], [int(n) for n in m["at"].split(",")]
+    if kind == "429":
+        fault = Fault(kind="throttle", retry_after=int(float(arg)) if arg else 1)
+    elif kind.isdigit():
+        fault = Fault(kind="status", status=int(kind))
+    elif kind in ("timeout", "late"):
+        fault = Fault(kind=kind, seconds=float(arg) if arg else 5.0)
+    else:
+        fault = Fault(kind=kind)
+    return fault, at
+
+
+@dataclass(slots=True, kw_only=True)
+class _Upload:
+    id: int
+    type: str
+    source_filename: str
+    sha256: str
+    bytes: int
+    received_at: float
+    check: FileCheck
+    deleted: bool = False
+
+    def row(self) -> dict[str, Any]:
+        # CG sends every value as a string
+        return {"id": str(self.id), "status": self.check.status, "source_filename": self.source_filename,
+                "date_upload": datetime.fromtimestamp(self.received_at, UTC).strftime("%Y-%m-%d %H:%M:%S"),
+                "total_records": str(self.check.total), "successful_records": str(self.check.successful),
+                "unsuccessful_records": str(self.check.unsuccessful), "logs": list(self.check.logs)}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "type": self.type, "source_filename": self.source_filename, "sha256": self.sha256,
+                "bytes": self.bytes, "received_at": self.received_at, "deleted": self.deleted,
+                "check": {"total": self.check.total, "successful": self.check.successful,
+                          "unsuccessful": self.check.unsuccessful, "logs": list(self.check.logs),
+                          "status": self.check.status}}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> _Upload:
+        c = d["check"]
+        return cls(id=int(d["id"]), type=str(d["type"]), source_filename=str(d["source_filename"]),
+                   sha256=str(d["sha256"]), bytes=int(d["bytes"]), received_at=float(d["received_at"]),
+                   deleted=bool(d["deleted"]),
+                   check=FileCheck(total=int(c["total"]), successful=int(c["successful"]),
+                                   unsuccessful=int(c["unsuccessful"]), logs=tuple(c["logs"]),
+                                   status=str(c["status"])))
+
+
+class _Reply(Exception):
+    """Answer the request with this envelope (raised deep inside a handler)."""
+
+    def __init__(self, status: int, *, code: int | None = None, message: str = "", data: Any = None,
+                 headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.data = status, code, message, data
+        self.headers = dict(headers or {})
+
+
+def _xml(tag: str, value: Any) -> str:
+    if isinstance(value, dict):
+        return f"<{tag}>" + "".join(_xml(str(k), v) for k, v in value.items()) + f"</{tag}>"
+    if isinstance(value, list):
+        return f"<{tag}>" + "".join(_xml("item", v) for v in value) + f"</{tag}>"
+    if isinstance(value, bool):
+        return f"<{tag}>{'true' if value else 'false'}</{tag}>"
+    return f"<{tag}>{escape('' if value is None else str(value))}</{tag}>"
+
+
+def _multipart_file(content_type: str, body: bytes) -> tuple[str, bytes] | None:
+    """The (file name, bytes) of the form field ``file`` in a multipart/form-data body, exactly as sent."""
+    m = re.search(r'boundary="?([^";]+)"?', content_type)
+    if not content_type.lower().startswith("multipart/form-data") or m is None:
+        return None
+    delimiter = b"--" + m.group(1).encode("latin-1")
+    for chunk in body.split(delimiter)[1:]:
+        if chunk.startswith(b"--"):
+            break
+        head, sep, rest = chunk.partition(b"\r\n\r\n")
+        if not sep:
+            continue
+        headers = head.decode("utf-8", "replace")
+        disposition = re.search(r'(?im)^content-disposition:\s*form-data(.*)$', headers)
+        if disposition is None or not re.search(r';\s*name="?file"?(;|\s*$)', disposition.group(1)):
+            continue
+        name = re.search(r';\s*filename="([^"]*)"', disposition.group(1))
+        content = rest[:-2] if rest.endswith(b"\r\n") else rest
+        return (name.group(1) if name else "upload"), content
+    return None
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    sandbox: Sandbox
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+    server_version = "cgformat-sandbox"
+    sys_version = ""
+
+    def do_GET(self) -> None:
+        self.server.sandbox._handle(self, "GET")
+
+    def do_POST(self) -> None:
+        self.server.sandbox._handle(self, "POST")
+
+    def do_DELETE(self) -> None:
+        self.server.sandbox._handle(self, "DELETE")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.info("%s %s", self.address_string(), format % args)
+
+
+@dataclass(slots=True, kw_only=True)
+class _Request:
+    method: str
+    path: str
+    fmt: str
+    query: dict[str, str]
+    headers: Message[str, str]
+    body: bytes
+
+
+class Sandbox:
+    """CG's File API on ``host:port`` (port 0: any free one), served from a thread: ``start()`` / ``stop()``.
+
+    ``api_keys`` and ``clients`` (id -> secret) are the credentials it accepts; ``None`` accepts any
+    non-empty one. ``interval_s`` is the one-upload-per-interval rule (0: off). ``data_dir`` keeps the
+    received files and the sandbox's state across restarts. ``received`` lists the uploads stored, in order.
+    """
+
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, data_dir: str | Path | None = None,
+                 api_keys: Collection[str] | None = None, clients: Mapping[str, str] | None = None,
+                 interval_s: float = 0.0, profiles: Mapping[str, LimitProfile] | None = None,
+                 token_ttl_s: int = 3600, validator: Validator | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.host, self.port = host, port
+        self.data_dir = Path(data_dir) if data_dir is not None else None
+        self.api_keys = set(api_keys) if api_keys is not None else None
+        self.clients = dict(clients) if clients is not None else None
+        self.interval_s = interval_s
+        self.profiles = {"api": get_profile("api"), "revenue": get_profile("revenue"), **(profiles or {})}
+        self.token_ttl_s = token_ttl_s
+        self.validator: Validator = validator or cgformat_validator
+        self.clock = clock
+        self._lock = threading.RLock()
+        self._uploads: list[_Upload] = []
+        self._tokens: dict[str, float] = {}
+        self._last_upload_at: float | None = None
+        self._faults_next: deque[Fault] = deque()
+        self._faults_at: dict[int, Fault] = {}
+        self.upload_requests = 0
+        self.requests: list[tuple[str, str, int, int | None]] = []   # method, path, HTTP status, CG code
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._load()
+
+    # --- life -------------------------------------------------------------------------------------------
+    def bind(self) -> Sandbox:
+        """Open the listening socket (``port`` 0 becomes the free port chosen); returns self."""
+        if self._server is None:
+            server = _Server((self.host, self.port), _Handler)
+            server.sandbox = self
+            self._server = server
+            self.port = server.server_address[1]
+        return self
+
+    def start(self) -> Sandbox:
+        """Listen and serve from a daemon thread; returns self."""
+        server = self.bind()._server
+        assert server is not None
+        self._thread = threading.Thread(target=server.serve_forever, name="cgformat-sandbox", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and free the port."""
+        if self._server is not None:
+            if self._thread is not None:
+                self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until interrupted (the CLI's ``cgformat sandbox``)."""
+        server = self.bind()._server
+        assert server is not None
+        try:
+            server.serve_forever()
+        finally:
+            server.server_close()
+            self._server = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """The base URL to point ``--base-url`` at."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def token_url(self) -> str:
+        """The OAuth2 token endpoint."""
+        return self.url + "/oauth2/token"
+
+    # --- faults and inspection (tests) ------------------------------------------------------------------
+    def inject(self, fault: Fault, *, times: int = 1, at: Collection[int] = ()) -> None:
+        """Apply ``fault`` to the next ``times`` upload requests, or to the upload requests numbered ``at``
+        (1-based, counted since start or :meth:`reset`)."""
+        with self._lock:
+            if at:
+                for n in at:
+                    self._faults_at[n] = fault
+            else:
+                self._faults_next.extend([fault] * times)
+
+    def fail_next(self, times: int = 1, *, status: int = 503) -> None:
+        """Answer the next uploads with an HTTP error, storing nothing."""
+        self.inject(Fault(kind="status", status=status), times=times)
+
+    def throttle_next(self, times: int = 1, *, retry_after: int = 1) -> None:
+        """Answer the next uploads with 429 and a Retry-After."""
+        self.inject(Fault(kind="throttle", retry_after=retry_after), times=times)
+
+    def timeout_next(self, times: int = 1, *, seconds: float = 0.5) -> None:
+        """Hold the next uploads for ``seconds``, then drop them unprocessed."""
+        self.inject(Fault(kind="timeout", seconds=seconds), times=times)
+
+    def drop_next(self, times: int = 1) -> None:
+        """Store the next uploads, then close the connection without answering."""
+        self.inject(Fault(kind="drop"), times=times)
+
+    def late_next(self, times: int = 1, *, seconds: float = 0.5) -> None:
+        """Store the next uploads, then answer only after ``seconds``."""
+        self.inject(Fault(kind="late", seconds=seconds), times=times)
+
+    def reset(self) -> None:
+        """Forget every upload, token, fault and counter."""
+        with self._lock:
+            self._uploads.clear()
+            self._tokens.clear()
+            self._faults_next.clear()
+            self._faults_at.clear()
+            self._last_upload_at = None
+            self.upload_requests = 0
+            self.requests.clear()
+            self._save()
+
+    @property
+    def received(self) -> list[str]:
+        """File names of the uploads stored, in the order they arrived (deleted ones included)."""
+        with self._lock:
+            return [u.source_filename for u in self._uploads]
+
+    def uploads(self, *, include_deleted: bool = False) -> list[dict[str, Any]]:
+        """The stored uploads as statistics rows (plus ``type`` and ``deleted``)."""
+        with self._lock:
+            return [u.row() | {"type": u.type, "deleted": u.deleted} for u in self._uploads
+                    if include_deleted or not u.deleted]
+
+    # --- persistence ------------------------------------------------------------------------------------
+    def _state_path(self) -> Path | None:
+        return None if self.data_dir is None else self.data_dir / "sandbox-state.json"
+
+    def _load(self) -> None:
+        path = self._state_path()
+        if path is None or not path.exists():
+            return
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        self._uploads = [_Upload.from_dict(d) for d in doc.get("uploads", [])]
+        self._last_upload_at = doc.get("last_upload_at")
+
+    def _save(self) -> None:
+        path = self._state_path()
+        if path is None:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        doc = {"uploads": [u.to_dict() for u in self._uploads], "last_upload_at": self._last_upload_at}
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+        tmp.replace(path)
+
+    # --- HTTP -------------------------------------------------------------------------------------------
+    def _handle(self, handler: _Handler, method: str) -> None:
+        split = urlsplit(handler.path)
+        query = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
+        fmt = "xml" if split.path.endswith(".xml") else "json"
+        try:
+            length = int(handler.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0 or length > _MAX_BODY:
+            handler.close_connection = True
+            self._answer(handler, method, split.path, fmt,
+                         _Reply(413, code=CODE_BAD_PARAMETER, message="Request body too large"))
+            return
+        body = handler.rfile.read(length) if length else b""
+        req = _Request(method=method, path=split.path, fmt=fmt, query=query, headers=handler.headers, body=body)
+        fault: Fault | None = None
+        try:
+            if method == "POST" and split.path == "/oauth2/token":
+                self._token(handler, req)
+                return
+            m = _ROUTE.match(split.path)
+            if m is None:
+                raise _Reply(404, code=CODE_BAD_PARAMETER, message=f"Unknown endpoint {split.path}")
+            record_type = "revenue" if m["revenue"] else m["type"]
+            if method == "POST" and record_type is not None:
+                with self._lock:
+                    self.upload_requests += 1
+                    fault = self._faults_at.pop(self.upload_requests, None) or (
+                        self._faults_next.popleft() if self._faults_next else None)
+                reply = self._upload(req, record_type, fault)
+            else:
+                self._authorize(req)
+                if method == "GET" and record_type in _FILE_TYPES:
+                    reply = _Reply(200, data=self._statistics(req, record_type))
+                elif method == "DELETE" and m["delete"]:
+                    reply = _Reply(200, data=self._delete(req))
+                else:
+                    raise _Reply(405, code=CODE_BAD_PARAMETER, message=f"{method} is not allowed on {split.path}")
+        except _Reply as r:
+            reply = r
+        except Exception:  # a sandbox bug must not look like a network fault: answer it as CG's 500
+            log.exception("sandbox error on %s %s", method, split.path)
+            reply = _Reply(500, code=CODE_BAD_PARAMETER, message="Internal sandbox error")
+        if fault is not None and fault.kind == "drop":
+            handler.close_connection = True  # stored; the client never hears back
+            self._record(method, split.path, 0, None)
+            return
+        if fault is not None and fault.kind == "late":
+            time.sleep(fault.seconds)
+        self._answer(handler, method, split.path, fmt, reply)
+
+    def _record(self, method: str, path: str, status: int, code: int | None) -> None:
+        with self._lock:
+            self.requests.append((method, path, status, code))
+
+    def _answer(self, handler: _Handler, method: str, path: str, fmt: str, reply: _Reply) -> None:
+        self._record(method, path, reply.status, reply.code)
+        payload: Any = ({"Error": {"Message": reply.message, "Code": reply.code}} if reply.code is not None
+                        else {"Data": reply.data})
+        if fmt == "xml":
+            key = next(iter(payload))
+            body = ("<?xml version='1.0' encoding='utf-8'?>\n" + _xml(key, payload[key])).encode("utf-8")
+            ctype = "application/xml; charset=utf-8"
+        else:
+            body = json.dumps(payload).encode("utf-8")
+            ctype = "application/json"
+        self._write(handler, reply.status, body, ctype, reply.headers)
+
+    @staticmethod
+    def _write(handler: _Handler, status: int, body: bytes, ctype: str, headers: Mapping[str, str]) -> None:
+        with contextlib.suppress(OSError):  # the client may be gone (a time-out, a killed process)
+            handler.send_response(status)
+            handler.send_header("Content-Type", ctype)
+            handler.send_header("Content-Length", str(len(body)))
+            for k, v in headers.items():
+                handler.send_header(k, v)
+            handler.end_headers()
+            handler.wfile.write(body)
+
+    # --- auth -------------------------------------------------------------------------------------------
+    def _authorize(self, req: _Request) -> None:
+        value = req.headers.get("Authorization", "")
+        scheme, _, credential = value.partition(" ")
+        credential = credential.strip()
+        ok = False
+        if scheme.lower() == "api_key" and credential:
+            ok = self.api_keys is None or credential in self.api_keys
+        elif scheme.lower() == "bearer" and credential:
+            with self._lock:
+                expires = self._tokens.get(credential)
+            ok = expires is not None and self.clock() < expires
+        if not ok:
+            raise _Reply(401, code=CODE_INVALID_KEY, message="Invalid API Key")
+
+    def _token(self, handler: _Handler, req: _Request) -> None:
+        form = {k: v[-1] for k, v in parse_qs(req.body.decode("utf-8", "replace")).items()}
+        doc: dict[str, Any]
+        if form.get("grant_type") != "client_credentials":
+            status, doc = 400, {"error": "unsupported_grant_type"}
+        else:
+            cid, secret = form.get("client_id", ""), form.get("client_secret", "")
+            known = self.clients is None or (cid in self.clients and secrets.compare_digest(self.clients[cid], secret))
+            if not (cid and secret and known):
+                status, doc = 401, {"error": "invalid_client"}
+            else:
+                token = secrets.token_urlsafe(24)
+                with self._lock:
+                    self._tokens[token] = self.clock() + self.token_ttl_s
+                status = 200
+                doc = {"access_token": token, "token_type": "Bearer", "expires_in": self.token_ttl_s}
+        self._record("POST", "/oauth2/token", status, None)
+        self._write(handler, status, json.dumps(doc).encode("utf-8"), "application/json", {})
+
+    # --- endpoints --------------------------------------------------------------------------------------
+    def _upload(self, req: _Request, record_type: str, fault: Fault | None) -> _Reply:
+        if fault is not None and fault.kind == "timeout":
+            time.sleep(fault.seconds)
+            return _Reply(504, code=None, message="timed out")  # the client has given up by now
+        if fault is not None and fault.kind == "status":
+            return _Reply(fault.status, code=None, data=None, message="Service unavailable")
+        if fault is not None and fault.kind == "throttle":
+            return _Reply(429, code=CODE_TOO_SOON, message="Too many requests",
+                          headers={"Retry-After": str(fault.retry_after)})
+        if record_type not in (*_FILE_TYPES, "revenue"):
+            raise _Reply(404, code=CODE_BAD_PARAMETER, message=f"Unknown record type {record_type}")
+        self._authorize(req)
+        part = _multipart_file(req.headers.get("Content-Type", ""), req.body)
+        if part is None:
+            raise _Reply(400, code=CODE_BAD_PARAMETER, message="Parameter 'file' is required (multipart/form-data)")
+        filename, content = part
+        digest = hashlib.sha256(content).hexdigest()
+        profile = self.profiles["revenue" if record_type == "revenue" else "api"]
+        with self._lock:
+            if any(u.sha256 == digest and u.type == record_type and not u.deleted for u in self._uploads):
+                raise _Reply(400, code=CODE_ALREADY_PROCESSED, message="This upload has already been processed")
+            if len(content) > profile.max_bytes:
+                raise _Reply(400, code=CODE_FILE_TOO_LARGE,
+                             message=f"File is {len(content)} bytes; the limit is {profile.max_bytes} bytes")
+            now = self.clock()
+            if self.interval_s and self._last_upload_at is not None and now - self._last_upload_at < self.interval_s:
+                wait = self.interval_s - (now - self._last_upload_at)
+                raise _Reply(429, code=CODE_TOO_SOON,
+                             message=f"One upload every {self.interval_s:g} seconds; retry in {wait:.0f} s",
+                             headers={"Retry-After": str(max(1, round(wait + 0.5)))})
+        check = self.validator(content, filename, record_type)
+        if check.total > profile.max_records:
+            raise _Reply(400, code=CODE_TOO_MANY_RECORDS,
+                         message=f"File has {check.total} records; the limit is {profile.max_records}")
+        with self._lock:
+            # checked again under the lock: another request may have stored the same file meanwhile
+            if any(u.sha256 == digest and u.type == record_type and not u.deleted for u in self._uploads):
+                raise _Reply(400, code=CODE_ALREADY_PROCESSED, message="This upload has already been processed")
+            upload = _Upload(id=max((u.id for u in self._uploads), default=1000) + 1, type=record_type,
+                             source_filename=filename, sha256=digest, bytes=len(content), received_at=self.clock(),
+                             check=check)
+            self._uploads.append(upload)
+            self._last_upload_at = upload.received_at
+            if self.data_dir is not None:
+                files = self.data_dir / "files"
+                files.mkdir(parents=True, exist_ok=True)
+                (files / f"{upload.id}-{PurePath(filename).name}").write_bytes(content)
+            self._save()
+        log.info("stored upload %s: %s (%s, %d records)", upload.id, filename, record_type, check.total)
+        if record_type == "revenue":
+            return _Reply(200, data={"data": 1} if check.status != "Failed" else False)
+        return _Reply(200, data=True)  # what CG's upload POST returns is undocumented (spec §4)
+
+    def _statistics(self, req: _Request, record_type: str) -> list[dict[str, Any]]:
+        q = req.query
+        uid = self._int_param(q, "id", CODE_BAD_ID) if "id" in q else None
+        start = self._int_param(q, "start", CODE_BAD_PAGING) if "start" in q else 0
+        limit = self._int_param(q, "limit", CODE_BAD_PAGING) if "limit" in q else 1000
+        if start < 0 or not 1 <= limit <= 1000:
+            raise _Reply(400, code=CODE_BAD_PAGING, message="start must be >= 0 and limit between 1 and 1000")
+        date_from = self._date_param(q, "date_range_from", CODE_BAD_DATE_FROM)
+        date_to = self._date_param(q, "date_range_to", CODE_BAD_DATE_TO)
+        with self._lock:
+            rows = [u for u in self._uploads if u.type == record_type and not u.deleted
+                    and (uid is None or u.id == uid)]
+        out = []
+        for u in rows:
+            day = datetime.fromtimestamp(u.received_at, UTC).date()
+            if (date_from is None or day >= date_from) and (date_to is None or day <= date_to):
+                out.append(u.row())
+        return out[start:start + limit]
+
+    @staticmethod
+    def _int_param(q: Mapping[str, str], name: str, code: int) -> int:
+        try:
+            return int(q[name])
+        except ValueError:
+            raise _Reply(400, code=code, message=f"Invalid parameter {name}: {q[name]!r}") from None
+
+    @staticmethod
+    def _date_param(q: Mapping[str, str], name: str, code: int) -> date | None:
+        if name not in q:
+            return None
+        try:
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", q[name]):
+                raise ValueError(q[name])
+            return date.fromisoformat(q[name])
+        except ValueError:
+            raise _Reply(400, code=code, message=f"Invalid parameter {name}: {q[name]!r} (YYYY-MM-DD)") from None
+
+    def _delete(self, req: _Request) -> bool:
+        if "id" not in req.query:
+            raise _Reply(400, code=CODE_BAD_ID, message="Parameter id is required")
+        uid = self._int_param(req.query, "id", CODE_BAD_ID)
+        with self._lock:
+            for i, u in enumerate(self._uploads):
+                if u.id == uid and not u.deleted:
+                    # CG removes the records; the sandbox keeps the row (hidden) and forgets the file's hash
+                    self._uploads[i] = replace(u, deleted=True)
+                    self._save()
+                    log.info("deleted upload %s", uid)
+                    return True
+        raise _Reply(400, code=CODE_FILE_NOT_FOUND, message="File not found")
