@@ -12,8 +12,8 @@ import hashlib
 import io
 import os
 import shutil
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -25,8 +25,10 @@ from .errors import UsageError, WriteError
 from .formats import ReadOptions, WriteOptions
 from .limits import LimitProfile, get_profile
 from .manifest import MANIFEST_NAME, Manifest, Part
-from .model import Issue, IssueCode, RecordBatch, Severity, SourceInfo
+from .model import Issue, IssueCode, RecordBatch, Severity
 from .plan import part_name, plan_parts, previous_same_key, split_id
+from .report import Report, ReportCollector, issues_frame
+from .validate import BatchResult, Validator
 
 if TYPE_CHECKING:
     from .schema import Schema
@@ -34,39 +36,23 @@ if TYPE_CHECKING:
 __all__ = ["SplitResult", "run_split"]
 
 JOURNAL_NAME = "upload-journal.json"
-ISSUE_COLUMNS = {"code": pl.String, "severity": pl.String, "record": pl.Int64, "line": pl.Int64,
-                 "field": pl.String, "value": pl.String, "message": pl.String}
+# what a split is for: these file-level findings of validation do not apply to the parts
+_SPLIT_SOLVES = {IssueCode.TOO_MANY_RECORDS.value, IssueCode.FILE_TOO_LARGE.value}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SplitResult:
-    """A finished split: its manifest, where it was written, the issues found and how often parts re-cut."""
+    """A finished split: its manifest, where it was written, the validation report, and the encoding work.
+
+    ``encodes`` counts part encodings; ``recuts`` the xlsx parts whose size estimate was off and that had to
+    be encoded again to fit the byte limit (csv and xml sizes are exact: never re-cut).
+    """
 
     manifest: Manifest
     out_dir: Path
-    issues: pl.DataFrame
-    header_issues: tuple[Issue, ...] = ()
-    file_issues: tuple[Issue, ...] = ()
+    report: Report
     encodes: int = 0
     recuts: int = 0
-    info: SourceInfo | None = None
-    report: Any = field(default=None)
-
-
-def issues_frame(issues: Sequence[Issue]) -> pl.DataFrame:
-    """Issues as a frame with the report's columns."""
-    return pl.DataFrame([i.to_dict() for i in issues], schema=ISSUE_COLUMNS)
-
-
-def errors_column(issues: pl.DataFrame, records: pl.Series) -> pl.Series:
-    """For each record, the ``code:field`` list of its error issues joined by ``; `` (``""`` when none)."""
-    errs = issues.filter(pl.col("severity") == "error", pl.col("record").is_not_null())
-    joined = (errs.group_by("record", maintain_order=True)
-              .agg(pl.concat_str([pl.col("code"), pl.col("field").fill_null("")], separator=":")
-                   .str.strip_suffix(":").unique(maintain_order=True).str.join("; ").alias("_errors")))
-    out = (pl.DataFrame({"record": records.cast(pl.Int64)})
-           .join(joined, on="record", how="left", maintain_order="left")["_errors"].fill_null(""))
-    return out
 
 
 def sha256_of(stream: BinaryIO) -> str:
@@ -148,7 +134,7 @@ def run_split(stream: BinaryIO, *, source: str, in_fmt: str, out_dir: Path, out_
               read_options: ReadOptions | None = None, schema: Schema | None = None,
               profile: LimitProfile | str | None = None, max_records: int | None = None,
               max_bytes: int | None = None, do_validate: bool = True, force: bool = False,
-              write_options: WriteOptions | None = None,
+              write_options: WriteOptions | None = None, max_issues: int = 1000,
               progress: Callable[[int], None] | None = None) -> SplitResult:
     """Split a seekable binary stream into parts in ``out_dir``; see ``cgformat.api.split_file``."""
     out_fmt = formats.check_format(out_fmt or (in_fmt if in_fmt != "xls" else "xlsx"), write=True)
@@ -169,11 +155,7 @@ def run_split(stream: BinaryIO, *, source: str, in_fmt: str, out_dir: Path, out_
                                   "bom": wopts.bom, "delimiter": wopts.delimiter, "xml_tags": wopts.xml_tags})
     stem = Path(source).stem if source not in ("-", "<stream>", "<bytes>") else "stdin"
 
-    validator = None
-    if schema is not None and do_validate:
-        from .validate import Validator
-
-        validator = Validator(schema, info, profile=prof)
+    validator = Validator(schema, info, profile=prof) if schema is not None and do_validate else None
     key_cols: list[str] = []
     if schema is not None and getattr(schema, "dedupe_key", None):
         mapping = dict(zip(info.columns, schema.xml_tags_for(labels), strict=True))
@@ -182,8 +164,8 @@ def run_split(stream: BinaryIO, *, source: str, in_fmt: str, out_dir: Path, out_
     work = out_dir / f".split-{ident}.partial"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
-    issue_frames: list[pl.DataFrame] = []
-    header_issues: tuple[Issue, ...] = tuple(info.issues) + (tuple(validator.header_issues) if validator else ())
+    collector = ReportCollector(max_issues=max_issues)
+    collector.add(list(info.issues) + (list(validator.header_issues) if validator else []))
     rej_labels = (*labels, "_errors")
     rejects_path = work / f"rejects.{out_fmt}"
     rejected = 0
@@ -196,12 +178,11 @@ def run_split(stream: BinaryIO, *, source: str, in_fmt: str, out_dir: Path, out_
                 xml_tags=(*wopts.xml_tags, "_errors") if wopts.xml_tags else None,
                 root_tag=wopts.root_tag, record_tag=wopts.record_tag, sheet_name=wopts.sheet_name))
 
-            def reject(frame: pl.DataFrame, records: pl.Series, issues: pl.DataFrame) -> None:
+            def reject(frame: pl.DataFrame, records: pl.Series, reasons: pl.Series) -> None:
                 nonlocal rejected
                 if frame.height == 0:
                     return
-                rej_writer.write(frame.with_columns(errors_column(issues, records).alias("~cgformat_errors")),
-                                 records=records)
+                rej_writer.write(frame.with_columns(reasons.alias("~cgformat_errors")), records=records)
                 rejected += frame.height
 
             carry = pl.DataFrame({c: pl.Series(c, [], dtype=pl.String) for c in info.columns})
@@ -209,51 +190,50 @@ def run_split(stream: BinaryIO, *, source: str, in_fmt: str, out_dir: Path, out_
             for batch in reader.batches():
                 frame, recs = batch.frame, batch.records
                 total += frame.height
-                ok, batch_issues = _check(batch, validator)
-                if batch_issues.height:
-                    issue_frames.append(batch_issues)
-                bad = ~ok
-                if bad.any():
-                    reject(frame.filter(bad), recs.filter(bad), batch_issues)
+                result = _check(batch, validator)
+                collector.add(result.issues)
+                ok = result.ok
+                if not ok.all():
+                    reject(frame.filter(~ok), recs.filter(~ok), result.errors_column().filter(~ok))
                 carry = pl.concat([carry, frame.filter(ok)], how="vertical")
                 carry_rec = pl.concat([carry_rec, recs.filter(ok)])
                 carry, carry_rec = _pack(pw, carry, carry_rec, key_cols, final=False, reject=reject,
-                                         issue_frames=issue_frames)
+                                         collector=collector)
                 if progress is not None:
                     progress(total)
-            _pack(pw, carry, carry_rec, key_cols, final=True, reject=reject, issue_frames=issue_frames)
+            _pack(pw, carry, carry_rec, key_cols, final=True, reject=reject, collector=collector)
             rej_writer.close()
-        file_issues = tuple(validator.finish(records=total, bytes=info.bytes)) if validator else ()
+        if validator is not None:
+            collector.add([i for i in validator.finish(records=total, bytes=info.bytes)
+                           if str(i.code) not in _SPLIT_SOLVES])
         manifest = _commit(pw, out_dir=out_dir, work=work, ident=ident, stem=stem, source=source,
                            source_sha=source_sha, schema=schema, out_fmt=out_fmt, prof=prof, total=total,
                            rejected=rejected, rejects_path=rejects_path, force=force)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    issues = pl.concat(issue_frames, how="vertical") if issue_frames else issues_frame([])
-    return SplitResult(manifest=manifest, out_dir=out_dir, issues=issues, header_issues=header_issues,
-                       file_issues=file_issues, encodes=pw.encodes, recuts=pw.recuts, info=info)
+    report = collector.report(source=source, type=schema.name if schema else "", format=info.format,
+                              encoding=info.encoding, delimiter=info.delimiter, records=total, bytes=info.bytes)
+    return SplitResult(manifest=manifest, out_dir=out_dir, report=report, encodes=pw.encodes, recuts=pw.recuts)
 
 
-def _check(batch: RecordBatch, validator: Any) -> tuple[pl.Series, pl.DataFrame]:
-    """Which records of a batch may go to a part, and the issues found in it."""
-    reader_issues = issues_frame(list(batch.issues))
+def _check(batch: RecordBatch, validator: Validator | None) -> BatchResult:
+    """Which records of a batch may go to a part, the issues found in it and each record's reasons.
+
+    Without validation only the reader's findings count: a record it could not read exactly (a ragged
+    row) never goes to a part.
+    """
     if validator is not None:
-        result = validator.check(batch)
-        ok: pl.Series = result.ok
-        issues = pl.concat([reader_issues, result.issues.select(list(ISSUE_COLUMNS)).cast(ISSUE_COLUMNS)],
-                           how="vertical")
-    else:
-        ok = pl.Series("ok", [True] * batch.frame.height, dtype=pl.Boolean)
-        issues = reader_issues
-    # a record the reader could not read exactly (a ragged row) never goes to a part
-    bad = reader_issues.filter(pl.col("severity") == "error", pl.col("record").is_not_null())["record"]
+        return validator.check(batch)
+    issues = issues_frame(batch.issues)
+    ok = pl.Series("ok", [True] * batch.frame.height, dtype=pl.Boolean)
+    bad = issues.filter(pl.col("severity") == Severity.ERROR.value, pl.col("record").is_not_null())["record"]
     if bad.len():
         ok = ok & ~batch.records.is_in(bad.implode())
-    return ok.alias("ok"), issues
+    return BatchResult(ok=ok, issues=issues, first_record=batch.first_record)
 
 
 def _pack(pw: _PartWriter, frame: pl.DataFrame, records: pl.Series, key_cols: list[str], *, final: bool,
-          reject: Callable[[pl.DataFrame, pl.Series, pl.DataFrame], None], issue_frames: list[pl.DataFrame]
+          reject: Callable[[pl.DataFrame, pl.Series, pl.Series], None], collector: ReportCollector
           ) -> tuple[pl.DataFrame, pl.Series]:
     """Write every complete part of ``frame``; return the rows left for the next batch."""
     prof = pw.profile
@@ -271,9 +251,8 @@ def _pack(pw: _PartWriter, frame: pl.DataFrame, records: pl.Series, key_cols: li
             issue = Issue(code=IssueCode.RECORD_TOO_LARGE, severity=Severity.ERROR, record=int(records[i]),
                           message=(f"this record alone takes {int(sizes[i]) + pw.envelope} bytes as "
                                    f"{pw.fmt}, over the limit of {prof.max_bytes}: shorten its values"))
-            found = issues_frame([issue])
-            issue_frames.append(found)
-            reject(frame.slice(i, 1), records.slice(i, 1), found)
+            collector.add([issue])
+            reject(frame.slice(i, 1), records.slice(i, 1), pl.Series([f"{issue.code}"]))
             s += 1
             continue
         if not plan.parts:

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import polars as pl
 
 from .. import api
 from ..formats import WriteOptions
@@ -51,14 +50,16 @@ def split(src: str, out_dir: str, to_fmt: str | None, record_type: str | None, s
     m = result.manifest
     if as_json:
         click.echo(m.to_json(), nl=False)
-    counts = (result.issues.group_by("code").agg(pl.len()).sort("code").rows() if result.issues.height else [])
+    report = result.report
     click.echo(f"split {m.records} records of {m.source} into {len(m.parts)} part(s) in {out_dir} "
                f"(at most {m.profile.max_records} records and {m.profile.max_bytes} bytes each, {m.format})",
                err=True)
-    for issue in result.header_issues:
-        click.echo(f"  {issue.severity}: {issue.code}: {issue.message}", err=True)
-    for code, n in counts:
-        click.echo(f"  {n} x {code}", err=True)
+    for code, count, first in report.by_code.iter_rows():
+        where = f" (first at record {first})" if first is not None else ""
+        click.echo(f"  {count} x {code}{where}", err=True)
+    for issue in report.issue_list():
+        if issue.record is None:
+            click.echo(f"  {issue.severity}: {issue.code}: {issue.message}", err=True)
     if m.rejected:
         click.echo(f"{m.rejected} record(s) rejected: see {Path(out_dir) / (m.rejects_file or '')} "
                    "(column _errors) or run 'cgformat validate' on the source for details", err=True)

@@ -102,7 +102,7 @@ def test_a_record_larger_than_the_limit_is_rejected_with_its_reason(tmp_path: Pa
     rejects = api.read_file(tmp_path / "o" / "rejects.csv")
     assert rejects.info.labels == ("a", "_errors")
     assert rejects.frame.rows() == [("y" * 100, "record-too-large")]
-    assert result.issues.filter(pl.col("code") == "record-too-large")["record"].to_list() == [2]
+    assert result.report.issues.filter(pl.col("code") == "record-too-large")["record"].to_list() == [2]
 
 
 def test_refuses_a_folder_with_an_upload_journal_and_an_earlier_split(tmp_path: Path) -> None:
