@@ -331,6 +331,7 @@ class Sandbox:
         self._faults_at: dict[int, Fault] = {}
         self.upload_requests = 0
         self.requests: list[tuple[str, str, int, int | None]] = []   # method, path, HTTP status, CG code
+        self.faults_applied: list[tuple[int, str, str | None]] = []  # upload request number, kind, file name
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._load()
@@ -433,6 +434,7 @@ class Sandbox:
             self._last_upload_at = None
             self.upload_requests = 0
             self.requests.clear()
+            self.faults_applied.clear()
             self._save()
 
     @property
@@ -499,6 +501,9 @@ class Sandbox:
                     self.upload_requests += 1
                     fault = self._faults_at.pop(self.upload_requests, None) or (
                         self._faults_next.popleft() if self._faults_next else None)
+                    if fault is not None:
+                        part = _multipart_file(req.headers.get("Content-Type", ""), req.body)
+                        self.faults_applied.append((self.upload_requests, fault.kind, part[0] if part else None))
                 reply = self._upload(req, record_type, fault)
             else:
                 self._authorize(req)
