@@ -350,7 +350,8 @@ def upload(target: Path, record_type: str | None, region: str | None, base_url: 
         client = CgClient(http, base_url=url, credentials=credentials, auth_url=token_url,
                           response_format="xml" if xml_answers else "json")
         uploader = Uploader(client=client, journal=journal, interval_s=interval_s, clock=time.time,
-                            sleep=stop.sleep, rng=random.Random(),  # noqa: S311  (jitter, not crypto) should_stop=stop.event.is_set,
+                            sleep=stop.sleep, should_stop=stop.event.is_set,
+                            rng=random.Random(),  # noqa: S311  (jitter, not crypto)
                             retry=RetryPolicy(max_attempts=max_attempts, base_s=retry_wait, cap_s=retry_cap),
                             on_event=progress, confirm_wait_s=confirm_wait)
         try:
