@@ -16,13 +16,13 @@ texts over 128 characters; historical adds scores out of range, scores without a
 Formats: CSV (UTF-8, RFC 4180), XML (``<records><record>``, one element per field) and XLSX (xlsxwriter in
 constant_memory mode, so inline strings; CustomerNumber as text, valid phones as numbers and valid dates as
 date cells, the rest text: what a CRM's Excel export looks like). Everything is built column-wise with
-polars expressions over numpy's seeded generator, so 1M records take seconds; the same seed and size always
-give the same bytes. Files are cached under ``benchmarks/data/``.
+polars expressions over polars' own seeded sampling (no numpy), so 1M records take seconds; the same seed,
+size and polars version always give the same bytes. Files are cached under ``benchmarks/data/``.
 
 Usage::
 
     python benchmarks/generate.py --type transactional --records 100000 --format csv
-    python benchmarks/generate.py --all-quick      # what run.py --quick needs
+    python benchmarks/generate.py --for quick      # every file run.py --quick uses
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -103,6 +102,8 @@ COMMENTS = [
     "Świetna obsługa, polecam",
     "Would recommend to friends, colleagues and family",
 ]
+# scores as NPS surveys see them: mostly promoters, a tail of detractors
+NPS_WEIGHTED = [0] * 2 + [1] + [2] * 2 + [3] * 3 + [4] * 3 + [5] * 5 + [6] * 7 + [7] * 12 + [8] * 20 + [9] * 22 + [10] * 23
 LONG_TEXT = ("This customer wrote a very long remark about the delivery, the packaging, the invoice, the "
              "helpdesk, the returns process and the loyalty programme, which goes well past 128 characters.")
 
@@ -112,29 +113,44 @@ def path_for(rtype: str, records: int, fmt: str, data_dir: Path = DATA_DIR) -> P
     return data_dir / f"{rtype}-{records}.{fmt}"
 
 
-def _pick(rng: np.random.Generator, values: list[str], n: int) -> pl.Series:
-    return pl.Series(values, dtype=pl.String).gather(rng.integers(0, len(values), n))
+class _Rng:
+    """Seeded random integers from polars' own sampler: each draw gets the next seed, so runs repeat exactly."""
+
+    def __init__(self, *seed: int) -> None:
+        self._seed = hash(seed) & 0x7FFF_FFFF  # hash of a tuple of ints is stable across runs
+
+    def ints(self, lo: int, hi: int, n: int) -> pl.Series:
+        """n integers in [lo, hi), uniform (ranges up to 1e6 drawn at once, larger ones as two draws)."""
+        span = hi - lo
+        if span > 1_000_000:
+            low = self.ints(0, 1000, n)
+            return self.ints(0, span // 1000, n) * 1000 + low + lo
+        self._seed += 1
+        return pl.int_range(lo, hi, eager=True).sample(n, with_replacement=True, seed=self._seed)
+
+    def choice(self, values: list[str], n: int) -> pl.Series:
+        """n values drawn uniformly from ``values``."""
+        return pl.Series(values, dtype=pl.String).gather(self.ints(0, len(values), n))
+
+    def below(self, permille: int, n: int) -> pl.Series:
+        """n booleans, True with probability permille / 1000."""
+        return self.ints(0, 1000, n) < permille
 
 
-def _mask(rng: np.random.Generator, n: int, rate: float) -> pl.Series:
-    return pl.Series(rng.random(n) < rate)
-
-
-def _datetimes(rng: np.random.Generator, n: int, start: dt.datetime, span_s: int) -> pl.Series:
-    secs = rng.integers(0, span_s, n)
+def _datetimes(rng: _Rng, n: int, start: dt.datetime, span_s: int) -> pl.Series:
     base = int(start.replace(tzinfo=dt.UTC).timestamp())
-    return (pl.Series((secs + base) * 1_000_000).cast(pl.Int64)).cast(pl.Datetime("us"))
+    return ((rng.ints(0, span_s, n) + base) * 1_000_000).cast(pl.Datetime("us"))
 
 
 def _fmt(col: pl.Expr) -> pl.Expr:
     return col.dt.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _people(rng: np.random.Generator, n: int) -> pl.DataFrame:
+def _people(rng: _Rng, n: int) -> pl.DataFrame:
     """The seven columns every type shares, with a few percent of invalid values."""
-    fi = rng.integers(0, len(FIRST_NAMES), n)
-    li = rng.integers(0, len(LAST_NAMES), n)
-    ci = rng.integers(0, len(COUNTRIES), n)
+    fi = rng.ints(0, len(FIRST_NAMES), n)
+    li = rng.ints(0, len(LAST_NAMES), n)
+    ci = rng.ints(0, len(COUNTRIES), n)
     first = pl.Series([f for f, _ in FIRST_NAMES]).gather(fi)
     first_a = pl.Series([a for _, a in FIRST_NAMES]).gather(fi)
     last = pl.Series([f for f, _ in LAST_NAMES]).gather(li)
@@ -142,17 +158,17 @@ def _people(rng: np.random.Generator, n: int) -> pl.DataFrame:
     country = pl.Series([c[0] for c in COUNTRIES]).gather(ci)
     calling = pl.Series([c[1] for c in COUNTRIES]).gather(ci)
     tld = pl.Series([c[3] for c in COUNTRIES]).gather(ci)
-    subscriber = pl.Series(rng.integers(100_000_000, 999_999_999, n)).cast(pl.String)
+    subscriber = rng.ints(100_000_000, 999_999_999, n).cast(pl.String)
     df = pl.DataFrame({
-        "i": pl.Series(np.arange(1, n + 1)),
+        "i": pl.int_range(1, n + 1, eager=True),
         "first": first, "first_a": first_a, "last": last, "last_a": last_a, "country": country,
         "calling": calling, "tld": tld, "subscriber": subscriber,
         "order": _datetimes(rng, n, dt.datetime(2024, 1, 1), 2 * 365 * 86400),
-        "bad_email": pl.Series(rng.integers(0, 100, n)),   # <1: space inside, <2: no @, <3: two @
-        "bad_phone": pl.Series(rng.integers(0, 1000, n)),  # <10: +, <15: dashes, <18: spaces, <200: blank
-        "bad_date": pl.Series(rng.integers(0, 1000, n)),   # <4: 02-30, <6: 25:00, <8: d/m/Y, <10: blank
-        "dup": pl.Series(rng.integers(0, 1000, n)),        # <5: repeat an earlier email
-        "dup_of": pl.Series(rng.integers(0, max(n, 1), n)),
+        "bad_email": rng.ints(0, 100, n),   # <1: space inside, <2: no @, <3: two @
+        "bad_phone": rng.ints(0, 1000, n),  # <10: +, <15: dashes, <18: spaces, <200: blank
+        "bad_date": rng.ints(0, 1000, n),   # <4: 02-30, <6: 25:00, <8: d/m/Y, <10: blank
+        "dup": rng.ints(0, 1000, n),        # <5: repeat an earlier email
+        "dup_of": rng.ints(0, max(n, 1), n),
     })
     email_ok = pl.concat_str([pl.col("first_a"), pl.lit("."), pl.col("last_a"), pl.col("i").cast(pl.String),
                               pl.lit("@example."), pl.col("tld")])
@@ -196,19 +212,19 @@ def _people(rng: np.random.Generator, n: int) -> pl.DataFrame:
 
 def make_transactional(records: int, *, seed: int = SEED) -> pl.DataFrame:
     """A transactional export of ``records`` rows, all text, ~12 columns, a few percent invalid."""
-    rng = np.random.default_rng([seed, 1, records])
+    rng = _Rng(seed, 1, records)
     n = records
     base = _people(rng, n)
     lang_map = {c[0]: c[2] for c in COUNTRIES}
-    notes_kind = rng.integers(0, 1000, n)  # <300: a note, <302: a long note, else empty
-    note = _pick(rng, NOTES, n)
+    notes_kind = rng.ints(0, 1000, n)  # <300: a note, <302: a long note, else empty
+    note = rng.choice(NOTES, n)
     df = base.with_columns(
         pl.col("Country").replace_strict(lang_map, return_dtype=pl.String).alias("Language"),
-        _pick(rng, CHANNELS, n).alias("Channel"),
-        _pick(rng, STORES, n).alias("Store"),
-        _pick(rng, CATEGORIES, n).alias("ProductCategory"),
-        pl.when(pl.Series(notes_kind < 300)).then(note)
-        .when(pl.Series(notes_kind < 302)).then(pl.lit(LONG_TEXT))
+        rng.choice(CHANNELS, n).alias("Channel"),
+        rng.choice(STORES, n).alias("Store"),
+        rng.choice(CATEGORIES, n).alias("ProductCategory"),
+        pl.when(notes_kind < 300).then(note)
+        .when(notes_kind < 302).then(pl.lit(LONG_TEXT))
         .otherwise(pl.lit("")).alias("Notes"),
     )
     return df.select(TRANSACTIONAL_COLUMNS)
@@ -216,19 +232,19 @@ def make_transactional(records: int, *, seed: int = SEED) -> pl.DataFrame:
 
 def make_historical(records: int, *, seed: int = SEED) -> pl.DataFrame:
     """A historical export (responses and non-responses) of ``records`` rows, a few percent invalid."""
-    rng = np.random.default_rng([seed, 2, records])
+    rng = _Rng(seed, 2, records)
     n = records
     base = _people(rng, n)
-    sent = pl.col("_order") + pl.duration(hours=pl.Series(rng.integers(20, 72, n)))
-    done = pl.col("_sent") + pl.duration(minutes=pl.Series(rng.integers(5, 5 * 24 * 60, n)))
-    responded = pl.Series(rng.random(n) < 0.35)
-    score = pl.Series(np.minimum(10, np.maximum(0, np.round(rng.normal(7.5, 2.5, n))).astype(np.int64)))
-    odd = pl.Series(rng.integers(0, 1000, n))  # <5 score 11, <10 score without date, <15 date without score
+    sent = pl.col("_order") + pl.duration(hours=rng.ints(20, 72, n))
+    done = pl.col("_sent") + pl.duration(minutes=rng.ints(5, 5 * 24 * 60, n))
+    responded = rng.below(350, n)
+    score = pl.Series(NPS_WEIGHTED).gather(rng.ints(0, len(NPS_WEIGHTED), n))
+    odd = rng.ints(0, 1000, n)  # <5 score 11, <10 score without date, <15 date without score
     df = base.with_columns(sent.alias("_sent")).with_columns(done.alias("_done"))
     df = df.with_columns(
         responded.alias("_resp"), score.alias("_score"), odd.alias("_odd"),
-        _pick(rng, COMMENTS, n).alias("_comment"),
-        pl.Series(rng.integers(0, 1000, n)).alias("_yn"),
+        rng.choice(COMMENTS, n).alias("_comment"),
+        rng.ints(0, 1000, n).alias("_yn"),
     )
     resp = pl.col("_resp")
     nps = (pl.when(resp & (pl.col("_odd") < 5)).then(pl.lit("11"))
@@ -347,27 +363,22 @@ def generate(rtype: str, records: int, fmt: str, *, data_dir: Path = DATA_DIR, f
     return path
 
 
-QUICK_FILES = [("transactional", 100_000, "csv"), ("historical", 100_000, "csv"), ("transactional", 10_000, "xlsx"),
-               ("transactional", 100_000, "xml")]
-FULL_FILES = [("transactional", 1_000_000, "csv"), ("historical", 100_000, "csv"),
-              ("transactional", 100_000, "xlsx"), ("transactional", 1_000_000, "xml"),
-              ("transactional", 5_000_000, "csv")]
-
-
 def main(argv: list[str] | None = None) -> int:
     """Command line: generate one file, or every file a benchmark mode needs."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--type", choices=TYPES, default="transactional")
     ap.add_argument("--records", type=int, default=10_000)
     ap.add_argument("--format", choices=FORMATS, default="csv")
-    ap.add_argument("--all-quick", action="store_true", help="every file run.py --quick uses")
-    ap.add_argument("--all-full", action="store_true", help="every file run.py (full mode) uses")
+    ap.add_argument("--for", dest="mode", choices=("quick", "full"), help="every file run.py uses in that mode")
     ap.add_argument("--force", action="store_true", help="regenerate even if cached")
     ap.add_argument("--data-dir", type=Path, default=DATA_DIR)
     args = ap.parse_args(argv)
-    jobs = (QUICK_FILES if args.all_quick else []) + (FULL_FILES if args.all_full else [])
-    if not jobs:
-        jobs = [(args.type, args.records, args.format)]
+    jobs: list[tuple[str, int, str]] = [(args.type, args.records, args.format)]
+    if args.mode:
+        import run  # run imports this module: import it only here
+
+        jobs = sorted({t.src or c.src for c in run.build_cases(args.mode == "quick") for t in c.tools},
+                      key=lambda j: (j[1], j))
     for rtype, records, fmt in jobs:
         p = generate(rtype, records, fmt, data_dir=args.data_dir, force=args.force)
         print(p)
