@@ -14,11 +14,11 @@ Reading
     row numbers. Every cell becomes text as Excel shows it:
 
     * text exactly as stored (leading zeros, spaces, ``=`` ...);
-    * numbers in Excel's "General" style without exponent: whole numbers without ``.0``
-      (``3.0`` -> ``3``, ``1e20`` -> ``100000000000000000000``), others rounded to Excel's 15
-      significant digits (``0.1+0.2`` -> ``0.3``, ``1/3`` -> ``0.333333333333333``, ``1e-20`` ->
-      ``0.00000000000000000001``); whole numbers of 16 or more digits are given with every digit of
-      the stored float (such numbers have already lost digits in Excel: validate flags them);
+    * numbers as Excel's "General" format shows them, to Excel's 15 significant digits but never with
+      an exponent: ``3.0`` -> ``3``, ``1e20`` -> ``100000000000000000000``, ``0.1+0.2`` -> ``0.3``,
+      ``1/3`` -> ``0.333333333333333``, ``1e-20`` -> ``0.00000000000000000001``, the number
+      12345678901234567890 -> ``12345678901234600000`` (Excel keeps 15 digits: such a number has
+      lost its last digits in the workbook already; the same digits stored as text stay exact);
     * dates and date-times ``YYYY-MM-DD HH:MM:SS`` (milliseconds, if the cell has them, as ``.fff``);
       times (a date cell below one day) ``HH:MM:SS``;
     * booleans ``TRUE`` / ``FALSE``; formulas their cached value (a formula never calculated reads as
@@ -73,6 +73,7 @@ _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
 _NUMBER_TEXT = r"^-?[0-9]+(\.[0-9]+)?$"
 _DATE_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}"
+_LONG_WHOLE = r"^-?[0-9]{16,}$"
 _DAY_US = 86_400_000_000
 _CREATED = datetime(2000, 1, 1, tzinfo=UTC)  # fixed, so equal input gives equal bytes
 
@@ -275,7 +276,7 @@ def resolve_sheet(names: Sequence[str], sheet: str | int) -> int | None:
 
 
 def _general(value: float) -> str:
-    """A non-whole number as Excel's General format shows it, to 15 significant digits, no exponent."""
+    """A number as Excel's General format shows it: 15 significant digits, without exponent."""
     if value == 0:
         return "0"
     text = format(Decimal(f"{value:.15g}"), "f")
@@ -295,65 +296,80 @@ def _text_frame(book: Any, index: int, *, source: str) -> pl.DataFrame:
     return frame.rename(dict(zip(frame.columns, [f"@{a}" for a in absolute], strict=True)))
 
 
-def _typed(book: Any, index: int, dtypes: dict[int, str], prefix: str, *, source: str) -> pl.DataFrame:
-    """Columns (by 0-based sheet column) loaded with a dtype; named ``{prefix}@N``."""
-    if not dtypes:
-        return pl.DataFrame()
-    columns = sorted(dtypes)
-    sheet = _load(book, index, source=source, use_columns=columns, dtypes=dtypes)
-    names = [f"{prefix}@{int(c.absolute_index)}" for c in sheet.selected_columns]
-    try:
-        frame: pl.DataFrame = sheet.to_polars()
-    except Exception as error:  # noqa: BLE001
-        raise _wrap(source, error) from None
-    return frame.rename(dict(zip(frame.columns, names, strict=True)))
+def _typed(book: Any, index: int, wanted: dict[str, list[int]], *, source: str) -> pl.DataFrame:
+    """Columns (0-based sheet columns) loaded again with a dtype each, named ``{dtype}@N``.
+
+    A column can be wanted with several dtypes; each load takes one dtype per column.
+    """
+    loads: list[dict[int, str]] = []
+    for dtype, columns in wanted.items():
+        for column in columns:
+            target = next((load for load in loads if column not in load), None)
+            if target is None:
+                target = {}
+                loads.append(target)
+            target[column] = dtype
+    frames: list[pl.DataFrame] = []
+    for dtypes in loads:
+        sheet = _load(book, index, source=source, use_columns=sorted(dtypes), dtypes=dtypes)
+        names = [f"{dtypes[int(c.absolute_index)]}@{int(c.absolute_index)}" for c in sheet.selected_columns]
+        try:
+            frame: pl.DataFrame = sheet.to_polars()
+        except Exception as error:  # noqa: BLE001
+            raise _wrap(source, error) from None
+        frames.append(frame.rename(dict(zip(frame.columns, names, strict=True))))
+    return pl.concat(frames, how="horizontal") if frames else pl.DataFrame()
 
 
 def _cells_as_text(book: Any, index: int, frame: pl.DataFrame, *, source: str) -> pl.DataFrame:
     """Turn fastexcel's string rendering into Excel's (see the module docstring), column by column.
 
-    fastexcel renders numbers with at most 9 decimals, booleans as ``true``/``false`` and times with
-    the date ``1899-12-31``; text cells come out exact. A second load gives the typed value of the
-    columns that may need it: a number cell whose rendering does not give back its float was rounded,
-    and is rendered again; a ``true``/``false`` with a float value is a boolean (text has none); a cell
-    with a duration value is a date (text has none), and a time when it is under one day.
+    fastexcel renders numbers with at most 9 decimals and whole numbers with every digit, booleans as
+    ``true``/``false`` and times with the date ``1899-12-31``; text cells come out exact. The columns
+    that may need it are loaded again with a dtype, which tells the cell's type: a ``float`` load gives
+    numbers, booleans and text that parses as a number; a ``boolean`` load gives numbers and booleans
+    but never text; a ``duration`` load gives dates only. So: a number whose rendering does not give
+    back its float was rounded, and is rendered again; a whole number of 16 or more digits is a number
+    (not text) when the boolean load has it, and is given Excel's 15 digits; a ``true``/``false`` with a
+    float is a boolean; a date under one day is a time.
     """
     probes = frame.select(
         [(pl.col(c).str.contains(_NUMBER_TEXT) | pl.col(c).is_in(["true", "false"])).any().alias("n" + c)
          for c in frame.columns]
         + [pl.col(c).str.contains(_DATE_TEXT).any().alias("d" + c) for c in frame.columns]
+        + [pl.col(c).str.contains(_LONG_WHOLE).any().alias("g" + c) for c in frame.columns]
     ).row(0, named=True)
     numeric = [c for c in frame.columns if probes["n" + c]]
     dates = [c for c in frame.columns if probes["d" + c]]
-    both = set(numeric) & set(dates)
-    first = {int(c[1:]): "float" for c in numeric} | {int(c[1:]): "duration" for c in dates if c not in both}
-    loaded = _typed(book, index, first, "t", source=source)
-    loaded = loaded.rename({f"t@{k}": ("f" if f"@{k}" in numeric else "d") + f"@{k}" for k in first})
-    if both:
-        extra = _typed(book, index, {int(c[1:]): "duration" for c in both}, "d", source=source)
-        loaded = loaded.hstack(extra) if loaded.width else extra
+    long = [c for c in frame.columns if probes["g" + c]]
+    loaded = _typed(book, index, {"float": [int(c[1:]) for c in numeric],
+                                  "duration": [int(c[1:]) for c in dates],
+                                  "boolean": [int(c[1:]) for c in long]}, source=source)
     work = pl.concat([frame, loaded], how="horizontal") if loaded.width else frame
     out: list[pl.Expr] = []
     for name in frame.columns:
         col = pl.col(name)
         expr = col
         if name in dates:
-            micros = pl.col("d" + name).dt.total_microseconds()
+            micros = pl.col("duration" + name).dt.total_microseconds()
             expr = pl.when(micros.is_not_null() & (micros >= 0) & (micros < _DAY_US)).then(col.str.slice(11)) \
                 .otherwise(expr)
         if name in numeric:
-            is_bool = pl.col("f" + name).is_not_null() & col.is_in(["true", "false"])
+            is_bool = pl.col("float" + name).is_not_null() & col.is_in(["true", "false"])
             expr = pl.when(is_bool).then(col.str.to_uppercase()).otherwise(expr)
         out.append(expr.alias(name))
     result = work.select(out)
     for name in numeric:
-        # numbers fastexcel rounded: only those are formatted again, in Python (few cells)
-        value = work["f" + name]
+        # numbers fastexcel rounded, and long whole numbers: formatted again in Python (few cells)
+        value = work["float" + name]
         text = frame[name]
-        rounded = (value.is_not_null() & value.is_finite() & text.str.contains(_NUMBER_TEXT)
-                   & (text.cast(pl.Float64, strict=False) != value)).fill_null(value=False)
-        if rounded.any():
-            where = rounded.arg_true()
+        again = (value.is_not_null() & value.is_finite() & text.str.contains(_NUMBER_TEXT)
+                 & (text.cast(pl.Float64, strict=False) != value)).fill_null(value=False)
+        if name in long:
+            again = again | (work["boolean" + name].is_not_null() & text.str.contains(_LONG_WHOLE)
+                             & value.is_not_null()).fill_null(value=False)
+        if again.any():
+            where = again.arg_true()
             fixed = pl.Series([_general(float(v)) for v in value.gather(where)], dtype=pl.String)
             result = result.with_columns(result[name].scatter(where, fixed))
     return result

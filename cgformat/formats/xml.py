@@ -270,10 +270,11 @@ class _Slow:
         self.stream = stream
         self.start = start
         self.source = source
-        self.root, self.encoding = self._root()
+        self.root = self._root()
+        self.encoding: str | None = None  # known once items() has read the whole document
         self.rtag = _record_tag(self.root, option, source)
 
-    def _root(self) -> tuple[str, str | None]:
+    def _root(self) -> str:
         self.stream.seek(self.start)
         try:
             for _, element in etree.iterparse(self.stream, events=("start",), **_PARSER_OPTIONS):
@@ -283,7 +284,7 @@ class _Slow:
                     raise ReadError(f"{self.source}: the DOCTYPE declares entities; cgformat never expands "
                                     f"entities (they can read local files or explode in size): remove the "
                                     f"DOCTYPE")
-                return _local(element.tag), docinfo.encoding
+                return _local(element.tag)
         except etree.XMLSyntaxError as error:
             raise _syntax_error(self.source, error) from None
         except etree.LxmlError as error:
@@ -311,6 +312,8 @@ class _Slow:
                 yield self._record(element)
                 element.clear(keep_tail=True)
             root = context.root
+            if root is not None:
+                self.encoding = root.getroottree().docinfo.encoding
         except etree.XMLSyntaxError as error:
             raise _syntax_error(self.source, error) from None
         except etree.LxmlError as error:
@@ -409,7 +412,9 @@ class XmlReader:
 
     info: SourceInfo
 
-    def __init__(self, stream: BinaryIO, *, source: str, options: ReadOptions, fast: bool = True) -> None:
+    def __init__(self, stream: BinaryIO, *, source: str, options: ReadOptions, fast: bool = True,
+                 chunk_bytes: int = 8 << 20) -> None:
+        self._chunk_bytes = chunk_bytes
         self._stream = stream
         self._start = stream.tell()
         self._options = options
@@ -428,11 +433,11 @@ class XmlReader:
             self._prolog = None
             slow = _Slow(stream, start=self._start, source=source, option=options.record_tag)
             self._slow = slow
+            labels, any_records = self._slow_labels(slow)
             if slow.encoding and slow.encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
                 issues.append(Issue(code=IssueCode.NON_UTF8, severity=Severity.WARNING, value=slow.encoding,
                                     message=f"the XML is encoded as {slow.encoding}; CG wants UTF-8 "
                                             f"(converting writes UTF-8)"))
-            labels, any_records = self._slow_labels(slow)
             rtag = slow.rtag
         else:
             labels, rtag, any_records = found
@@ -454,7 +459,8 @@ class XmlReader:
             raise Bail
         self._stream.seek(self._start)
         shape: Shape | None = None
-        for _, found in chunks(self._stream, prolog=prolog, rtag=rtag, values=False):
+        for _, found in chunks(self._stream, prolog=prolog, rtag=rtag, values=False,
+                               chunk_bytes=self._chunk_bytes):
             shape = found
         self._prolog = prolog
         self._shape = shape
@@ -499,7 +505,7 @@ class XmlReader:
         held = 0
         first = 1
         for chunk, _ in chunks(self._stream, prolog=prolog, rtag=self.info.record_tag or "", values=True,
-                               shape=shape):
+                               shape=shape, chunk_bytes=self._chunk_bytes):
             if chunk.frame is None or chunk.lines is None or chunk.count == 0:
                 continue
             pending.append((chunk.frame.rename(dict(zip(chunk.frame.columns, columns, strict=True))),
@@ -582,10 +588,11 @@ def _take(pending: list[tuple[pl.DataFrame, pl.Series]],
 
 
 def open_reader(stream: BinaryIO, *, fmt: str = "xml", source: str, options: ReadOptions,
-                fast: bool = True) -> XmlReader:
+                fast: bool = True, chunk_bytes: int = 8 << 20) -> XmlReader:
     """Open an XML stream (seekable, or it is copied to a temporary file) and find its labels.
 
-    ``fast`` False forces the lxml path (tests compare both).
+    ``fast`` False forces the lxml path and ``chunk_bytes`` sets the fast path's read size: both exist
+    for tests.
     """
     del fmt
     if not stream.seekable():
@@ -593,4 +600,4 @@ def open_reader(stream: BinaryIO, *, fmt: str = "xml", source: str, options: Rea
         shutil.copyfileobj(stream, spool, 1 << 20)
         spool.seek(0)
         stream = spool
-    return XmlReader(stream, source=source, options=options, fast=fast)
+    return XmlReader(stream, source=source, options=options, fast=fast, chunk_bytes=chunk_bytes)
