@@ -368,9 +368,9 @@ def upload(target: Path, record_type: str | None, region: str | None, base_url: 
             _finish(journal, summarize(journal, stopped="error", error=error), progress, as_json)
             raise
         except KeyboardInterrupt:
-            _finish(journal, summarize(journal, stopped="aborted"), progress, as_json)
             progress.say("cgformat: aborted; a part in flight stays 'sending' and is sent again (once) on resume",
                          "failed")
+            _finish(journal, summarize(journal, stopped="aborted"), progress, as_json)
             sys.exit(EXIT_INCOMPLETE)
     _finish(journal, summary, progress, as_json)
     if not summary.complete:

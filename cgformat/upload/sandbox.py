@@ -101,10 +101,10 @@ def cgformat_validator(content: bytes, filename: str, record_type: str) -> FileC
     """
     import polars as pl
 
-    from cgformat import api
-    from cgformat.errors import CgformatError
-    from cgformat.schema import load_schema
-    from cgformat.validate import check_table
+    from .. import api
+    from ..errors import CgformatError
+    from ..schema import load_schema
+    from ..validate import check_table
 
     suffix = PurePath(filename).suffix.lower() or ".csv"
     with tempfile.TemporaryDirectory(prefix="cgformat-sandbox-") as tmp:

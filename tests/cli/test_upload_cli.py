@@ -1,0 +1,251 @@
+"""The upload, status, undo and sandbox commands, against the sandbox on 127.0.0.1."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner, Result
+
+from cgformat.cli import main
+from cgformat.upload import Sandbox
+from cgformat.upload.sandbox import Fault
+
+_spec = importlib.util.spec_from_file_location("upload_test_helpers",
+                                               Path(__file__).parents[1] / "upload" / "_helpers.py")
+assert _spec is not None
+assert _spec.loader is not None
+helpers = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(helpers)
+write_split = helpers.write_split
+API_KEY: str = helpers.API_KEY
+HEADER: str = helpers.HEADER
+
+
+@pytest.fixture
+def box() -> Iterator[Sandbox]:
+    with Sandbox(api_keys={API_KEY}, clients={"client-1": "client-secret-1"}) as sandbox:
+        yield sandbox
+
+
+def cg(*args: str, env: dict[str, str] | None = None, input: str | None = None) -> Result:
+    base = {"CG_API_KEY": "", "CG_CLIENT_ID": "", "CG_CLIENT_SECRET": ""}
+    return CliRunner().invoke(main, list(args), env=base | (env or {}), input=input, catch_exceptions=False)
+
+
+KEY = {"CG_API_KEY": API_KEY}
+FAST = ("--interval", "0", "--retry-wait", "0", "--confirm-wait", "0")
+
+
+def names(folder: Path) -> list[str]:
+    return [p["file"] for p in json.loads((folder / "manifest.json").read_text())["parts"]]
+
+
+# ------------------------------------------------------------------------------------------ upload
+def test_dry_run_prints_the_plan_and_sends_nothing(tmp_path: Path, box: Sandbox) -> None:
+    folder = write_split(tmp_path / "parts", parts=3)
+    result = cg("upload", str(folder), "--base-url", box.url, "--dry-run", "--json")
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    assert plan["to_send"] == 3
+    assert plan["problems"] == 0
+    assert plan["interval_s"] == 600  # the manifest's profile
+    assert [p["check"] for p in plan["parts"]] == ["ok", "ok", "ok"]
+    sends = [p["send_at"] for p in plan["parts"]]
+    assert sends == sorted(sends)
+    assert not (folder / "upload-journal.json").exists()
+    assert box.requests == []
+    text = cg("upload", str(folder), "--base-url", box.url, "--dry-run", "--interval", "60")
+    assert text.exit_code == 0
+    assert "nothing was sent (dry run)" in text.stdout
+    assert text.stdout.count("send at") == 3
+
+
+def test_dry_run_finds_a_changed_part(tmp_path: Path, box: Sandbox) -> None:
+    folder = write_split(tmp_path / "parts", parts=2)
+    (folder / names(folder)[1]).write_text("changed")
+    result = cg("upload", str(folder), "--base-url", box.url, "--dry-run", "--json")
+    assert result.exit_code == 4
+    assert json.loads(result.stdout)["problems"] == 1
+
+
+def test_upload_prints_progress_and_a_json_summary_then_resumes_from_the_journal(tmp_path: Path,
+                                                                                  box: Sandbox) -> None:
+    folder = write_split(tmp_path / "parts", parts=3, bad_records={2: 1})
+    result = cg("upload", str(folder), "--base-url", box.url, "--json", *FAST, env=KEY)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["complete"] is True
+    assert (summary["parts"], summary["delivered"], summary["confirmed"]) == (3, 3, 3)
+    assert summary["records_delivered"] == 9
+    assert [p["unsuccessful_records"] for p in summary["part_states"]] == [0, 1, 0]
+    assert "part 1 of 3: sending" in result.stderr
+    assert "part 3 of 3: sent; 9 of 9 records sent" in result.stderr
+    assert box.received == names(folder)
+    again = cg("upload", str(folder), "--json", env=KEY)  # the journal remembers the server
+    assert again.exit_code == 0
+    assert json.loads(again.stdout)["delivered"] == 3
+    assert box.received == names(folder)
+
+
+def test_refused_by_cg_exits_4_with_its_code(tmp_path: Path, box: Sandbox) -> None:
+    folder = write_split(tmp_path / "parts", parts=2)
+    result = cg("upload", str(folder), "--base-url", box.url, "--json", *FAST, env={"CG_API_KEY": "wrong"})
+    assert result.exit_code == 4
+    assert "200000" in result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["error"]["code"] == 200000
+    assert summary["complete"] is False
+
+
+def test_faults_outliving_the_retries_exit_5_and_resume(tmp_path: Path, box: Sandbox) -> None:
+    folder = write_split(tmp_path / "parts", parts=2)
+    box.fail_next(2, status=503)
+    result = cg("upload", str(folder), "--base-url", box.url, "--max-attempts", "2", *FAST, env=KEY)
+    assert result.exit_code == 5
+    assert "run the same command again to resume" in result.stderr
+    assert cg("upload", str(folder), *FAST, env=KEY).exit_code == 0
+    assert box.received == names(folder)
+
+
+def test_no_credentials_is_a_usage_error(tmp_path: Path, box: Sandbox) -> None:
+    folder = write_split(tmp_path / "parts", parts=1)
+    result = cg("upload", str(folder), "--base-url", box.url)
+    assert result.exit_code == 2
+    assert "CG_API_KEY" in result.stderr
+    assert cg("upload", str(folder)).exit_code == 2  # nowhere to send
+    assert cg("upload", str(folder), "--base-url", "http://cg.example.com", env=KEY).exit_code == 2
+
+
+def test_a_single_file_is_checked_then_sent_with_its_journal_beside_it(tmp_path: Path, box: Sandbox) -> None:
+    data = tmp_path / "small.csv"
+    data.write_text(HEADER + "\n0001,a@example.com,31612345678,A,B,NL,2025-03-01 10:00:00\n")
+    assert cg("upload", str(data), "--base-url", box.url, *FAST, env=KEY).exit_code == 2  # --type needed
+    result = cg("upload", str(data), "--type", "transactional", "--base-url", box.url, *FAST, env=KEY)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "small.csv.upload-journal.json").exists()
+    assert box.received == ["small.csv"]
+    big = tmp_path / "big.csv"
+    big.write_text(HEADER + "\n" + "".join(f"{i},u{i}@example.com,316,A,B,NL,2025-03-01 10:00:00\n"
+                                           for i in range(2001)))
+    refused = cg("upload", str(big), "--type", "transactional", "--base-url", box.url, *FAST, env=KEY)
+    assert refused.exit_code == 2
+    assert "cgformat split" in refused.stderr
+    assert box.received == ["small.csv"]
+
+
+# ------------------------------------------------------------------------------------------ status, undo
+def test_status_and_undo(tmp_path: Path, box: Sandbox) -> None:
+    folder = write_split(tmp_path / "parts", parts=3, bad_records={3: 2})
+    assert cg("upload", str(folder), "--base-url", box.url, *FAST, env=KEY).exit_code == 0
+    status = cg("status", str(folder), "--json", env=KEY)
+    assert status.exit_code == 0, status.output
+    doc = json.loads(status.stdout)
+    assert [p["state"] for p in doc["parts"]] == ["confirmed"] * 3
+    assert [p["upload_id"] for p in doc["parts"]] == [1001, 1002, 1003]
+    assert doc["parts"][2]["unsuccessful_records"] == 2
+    assert len(doc["parts"][2]["logs"]) == 2
+    table = cg("status", str(folder), env=KEY)
+    assert "1003" in table.stdout
+    assert "Processed" in table.stdout
+    one = cg("status", "--id", "1002", "--type", "transactional", "--base-url", box.url, "--json", env=KEY)
+    assert json.loads(one.stdout)["uploads"][0]["source_filename"] == names(folder)[1]
+    assert cg("status", "--id", "1002", "--base-url", box.url, env=KEY).exit_code == 2  # --type needed
+    offline = cg("status", str(folder), "--offline", "--json")
+    assert offline.exit_code == 0
+    declined = cg("undo", str(folder), env=KEY, input="n\n")
+    assert declined.exit_code == 2
+    assert len(box.uploads()) == 3
+    undone = cg("undo", str(folder), "--yes", "--json", env=KEY)
+    assert undone.exit_code == 0, undone.output
+    assert json.loads(undone.stdout)["deleted"] == [1001, 1002, 1003]
+    assert box.uploads() == []
+    assert cg("upload", str(folder), *FAST, env=KEY).exit_code == 2  # an undone upload is not resent silently
+    gone = cg("undo", "--id", "1001", "--yes", "--base-url", box.url, env=KEY)
+    assert gone.exit_code == 4
+    assert "400200" in gone.stderr
+
+
+# ------------------------------------------------------------------------------------------ done-when
+def test_twenty_parts_with_faults_then_status_and_undo(tmp_path: Path, box: Sandbox) -> None:
+    folder = write_split(tmp_path / "parts", parts=20, records=5, bad_records={7: 2})
+    box.inject(Fault(kind="status", status=503), at=[2, 3])
+    box.inject(Fault(kind="throttle", retry_after=0), at=[6])
+    box.inject(Fault(kind="timeout", seconds=1.5), at=[9])
+    box.inject(Fault(kind="drop"), at=[12])
+    box.inject(Fault(kind="late", seconds=1.5), at=[15])
+    result = cg("upload", str(folder), "--base-url", box.url, "--json", "--interval", "0.02",
+                "--retry-wait", "0.01", "--timeout", "0.8", "--confirm-wait", "5", env=KEY)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert (summary["delivered"], summary["confirmed"]) == (20, 20)
+    assert box.received == names(folder)  # every part once, in order
+    assert "HTTP 503; retrying" in result.stderr
+    assert "HTTP 429" in result.stderr
+    assert "CG already had this file (400103)" in result.stderr
+    status = json.loads(cg("status", str(folder), "--json", env=KEY).stdout)
+    assert sum(p["total_records"] for p in status["parts"]) == 100
+    assert sum(p["unsuccessful_records"] for p in status["parts"]) == 2
+    assert cg("undo", str(folder), "--yes", env=KEY).exit_code == 0
+    assert box.uploads() == []
+
+
+# ------------------------------------------------------------------------------------------ secrets
+def test_secrets_never_reach_output_or_journal(tmp_path: Path, box: Sandbox) -> None:
+    folder = write_split(tmp_path / "parts", parts=2)
+    box.fail_next(1)
+    outputs = [cg("upload", str(folder), "--base-url", box.url, "--json", *FAST, env=KEY),
+               cg("status", str(folder), "--json", env=KEY),
+               cg("upload", str(folder), "--base-url", box.url, "--json", *FAST, env={"CG_API_KEY": "bad-key-999"})]
+    oauth = {"CG_CLIENT_ID": "client-1", "CG_CLIENT_SECRET": "client-secret-1"}
+    other = write_split(tmp_path / "other", parts=1, stem="other")
+    outputs.append(cg("upload", str(other), "--base-url", box.url, "--json", *FAST, env=oauth))
+    outputs.append(cg("upload", str(other), "--base-url", box.url, *FAST,
+                      env={"CG_CLIENT_ID": "client-1", "CG_CLIENT_SECRET": "wrong-secret-777"}))
+    assert outputs[3].exit_code == 0, outputs[3].output
+    text = "".join(r.stdout + r.stderr for r in outputs)
+    text += (folder / "upload-journal.json").read_text() + (other / "upload-journal.json").read_text()
+    for secret in (API_KEY, "bad-key-999", "client-secret-1", "wrong-secret-777"):
+        assert secret not in text
+
+
+def test_no_option_takes_a_secret() -> None:
+    for command in ("upload", "status", "undo", "sandbox"):
+        texts = [p for p in main.commands[command].params if p.name and p.type.name == "text"]
+        assert [p.name for p in texts if re.search("key|secret|token|password", p.name or "")] == []
+
+
+# ------------------------------------------------------------------------------------------ sandbox command
+def test_sandbox_command_serves_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    env = {**os.environ, "CG_API_KEY": API_KEY}
+    proc = subprocess.Popen([sys.executable, "-m", "cgformat", "sandbox", "--port", "0", "--data",
+                             str(tmp_path / "sb"), "--fault", "503@1", "--quiet"],
+                            env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+", line)
+        assert url is not None, line
+        with httpx.Client(trust_env=False, timeout=10) as http:
+            post = lambda: http.post(url.group(0) + "/v4.1/file/contact.json",  # noqa: E731
+                                     files={"file": ("c.csv", b"Email\na@example.com\n")},
+                                     headers={"Authorization": f"api_key {API_KEY}"})
+            assert post().status_code == 503
+            assert post().json() == {"Data": True}
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+        assert proc.returncode == 0
+        assert (tmp_path / "sb" / "files" / "1001-c.csv").exists()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
