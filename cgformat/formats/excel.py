@@ -623,8 +623,12 @@ def _escaped(column: pl.Series) -> pl.Series:
     return column.str.replace_many(["&", "<", ">"], ["&amp;", "&lt;", "&gt;"])
 
 
-def _rows_xml(frame: pl.DataFrame, first_row: int) -> pl.Series:
-    """One ``<row>`` element per record, cells ``A..``, rows numbered from ``first_row``."""
+def _rows_xml(frame: pl.DataFrame, first_row: int, *, keep_empty: bool = False) -> pl.Series:
+    """One ``<row>`` element per record, cells ``A..``, rows numbered from ``first_row``.
+
+    An empty value is no cell, as Excel writes it, unless ``keep_empty`` (the header: so a blank last
+    label still widens the sheet to every column).
+    """
     width = frame.width
     number = pl.int_range(first_row, first_row + frame.height, dtype=pl.Int64).cast(pl.String).alias("~n")
     prepared: dict[str, pl.Series] = {}
@@ -632,7 +636,7 @@ def _rows_xml(frame: pl.DataFrame, first_row: int) -> pl.Series:
         column = frame[name].cast(pl.String).fill_null("")
         prepared[f"v{j}"] = _escaped(column)
         prepared[f"p{j}"] = column.str.contains(r"^\s|\s$")
-        prepared[f"e{j}"] = column == ""
+        prepared[f"e{j}"] = (column == "") & (not keep_empty)
     work = pl.DataFrame(prepared).with_columns(number)
     parts: list[pl.Expr] = [pl.lit('<row r="'), pl.col("~n"), pl.lit(f'" spans="1:{width}">')]
     for j in range(width):
@@ -677,10 +681,10 @@ class XlsxWriter:
         header = pl.DataFrame({f"h{j}": [label] for j, label in enumerate(labels)})
         _check_cells(header, labels, None, 0)
         if labels:
-            self._append(header, 1)
+            self._append(header, 1, keep_empty=True)
 
-    def _append(self, frame: pl.DataFrame, first_row: int) -> None:
-        xml = _rows_xml(frame, first_row)
+    def _append(self, frame: pl.DataFrame, first_row: int, *, keep_empty: bool = False) -> None:
+        xml = _rows_xml(frame, first_row, keep_empty=keep_empty)
         xml.to_frame().write_csv(self._rows, include_header=False, quote_style="never", line_terminator="")
 
     def write(self, frame: pl.DataFrame, *, records: pl.Series | None = None) -> None:
