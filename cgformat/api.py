@@ -220,6 +220,7 @@ def convert_file(src: Source, dst: str | Path | BinaryIO, *, from_fmt: str | Non
     result lists the issues (``ok`` is False), since a guess at what a broken record meant is worse than
     nothing. Use ``cgformat validate --clean/--rejects`` to separate such records.
     """
+    _resolve_format(src, from_fmt)  # the input's format is asked for first, as the user gives it first
     out_key = _resolve_format(dst if isinstance(dst, (str, Path)) else "-", to_fmt, write=True)
     issues: list[Issue] = []
     records = 0
