@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from .errors import UsageError
-from .model import Issue, IssueCode, Severity, Table
+from .model import IssueCode, Severity, Table
+from .report import issues_frame
+from .schema import Schema
 
 __all__ = [
     "GENERIC",
@@ -23,6 +25,7 @@ __all__ = [
     "NormalizeOptions",
     "Normalized",
     "ambiguous_dates",
+    "fix_table",
     "normalize",
     "normalizers_for",
     "translate_date_format",
@@ -82,6 +85,8 @@ def phone(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
     digits = trunk.str.replace_all(r"[^0-9]", "")
     intl = v.str.starts_with("+") | digits.str.starts_with("00")
     digits = digits.str.replace(r"^(?:00)+", "")
+    # an international prefix followed by yet another 0 is no number we can read: leave it for validation
+    fixable = fixable & ~(intl & digits.str.starts_with("0"))
     if options.default_country:
         national = ~intl & digits.str.contains(r"^0[1-9]")
         digits = pl.when(national).then(pl.lit(options.default_country) + digits.str.slice(1)).otherwise(digits)
@@ -229,6 +234,8 @@ class Normalized:
 
     ``changes`` has columns record, line, field, before, after, normalizers (comma-separated names of the
     normalizers that changed that cell). ``renamed`` maps old header labels to canonical field names.
+    ``issues`` (columns of :data:`~cgformat.report.ISSUE_SCHEMA`) lists values left alone on purpose
+    (``ambiguous-date``).
     """
 
     frame: pl.DataFrame
@@ -236,7 +243,7 @@ class Normalized:
     counts: dict[str, int]
     changes: pl.DataFrame
     renamed: dict[str, str] = field(default_factory=dict)
-    issues: tuple[Issue, ...] = ()
+    issues: pl.DataFrame = field(default_factory=issues_frame)
 
     @property
     def changed_cells(self) -> int:
@@ -267,54 +274,79 @@ def normalize(table: Table, chains: dict[str, tuple[str, ...]], *, options: Norm
     records = table.records
     lines = table.lines.alias("line")
     counts: dict[str, int] = {}
-    stage_exprs: list[pl.Expr] = []
-    names: list[tuple[str, str]] = []
-    final: list[pl.Expr] = []
-    for col in cols:
-        chain = chains.get(col, GENERIC)
-        expr = pl.col(col)
-        for name in chain:
-            nxt = NORMALIZERS[name](expr, opts)
-            stage_exprs.append((nxt != expr).alias(f"{col}\x1f{name}"))
-            names.append((col, name))
-            expr = nxt
-        final.append(expr.alias(col))
-    flags = frame.select(stage_exprs) if stage_exprs else pl.DataFrame()
-    new_frame = frame.select(final) if final else frame
-    for (_, name), s in zip(names, flags.sum().row(0) if flags.width else (), strict=True):
-        counts[name] = counts.get(name, 0) + int(s or 0)
+    col_chains = {c: chains.get(c, GENERIC) for c in cols}
+    stages: dict[str, list[tuple[str, pl.Series]]] = {c: [] for c in cols}
+    current = frame
+    # one stage at a time, materialised: each expression then reads a plain column (cheap to plan and run)
+    for k in range(max((len(ch) for ch in col_chains.values()), default=0)):
+        exprs = [NORMALIZERS[ch[k]](pl.col(c), opts).alias(c) for c, ch in col_chains.items() if k < len(ch)]
+        nxt = current.with_columns(exprs)
+        for c, ch in col_chains.items():
+            if k < len(ch):
+                mask = nxt[c] != current[c]
+                n = int(mask.sum())
+                counts[ch[k]] = counts.get(ch[k], 0) + n
+                if n:
+                    stages[c].append((ch[k], mask))
+        current = nxt
+    new_frame = current
     parts: list[pl.DataFrame] = []
     base = pl.DataFrame([records, lines])
     for col in cols:
-        changed = new_frame[col] != frame[col]
-        if not changed.any():
+        if not stages[col]:
             continue
-        which = [f"{col}\x1f{n}" for c, n in names if c == col]
-        tags = flags.select(pl.concat_str(
-            [pl.when(pl.col(w)).then(pl.lit(w.split("\x1f", 1)[1])) for w in which],
+        changed = new_frame[col] != frame[col]
+        tags = pl.DataFrame([m.alias(f"s{i}") for i, (_, m) in enumerate(stages[col])]).select(pl.concat_str(
+            [pl.when(pl.col(f"s{i}")).then(pl.lit(name)) for i, (name, _) in enumerate(stages[col])],
             separator=",", ignore_nulls=True).alias("normalizers"))
         part = pl.concat([base, pl.DataFrame({"field": pl.Series([col] * frame.height, dtype=pl.String),
                                               "before": frame[col], "after": new_frame[col]}), tags],
                          how="horizontal").filter(changed)
-        parts.append(part)
+        if part.height:
+            parts.append(part)
     change_schema = {"record": pl.Int64, "line": pl.Int64, "field": pl.String, "before": pl.String,
                      "after": pl.String, "normalizers": pl.String}
     changes = pl.concat(parts).sort("record", maintain_order=True) if parts else pl.DataFrame(schema=change_schema)
-    issues: list[Issue] = []
+    found: list[pl.DataFrame] = []
     for col in date_columns:
         if col not in cols:
             continue
         amb = frame.select(ambiguous_dates(pl.col(col), opts).alias("a"))["a"]
         if not amb.any():
             continue
-        hit = pl.DataFrame([records, lines, frame[col].alias("value")]).filter(amb)
-        for rec, line, val in hit.iter_rows():
-            issues.append(Issue(code=IssueCode.AMBIGUOUS_DATE, severity=Severity.WARNING, record=rec, line=line,
-                                field=col, value=val,
-                                message="day and month could be either way round: left as it is; give "
-                                        "--date-format (e.g. DD/MM/YYYY) to convert such dates"))
+        found.append(pl.DataFrame([records, lines, frame[col].alias("value")]).filter(amb).select(
+            pl.lit(IssueCode.AMBIGUOUS_DATE.value).alias("code"), pl.lit(Severity.WARNING.value).alias("severity"),
+            "record", "line", pl.lit(col).alias("field"), "value",
+            pl.lit("day and month could be either way round: left as it is; give --date-format "
+                   "(e.g. DD/MM/YYYY) to convert such dates").alias("message")))
+    issues = pl.concat(found).sort("record", maintain_order=True) if found else issues_frame()
     out_labels = tuple(labels) if labels is not None else table.info.labels
     if renamed:
         counts["rename"] = len(renamed)
     return Normalized(frame=new_frame, labels=out_labels, counts=dict(counts.items()),
-                      changes=changes, renamed=dict(renamed or {}), issues=tuple(issues))
+                      changes=changes, renamed=dict(renamed or {}), issues=issues)
+
+
+def fix_table(table: Table, schema: Schema | None, *, options: NormalizeOptions | None = None,
+              rename: bool = True) -> Normalized:
+    """Normalize a table as ``cgformat fix`` does: every column trimmed and NFC, each schema field's own
+    normalizers, and (with ``rename``) aliased or mis-cased headers renamed to the canonical field names."""
+    chains: dict[str, tuple[str, ...]] = {}
+    date_columns: list[str] = []
+    labels = table.info.labels
+    renamed: dict[str, str] = {}
+    if schema is not None:
+        res = schema.resolve(labels)
+        for m in res.columns:
+            f = m.field if m.how != "duplicate" else None
+            if f is None:
+                continue
+            chains[m.column] = normalizers_for(f.normalizers)
+            if "datetime" in f.normalizers or "date" in f.normalizers:
+                date_columns.append(m.column)
+        if rename:
+            new = schema.canonical_labels(labels)
+            if len(set(new)) == len(new):
+                renamed = {old: nw for old, nw in zip(labels, new, strict=True) if old != nw}
+                labels = new
+    return normalize(table, chains, options=options, labels=labels, renamed=renamed, date_columns=date_columns)

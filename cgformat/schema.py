@@ -9,6 +9,7 @@ users bring their own file, or the template CG lets them download (:func:`schema
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 from collections.abc import Sequence
@@ -45,6 +46,8 @@ _KINDS = ("text", "email", "phone", "integer", "number", "boolean", "date", "dat
 _ROLES = ("id", "name", "contact", "segment", "text")
 _FIELDS_MATCH = ("exact", "equal", "subset", "superset", "partial")
 _RULES = ("require-any", "requires", "not-after")
+NORMALIZER_NAMES = ("strip", "nfc", "email", "phone", "datetime", "date", "yes_no", "integer")
+"""The normalizers a schema may name (implemented in :mod:`cgformat.normalize`, a higher layer)."""
 _BUILTIN_ORDER = ("transactional", "contact", "historical", "anonymous", "revenue")
 
 
@@ -158,7 +161,8 @@ class Rule:
 class ColumnMatch:
     """How one column of a file resolved to a schema field.
 
-    ``how`` is ``exact``, ``case`` (same name, other case), ``alias`` (a known alias or spelling),
+    ``how`` is ``exact``, ``padded`` (the name with spaces around it), ``case`` (same name, other case),
+    ``alias`` (a known alias or spelling),
     ``duplicate`` (a second column for a field already matched) or ``None`` (unknown column).
     """
 
@@ -283,10 +287,17 @@ class Schema:
                         f"{cand.name}, already given by an earlier column: keep one of them"))
                 continue
             taken.add(cand.name)
-            how = "case" if stripped.casefold() == cand.name.casefold() else "alias"
+            if stripped == cand.name:
+                how = "padded"          # reported as padded-label by the reader or the validator
+            elif stripped.casefold() == cand.name.casefold():
+                how = "case"
+            else:
+                how = "alias"
             matches.append(ColumnMatch(position=pos, label=label, column=column, field=cand, how=how))
             severity = Severity.ERROR if strict else Severity.WARNING
-            if how == "case":
+            if how == "padded" and not strict:
+                continue
+            if how in ("case", "padded"):
                 issues.append(Issue(
                     code=IssueCode.LABEL_CASE, severity=severity, line=line, field=column, value=label,
                     message=f"column {pos} {label!r} differs from field {cand.name!r} in case or spaces"
@@ -339,7 +350,7 @@ class Schema:
     def canonical_labels(self, labels: Sequence[str]) -> tuple[str, ...]:
         """The labels with aliases and case variants renamed to canonical field names (what fix writes)."""
         res = self.resolve(labels)
-        return tuple(m.field.name if (m.field is not None and m.how in ("alias", "case")) else m.label
+        return tuple(m.field.name if (m.field is not None and m.how in ("alias", "case", "padded")) else m.label
                      for m in res.columns)
 
     def to_dict(self) -> dict[str, Any]:
@@ -506,11 +517,9 @@ def _field_from_dict(doc: object, *, index: int, where: str, default_max: int | 
     if max_length is None and "maxLength" not in cons:
         max_length = default_max
     normalizers = _str_list(ext.get("normalizers"), f"{at}: cgformat.normalizers")
-    from .normalize import NORMALIZERS  # the names only: normalize imports nothing from here at import time
-
     for n in normalizers:
-        if n not in NORMALIZERS:
-            raise SchemaError(f"{at}: unknown normalizer {n!r}; choose from {', '.join(NORMALIZERS)}")
+        if n not in NORMALIZER_NAMES:
+            raise SchemaError(f"{at}: unknown normalizer {n!r}; choose from {', '.join(NORMALIZER_NAMES)}")
     xml_tag = ext.get("xml_tag", "")
     if not isinstance(xml_tag, str):
         raise SchemaError(f"{at}: cgformat.xml_tag must be a string")
@@ -651,13 +660,14 @@ def schema_from_template(path: str | Path, *, base: Schema | None = None, sheet:
     The template's names and order become the required header, exact order and case. ``base`` (a
     record type) supplies the checks and upload facts of the fields it names.
     """
-    # Reading a file is the format layer's job: reached lazily so that schemas stay importable without it.
-    from .api import read_file
-    from .formats import ReadOptions
-
-    table = read_file(path, options=ReadOptions(sheet=sheet, batch_size=1_000))
-    labels = table.info.labels
-    return schema_from_labels(labels, source=str(path), base=base, xml=table.info.format == "xml")
+    # Reading a file is the format layer's job (L3/L4): reached at call time only, so that this layer
+    # stays importable and testable without it (see schema_from_labels for the pure part).
+    api = importlib.import_module("cgformat.api")
+    formats = importlib.import_module("cgformat.formats")
+    with api.open_source(path, options=formats.ReadOptions(sheet=sheet, batch_size=1_000)) as reader:
+        labels = tuple(reader.info.labels)
+        fmt = str(reader.info.format)
+    return schema_from_labels(labels, source=str(path), base=base, xml=fmt == "xml")
 
 
 def describe_rules(f: Field) -> list[str]:

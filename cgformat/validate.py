@@ -67,7 +67,8 @@ class BatchResult:
                                                        eager=True, dtype=pl.Int64)})
         bad = self.issues.filter(pl.col("record").is_not_null())
         if not self.strict:
-            bad = bad.filter(pl.col("severity") == Severity.ERROR.value)
+            bad = bad.filter((pl.col("severity") == Severity.ERROR.value)
+                             | (pl.col("code") == IssueCode.RAGGED_ROW.value))
         if bad.height == 0:
             return pl.Series(_ERRORS_COLUMN, [""] * n, dtype=pl.String)
         per = bad.group_by("record", maintain_order=True).agg(

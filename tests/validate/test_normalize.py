@@ -1,0 +1,159 @@
+"""Normalizers: each one's safe fixes, the report of changes, and idempotence (twice == once)."""
+
+from __future__ import annotations
+
+import os
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cgformat.errors import UsageError
+from cgformat.model import Table
+from cgformat.normalize import NORMALIZERS, NormalizeOptions, fix_table, translate_date_format
+from cgformat.schema import load_schema
+from cgformat.validate import validate
+
+from ._util import make_table
+
+NL = NormalizeOptions(default_country="31")
+
+
+def norm(name: str, values: list[str], options: NormalizeOptions = NL) -> list[str]:
+    frame = pl.DataFrame({"v": pl.Series(values, dtype=pl.String)})
+    return frame.select(NORMALIZERS[name](pl.col("v"), options).alias("v"))["v"].to_list()
+
+
+def test_strip_and_nfc() -> None:
+    assert norm("strip", ["  a b \t", "\u00a0x\u00a0", ""]) == ["a b", "x", ""]
+    assert norm("nfc", ["Rene\u0301", "é"]) == ["René", "é"]
+
+
+def test_email() -> None:
+    assert norm("email", [" Anna.B@Example.COM ", "x@Y.org", "no-at", "a@b@C.com", ""]) == [
+        "Anna.B@example.com", "x@y.org", "no-at", "a@b@C.com", ""]
+
+
+@pytest.mark.parametrize(("value", "fixed"), [
+    ("+31 6 1234 5678", "31612345678"), ("+31 (0)6-1234.5678", "31612345678"), ("0031612345678", "31612345678"),
+    ("0612345678", "31612345678"), ("+1 (555) 123-4567", "15551234567"), ("31612345678", "31612345678"),
+    ("3.16E+11", "3.16E+11"), ("31612345678.0", "31612345678.0"), ("ext 12", "ext 12"), ("", ""),
+    ("+0612345678", "+0612345678"), ("000612", "000612"),
+])
+def test_phone(value: str, fixed: str) -> None:
+    assert norm("phone", [value]) == [fixed]
+
+
+def test_phone_without_default_country_keeps_national_numbers() -> None:
+    assert norm("phone", ["06 1234 5678", "+31 6 1234 5678"], NormalizeOptions()) == ["0612345678", "31612345678"]
+
+
+def test_default_country_must_be_a_calling_code() -> None:
+    with pytest.raises(UsageError):
+        NormalizeOptions(default_country="+31")
+
+
+@pytest.mark.parametrize(("value", "fixed"), [
+    ("2025-03-01 10:00:00", "2025-03-01 10:00:00"), ("2025-03-01", "2025-03-01 00:00:00"),
+    ("2025/3/1 9:05", "2025-03-01 09:05:00"), ("2018-12-23T13:49:56", "2018-12-23 13:49:56"),
+    ("2018-12-23T13:49:56.250", "2018-12-23 13:49:56"), ("13/02/2025", "2025-02-13 00:00:00"),
+    ("02/13/2025 1:05 PM", "2025-02-13 13:05:00"), ("12/23/2018 12:00:00 AM", "2018-12-23 00:00:00"),
+    ("05.05.2025", "2025-05-05 00:00:00"), ("23 Dec 2018", "2018-12-23 00:00:00"),
+    ("Dec 23, 2018", "2018-12-23 00:00:00"), ("20250301", "2025-03-01 00:00:00"),
+    ("45292", "2024-01-01 00:00:00"), ("45292.75", "2024-01-01 18:00:00"),
+    # left alone: ambiguous, impossible, time zones, junk
+    ("03/04/2025", "03/04/2025"), ("2025-02-30", "2025-02-30"), ("2018-12-23T13:49:56Z", "2018-12-23T13:49:56Z"),
+    ("x", "x"), ("", ""), ("1234", "1234"),
+])
+def test_datetime(value: str, fixed: str) -> None:
+    assert norm("datetime", [value]) == [fixed]
+
+
+def test_datetime_with_a_given_format() -> None:
+    opts = NormalizeOptions(date_format="DD/MM/YYYY HH:mm")
+    assert translate_date_format("DD/MM/YYYY HH:mm") == "%d/%m/%Y %H:%M"
+    assert norm("datetime", ["03/04/2025 10:00", "2025-01-01 00:00:00", "45292", "bad"], opts) == [
+        "2025-04-03 10:00:00", "2025-01-01 00:00:00", "2024-01-01 00:00:00", "bad"]
+    assert norm("datetime", ["04/03/2025"], NormalizeOptions(date_format="%m/%d/%Y")) == ["2025-04-03 00:00:00"]
+
+
+def test_date() -> None:
+    assert norm("date", ["2025-03-01 00:00:00", "2025-03-01 10:00:00", "1/31/2025", "45292", "2025-03-01"]) == [
+        "2025-03-01", "2025-03-01 10:00:00", "2025-01-31", "2024-01-01", "2025-03-01"]
+
+
+def test_yes_no_and_integer() -> None:
+    assert norm("yes_no", ["yes", "No", "TRUE", "false", "1", "0", " y ", "maybe", ""]) == [
+        "Y", "N", "Y", "N", "Y", "N", "Y", "maybe", ""]
+    assert norm("integer", ["+07.00", "000", "-5", "1,000", "7.5", "10", ""]) == [
+        "7", "0", "-5", "1,000", "7.5", "10", ""]
+
+
+HIST = ("E-mail", "NPS", "SurveyCompletedDate", "FollowUpRequired", "Phone", "Comment")
+
+
+def test_fix_table_reports_counts_changes_and_renames() -> None:
+    t = make_table(HIST, [
+        (" A@X.COM", "9", "2025-01-02", "yes", "+31 6 1234 5678", " fine "),
+        ("b@x.com", "10", "2025-01-02 10:00:00", "N", "31612345678", "ok"),
+        ("c@x.com", "", "03/04/2025", "", "", ""),
+    ])
+    out = fix_table(t, load_schema("historical"), options=NL)
+    assert out.labels == ("Email", "NetPromoterScore", "SurveyCompletedDate", "FollowUpRequired", "SMS_Telephone",
+                          "Comment")
+    assert out.renamed == {"E-mail": "Email", "NPS": "NetPromoterScore", "Phone": "SMS_Telephone"}
+    assert out.counts["strip"] == 2
+    assert out.counts["email"] == 1
+    assert out.counts["datetime"] == 1
+    assert out.counts["yes_no"] == 1
+    assert out.counts["phone"] == 1
+    assert out.counts["rename"] == 3
+    assert out.changes.select("record", "line", "field", "before", "after").rows() == [
+        (1, 2, "E-mail", " A@X.COM", "A@x.com"),
+        (1, 2, "SurveyCompletedDate", "2025-01-02", "2025-01-02 00:00:00"),
+        (1, 2, "FollowUpRequired", "yes", "Y"),
+        (1, 2, "Phone", "+31 6 1234 5678", "31612345678"),
+        (1, 2, "Comment", " fine ", "fine"),
+    ]
+    assert out.changes["normalizers"].to_list()[0] == "strip,email"
+    assert out.issues.select("code", "record", "line", "field", "value").rows() == [
+        ("ambiguous-date", 3, 4, "SurveyCompletedDate", "03/04/2025")]
+
+
+def test_fix_then_validate_is_valid() -> None:
+    t = make_table(("Customer ID", "E-mail", "Mobile", "First Name", "OrderDate"), [
+        ("1", " anna@Example.com ", "06-12345678", " Anna", "2025/03/01 10:00"),
+        ("2", "bram@example.com", "+49 151 12345678", "Bram\u0301", "45292"),
+    ])
+    out = fix_table(t, load_schema("transactional"), options=NL)
+    fixed = Table(info=t.info.__class__(source="f.csv", format="csv", labels=out.labels, encoding="utf-8",
+                                        delimiter=","), frame=out.frame.rename(dict(zip(out.frame.columns,
+                                                                                       out.labels, strict=True))),
+                  lines=t.lines)
+    assert validate(t, "transactional").errors > 0
+    r = validate(fixed, "transactional")
+    assert r.valid, r.issues
+    assert r.warnings == 0, r.issues
+
+
+_TEXT = st.lists(st.sampled_from([*"aZ09 +-()./@:,Tt\u00a0\u0301eé0", "  ", "00", "(0)", "E+", "yes"]),
+                max_size=12).map("".join)
+_DATES = st.sampled_from(["2025-03-01", "2025/3/1 9:05", "13/02/2025", "03/04/2025", "45292.5", "20250301",
+                          " 2025-03-01 10:00:00 ", "Dec 23, 2018", "1/2/2025 1:05 PM", "0000-00-00"]) | _TEXT
+_ROW = st.tuples(_TEXT, _TEXT, _DATES, st.sampled_from(["yes", " No ", "1", "x", ""]) | _TEXT, _TEXT, _DATES)
+
+
+@settings(max_examples=int(os.environ.get("CG_NORMALIZE_EXAMPLES", "80")))
+@given(st.lists(_ROW, max_size=12), st.sampled_from([None, "31", "1"]),
+       st.sampled_from([None, "DD/MM/YYYY", "%m/%d/%Y %H:%M"]))
+def test_normalizing_twice_equals_once(rows: list[tuple[str, ...]], country: str | None, fmt: str | None) -> None:
+    labels = ("Email", "SMS_Telephone", "SurveyCompletedDate", "FollowUpRequired", "NetPromoterScore", "OrderDate")
+    t = make_table(labels, rows)
+    opts = NormalizeOptions(default_country=country, date_format=fmt)
+    schema = load_schema("historical")
+    once = fix_table(t, schema, options=opts)
+    t2 = Table(info=t.info, frame=once.frame, lines=t.lines)
+    twice = fix_table(t2, schema, options=opts)
+    assert twice.frame.equals(once.frame)
+    assert twice.changes.height == 0
