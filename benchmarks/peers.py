@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -237,6 +238,49 @@ def xml_csv_lxml(src: str, dst: str) -> None:
             flush()
 
 
+def csv_xml_polars(src: str, dst: str) -> None:
+    """Floor: polars reads the CSV as text and builds each record's XML as one string expression.
+
+    No per-record Python: escape ``& < >`` and CR, wrap each value in its tag, concatenate. Assumes the
+    header labels are valid XML names and no value holds a character XML 1.0 forbids (true of this data).
+    """
+    import polars as pl
+
+    df = pl.read_csv(src, infer_schema=False).fill_null("")
+    parts: list[pl.Expr] = [pl.lit("<record>")]
+    for name in df.columns:
+        value = (pl.col(name).str.replace_all("&", "&amp;", literal=True).str.replace_all("<", "&lt;", literal=True)
+                 .str.replace_all(">", "&gt;", literal=True).str.replace_all("\r", "&#13;", literal=True))
+        parts += [pl.lit(f"<{name}>"), value, pl.lit(f"</{name}>")]
+    parts.append(pl.lit("</record>"))
+    with open(dst, "wb") as f:
+        f.write(b"<?xml version='1.0' encoding='utf-8'?>\n<records>\n")
+        df.select(pl.concat_str(parts)).write_csv(f, include_header=False, quote_style="never")
+        f.write(b"</records>\n")
+
+
+def xml_csv_polars(src: str, dst: str) -> None:
+    """Floor: no XML parser at all: cut the text at ``</record>``, pull each field out with a regex, unescape.
+
+    Valid only for flat, regular files like the generated ones (no CDATA, comments, attributes or other
+    entities): the least work an XML-to-CSV job can do, not a tool anyone should use.
+    """
+    import polars as pl
+
+    text = Path(src).read_bytes().decode("utf-8")
+    body = text[text.index("<record>"): text.rindex("</record>")]
+    records = pl.Series("r", body.split("</record>"))
+    del text, body
+    tags = re.findall(r"<([A-Za-z_][\w.-]*)>", records[0])[1:]
+    cols = []
+    for tag in tags:
+        value = pl.col("r").str.extract(f"(?s)<{tag}>(.*?)</{tag}>", 1).fill_null("")
+        value = (value.str.replace_all("&lt;", "<", literal=True).str.replace_all("&gt;", ">", literal=True)
+                 .str.replace_all("&#13;", "\r", literal=True).str.replace_all("&amp;", "&", literal=True))
+        cols.append(pl.when(value != "").then(value).alias(tag))  # empty as nothing, not ""
+    records.to_frame().select(cols).write_csv(dst)
+
+
 # ---------------------------------------------------------------- split
 
 
@@ -270,6 +314,8 @@ OPERATIONS: dict[str, Callable[..., None]] = {
     "csv-xlsx-pyexcelerate": csv_xlsx_pyexcelerate,
     "csv-xml-lxml": csv_xml_lxml,
     "xml-csv-lxml": xml_csv_lxml,
+    "csv-xml-polars": csv_xml_polars,
+    "xml-csv-polars": xml_csv_polars,
     "split-polars": split_polars,
     "copy-polars": copy_polars,
 }
