@@ -1,5 +1,306 @@
-"""Commands: validate (being built)."""
+"""Commands ``validate``, ``fix`` and ``schemas``: preflight checks before anything is sent to CG."""
 
 from __future__ import annotations
 
-from ._app import main  # noqa: F401
+import json
+import sys
+from typing import Any, TextIO
+
+import click
+import polars as pl
+
+from .. import api
+from ..errors import UsageError
+from ..formats import WriteOptions, format_from_name
+from ..limits import PROFILES
+from ..model import Severity
+from ..normalize import NormalizeOptions, fix_table
+from ..report import Report
+from ..schema import Schema, describe_rules, list_schemas, load_schema, schema_from_template
+from ..validate import ERRORS_COLUMN, check_table, partition, validate
+from ._app import EXIT_DATA, main
+from ._options import make_read_options, read_options
+
+_HUMAN_ISSUES = 20
+
+
+def _schema_options(func: Any) -> Any:
+    opts = [
+        click.option("--type", "record_type", metavar="TYPE",
+                     help="Record type: " + ", ".join(list_schemas()) + "."),
+        click.option("--schema", "schema_path", type=click.Path(dir_okay=False), metavar="PATH",
+                     help="Your own Table Schema JSON file instead of a built-in type."),
+        click.option("--template", "template_path", type=click.Path(dir_okay=False), metavar="PATH",
+                     help="The template CG lets you download (CSV, XLSX or XML): its columns, order and case "
+                          "become the required header. With --type, that type's checks apply to its columns."),
+    ]
+    for opt in reversed(opts):
+        func = opt(func)
+    return func
+
+
+def _schema(record_type: str | None, schema_path: str | None, template_path: str | None, *,
+            required: bool) -> Schema | None:
+    if schema_path and (record_type or template_path):
+        raise UsageError("give --schema alone: it replaces --type and --template")
+    if template_path:
+        base = load_schema(record_type) if record_type else None
+        return schema_from_template(template_path, base=base)
+    if schema_path or record_type:
+        return load_schema(schema_path or record_type or "")
+    if required:
+        raise UsageError("say what the records are: --type " + "|".join(list_schemas())
+                         + ", --schema PATH (a Table Schema) or --template PATH (CG's downloaded template)")
+    return None
+
+
+def _out_format(path: str, input_format: str) -> str:
+    """The format to write ``path`` in: its extension's, else the input's (xls input -> xlsx)."""
+    try:
+        fmt = format_from_name(path)
+    except UsageError:
+        fmt = input_format
+    return "xlsx" if fmt == "xls" else fmt
+
+
+def _write(frame: pl.DataFrame, path: str, *, labels: tuple[str, ...], input_format: str,
+           schema: Schema | None) -> int:
+    fmt = _out_format(path, input_format)
+    tags = schema.xml_tags_for(labels) if schema is not None else None
+    return api.write_file(frame, path, fmt=fmt, labels=labels, options=WriteOptions(xml_tags=tags))
+
+
+def _is_tty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _cell(value: object, width: int) -> str:
+    text = "" if value is None else str(value)
+    text = text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _plain_table(headers: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    widths[-1] = 0  # the last column (a message) is not padded
+    fmt = "  ".join(f"{{:<{w}}}" if w else "{}" for w in widths)
+    return [fmt.format(*headers).rstrip(), *(fmt.format(*r).rstrip() for r in rows)]
+
+
+def _print_report(report: Report, *, profile: str, shown: int) -> None:
+    where = ", ".join(x for x in (report.format, report.encoding or "",
+                                  repr(report.delimiter) if report.delimiter else "") if x)
+    head = (f"{report.source} ({where}): {report.records} records, {report.bytes} bytes; "
+            f"type {report.type}, profile {profile}")
+    verdict = "VALID" if report.valid else "INVALID"
+    tail = f"{verdict}: {report.errors} error(s), {report.warnings} warning(s)"
+    codes = [[str(r["code"]), str(r["count"]), "" if r["first_record"] is None else str(r["first_record"])]
+             for r in report.by_code.iter_rows(named=True)]
+    sev = {str(r["code"]): str(r["severity"]) for r in report.issues.iter_rows(named=True)}
+    listing = report.issues.head(shown)
+    issues = [["" if r["record"] is None else str(r["record"]), "" if r["line"] is None else str(r["line"]),
+               _cell(r["field"], 24), str(r["code"]), str(r["severity"]), _cell(r["value"], 30),
+               str(r["message"])] for r in listing.iter_rows(named=True)]
+    more = report.errors + report.warnings - listing.height
+    if _is_tty(sys.stdout):
+        from rich.console import Console
+        from rich.table import Table as RichTable
+
+        console = Console(highlight=False)
+        console.print(head)
+        console.print(f"[bold {'green' if report.valid else 'red'}]{verdict}[/]: {report.errors} error(s), "
+                      f"{report.warnings} warning(s)")
+        if codes:
+            t = RichTable("code", "count", "first record", title="by code", title_justify="left")
+            for code, n, first in codes:
+                color = "red" if sev.get(code, "error") == "error" else "yellow"
+                t.add_row(f"[{color}]{code}[/]", n, first)
+            console.print(t)
+        if issues:
+            t = RichTable("record", "line", "field", "code", "value", "message", title="issues",
+                          title_justify="left")
+            for rec, line, fld, code, severity, value, msg in issues:
+                color = "red" if severity == "error" else "yellow"
+                t.add_row(rec, line, fld, f"[{color}]{code}[/]", value, msg)
+            console.print(t)
+        if more > 0:
+            console.print(f"... and {more} more issue(s): --max-errors N lists more, --json gives them all")
+        return
+    out = [head, tail]
+    if codes:
+        out += ["", *_plain_table(["code", "count", "first record"], codes)]
+    if issues:
+        out += ["", *_plain_table(["record", "line", "field", "code", "severity", "value", "message"], issues)]
+    if more > 0:
+        out.append(f"... and {more} more issue(s): --max-errors N lists more, --json gives them all")
+    click.echo("\n".join(out))
+
+
+@main.command("validate")
+@click.argument("src")
+@_schema_options
+@click.option("--profile", type=click.Choice(sorted(PROFILES)), metavar="PROFILE",
+              help="Limit profile: api (default; revenue for the revenue type), revenue, inapp, sftp.")
+@read_options
+@click.option("--json", "as_json", is_flag=True, help="Print only the JSON report on stdout.")
+@click.option("--max-errors", type=click.IntRange(min=0), metavar="N",
+              help="List at most N issues (all are still counted). Default: 1000 in JSON, 20 on screen.")
+@click.option("--strict", is_flag=True, help="Warnings count as errors (exit 1, records rejected).")
+@click.option("--clean", "clean_path", metavar="PATH",
+              help="Write the valid records here (input's format unless the extension says otherwise).")
+@click.option("--rejects", "rejects_path", metavar="PATH",
+              help="Write the rejected records here, original values plus an _errors column.")
+def validate_cmd(src: str, record_type: str | None, schema_path: str | None, template_path: str | None,
+                 profile: str | None, from_fmt: str | None, as_json: bool, max_errors: int | None, strict: bool,
+                 clean_path: str | None, rejects_path: str | None, **read_kw: Any) -> None:
+    """Check SRC before upload: header, every cell, duplicates, and the limits of the profile.
+
+    Every issue is named with its record (1-based, header not counted), source line, field and value.
+    Exit 0 valid (warnings allowed unless --strict), 1 errors found, 2 usage, 3 unreadable input.
+    """
+    schema = _schema(record_type, schema_path, template_path, required=True)
+    options = make_read_options(**read_kw)
+    template = template_path is not None
+    limit = max_errors if max_errors is not None else 1000
+    if clean_path or rejects_path:
+        table = api.read_file(src, fmt=from_fmt, options=options)
+        checked = check_table(table, schema, profile=profile, template=template, strict=strict,
+                              max_issues=limit)
+        report = checked.report
+        clean, rejects = partition(table, checked)
+        labels = table.info.labels
+        if clean_path:
+            _write(clean, clean_path, labels=labels, input_format=table.info.format, schema=schema)
+        if rejects_path:
+            _write(rejects, rejects_path, labels=(*labels, ERRORS_COLUMN), input_format=table.info.format,
+                   schema=schema)
+        if not as_json:
+            click.echo(f"cgformat: {clean.height} valid record(s)" + (f" -> {clean_path}" if clean_path else "")
+                       + f", {rejects.height} rejected" + (f" -> {rejects_path}" if rejects_path else ""),
+                       err=True)
+    else:
+        with api.open_source(src, fmt=from_fmt, options=options) as reader:
+            report = validate(reader, schema, profile=profile, template=template, strict=strict,
+                              max_issues=limit)
+    if as_json:
+        click.echo(report.to_json())
+    else:
+        used = profile or (schema.profile if schema is not None else "api")
+        _print_report(report, profile=used, shown=max_errors if max_errors is not None else _HUMAN_ISSUES)
+    if not report.valid:
+        sys.exit(EXIT_DATA)
+
+
+@main.command("fix")
+@click.argument("src")
+@click.argument("dst")
+@_schema_options
+@read_options
+@click.option("--default-country", metavar="CODE",
+              help="Calling code (31, 1, 57 ...) given to national phone numbers that start with 0.")
+@click.option("--date-format", metavar="FMT",
+              help="Format of dates not yet YYYY-MM-DD HH:MM:SS, e.g. DD/MM/YYYY or %d/%m/%Y %H:%M. "
+                   "Without it only unambiguous dates are converted.")
+@click.option("--changes", "changes_path", metavar="PATH",
+              help="Write every change (record, line, field, before, after, normalizers) to this file.")
+@click.option("--no-rename", is_flag=True, help="Keep header labels as they are (default: aliases such as "
+                                                "E-mail become the canonical field names).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
+def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None, template_path: str | None,
+            from_fmt: str | None, default_country: str | None, date_format: str | None,
+            changes_path: str | None, no_rename: bool, as_json: bool, **read_kw: Any) -> None:
+    """Write DST: SRC with the safe fixes made, each one reported.
+
+    Trims spaces, Unicode NFC, e-mail domains in lower case, phones to digits (country code first),
+    dates to YYYY-MM-DD HH:MM:SS (only where unambiguous, or per --date-format; Excel serial numbers too),
+    Y/N from yes/no/true/false/1/0, aliased headers renamed. Output is UTF-8 with commas.
+    Without a type only trimming and NFC apply. Then run 'cgformat validate DST'.
+    """
+    schema = _schema(record_type, schema_path, template_path, required=False)
+    opts = NormalizeOptions(default_country=default_country, date_format=date_format)
+    table = api.read_file(src, fmt=from_fmt, options=make_read_options(**read_kw))
+    broken = [i for i in table.issues if i.severity is Severity.ERROR and i.record is not None]
+    if broken:
+        first = broken[0]
+        _refuse(len(broken), src, first.code, first.record, first.line)
+    out = fix_table(table, schema, options=opts, rename=not no_rename)
+    written = _write(out.frame, dst, labels=out.labels, input_format=table.info.format, schema=schema)
+    if changes_path:
+        changes = out.changes.select(pl.all().cast(pl.String))
+        api.write_file(changes, changes_path, fmt=_out_format(changes_path, "csv"), labels=tuple(changes.columns))
+    changed_records = out.changes["record"].n_unique() if out.changes.height else 0
+    if as_json:
+        click.echo(json.dumps({
+            "cgformat_fix": 1, "source": table.info.source, "target": dst, "type": schema.name if schema else None,
+            "records": table.frame.height, "bytes": written, "changed_cells": out.changed_cells,
+            "changed_records": changed_records, "counts": out.counts, "renamed": out.renamed,
+            "issues": list(out.issues.iter_rows(named=True)),
+            "reader_issues": [i.to_dict() for i in table.issues]}, ensure_ascii=False))
+        return
+    lines = [f"{table.info.source} -> {dst}: {table.frame.height} records, {out.changed_cells} cell(s) changed "
+             f"in {changed_records} record(s)"]
+    done = [(k, v) for k, v in out.counts.items() if v and k != "rename"]
+    if done:
+        lines.append("changes by normalizer: " + ", ".join(f"{k} {v}" for k, v in done))
+    for old, new in out.renamed.items():
+        lines.append(f"renamed header {old!r} -> {new!r}")
+    notes = [i for i in table.issues if i.code in ("non-utf8", "delimiter", "bom-removed")]
+    for i in notes:
+        lines.append(f"converted: {i.code} ({i.value}) -> UTF-8 with commas")
+    if out.issues.height:
+        lines.append(f"left alone ({out.issues.height}):")
+        rows = [[str(r["record"]), str(r["line"]), str(r["field"]), str(r["code"]), _cell(r["value"], 30),
+                 str(r["message"])] for r in out.issues.head(_HUMAN_ISSUES).iter_rows(named=True)]
+        lines += ["  " + x for x in _plain_table(["record", "line", "field", "code", "value", "message"], rows)]
+    if changes_path:
+        lines.append(f"every change: {changes_path}")
+    lines.append(f"next: cgformat validate {dst}" + (f" --type {schema.name}" if schema and not schema.template
+                                                      else ""))
+    click.echo("\n".join(lines), err=False)
+
+
+def _refuse(n: int, src: str, code: str, record: int | None, line: int | None) -> None:
+    click.echo(f"cgformat: error: {n} broken record(s) in {src} (first: {code} at record {record}, line {line}); "
+               f"nothing written. Separate them first: cgformat validate {src} --type T --clean OK.csv "
+               f"--rejects BAD.csv", err=True)
+    sys.exit(EXIT_DATA)
+
+
+@main.command("schemas")
+@click.argument("name", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the schema (or the list) as JSON.")
+def schemas_cmd(name: str | None, as_json: bool) -> None:
+    """List the built-in record types, or show one (NAME, or a schema file): fields, types, rules."""
+    if name is None:
+        loaded = [load_schema(n) for n in list_schemas()]
+        if as_json:
+            click.echo(json.dumps([{"name": s.name, "title": s.title, "upload_path": s.upload_path,
+                                    "profile": s.profile, "fields": list(s.names)} for s in loaded],
+                                  ensure_ascii=False, indent=2))
+            return
+        rows = [[s.name, s.profile, s.upload_path or "", s.title] for s in loaded]
+        click.echo("\n".join(_plain_table(["type", "profile", "upload path", "title"], rows)))
+        return
+    schema = load_schema(name)
+    if as_json:
+        click.echo(json.dumps(schema.to_dict(), ensure_ascii=False, indent=2))
+        return
+    head = [f"{schema.name}: {schema.title}".rstrip(": "), schema.description,
+            f"upload path: {schema.upload_path or '(none)'}; profile: {schema.profile}; header: "
+            f"{schema.fields_match}" + (f"; duplicates by: {' + '.join(schema.dedupe_key)}" if schema.dedupe_key
+                                        else "")]
+    rows = []
+    for f in schema.fields:
+        need = "required" if f.required else ("column" if f.column_required else "")
+        rows.append([f.name, f.kind, need, ", ".join(f.aliases[:4]) + (" ..." if len(f.aliases) > 4 else ""),
+                     "; ".join(describe_rules(f))])
+    out = [x for x in head if x] + ["", *_plain_table(["field", "kind", "required", "aliases", "rules"], rows)]
+    if schema.rules:
+        out.append("")
+        out.append("row rules:")
+        out += [f"  {r.kind} {', '.join(r.fields)} -> {r.code} ({r.severity})" for r in schema.rules]
+    click.echo("\n".join(out))
+
