@@ -1,0 +1,262 @@
+"""`cgformat validate`, `cgformat fix` and `cgformat schemas` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from cgformat.api import read_file
+from cgformat.cli import main
+from cgformat.report import report_json_schema
+
+HEAD = "CustomerNumber,Email,SMS_Telephone,FirstName,LastName,Country,OrderDate\n"
+OK = HEAD + ("0001,anna@example.com,31612345678,Anna,de Vries,NL,2025-03-01 10:00:00\n"
+             "0002,bram@example.com,4915112345678,Bram,Müller,DE,2025-03-02 11:30:00\n")
+BAD = HEAD + ("0001,anna example.com,31612345678,Anna,de Vries,NL,2025-03-01 10:00:00\n"
+              "0002,bram@example.com,+49 151 1234,Bram,Müller,DE,2025-02-30 11:30:00\n")
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> str:
+    p = tmp_path / name
+    p.write_bytes(text.encode(encoding))
+    return str(p)
+
+
+def test_valid_file_exits_0(tmp_path: Path) -> None:
+    code, out, _ = run("validate", write(tmp_path, "ok.csv", OK), "--type", "transactional")
+    assert code == 0
+    assert "VALID: 0 error(s), 0 warning(s)" in out
+
+
+def test_bad_file_json_report(tmp_path: Path) -> None:
+    code, out, _ = run("validate", write(tmp_path, "bad.csv", BAD), "--type", "transactional", "--json")
+    assert code == 1
+    doc = json.loads(out)
+    jsonschema.validate(doc, report_json_schema())
+    assert doc["records"] == 2
+    assert doc["valid"] is False
+    assert [(i["code"], i["record"], i["line"], i["field"]) for i in doc["issues"]] == [
+        ("invalid-email", 1, 2, "Email"), ("invalid-phone", 2, 3, "SMS_Telephone"),
+        ("invalid-datetime", 2, 3, "OrderDate")]
+
+
+def test_human_report_lists_codes_and_issues(tmp_path: Path) -> None:
+    code, out, _ = run("validate", write(tmp_path, "bad.csv", BAD), "--type", "transactional")
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[1] == "INVALID: 3 error(s), 0 warning(s)"
+    assert any(line.split()[:3] == ["invalid-email", "1", "1"] for line in lines)
+    assert any(line.split()[:4] == ["2", "3", "OrderDate", "invalid-datetime"] for line in lines)
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    src = write(tmp_path, "ok.csv", OK)
+    code, out, err = run("validate", src)
+    assert code == 2
+    assert out == ""
+    assert "--type" in err
+    assert run("validate", src, "--type", "nosuch")[0] == 2
+    assert run("validate", src, "--schema", "x.json", "--type", "contact")[0] == 2
+    assert run("validate", src, "--type", "contact", "--profile", "nope")[0] == 2
+
+
+def test_unreadable_input_exits_3(tmp_path: Path) -> None:
+    assert run("validate", str(tmp_path / "missing.csv"), "--type", "transactional")[0] == 3
+
+
+def test_strict_and_warnings(tmp_path: Path) -> None:
+    src = write(tmp_path, "w.csv", OK.replace("Anna", "=Anna"))
+    assert run("validate", src, "--type", "transactional")[0] == 0
+    code, out, _ = run("validate", src, "--type", "transactional", "--strict", "--json")
+    assert code == 1
+    assert json.loads(out)["counts"]["warnings"] == 1
+
+
+def test_max_errors_caps_the_listing(tmp_path: Path) -> None:
+    rows = "".join(f"{i:04d},bad{i},31612345678,A,B,NL,2025-03-01 10:00:00\n" for i in range(50))
+    code, out, _ = run("validate", write(tmp_path, "m.csv", HEAD + rows), "--type", "transactional", "--json",
+                       "--max-errors", "5")
+    doc = json.loads(out)
+    assert code == 1
+    assert doc["truncated"] is True
+    assert len(doc["issues"]) == 5
+    assert doc["counts"]["by_code"]["invalid-email"] == {"count": 50, "first_record": 1}
+
+
+def test_semicolon_file_is_an_error_for_the_api(tmp_path: Path) -> None:
+    src = write(tmp_path, "semi.csv", OK.replace(",", ";"))
+    code, out, _ = run("validate", src, "--type", "transactional", "--json")
+    assert code == 1
+    doc = json.loads(out)
+    assert doc["delimiter"] == ";"
+    assert ("delimiter", "error") in {(i["code"], i["severity"]) for i in doc["issues"]}
+    code, out, _ = run("validate", src, "--type", "transactional", "--json", "--profile", "sftp")
+    assert code == 0
+
+
+def test_cp1252_file_is_an_error(tmp_path: Path) -> None:
+    src = write(tmp_path, "win.csv", OK, encoding="cp1252")
+    code, out, _ = run("validate", src, "--type", "transactional", "--json")
+    doc = json.loads(out)
+    assert code == 1
+    assert doc["encoding"] != "utf-8"
+    assert "non-utf8" in doc["counts"]["by_code"]
+
+
+@pytest.mark.parametrize("ext", ["csv", "xml", "xlsx"])
+def test_clean_and_rejects(tmp_path: Path, ext: str) -> None:
+    text = HEAD + ("0001,anna@example.com,31612345678,Anna,de Vries,NL,2025-03-01 10:00:00\n"
+                   "0002,bad,31612345678,Bram,B,DE,2025-03-01 10:00:00\n"
+                   "0003,cees@example.com,31612345678,Cees,C,NL,2025-03-01 10:00:00\n"
+                   "0004,cees@example.com,31612345678,Cees,C,NL,2025-02-30 10:00:00\n")
+    src = write(tmp_path, "in.csv", text)
+    clean, rejects = tmp_path / f"clean.{ext}", tmp_path / f"rejects.{ext}"
+    code, _, err = run("validate", src, "--type", "transactional", "--clean", str(clean), "--rejects", str(rejects))
+    assert code == 1
+    assert "2 valid record(s)" in err
+    c, r = read_file(clean), read_file(rejects)
+    assert c.frame["CustomerNumber"].to_list() == ["0001", "0003"]
+    assert r.frame["CustomerNumber"].to_list() == ["0002", "0004"]
+    assert r.info.labels[-1] == "_errors"
+    assert r.frame["_errors"].to_list() == ["invalid-email:Email",
+                                            "invalid-datetime:OrderDate; duplicate-row:Email"]
+    # the clean file is valid on its own
+    assert run("validate", str(clean), "--type", "transactional")[0] == 0
+
+
+def test_ragged_row_goes_to_rejects(tmp_path: Path) -> None:
+    src = write(tmp_path, "r.csv", OK + "0003,x@example.com,31612345678\n")
+    clean, rejects = tmp_path / "c.csv", tmp_path / "r2.csv"
+    code, out, _ = run("validate", src, "--type", "transactional", "--json", "--clean", str(clean),
+                       "--rejects", str(rejects))
+    assert code == 1
+    assert json.loads(out)["counts"]["by_code"]["ragged-row"]["first_record"] == 3
+    assert read_file(clean).frame.height == 2
+    rej = read_file(rejects).frame
+    assert rej.height == 1
+    assert rej["_errors"][0].startswith("ragged-row")
+
+
+def test_template_option(tmp_path: Path) -> None:
+    tpl = write(tmp_path, "tpl.csv", "CustomerNumber,Email,OrderDate\n")
+    good = write(tmp_path, "g.csv", "CustomerNumber,Email,OrderDate\n1,a@x.com,2025-03-01 10:00:00\n")
+    assert run("validate", good, "--template", tpl)[0] == 0
+    code, out, _ = run("validate", write(tmp_path, "b.csv", OK), "--template", tpl, "--json")
+    assert code == 1
+    got = {(i["code"], i["field"]) for i in json.loads(out)["issues"]}
+    assert ("extra-label", "SMS_Telephone") in got
+    bad_value = write(tmp_path, "v.csv", "CustomerNumber,Email,OrderDate\n1,nope,2025-03-01 10:00:00\n")
+    code, out, _ = run("validate", bad_value, "--template", tpl, "--json")
+    assert ("invalid-email", 1, "Email") in {(i["code"], i["record"], i["field"]) for i in json.loads(out)["issues"]}
+
+
+def test_xlsx_lines_are_sheet_rows(tmp_path: Path) -> None:
+    src = write(tmp_path, "bad.csv", BAD)
+    xlsx = tmp_path / "bad.xlsx"
+    assert run("convert", src, str(xlsx))[0] == 0
+    code, out, _ = run("validate", str(xlsx), "--type", "transactional", "--json")
+    assert code == 1
+    doc = json.loads(out)
+    assert doc["format"] == "xlsx"
+    assert [(i["record"], i["line"]) for i in doc["issues"]] == [(1, 2), (2, 3), (2, 3)]
+
+
+# ------------------------------------------------------------------------------------------------ fix
+
+MESSY = ("Customer ID,E-mail,Mobile,First Name,Last Name,OrderDate\n"
+         "1, anna@Example.COM ,06-12345678, Anna,de Vries,2025/03/01 10:00\n"
+         "2,bram@example.com,+49 151 12345678,Bram,Mu\u0308ller,45292\n"
+         "3,cees@example.com,0031 6 1234 5678,Cees,Jansen,03/04/2025\n")
+
+
+def test_fix_then_validate(tmp_path: Path) -> None:
+    src = write(tmp_path, "messy.csv", MESSY)
+    dst, changes = tmp_path / "fixed.csv", tmp_path / "changes.csv"
+    code, out, err = run("fix", src, str(dst), "--type", "transactional", "--default-country", "31",
+                         "--date-format", "DD/MM/YYYY", "--changes", str(changes), "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["counts"] == {"strip": 2, "nfc": 1, "email": 1, "phone": 3, "datetime": 3, "rename": 5}
+    assert doc["changed_records"] == 3
+    fixed = read_file(dst)
+    assert fixed.info.labels == ("CustomerNumber", "Email", "SMS_Telephone", "FirstName", "LastName", "OrderDate")
+    assert fixed.frame.row(0) == ("1", "anna@example.com", "31612345678", "Anna", "de Vries", "2025-03-01 10:00:00")
+    assert fixed.frame["OrderDate"].to_list()[1:] == ["2024-01-01 00:00:00", "2025-04-03 00:00:00"]
+    ch = read_file(changes).frame
+    assert ch.columns == ["record", "line", "field", "before", "after", "normalizers"]
+    assert ch.filter(pl.col("field") == "Mobile").select("record", "before", "after").rows() == [
+        ("1", "06-12345678", "31612345678"), ("2", "+49 151 12345678", "4915112345678"),
+        ("3", "0031 6 1234 5678", "31612345678")]
+    assert run("validate", str(dst), "--type", "transactional")[0] == 0
+    # idempotent on the CLI too
+    again = tmp_path / "again.csv"
+    code, out, _ = run("fix", str(dst), str(again), "--type", "transactional", "--default-country", "31", "--json")
+    assert json.loads(out)["changed_cells"] == 0
+    assert again.read_bytes() == dst.read_bytes()
+
+
+def test_fix_reports_ambiguous_dates_and_writes_xml(tmp_path: Path) -> None:
+    src = write(tmp_path, "messy.csv", MESSY)
+    dst = tmp_path / "fixed.xml"
+    code, out, _ = run("fix", src, str(dst), "--type", "transactional")
+    assert code == 0
+    assert "ambiguous-date" in out
+    fixed = read_file(dst)
+    assert fixed.frame["OrderDate"][2] == "03/04/2025"
+    assert "<SMS_Telephone>0612345678</SMS_Telephone>" in dst.read_text(encoding="utf-8")
+
+
+def test_fix_without_type_trims_only(tmp_path: Path) -> None:
+    src = write(tmp_path, "messy.csv", MESSY)
+    dst = tmp_path / "f.csv"
+    code, out, _ = run("fix", src, str(dst), "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert set(doc["counts"]) == {"strip", "nfc"}
+    assert read_file(dst).info.labels[1] == "E-mail"
+
+
+def test_fix_refuses_broken_records(tmp_path: Path) -> None:
+    src = write(tmp_path, "r.csv", OK + "0003,x@example.com\n")
+    dst = tmp_path / "f.csv"
+    code, _, err = run("fix", src, str(dst), "--type", "transactional")
+    assert code == 1
+    assert "ragged-row" in err
+    assert not dst.exists()
+
+
+def test_fix_bad_country_is_usage(tmp_path: Path) -> None:
+    assert run("fix", write(tmp_path, "o.csv", OK), str(tmp_path / "f.csv"), "--default-country", "+31")[0] == 2
+
+
+# ------------------------------------------------------------------------------------------------ schemas
+
+
+def test_schemas_list_and_show() -> None:
+    code, out, _ = run("schemas")
+    assert code == 0
+    assert [line.split()[0] for line in out.splitlines()[1:]] == [
+        "transactional", "contact", "historical", "anonymous", "revenue"]
+    code, out, _ = run("schemas", "historical")
+    assert code == 0
+    assert "NetPromoterScore" in out
+    assert "score-without-completion" in out
+    code, out, _ = run("schemas", "revenue", "--json")
+    doc = json.loads(out)
+    assert doc["cgformat"]["upload_path"] == "/v4.1/company/revenue_file_automate.json"
+    assert [f["name"] for f in doc["fields"]][:2] == ["Account name", "Revenue amount"]
+    code, out, _ = run("schemas", "--json")
+    assert [d["name"] for d in json.loads(out)][0] == "transactional"
+    assert run("schemas", "nosuch")[0] == 2
