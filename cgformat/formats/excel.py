@@ -44,6 +44,7 @@ import io
 import math
 import re
 import shutil
+import struct
 import tempfile
 import zipfile
 import zlib
@@ -219,16 +220,21 @@ def _load(book: Any, index: int, *, source: str, **kwargs: Any) -> Any:
         raise _wrap(source, error) from None
 
 
-def _sheet_infos(book: Any, *, declared: dict[str, int], options: ReadOptions,
-                 source: str) -> list[SheetInfo]:
+def _sheet_infos(book: Any, *, declared: dict[str, int], options: ReadOptions, source: str,
+                 loaded: dict[int, Any] | None = None) -> list[SheetInfo]:
+    """Each sheet's size; the loaded sheets with data go into ``loaded`` (so the one read is not loaded twice)."""
     infos: list[SheetInfo] = []
     for index, name in enumerate(book.sheet_names):
         _guard(name, declared, options, source)
-        sheet = _load(book, index, source=source, n_rows=0, dtypes="string")
+        sheet = _load(book, index, source=source, dtypes="string")
         width = int(sheet.width)
         rows = int(sheet.total_height) if width else 0
-        infos.append(SheetInfo(name=name, index=index, rows=rows, columns=width if rows else 0,
-                               visible=sheet.visible == "visible"))
+        info = SheetInfo(name=name, index=index, rows=rows, columns=width if rows else 0,
+                         visible=sheet.visible == "visible")
+        infos.append(info)
+        if loaded is not None and not info.empty:
+            loaded[index] = sheet
+        del sheet
     return infos
 
 
@@ -285,9 +291,10 @@ def _general(value: float) -> str:
     return text
 
 
-def _text_frame(book: Any, index: int, *, source: str) -> pl.DataFrame:
+def _text_frame(book: Any, index: int, *, source: str, sheet: Any = None) -> pl.DataFrame:
     """The sheet from row 1, every cell as fastexcel renders it; columns named ``@N`` (0-based column)."""
-    sheet = _load(book, index, source=source, dtypes="string")
+    if sheet is None:
+        sheet = _load(book, index, source=source, dtypes="string")
     absolute = [int(c.absolute_index) for c in sheet.available_columns()]
     try:
         frame: pl.DataFrame = sheet.to_polars()
@@ -382,43 +389,62 @@ _ERROR_CELL = re.compile(rb"<c\b[^>]*?\br=\"([A-Z]{1,3})([0-9]+)\"[^>]*?\bt=\"e\
 _ERROR_VALUE = re.compile(rb"<v>([^<]*)</v>")
 
 
+def _sheet_part(book: zipfile.ZipFile, sheet: str) -> zipfile.ZipInfo | None:
+    workbook = book.read("xl/workbook.xml")
+    rels = book.read("xl/_rels/workbook.xml.rels")
+    targets: dict[bytes, bytes] = {}
+    for tag in _REL_TAG.findall(rels):
+        attrs = dict(_ATTR.findall(tag))
+        targets[attrs.get(b"Id", b"")] = attrs.get(b"Target", b"")
+    for tag in _SHEET_TAG.findall(workbook):
+        attrs = dict(_ATTR.findall(tag))
+        if _unescape_attr(attrs.get(b"name", b"").decode("utf-8", "replace")) != sheet:
+            continue
+        rid = next((v for k, v in attrs.items() if k.endswith(b":id")), b"")
+        target = targets.get(rid, b"").decode("utf-8", "replace").lstrip("/")
+        try:
+            return book.getinfo(target if target.startswith("xl/") else "xl/" + target)
+        except KeyError:
+            return None
+    return None
+
+
+def _inflate(data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """The part's bytes in pieces, straight from the zip data (no CRC check: fastexcel did the reading)."""
+    name_len, extra_len = struct.unpack_from("<HH", data, info.header_offset + 26)
+    start = info.header_offset + 30 + name_len + extra_len
+    raw = data[start:start + info.compress_size]
+    if info.compress_type == zipfile.ZIP_STORED:
+        yield raw
+        return
+    inflater = zlib.decompressobj(-15)
+    for at in range(0, len(raw), 1 << 20):
+        yield inflater.decompress(raw[at:at + (1 << 20)])
+    yield inflater.flush()
+
+
 def _error_cells(data: bytes, sheet: str) -> list[tuple[int, int, str]]:
     """``(row, column, text)`` (1-based row, 0-based column) of each error cell of an XLSX sheet."""
-    found: list[tuple[int, int, str]] = []
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as book:
-            workbook = book.read("xl/workbook.xml")
-            rels = book.read("xl/_rels/workbook.xml.rels")
-            targets = {dict(_ATTR.findall(t)).get(b"Id", b""): dict(_ATTR.findall(t)).get(b"Target", b"")
-                       for t in _REL_TAG.findall(rels)}
-            path = None
-            for tag in _SHEET_TAG.findall(workbook):
-                attrs = dict(_ATTR.findall(tag))
-                if _unescape_attr(attrs.get(b"name", b"").decode("utf-8", "replace")) == sheet:
-                    rid = next((v for k, v in attrs.items() if k.endswith(b":id")), b"")
-                    target = targets.get(rid, b"").decode("utf-8", "replace").lstrip("/")
-                    path = target if target.startswith("xl/") else "xl/" + target
-            if path is None:
-                return found
-            with book.open(path) as part:
-                carry = b""
-                while True:
-                    block = part.read(1 << 22)
-                    data_part = carry + block
-                    if b't="e"' in data_part:
-                        end = data_part.rfind(b"</c>") + 4 if block else len(data_part)
-                        for match in _ERROR_CELL.finditer(data_part, 0, end):
-                            value = _ERROR_VALUE.search(match.group(3))
-                            text = value.group(1).decode("utf-8", "replace") if value else ""
-                            found.append((int(match.group(2)), _col_number(match.group(1)) - 1,
-                                          _unescape_attr(text)))
-                        carry = data_part[end:] if block else b""
-                    else:
-                        carry = data_part[-64:]
-                    if not block:
-                        break
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error):
+            info = _sheet_part(book, sheet)
+            if info is None:
+                return []
+            tail = b""
+            for piece in _inflate(data, info):
+                if b't="e"' in tail + piece[:8] or b't="e"' in piece:
+                    break
+                tail = piece[-8:]
+            else:
+                return []
+            xml = b"".join(_inflate(data, info))
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error, struct.error):
         return []
+    found: list[tuple[int, int, str]] = []
+    for match in _ERROR_CELL.finditer(xml):
+        value = _ERROR_VALUE.search(match.group(3))
+        text = value.group(1).decode("utf-8", "replace") if value else ""
+        found.append((int(match.group(2)), _col_number(match.group(1)) - 1, _unescape_attr(text)))
     return found
 
 
@@ -459,6 +485,9 @@ class ExcelReader:
         names: list[str] = list(book.sheet_names)
         declared = _declared_cells(data) if kind == "xlsx" else {}
         issues: list[Issue] = []
+        loaded: dict[int, Any] = {}
+        if not names:
+            raise ReadError(f"{source}: the workbook has no sheets")
         if options.sheet is not None:
             index = resolve_sheet(names, options.sheet)
             if index is None:
@@ -467,18 +496,19 @@ class ExcelReader:
                                  f"{_listing(infos)} (choose one by name, or by position counted from 1 "
                                  f"on the command line)")
             chosen = names[index]
+        elif len(names) == 1:
+            index, chosen = 0, names[0]
         else:
-            infos = _sheet_infos(book, declared=declared, options=options, source=source)
+            infos = _sheet_infos(book, declared=declared, options=options, source=source, loaded=loaded)
             full = [s for s in infos if not s.empty]
             if len(full) > 1:
                 raise SheetError(f"{source}: the workbook has {len(full)} sheets with data; choose one "
                                  f"(option sheet, CLI --sheet NAME or --sheet POSITION): {_listing(infos)}")
             index = full[0].index if full else 0
-            chosen = names[index] if names else ""
-        if not names:
-            raise ReadError(f"{source}: the workbook has no sheets")
+            chosen = names[index]
         _guard(chosen, declared, options, source)
-        frame = _text_frame(book, index, source=source)
+        frame = _text_frame(book, index, source=source, sheet=loaded.pop(index, None))
+        loaded.clear()
         if frame.height * frame.width > options.max_cells:
             raise LimitExceeded(f"{source}: sheet {chosen!r} has {frame.height:,} rows x {frame.width:,} "
                                 f"columns, over the limit max_cells={options.max_cells:,}; raise max_cells "
@@ -660,9 +690,10 @@ def _check_cells(frame: pl.DataFrame, labels: Sequence[str], records: pl.Series 
             value = str(column[int(row)])
             units = len(value.encode("utf-16-le")) // 2
             if units > MAX_CELL_CHARS:
-                record = int(records[int(row)]) if records is not None else done + int(row) + 1
-                raise WriteError(f"record {record}, field {labels[j]!r}: {units:,} characters, more than "
-                                 f"an Excel cell holds ({MAX_CELL_CHARS:,}); shorten it or write CSV")
+                number = int(records[int(row)]) if records is not None else done + int(row) + 1
+                where = "the header" if done < 0 else f"record {number}"
+                raise WriteError(f"{where}, field {labels[j]!r}: {units:,} characters, more than an Excel "
+                                 f"cell holds ({MAX_CELL_CHARS:,}); shorten it or write CSV")
 
 
 class XlsxWriter:
@@ -679,7 +710,7 @@ class XlsxWriter:
         self._count = 0
         self._closed = False
         header = pl.DataFrame({f"h{j}": [label] for j, label in enumerate(labels)})
-        _check_cells(header, labels, None, 0)
+        _check_cells(header, labels, None, -1)
         if labels:
             self._append(header, 1, keep_empty=True)
 

@@ -273,3 +273,8 @@ def test_xlsx_round_trip(case: tuple[tuple[str, ...], pl.DataFrame]) -> None:
     # an empty row after the last one with a value is no row at all in the sheet
     assert [i.line for i in table.issues if i.code == IssueCode.BLANK_ROW] == [
         k + 2 for k in range(frame.height) if k not in kept and kept and k < kept[-1]]
+
+
+def test_header_too_long() -> None:
+    with pytest.raises(WriteError, match="the header, field"):
+        excel.open_writer(io.BytesIO(), labels=("x" * 32_768,), options=WriteOptions())

@@ -345,3 +345,35 @@ def test_fast_path_equals_lxml(doc: bytes) -> None:
     assert fast.frame.equals(slow.frame)
     assert fast.lines.to_list() == slow.lines.to_list()
     assert codes(fast) == codes(slow)
+
+
+BAD_CHARS = st.sampled_from([*map(chr, [*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)]), "\ufffe", "\uffff"])
+
+
+@settings(max_examples=40)
+@given(tables(), st.data())
+def test_writer_refuses_what_xml_cannot_hold(frame: pl.DataFrame, data: st.DataObject) -> None:
+    if frame.height == 0:
+        frame = pl.DataFrame({c: ["x"] for c in frame.columns})
+    row = data.draw(st.integers(0, frame.height - 1))
+    col = data.draw(st.integers(0, frame.width - 1))
+    bad = data.draw(BAD_CHARS)
+    name = frame.columns[col]
+    values = frame[name].to_list()
+    values[row] = values[row][:1] + bad + values[row][1:]
+    frame = frame.with_columns(pl.Series(name, values, dtype=pl.String))
+    first = next(k for k, r in enumerate(frame.rows()) if any(any(ch == bad for ch in v) for v in r))
+    first_col = next(c for c in frame.columns if bad in frame[c][first])
+    sink = io.BytesIO()
+    writer = xmlfmt.open_writer(sink, labels=tuple(frame.columns), options=WriteOptions())
+    with pytest.raises(WriteError, match=rf"record {first + 1}, field '{first_col}'"):
+        writer.write(frame)
+    assert b"<record>" not in sink.getvalue()
+
+
+@BOTH
+def test_invalid_utf8_is_a_read_error_with_its_line(fast: bool) -> None:
+    doc = b"<?xml version='1.0' encoding='utf-8'?>\n<records>\n<record><A>ok</A></record>\n" \
+          b"<record><A>caf\xe9</A></record>\n</records>\n"
+    with pytest.raises(ReadError, match="line 4"):
+        read(doc, fast=fast)
