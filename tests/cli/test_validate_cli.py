@@ -260,3 +260,16 @@ def test_schemas_list_and_show() -> None:
     code, out, _ = run("schemas", "--json")
     assert [d["name"] for d in json.loads(out)][0] == "transactional"
     assert run("schemas", "nosuch")[0] == 2
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.*")) if EXAMPLES.is_dir() else [])
+def test_bundled_examples_fix_then_validate(tmp_path: Path, name: str) -> None:
+    record_type = name.split(".")[0].split("-")[0]
+    dst = tmp_path / ("fixed" + Path(name).suffix.replace(".xls", ".xlsx").replace(".xlsxx", ".xlsx"))
+    code, _, err = run("fix", str(EXAMPLES / name), str(dst), "--type", record_type, "--default-country", "31")
+    assert code == 0, err
+    code, out, _ = run("validate", str(dst), "--type", record_type)
+    assert code == 0, out
