@@ -614,6 +614,10 @@ def sandbox(host: str, port: int, data_dir: Path | None, interval: float, token_
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"cgformat sandbox: warning: listening on {host}, reachable from other machines", err=True)
     accepts = "the credentials in the environment" if (key or (cid and secret)) else "any credentials"
+    def terminate(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt  # SIGTERM stops it as cleanly as Ctrl-C
+
+    signal.signal(signal.SIGTERM, terminate)
     try:
         box.bind()
         click.echo(f"cgformat sandbox: serving CG's File API on {box.url} (OAuth2 token endpoint {box.token_url}); "

@@ -93,10 +93,9 @@ class UploadSummary:
         if journal is not None:
             doc.update(type=journal.type, base_url=journal.base_url, upload_path=journal.upload_path,
                        last_send_at=to_iso(journal.last_send_at),
-                       part_states=[stats_fields(e) | {"index": e.index, "file": e.file, "state": str(e.state),
-                                                       "records": e.records, "attempts": e.attempts,
-                                                       "already_processed": e.already_processed,
-                                                       "sent_at": e.sent_at, "error": e.error}
+                       part_states=[{"index": e.index, "file": e.file, "state": str(e.state), "records": e.records,
+                                     "attempts": e.attempts, "already_processed": e.already_processed,
+                                     "sent_at": e.sent_at, "error": e.error} | stats_fields(e)
                                     for e in journal.parts])
         return doc
 

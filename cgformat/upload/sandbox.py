@@ -605,6 +605,7 @@ class Sandbox:
         if part is None:
             raise _Reply(400, code=CODE_BAD_PARAMETER, message="Parameter 'file' is required (multipart/form-data)")
         filename, content = part
+        now = self.clock()  # the interval runs between arrivals, whatever the time spent validating
         digest = hashlib.sha256(content).hexdigest()
         profile = self.profiles["revenue" if record_type == "revenue" else "api"]
         with self._lock:
@@ -613,7 +614,6 @@ class Sandbox:
             if len(content) > profile.max_bytes:
                 raise _Reply(400, code=CODE_FILE_TOO_LARGE,
                              message=f"File is {len(content)} bytes; the limit is {profile.max_bytes} bytes")
-            now = self.clock()
             if self.interval_s and self._last_upload_at is not None and now - self._last_upload_at < self.interval_s:
                 wait = self.interval_s - (now - self._last_upload_at)
                 raise _Reply(429, code=CODE_TOO_SOON,
@@ -628,10 +628,10 @@ class Sandbox:
             if any(u.sha256 == digest and u.type == record_type and not u.deleted for u in self._uploads):
                 raise _Reply(400, code=CODE_ALREADY_PROCESSED, message="This upload has already been processed")
             upload = _Upload(id=max((u.id for u in self._uploads), default=1000) + 1, type=record_type,
-                             source_filename=filename, sha256=digest, bytes=len(content), received_at=self.clock(),
+                             source_filename=filename, sha256=digest, bytes=len(content), received_at=now,
                              check=check)
             self._uploads.append(upload)
-            self._last_upload_at = upload.received_at
+            self._last_upload_at = max(now, self._last_upload_at or now)
             if self.data_dir is not None:
                 files = self.data_dir / "files"
                 files.mkdir(parents=True, exist_ok=True)
