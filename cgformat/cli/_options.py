@@ -17,7 +17,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 _DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
 
 
-class DelimiterType(click.ParamType):  # type: ignore[type-arg]  (generic only in newer click)
+# ParamType is generic only in newer click: no type argument, so older click still imports this
+class DelimiterType(click.ParamType):  # type: ignore[type-arg]
     """A one-character delimiter; also accepts the names tab, comma, semicolon, pipe and ``\\t``."""
 
     name = "delimiter"
