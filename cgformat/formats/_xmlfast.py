@@ -174,7 +174,7 @@ def _unescape(value: pl.Series) -> pl.Series:
     return out.alias(value.name)
 
 
-def _tokens(chunk: bytes) -> pl.DataFrame:
+def _tokens(chunk: bytes, *, markup_only: bool = False) -> pl.DataFrame:
     # Equal counts and one row per ">" make the split exact: no raw ">" in text, no row dropped. Comments,
     # CDATA and processing instructions need no test of their own: their tags never match the shape.
     closes = chunk.count(b">")
@@ -182,20 +182,22 @@ def _tokens(chunk: bytes) -> pl.DataFrame:
         raise Bail
     try:
         frame = pl.read_csv(io.BytesIO(chunk), separator="<", eol_char=">", quote_char=None, has_header=False,
-                            infer_schema=False, new_columns=["text", "markup"], encoding="utf8",
-                            raise_if_empty=False)
+                            infer_schema=False, encoding="utf8", raise_if_empty=False,
+                            columns=[1] if markup_only else [0, 1])
     except Exception:  # noqa: BLE001 - any tokenising trouble means: let lxml read it and explain
         raise Bail from None
-    if frame.height != closes or frame.width != 2 or frame["markup"].null_count():
+    frame.columns = ["markup"] if markup_only else ["text", "markup"]
+    if frame.height != closes or frame["markup"].null_count():
         raise Bail
     return frame
 
 
 def _scan(chunk: bytes, *, shape: Shape | None, rtag: str, line: int,
           values: bool) -> tuple[Chunk, Shape, int]:
-    toks = _tokens(chunk)
+    """One chunk of whole records. Without ``values`` only the tags are checked (the text is read,
+    and checked, by the second pass; a problem there makes it hand over to lxml)."""
+    toks = _tokens(chunk, markup_only=not values)
     markup = toks["markup"]
-    text = toks["text"]
     if shape is None:
         shape = _shape(markup, rtag)
     period = len(shape.markup)
@@ -205,6 +207,10 @@ def _scan(chunk: bytes, *, shape: Shape | None, rtag: str, line: int,
     expected = pl.Series(shape.markup, dtype=pl.String).gather(pl.int_range(0, toks.height, eager=True) % period)
     if not (markup == expected).all():
         raise Bail
+    if not values:
+        # the shape has no line feed in a tag, so every line feed is in text
+        return Chunk(frame=None, lines=None, count=count), shape, line + chunk.count(b"\n")
+    text = toks["text"]
     fields = set(shape.value_at)
     for position in range(period):
         if position in fields:
@@ -212,9 +218,6 @@ def _scan(chunk: bytes, *, shape: Shape | None, rtag: str, line: int,
         between = text.gather_every(period, position)
         if between.null_count() < count and between.str.contains(r"[^ \t\n]").any():
             raise Bail
-    if not values:
-        newlines = int(text.str.count_matches("\n", literal=True).sum())
-        return Chunk(frame=None, lines=None, count=count), shape, line + newlines
     columns: dict[str, pl.Series] = {}
     for name, at in zip(shape.names, shape.value_at, strict=True):
         if at < 0:

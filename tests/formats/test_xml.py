@@ -312,7 +312,8 @@ def documents(draw: st.DrawFn) -> bytes:
     n = draw(st.integers(0, 5))
     crlf = draw(st.booleans())
     indent = draw(st.sampled_from(["", "\n", "\n  ", " \t"]))
-    style = draw(st.sampled_from(["uniform", "uniform", "selfclose", "missing", "cdata", "comment", "attr"]))
+    style = draw(st.sampled_from(["uniform", "uniform", "selfclose", "missing", "cdata", "comment", "attr",
+                                  "stray", "badref"]))
     records = []
     for i in range(n):
         fields = []
@@ -330,7 +331,10 @@ def documents(draw: st.DrawFn) -> bytes:
             else:
                 fields.append(f"{indent}<{name}>{value}</{name}>")
         comment = "<!-- c -->" if style == "comment" and i == 1 else ""
-        records.append(f"{comment}<record>{''.join(fields)}{indent}</record>")
+        stray = "oops" if style == "stray" and i == n - 1 else ""
+        if style == "badref" and i == n - 1:
+            fields[0] = fields[0].replace("</", "&bad;</", 1)
+        records.append(f"{comment}<record>{stray}{''.join(fields)}{indent}</record>")
     text = "<?xml version='1.0' encoding='utf-8'?>\n<records>" + indent + indent.join(records) + "\n</records>\n"
     if crlf:
         text = text.replace("\n", "\r\n")
@@ -340,7 +344,17 @@ def documents(draw: st.DrawFn) -> bytes:
 @settings(max_examples=80)
 @given(documents())
 def test_fast_path_equals_lxml(doc: bytes) -> None:
-    fast, slow = read(doc, chunk_bytes=50), read(doc, fast=False)
+    outcomes = []
+    for fast_path in (True, False):
+        try:
+            outcomes.append(read(doc, fast=fast_path, chunk_bytes=50))
+        except ReadError as error:
+            outcomes.append(str(error))
+    fast, slow = outcomes
+    if isinstance(slow, str):
+        assert fast == slow
+        return
+    assert isinstance(fast, Table)
     assert fast.info.labels == slow.info.labels
     assert fast.frame.equals(slow.frame)
     assert fast.lines.to_list() == slow.lines.to_list()
@@ -377,3 +391,14 @@ def test_invalid_utf8_is_a_read_error_with_its_line(fast: bool) -> None:
           b"<record><A>caf\xe9</A></record>\n</records>\n"
     with pytest.raises(ReadError, match="line 4"):
         read(doc, fast=fast)
+
+
+def test_text_problem_found_in_pass_two_hands_over_to_lxml() -> None:
+    frame = pl.DataFrame({"A": [str(i) for i in range(200)], "B": ["x"] * 200})
+    doc = write(frame).replace(b"<record><A>150</A>", b"<record>stray<A>150</A>")
+    reader = xmlfmt.open_reader(io.BytesIO(doc), source="t", options=ReadOptions(batch_size=40), chunk_bytes=600)
+    assert reader._slow is None  # the first pass only looks at tags
+    table = Table.from_batches(reader.info, reader.batches())
+    assert table.frame.equals(frame)
+    assert table.lines.to_list() == list(range(3, 203))
+    assert codes(table) == [("stray-content", 151, 153, None)]
