@@ -251,39 +251,37 @@ def _resolve_target(target: Path, record_type: str | None, profile_name: str | N
 
 def _dry_run(manifest: Manifest, journal_path: Path, *, record_type: str, url: str, interval_s: float,
              as_json: bool) -> None:
-    now = time.time()
     if journal_path.exists():
         journal = Journal.load(journal_path, clock=time.time)
         journal.check_fits(manifest, type=record_type, base_url=journal.base_url, upload_path=journal.upload_path)
     else:
         journal = Journal.create(journal_path, manifest=manifest, type=record_type, base_url=url, auth_url=None,
                                  upload_path="", statistics_path=None, clock=time.time)
+    plan = schedule(journal, interval_s=interval_s, now=time.time())
     rows: list[dict[str, Any]] = []
-    problems = 0
-    for entry, due in schedule(journal, interval_s=interval_s, now=now):
+    for entry, due in plan:
         try:
             check_part(journal.folder, entry)
             check = "ok"
         except ManifestError as exc:
-            check, problems = str(exc), problems + 1
+            check = str(exc)
         rows.append({"index": entry.index, "file": entry.file, "records": entry.records, "bytes": entry.bytes,
                      "state": str(entry.state), "check": check, "send_at": to_iso(due)})
-    sends = [r for r in rows if r["send_at"] is not None]
+    dues = [due for _, due in plan if due is not None]
+    problems = sum(1 for r in rows if r["check"] != "ok")
     if as_json:
         _emit_json({"cgformat_upload_plan": 1, "url": url, "type": record_type, "interval_s": interval_s,
-                    "journal": str(journal_path), "parts": rows, "to_send": len(sends), "problems": problems,
-                    "first_send_at": sends[0]["send_at"] if sends else None,
-                    "last_send_at": sends[-1]["send_at"] if sends else None})
+                    "journal": str(journal_path), "parts": rows, "to_send": len(dues), "problems": problems,
+                    "first_send_at": to_iso(dues[0]) if dues else None,
+                    "last_send_at": to_iso(dues[-1]) if dues else None})
     else:
         click.echo(f"plan: {len(rows)} parts, {_records(sum(r['records'] for r in rows))}, type {record_type} "
                    f"-> {url}; interval {_duration(interval_s)}; journal {journal_path}")
-        for r, (_, due) in zip(rows, schedule(journal, interval_s=interval_s, now=now), strict=True):
+        for r, (_, due) in zip(rows, plan, strict=True):
             when = f"send at {_hhmmss(due)}" if due is not None else f"already {r['state']}"
             click.echo(f"  part {r['index']:>4} of {len(rows)}  {r['file']}  {_records(r['records'])}, "
                        f"{r['bytes']:,} bytes  {r['check']}  {when}")
-        last = schedule(journal, interval_s=interval_s, now=now)
-        dues = [d for _, d in last if d is not None]
-        click.echo(f"{len(sends)} to send" + (f", the last at {_hhmmss(dues[-1])}" if dues else "")
+        click.echo(f"{len(dues)} to send" + (f", the last at {_hhmmss(dues[-1])}" if dues else "")
                    + "; nothing was sent (dry run)")
     if problems:
         raise ManifestError(f"{problems} part(s) do not match the manifest: see the plan above")
@@ -329,12 +327,7 @@ def upload(target: Path, record_type: str | None, region: str | None, base_url: 
     if previous is not None and previous.undone:
         raise UsageError(f"the uploads of {journal_path} were undone ('cgformat undo'); to send the parts again, "
                          f"move that journal away first")
-    if region or base_url or previous is None:
-        url = resolve_base_url(region=region, base_url=base_url)
-        token_url = resolve_auth_url(region=region, base_url=base_url, auth_url=auth_url)
-    else:  # resuming: the journal remembers where it was sending
-        url = previous.base_url
-        token_url = auth_url or previous.auth_url or resolve_auth_url(base_url=url)
+    url, token_url = _endpoints(previous, region, base_url, auth_url)
     path = upload_path or (previous.upload_path if previous is not None else _upload_path(typ))
     interval_s = manifest.profile.interval_s if interval is None else interval
     if dry_run:
@@ -345,7 +338,6 @@ def upload(target: Path, record_type: str | None, region: str | None, base_url: 
                            upload_path=path, statistics_path=STATISTICS_PATHS.get(typ), clock=time.time)
     progress = _Progress(target=str(target), url=url + path, interval_s=interval_s)
     stop = _Stop(lambda line: progress.say(line, "stopped"))
-    summary: UploadSummary | None = None
     with _http(url, timeout) as http, stop.installed():
         client = CgClient(http, base_url=url, credentials=credentials, auth_url=token_url,
                           response_format="xml" if xml_answers else "json")
@@ -357,10 +349,10 @@ def upload(target: Path, record_type: str | None, region: str | None, base_url: 
         try:
             summary = uploader.run()
         except TransportError as exc:
-            # faults outlived the retries: nothing was refused, the run can simply resume later
+            # faults outlived the retries: nothing was refused, the run can simply resume later (exit 5, not 4)
+            progress.say(f"cgformat: error: {exc}", "failed")
             _finish(journal, summarize(journal, stopped="error", error={"kind": "transport", "message": str(exc)}),
                     progress, as_json)
-            progress.say(f"cgformat: error: {exc}", "failed")
             sys.exit(EXIT_INCOMPLETE)
         except UploadError as exc:
             error = {"kind": "api" if isinstance(exc, ApiError) else "manifest", "message": str(exc),
@@ -390,21 +382,23 @@ def _finish(journal: Journal, summary: UploadSummary, progress: _Progress, as_js
 
 
 # ---------------------------------------------------------------------------------------------- status
-def _client_for(journal: Journal | None, region: str | None, base_url: str | None, auth_url: str | None,
-                http: httpx.Client) -> CgClient:
+def _endpoints(journal: Journal | None, region: str | None, base_url: str | None,
+               auth_url: str | None) -> tuple[str, str]:
+    """(base URL, token endpoint): from the options, else from the journal, which remembers where it sent."""
     if journal is not None and not (region or base_url):
-        url = journal.base_url
-        token_url = auth_url or journal.auth_url or resolve_auth_url(base_url=url)
-    else:
-        url = resolve_base_url(region=region, base_url=base_url)
-        token_url = resolve_auth_url(region=region, base_url=base_url, auth_url=auth_url)
-    return CgClient(http, base_url=url, credentials=_credentials(), auth_url=token_url)
+        return journal.base_url, auth_url or journal.auth_url or resolve_auth_url(base_url=journal.base_url)
+    return (resolve_base_url(region=region, base_url=base_url),
+            resolve_auth_url(region=region, base_url=base_url, auth_url=auth_url))
 
 
-def _target_url(journal: Journal | None, region: str | None, base_url: str | None) -> str:
-    if journal is not None and not (region or base_url):
-        return journal.base_url
-    return resolve_base_url(region=region, base_url=base_url)
+@contextmanager
+def _session(journal: Journal | None, region: str | None, base_url: str | None, auth_url: str | None,
+             timeout: float) -> Iterator[CgClient]:
+    """A client for CG (or a sandbox), with the credentials of the environment."""
+    url, token_url = _endpoints(journal, region, base_url, auth_url)
+    credentials = _credentials()
+    with _http(url, timeout) as http:
+        yield CgClient(http, base_url=url, credentials=credentials, auth_url=token_url)
 
 
 def _refresh(client: CgClient, journal: Journal, entry: PartEntry) -> PartEntry:
@@ -457,9 +451,7 @@ def status(target: Path | None, upload_id: int | None, record_type: str | None, 
     if upload_id is not None:
         if record_type is None:
             raise UsageError("--id needs --type (the statistics are per record type)")
-        url = resolve_base_url(region=region, base_url=base_url)
-        with _http(url, timeout) as http:
-            client = _client_for(None, region, base_url, auth_url, http)
+        with _session(None, region, base_url, auth_url, timeout) as client:
             stats_path = STATISTICS_PATHS[record_type] or ""
             rows = [r for r in client.statistics(stats_path, upload_id=upload_id) if str(r.get("id")) == str(upload_id)]
         if not rows:
@@ -478,8 +470,7 @@ def status(target: Path | None, upload_id: int | None, record_type: str | None, 
     assert target is not None
     journal = Journal.load(journal_path_for(target), clock=time.time)
     if not offline:
-        with _http(_target_url(journal, region, base_url), timeout) as http:
-            client = _client_for(journal, region, base_url, auth_url, http)
+        with _session(journal, region, base_url, auth_url, timeout) as client:
             for entry in journal.parts:
                 if entry.delivered and not entry.undone_at:
                     _refresh(client, journal, entry)
@@ -528,8 +519,8 @@ def undo(target: Path | None, upload_id: int | None, region: str | None, base_ur
     if upload_id is not None:
         url = resolve_base_url(region=region, base_url=base_url)
         _confirm(f"Delete upload {upload_id} and every record it created from {url}?", yes)
-        with _http(url, timeout) as http:
-            _client_for(None, region, base_url, auth_url, http).delete(upload_id)
+        with _session(None, region, base_url, auth_url, timeout) as client:
+            client.delete(upload_id)
         click.echo(f"deleted upload {upload_id}", err=True)
         if as_json:
             _emit_json({"cgformat_undo": 1, "deleted": [upload_id], "not_found": [], "unknown": []})
@@ -539,8 +530,7 @@ def undo(target: Path | None, upload_id: int | None, region: str | None, base_ur
     todo = [e for e in journal.parts if e.delivered and not e.undone_at]
     deleted: list[int] = []
     not_found: list[int] = []
-    with _http(_target_url(journal, region, base_url), timeout) as http:
-        client = _client_for(journal, region, base_url, auth_url, http)
+    with _session(journal, region, base_url, auth_url, timeout) as client:
         todo = [_refresh(client, journal, e) if e.upload_id is None else e for e in todo]
         known = [e for e in todo if e.upload_id is not None]
         unknown = [e for e in todo if e.upload_id is None]

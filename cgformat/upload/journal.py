@@ -211,8 +211,7 @@ class Journal:
                               upload_path=upload_path, statistics_path=statistics_path, clock=clock, write=write)
         journal = cls.load(path, clock=clock, write=write)
         journal.check_fits(manifest, type=type, base_url=base_url, upload_path=upload_path)
-        if journal.auth_url != auth_url or journal.statistics_path != statistics_path:
-            journal.auth_url, journal.statistics_path = auth_url, statistics_path
+        journal.auth_url, journal.statistics_path = auth_url, statistics_path  # may change between runs
         return journal
 
     def check_fits(self, manifest: Manifest, *, type: str, base_url: str, upload_path: str) -> None:
