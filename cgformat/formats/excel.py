@@ -161,12 +161,12 @@ def _col_number(letters: bytes) -> int:
     return n
 
 
-def _declared_cells(data: bytes) -> dict[str, int]:
+def _declared_cells(data: bytes) -> dict[str, tuple[int, str]]:
     """Cells each XLSX sheet declares (its ``<dimension>``), or its XML size / 20 when it declares none.
 
     Only the start of each sheet's XML is decompressed; an unreadable part is left to fastexcel.
     """
-    out: dict[str, int] = {}
+    out: dict[str, tuple[int, str]] = {}
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as book:
             workbook = book.read("xl/workbook.xml")
@@ -189,12 +189,14 @@ def _declared_cells(data: bytes) -> dict[str, int]:
                     head = part.read(1 << 16)
                 match = _DIMENSION.search(head)
                 if match is None:
-                    out[_unescape_attr(name)] = info.file_size // 20
+                    out[_unescape_attr(name)] = (info.file_size // 20,
+                                                 f"no dimension, {info.file_size:,} bytes of XML")
                     continue
                 first_col = _col_number(match.group(1))
                 last_row = int(match.group(4) or match.group(2))
                 last_col = _col_number(match.group(3) or match.group(1))
-                out[_unescape_attr(name)] = last_row * (last_col - first_col + 1)
+                out[_unescape_attr(name)] = (last_row * (last_col - first_col + 1),
+                                             "range " + match.group(0).split(b'"')[1].decode())
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error):
         return {}
     return out
@@ -205,11 +207,12 @@ def _unescape_attr(value: str) -> str:
             .replace("&amp;", "&"))
 
 
-def _guard(name: str, declared: dict[str, int], options: ReadOptions, source: str) -> None:
-    cells = declared.get(name)
-    if cells is not None and cells > options.max_cells:
-        raise LimitExceeded(f"{source}: sheet {name!r} declares about {cells:,} cells, over the limit "
-                            f"max_cells={options.max_cells:,}; raise max_cells to read it anyway")
+def _guard(name: str, declared: dict[str, tuple[int, str]], options: ReadOptions, source: str) -> None:
+    cells, what = declared.get(name, (0, ""))
+    if cells > options.max_cells:
+        raise LimitExceeded(f"{source}: sheet {name!r} declares about {cells:,} cells ({what}), over the "
+                            f"limit max_cells={options.max_cells:,}; delete stray cells far from the data, or "
+                            f"raise max_cells to read it anyway")
 
 
 def _load(book: Any, index: int, *, source: str, **kwargs: Any) -> Any:
@@ -219,7 +222,7 @@ def _load(book: Any, index: int, *, source: str, **kwargs: Any) -> Any:
         raise _wrap(source, error) from None
 
 
-def _sheet_infos(book: Any, *, declared: dict[str, int], options: ReadOptions, source: str,
+def _sheet_infos(book: Any, *, declared: dict[str, tuple[int, str]], options: ReadOptions, source: str,
                  loaded: dict[int, Any] | None = None) -> list[SheetInfo]:
     """Each sheet's size; the loaded sheets with data go into ``loaded`` (so the one read is not loaded twice)."""
     infos: list[SheetInfo] = []
