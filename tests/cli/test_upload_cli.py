@@ -97,6 +97,16 @@ def test_upload_prints_progress_and_a_json_summary_then_resumes_from_the_journal
     assert box.received == names(folder)
 
 
+def test_xml_answers_and_oauth2(tmp_path: Path, box: Sandbox) -> None:
+    folder = write_split(tmp_path / "parts", parts=2)
+    oauth = {"CG_CLIENT_ID": "client-1", "CG_CLIENT_SECRET": "client-secret-1"}
+    result = cg("upload", str(folder), "--base-url", box.url, "--xml", "--json", *FAST, env=oauth)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["confirmed"] == 2
+    paths = {path for _, path, *_ in box.requests}
+    assert paths == {"/oauth2/token", "/v4.1/file/transactional.xml"}
+
+
 def test_refused_by_cg_exits_4_with_its_code(tmp_path: Path, box: Sandbox) -> None:
     folder = write_split(tmp_path / "parts", parts=2)
     result = cg("upload", str(folder), "--base-url", box.url, "--json", *FAST, env={"CG_API_KEY": "wrong"})
