@@ -293,9 +293,6 @@ class _Handler(BaseHTTPRequestHandler):
 
 @dataclass(slots=True, kw_only=True)
 class _Request:
-    method: str
-    path: str
-    fmt: str
     query: dict[str, str]
     headers: Message[str, str]
     body: bytes
@@ -486,7 +483,7 @@ class Sandbox:
                          _Reply(413, code=CODE_BAD_PARAMETER, message="Request body too large"))
             return
         body = handler.rfile.read(length) if length else b""
-        req = _Request(method=method, path=split.path, fmt=fmt, query=query, headers=handler.headers, body=body)
+        req = _Request(query=query, headers=handler.headers, body=body)
         fault: Fault | None = None
         try:
             if method == "POST" and split.path == "/oauth2/token":
