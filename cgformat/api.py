@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
     from ._splitting import SplitResult
     from .limits import LimitProfile
+    from .manifest import Manifest
+    from .report import Report
     from .schema import Schema
 
 __all__ = [
@@ -38,7 +40,9 @@ __all__ = [
     "list_sheets",
     "open_source",
     "read_file",
+    "split",
     "split_file",
+    "validate_file",
     "write_file",
 ]
 
@@ -298,3 +302,21 @@ def split_file(src: Source, out_dir: str | Path, *, fmt: str | None = None, to_f
                          read_options=read_options, schema=schema, profile=profile, max_records=max_records,
                          max_bytes=max_bytes, do_validate=validate, force=force, write_options=write_options,
                          progress=progress)
+
+
+def validate_file(src: Source, schema: Schema | str | None, *, fmt: str | None = None,
+                  options: ReadOptions | None = None, profile: LimitProfile | str | None = None,
+                  template: bool = False, strict: bool = False, max_issues: int = 1000) -> Report:
+    """Validate a source against a schema (a :class:`Schema` or a built-in type name), streaming.
+
+    Returns the :class:`~cgformat.report.Report`; data problems never raise.
+    """
+    from .validate import validate
+
+    with open_source(src, fmt=fmt, options=options) as reader:
+        return validate(reader, schema, profile=profile, template=template, strict=strict, max_issues=max_issues)
+
+
+def split(src: Source, out_dir: str | Path, **options: Any) -> Manifest:
+    """Split a source into parts that fit the limits and return the manifest (see :func:`split_file`)."""
+    return split_file(src, out_dir, **options).manifest
