@@ -157,9 +157,11 @@ def run_split(stream: BinaryIO, *, source: str, in_fmt: str, out_dir: Path, out_
 
     validator = Validator(schema, info, profile=prof) if schema is not None and do_validate else None
     key_cols: list[str] = []
-    if schema is not None and getattr(schema, "dedupe_key", None):
-        mapping = dict(zip(info.columns, schema.xml_tags_for(labels), strict=True))
-        key_cols = [col for col, tag in mapping.items() if tag in schema.dedupe_key]
+    if schema is not None and schema.dedupe_key:
+        resolved = {m.field.name: m.column for m in schema.resolve(labels).columns
+                    if m.field is not None and m.how != "duplicate"}
+        if all(name in resolved for name in schema.dedupe_key):
+            key_cols = [resolved[name] for name in schema.dedupe_key]
 
     work = out_dir / f".split-{ident}.partial"
     shutil.rmtree(work, ignore_errors=True)
@@ -238,7 +240,9 @@ def _pack(pw: _PartWriter, frame: pl.DataFrame, records: pl.Series, key_cols: li
     """Write every complete part of ``frame``; return the rows left for the next batch."""
     prof = pw.profile
     sizes = formats.record_sizes(pw.fmt, frame, pw.labels, options=pw.options).cast(pl.Int64)
-    prev = previous_same_key(frame.select(key_cols)) if key_cols else None
+    # keys compare as the validator compares them: trimmed, case-insensitive
+    prev = previous_same_key(frame.select(pl.col(key_cols).str.strip_chars().str.to_lowercase())) \
+        if key_cols else None
     s = 0
     n = frame.height
     while s < n:
