@@ -15,6 +15,7 @@ __all__ = [
     "CHECKS",
     "CONTROL_RE",
     "MOJIBAKE_RE",
+    "SUSPECT_RE",
     "calendar",
     "control_free",
     "email",
@@ -36,7 +37,7 @@ __all__ = [
 
 # CG's email rule (spec §2): no whitespace anywhere, exactly one @, a non-empty local part and a dotted
 # domain (no empty label); `+` and `'` are fine in the local part.
-EMAIL_RE = r"^[^\s@]+@[^\s@.]+(?:\.[^\s@.]+)+$"
+EMAIL_RE = r"^[^\s@\x00-\x1F\x7F]+@[^\s@.\x00-\x1F\x7F]+(?:\.[^\s@.\x00-\x1F\x7F]+)+$"
 PHONE_RE = r"^[0-9]{7,15}$"
 # a number a spreadsheet mangled: 3.16E+11, 3,16E+11, 31612345678.0
 LOSSY_RE = r"^[+-]?[0-9]+(?:[.,][0-9]+)?[eE][+-]?[0-9]+$|^[+-]?[0-9]{5,}[.,]0+$"
@@ -46,11 +47,15 @@ NUMBER_RE = r"^-?[0-9]+(?:\.[0-9]+)?$"
 CONTROL_RE = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]"
 LINE_BREAK_RE = r"[\t\n\r\u2028\u2029]"
 FORMULA_RE = r"^[=+\-@]"
+
 # UTF-8 read as cp1252 / latin-1: a lead byte (Â Ã Ä Å for U+0080-U+017F, â€ / â„ for punctuation) followed
 # by what a continuation byte (0x80-0xBF) looks like in cp1252; and U+FFFD, the replacement character.
 _CONT = "\u00a0-\u00bf\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u017d" \
         "\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u017e\u0178"
 MOJIBAKE_RE = f"[\u00c2\u00c3\u00c4\u00c5][{_CONT}]|\u00e2[\u20ac\u201e][{_CONT}]|\ufffd"
+# one screen for all the text-hygiene checks (control characters and line breaks, a leading formula
+# sign, mojibake): a value it passes needs no further hygiene check, so those run on the rare rest only
+SUSPECT_RE = f"{CONTROL_RE[:-1]}\t\n\r\u2028\u2029]|{FORMULA_RE}|{MOJIBAKE_RE}"
 
 
 def non_empty(value: pl.Expr, *, missing: Sequence[str] = ("",)) -> pl.Expr:

@@ -104,7 +104,7 @@ class Report:
             "issues": list(self.issues.iter_rows(named=True)),
         }
 
-    def to_json(self, *, indent: int | None = 2) -> str:
+    def to_json(self, *, indent: int | None = None) -> str:
         """The JSON report as text."""
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
 

@@ -44,6 +44,7 @@ class _Check:
     field: str                  # what the issue's ``field`` says
     fails: pl.Expr
     message: str
+    hygiene: bool = False       # a text-hygiene check: run only on rows the cheap pre-filter flags
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -102,8 +103,7 @@ class Validator:
         self.header_issues: list[Issue] = self._header_issues()
         self._checks: list[_Check] = self._plan()
         self._keys: list[tuple[tuple[str, ...], tuple[str, ...]]] = self._dedupe_plan()
-        self._seen: list[pl.DataFrame] = [
-            pl.DataFrame(schema={"key": pl.String, "first": pl.Int64}) for _ in self._keys]
+        self._seen: list[list[pl.DataFrame]] = [[] for _ in self._keys]
 
     # ----------------------------------------------------------------------------------------- header
 
@@ -156,22 +156,22 @@ class Validator:
         w = Severity.WARNING
         return [
             _Check(code=IssueCode.CONTROL_CHARACTER, severity=Severity.ERROR, column=column, field=column,
-                   fails=~checks.control_free(v), message=_MSG["control"]),
+                   fails=~checks.control_free(v), message=_MSG["control"], hygiene=True),
             _Check(code=IssueCode.TOO_LONG, severity=w, column=column, field=column,
                    fails=~checks.max_length(v, limit), message=_MSG["too-long"].format(n=limit)),
             _Check(code=IssueCode.FORMULA_INJECTION, severity=w, column=column, field=column,
-                   fails=~checks.formula_free(v), message=_MSG["formula"]),
+                   fails=~checks.formula_free(v), message=_MSG["formula"], hygiene=True),
             _Check(code=IssueCode.MOJIBAKE, severity=w, column=column, field=column,
-                   fails=~checks.mojibake_free(v), message=_MSG["mojibake"]),
+                   fails=~checks.mojibake_free(v), message=_MSG["mojibake"], hygiene=True),
         ]
 
     def _field_checks(self, column: str, f: Field, v: pl.Expr, missing: pl.Expr) -> list[_Check]:
         e, w = Severity.ERROR, Severity.WARNING
         out: list[_Check] = []
 
-        def add(code: IssueCode, default: Severity, fails: pl.Expr, message: str) -> None:
+        def add(code: IssueCode, default: Severity, fails: pl.Expr, message: str, hygiene: bool = False) -> None:
             out.append(_Check(code=code, severity=f.severity(code, default), column=column, field=column,
-                              fails=fails, message=message))
+                              fails=fails, message=message, hygiene=hygiene))
 
         if f.required:
             add(IssueCode.MISSING_CELL, e, missing, _MSG["required"].format(f=f.name))
@@ -212,16 +212,16 @@ class Validator:
         if f.max_length is not None:
             add(IssueCode.TOO_LONG, w if f.role == "text" else e, ~checks.max_length(v, f.max_length),
                 _MSG["too-long"].format(n=f.max_length))
-        add(IssueCode.CONTROL_CHARACTER, e, ~checks.control_free(v), _MSG["control"])
-        if f.role != "text":
-            add(IssueCode.CONTROL_CHARACTER, w, ~checks.line_break_free(v) & checks.control_free(v),
-                _MSG["line-break"])
-        if kind == "text":
-            add(IssueCode.FORMULA_INJECTION, w, ~checks.formula_free(v), _MSG["formula"])
-            if f.role == "id":
-                add(IssueCode.LOSSY_NUMBER, w, ~checks.lossy_number(v), _MSG["lossy"])
-        if kind in ("text", "email"):
-            add(IssueCode.MOJIBAKE, w, ~checks.mojibake_free(v), _MSG["mojibake"])
+        # a value of a checked shape (email, phone, date, number, enum) cannot hold these anyway
+        if kind == "text" and f.enum is None:
+            add(IssueCode.CONTROL_CHARACTER, e, ~checks.control_free(v), _MSG["control"], True)
+            if f.role != "text":
+                add(IssueCode.CONTROL_CHARACTER, w, ~checks.line_break_free(v) & checks.control_free(v),
+                    _MSG["line-break"], True)
+            add(IssueCode.FORMULA_INJECTION, w, ~checks.formula_free(v), _MSG["formula"], True)
+            add(IssueCode.MOJIBAKE, w, ~checks.mojibake_free(v), _MSG["mojibake"], True)
+        if kind == "text" and f.role == "id":
+            add(IssueCode.LOSSY_NUMBER, w, ~checks.lossy_number(v), _MSG["lossy"])
         return out
 
     def _column_of(self, name: str) -> str | None:
@@ -303,32 +303,22 @@ class Validator:
         if batch.issues:
             reader = issues_frame(batch.issues).with_columns(pl.lit(-1, dtype=pl.Int32).alias("__order"))
             parts.append(reader)
-        error_cols: list[str] = []
         if self._checks and n:
-            flags = frame.select([c.fails.alias(f"c{i}") for i, c in enumerate(self._checks)])
-            totals = flags.sum().row(0)
-            for i, (c, total) in enumerate(zip(self._checks, totals, strict=True)):
-                if c.severity is Severity.ERROR or self.strict:
-                    error_cols.append(f"c{i}")
-                if not total:
-                    continue
-                mask = flags[f"c{i}"]
-                value = frame[c.column].filter(mask) if c.column is not None \
-                    else pl.Series([""] * int(total), dtype=pl.String)
-                parts.append(pl.DataFrame({
-                    "code": pl.Series([str(c.code)], dtype=pl.String).new_from_index(0, int(total)),
-                    "severity": pl.Series([c.severity.value], dtype=pl.String).new_from_index(0, int(total)),
-                    "record": records.filter(mask),
-                    "line": lines.filter(mask),
-                    "field": pl.Series([c.field], dtype=pl.String).new_from_index(0, int(total)),
-                    "value": value.alias("value"),
-                    "message": pl.Series([c.message], dtype=pl.String).new_from_index(0, int(total)),
-                    "__order": pl.Series([i], dtype=pl.Int32).new_from_index(0, int(total)),
-                }))
-            ok = flags.select(~pl.any_horizontal(error_cols).alias("ok"))["ok"] if error_cols \
-                else pl.Series("ok", [True] * n)
-        else:
-            ok = pl.Series("ok", [True] * n, dtype=pl.Boolean)
+            plain = [(i, c) for i, c in enumerate(self._checks) if not c.hygiene]
+            hygiene = [(i, c) for i, c in enumerate(self._checks) if c.hygiene]
+            screened = sorted({c.column for _, c in hygiene if c.column is not None})
+            flags = frame.select([c.fails.alias(f"c{i}") for i, c in plain]
+                                 + [pl.col(col).str.contains(checks.SUSPECT_RE).alias(f"s{j}")
+                                    for j, col in enumerate(screened)])
+            parts += self._issues_of(plain, flags, frame, records, lines)
+            if screened:
+                suspect = flags.select(pl.any_horizontal([f"s{j}" for j in range(len(screened))]))\
+                    .to_series()
+                if suspect.any():
+                    sub = frame.filter(suspect)
+                    sub_flags = sub.select([c.fails.alias(f"c{i}") for i, c in hygiene])
+                    parts += self._issues_of(hygiene, sub_flags, sub, records.filter(suspect),
+                                             lines.filter(suspect))
         for k, (names, cols) in enumerate(self._keys):
             dup = self._duplicates(k, names, cols, frame, records, lines)
             if dup.height:
@@ -341,30 +331,82 @@ class Validator:
         bad = issues.filter(pl.col("record").is_not_null()
                             & ((pl.col("severity") == Severity.ERROR.value) | pl.lit(self.strict)
                                | (pl.col("code") == IssueCode.RAGGED_ROW.value)))["record"]
-        if bad.len():
-            ok = ok & ~records.is_in(bad.unique().implode())
+        ok = ~records.is_in(bad.unique().implode()) if bad.len() else pl.Series("ok", [True] * n, dtype=pl.Boolean)
         return BatchResult(ok=ok.alias("ok"), issues=issues, first_record=batch.first_record, strict=self.strict)
+
+    @staticmethod
+    def _issues_of(planned: list[tuple[int, _Check]], flags: pl.DataFrame, frame: pl.DataFrame,
+                   records: pl.Series, lines: pl.Series) -> list[pl.DataFrame]:
+        """Issue frames for the checks whose flag column (``c{i}``) is true somewhere."""
+        if not planned or flags.height == 0:
+            return []
+        totals = flags.select([pl.col(f"c{i}").sum() for i, _ in planned]).row(0)
+        out: list[pl.DataFrame] = []
+        for (i, c), total in zip(planned, totals, strict=True):
+            if not total:
+                continue
+            n = int(total)
+            mask = flags[f"c{i}"]
+            value = frame[c.column].filter(mask) if c.column is not None else pl.Series([""] * n, dtype=pl.String)
+
+            def const(x: object, dtype: pl.DataType, n: int = n) -> pl.Series:
+                return pl.Series([x], dtype=dtype).new_from_index(0, n)
+
+            out.append(pl.DataFrame({
+                "code": const(str(c.code), pl.String()), "severity": const(c.severity.value, pl.String()),
+                "record": records.filter(mask), "line": lines.filter(mask), "field": const(c.field, pl.String()),
+                "value": value.alias("value"), "message": const(c.message, pl.String()),
+                "__order": const(i, pl.Int32()),
+            }))
+        return out
 
     def _duplicates(self, k: int, names: tuple[str, ...], cols: tuple[str, ...], frame: pl.DataFrame,
                     records: pl.Series, lines: pl.Series) -> pl.DataFrame:
+        """Records whose key repeats an earlier one, in this batch or any before.
+
+        Seen keys are kept as two independent 64-bit hashes per key with the first record (24 bytes a key,
+        whatever its length), in a few sorted runs of geometric sizes: a batch is sorted once and meets
+        each run in a merge join, and each key is re-merged only O(log n) times. A false duplicate needs
+        both hashes to collide (odds near 2^-128 per pair of keys).
+        """
         parts = [pl.col(c).str.strip_chars().str.to_lowercase() for c in cols]
-        blank = pl.any_horizontal([p == "" for p in parts])
-        key = pl.when(blank).then(None).otherwise(pl.concat_str(parts, separator="\x1f"))
-        kb = pl.DataFrame([records, lines, frame[cols[0]].alias("value")]) \
-            .with_columns(frame.select(key.alias("key"))["key"]) \
-            .filter(pl.col("key").is_not_null())
+        keyed = frame.select(pl.any_horizontal([p == "" for p in parts]).alias("blank"),
+                             pl.concat_str(parts, separator="\x1f").alias("key"))
+        key = keyed["key"]
+        kb = pl.DataFrame([records.alias("record"), lines.alias("line"), frame[cols[0]].alias("value"),
+                           key.hash(seed=0x9E37).alias("h1"), key.hash(seed=0x7F4A).alias("h2")]) \
+            .filter(~keyed["blank"])
         if kb.height == 0:
             return issues_frame()
-        kb = kb.with_columns(pl.col("record").first().over("key").alias("inbatch"))
-        seen = self._seen[k]
-        hits = kb.join(seen, on="key", how="left", maintain_order="left")
-        first = pl.coalesce(pl.col("first"), pl.when(pl.col("inbatch") != pl.col("record")).then("inbatch"))
-        hits = hits.with_columns(first.alias("dup_of"))
-        new = hits.filter(pl.col("first").is_null() & (pl.col("inbatch") == pl.col("record"))) \
-            .select("key", pl.col("record").alias("first"))
+        kb = kb.sort("h1", maintain_order=True)  # stable: records stay in order within a key
+        start = (pl.col("h1") != pl.col("h1").shift(1)) | (pl.col("h2") != pl.col("h2").shift(1))
+        kb = kb.with_columns(pl.when(start.fill_null(True)).then(pl.col("record")).otherwise(None)
+                             .forward_fill().alias("inbatch"), pl.col("h1").set_sorted())
+        first: pl.Series | None = None
+        for run in self._seen[k]:
+            joined = kb.select("h1", "h2").join(run.rename({"h2": "h2_seen"}), on="h1", how="left",
+                                                maintain_order="left")
+            if joined.height != kb.height:  # two keys sharing h1 (vanishingly rare): match on both hashes
+                joined = kb.select("h1", "h2").join(run.rename({"h2": "h2_seen"}).with_columns(
+                    pl.col("h2_seen").alias("h2")), on=["h1", "h2"], how="left", maintain_order="left")
+            hit = joined.select(pl.when(pl.col("h2") == pl.col("h2_seen")).then(pl.col("first"))
+                                .alias("first"))["first"]
+            first = hit if first is None else first.fill_null(hit)
+        kb = kb.with_columns(first.alias("first") if first is not None
+                             else pl.lit(None, dtype=pl.Int64).alias("first"))
+        dup_of = pl.coalesce(pl.col("first"),
+                             pl.when(pl.col("inbatch") != pl.col("record")).then(pl.col("inbatch")))
+        kb = kb.with_columns(dup_of.alias("dup_of"))
+        new = kb.filter(pl.col("first").is_null() & (pl.col("inbatch") == pl.col("record"))) \
+            .select(pl.col("h1").set_sorted(), "h2", pl.col("record").alias("first"))
         if new.height:
-            self._seen[k] = pl.concat([seen, new], rechunk=False)
-        dups = hits.filter(pl.col("dup_of").is_not_null())
+            runs = [*self._seen[k], new]
+            while len(runs) > 1 and runs[-2].height <= 2 * runs[-1].height:
+                top = runs.pop()
+                runs[-1] = runs[-1].merge_sorted(top, key="h1").with_columns(pl.col("h1").set_sorted())
+            self._seen[k] = runs
+        dups = kb.filter(pl.col("dup_of").is_not_null()).sort("record").rechunk()  # (pl.format panics on
+        # columns of unequal chunks in polars 2.1)
         if dups.height == 0:
             return issues_frame()
         label = " + ".join(names)

@@ -435,3 +435,38 @@ def test_clean_and_rejects_conserve_every_record(rows: list[dict[str, str]], str
         (pl.col("severity") == "error") | pl.lit(strict)))["record"].to_list())
     assert v.report.truncated or bad == {i + 1 for i, ok in enumerate(v.ok) if not ok}
     assert (v.report.errors == 0 and (not strict or v.report.warnings == 0)) == v.report.valid
+
+
+def test_hygiene_checks_point_at_the_right_records() -> None:
+    r = validate(tx({}, {"FirstName": "Renée"}, {"LastName": "Bad\x07"}, {"FirstName": "Zoë"},
+                    {"Country": "N\u2028L"}, {"LastName": "Ã©t\u00e9"}), "transactional")
+    assert issue_rows(r) == [("control-character", E, 3, 4, "LastName", "Bad\x07"),
+                             ("control-character", W, 5, 6, "Country", "N\u2028L"),
+                             ("mojibake", W, 6, 7, "LastName", "Ã©té")]
+
+
+@settings(max_examples=int(__import__("os").environ.get("CG_DEDUPE_EXAMPLES", "60")))
+@given(st.lists(st.sampled_from(["a@x.com", "A@x.com ", "b@x.com", "c@x.com", "", "d@x.com", "e@y.org"]),
+                max_size=60),
+       st.integers(min_value=1, max_value=9))
+def test_streaming_duplicates_match_a_plain_scan(emails: list[str], size: int) -> None:
+    t = tx(*({"Email": e} for e in emails))
+    v = Validator("transactional", t.info)
+    got: list[tuple[int, int]] = []
+    for start in range(0, len(emails), size):
+        batch = RecordBatch(frame=t.frame.slice(start, size), lines=t.lines.slice(start, size),
+                            first_record=start + 1)
+        res = v.check(batch)
+        dup = res.issues.filter(pl.col("code") == "duplicate-row")
+        got += [(rec, int(msg.split("record ")[1].split(":")[0])) for rec, msg in dup.select("record", "message").rows()]
+    first: dict[str, int] = {}
+    want: list[tuple[int, int]] = []
+    for i, e in enumerate(emails, start=1):
+        key = e.strip().lower()
+        if not key:
+            continue
+        if key in first:
+            want.append((i, first[key]))
+        else:
+            first[key] = i
+    assert got == want
