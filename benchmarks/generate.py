@@ -36,7 +36,8 @@ from pathlib import Path
 
 import polars as pl
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+# CGFORMAT_BENCH_DATA moves the cache (e.g. to a scratch disk); run.py --data-dir does the same
+DATA_DIR = Path(os.environ.get("CGFORMAT_BENCH_DATA") or Path(__file__).resolve().parent / "data")
 SEED = 20250301
 TYPES = ("transactional", "historical")
 FORMATS = ("csv", "xml", "xlsx")

@@ -46,7 +46,7 @@ else:  # python benchmarks/run.py
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS_DIR = HERE / "results"
-SCRATCH_DIR = generate.DATA_DIR / "out"
+DATA_DIR = generate.DATA_DIR  # main() may move it (--data-dir)
 PY = sys.executable
 PEERS = str(HERE / "peers.py")
 CG = [PY, "-m", "cgformat"]
@@ -375,7 +375,10 @@ def _output_summary(path: Path) -> dict[str, int]:
 
 
 def _issues(tool: Tool, stdout_path: Path) -> str | None:
-    text = stdout_path.read_text(encoding="utf-8", errors="replace")
+    try:
+        text = stdout_path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
     for line in text.splitlines():
         if line.startswith("RESULT "):
             return f"{json.loads(line[7:])['issues']:,}"
@@ -394,8 +397,8 @@ def run_case(case: Case, *, runs_override: int | None, log: Any) -> dict[str, An
     sources: dict[str, Path] = {}
     for tool in case.tools:
         rtype, records, fmt = tool.src or case.src
-        sources[tool.name] = generate.generate(rtype, records, fmt)
-    work = SCRATCH_DIR / case.id
+        sources[tool.name] = generate.generate(rtype, records, fmt, data_dir=DATA_DIR)
+    work = DATA_DIR / "out" / case.id
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     state: dict[str, dict[str, Any]] = {}
@@ -442,8 +445,8 @@ def run_case(case: Case, *, runs_override: int | None, log: Any) -> dict[str, An
 
 
 def _display(arg: str) -> str:
-    for prefix, repl in ((str(generate.DATA_DIR) + "/", "data/"), (str(HERE) + "/", "benchmarks/"),
-                         (str(SCRATCH_DIR) + "/", "")):
+    for prefix, repl in ((str(DATA_DIR / "out") + "/", ""), (str(DATA_DIR) + "/", "data/"),
+                         (str(HERE) + "/", "benchmarks/")):
         arg = arg.replace(prefix, repl)
     if arg == PY:
         return "python"
@@ -626,9 +629,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, help="runs per tool (default: 3, fewer for slow tools)")
     ap.add_argument("--list", action="store_true", help="list the cases and tools, run nothing")
     ap.add_argument("--no-save", action="store_true", help="print only; write nothing to benchmarks/results/")
+    ap.add_argument("--data-dir", type=Path, default=generate.DATA_DIR,
+                    help="where generated inputs are cached and outputs written (default benchmarks/data, "
+                         "or $CGFORMAT_BENCH_DATA)")
     ap.add_argument("--memory-sizes", default="1000000,5000000", metavar="SMALL,LARGE",
                     help="full mode: the two sizes of the memory case (default 1000000,5000000)")
     args = ap.parse_args(argv)
+    global DATA_DIR  # noqa: PLW0603 - one run, one data folder
+    DATA_DIR = args.data_dir.resolve()
     cases = build_cases(args.quick)
     if not args.quick:
         small, large = (int(x) for x in args.memory_sizes.split(","))
