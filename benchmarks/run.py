@@ -398,7 +398,7 @@ def run_case(case: Case, *, runs_override: int | None, log: Any) -> dict[str, An
     for tool in case.tools:
         rtype, records, fmt = tool.src or case.src
         sources[tool.name] = generate.generate(rtype, records, fmt, data_dir=DATA_DIR)
-    work = DATA_DIR / "out" / case.id
+    work = DATA_DIR / "out" / f"{case.id}-{os.getpid()}"  # two runs at once never share a folder
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     state: dict[str, dict[str, Any]] = {}
@@ -445,7 +445,9 @@ def run_case(case: Case, *, runs_override: int | None, log: Any) -> dict[str, An
 
 
 def _display(arg: str) -> str:
-    for prefix, repl in ((str(DATA_DIR / "out") + "/", ""), (str(DATA_DIR) + "/", "data/"),
+    if arg.startswith(str(DATA_DIR / "out") + "/"):
+        arg = "OUT/" + arg.split("/", len((DATA_DIR / "out").parts) + 1)[-1]
+    for prefix, repl in ((str(DATA_DIR) + "/", "data/"),
                          (str(HERE) + "/", "benchmarks/")):
         arg = arg.replace(prefix, repl)
     if arg == PY:
