@@ -73,6 +73,7 @@ class IssueCode(StrEnum):
     UNSUPPORTED_FORMAT = "unsupported-format"
     EMPTY_FILE = "empty-file"
     UNWRITABLE_VALUE = "unwritable-value"      # a value the target format cannot hold (XML control chars)
+    STRAY_QUOTE = "stray-quote"                # csv: a quote inside an unquoted field or never closed
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,0 +1,687 @@
+"""Private machinery of the CSV reader: encoding sniffing, transcoding, record scanning and parsing.
+
+Everything here works on UTF-8 bytes whose line ends are ``\\n`` (CR-only input is translated first).
+Two parsers give the same answer on well-formed input:
+
+* :func:`parse_fast` hands a whole piece to polars and checks, with vectorised line statistics, that the
+  piece is regular RFC 4180 (quotes only around whole fields, ``""`` inside them); it returns the line of
+  the first irregular record when it is not.
+* :func:`parse_records` / :func:`parse_slow` walk the bytes in Python and accept anything, leniently:
+  a quote inside an unquoted field is kept as text, a field with text after its closing quote is kept
+  exactly as written (quotes included), and a quote that is never closed is kept as text too.
+
+Positions are 0-based here (line offsets inside a piece); the reader turns them into 1-based lines.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+import polars as pl
+
+from ..errors import EncodingError, ReadError, UsageError
+
+__all__ = [
+    "CsvEncodingError",
+    "Parsed",
+    "Sniff",
+    "detect_delimiter",
+    "find_cut",
+    "parse_fast",
+    "parse_records",
+    "parse_slow",
+    "sniff",
+    "text_chunks",
+]
+
+UTF8_BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+DELIMITERS = (",", ";", "\t", "|")
+# bytes cp1252 leaves undefined: a file holding one is read as latin-1
+_CP1252_UNDEFINED = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
+# C0 control bytes no text file in a legacy encoding holds (tab, LF, VT, FF, CR and DOS EOF allowed)
+_BINARY_CONTROLS = bytes([*range(0x09), *range(0x0E, 0x1A), *range(0x1B, 0x20)])
+_TO_NUL = bytes.maketrans(_BINARY_CONTROLS, b"\x00" * len(_BINARY_CONTROLS))
+# candidate line-scan separators: a byte absent from the piece makes each line one field
+_SCAN_SEPARATORS = tuple(chr(c) for c in (*range(0x01, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, 0x00))
+_CUT_SEARCH_LINES = 1000
+
+
+class CsvEncodingError(EncodingError):
+    """Bytes that cannot be decoded; ``offset`` is the 0-based byte offset, ``line`` the 1-based line."""
+
+    def __init__(self, message: str, *, offset: int, line: int) -> None:
+        super().__init__(message)
+        self.offset = offset
+        self.line = line
+
+
+# --------------------------------------------------------------------------------------------- encoding
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sniff:
+    """What the first pass over the bytes found out."""
+
+    codec: str              # Python codec used to decode ("utf-8" means: pass the bytes through)
+    label: str              # encoding reported in SourceInfo.encoding
+    skip: int               # bytes to skip at the start (a UTF-8 BOM)
+    size: int               # bytes from the start position to the end
+    cr_only: bool           # line ends are CR alone: translate them to LF
+    bom: bool               # a byte order mark was found (and is removed)
+    non_utf8: bool          # the text is not UTF-8 (warn: CG wants UTF-8)
+    first_bad: tuple[int, int] | None = None   # (offset, line) of the first non-UTF-8 byte, if any
+
+
+@dataclass(slots=True)
+class _Utf8Scan:
+    size: int = 0
+    ascii: bool = True
+    nonblank: bool = False
+    has_lf: bool = False
+    has_cr: bool = False
+    bad: int | None = None               # offset of the first byte that is not UTF-8
+    nul: int | None = None               # offset of the first NUL byte
+
+
+def _utf8_tail(data: bytes) -> int:
+    """Length of an incomplete UTF-8 sequence at the end of ``data`` (0 to 3 bytes)."""
+    for back in range(1, min(4, len(data)) + 1):
+        byte = data[-back]
+        if byte < 0x80:
+            return 0
+        if byte >= 0xC0:
+            need = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            return back if back < need else 0
+    return 0
+
+
+def _first_invalid_utf8(data: bytes) -> int | None:
+    """Offset of the first byte that is not UTF-8 (None when valid); fast for valid data."""
+    if data.isascii():
+        return None
+    try:
+        pl.Series([data], dtype=pl.Binary).cast(pl.String)
+    except pl.exceptions.PolarsError:
+        pass
+    else:
+        return None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start
+    return None  # pragma: no cover - polars and Python disagree
+
+
+def _scan_utf8(stream: BinaryIO, first: bytes, chunk_size: int) -> _Utf8Scan:
+    """One pass: is it UTF-8, where is the first bad byte and the first NUL, is there any text."""
+    scan = _Utf8Scan()
+    carry = b""
+    chunk = first
+    while chunk:
+        scan.size += len(chunk)
+        data = carry + chunk if carry else chunk
+        base = scan.size - len(data)     # offset of data[0]
+        more = stream.read(chunk_size)
+        tail = _utf8_tail(data) if more else 0
+        body = data[: len(data) - tail] if tail else data
+        carry = data[len(body):]
+        if not scan.nonblank and body.strip():
+            scan.nonblank = True
+        scan.has_lf = scan.has_lf or b"\n" in body
+        scan.has_cr = scan.has_cr or b"\r" in body
+        if scan.nul is None:
+            at = body.find(b"\x00")
+            if at >= 0:
+                scan.nul = base + at
+        if not body.isascii():
+            scan.ascii = False
+            if scan.bad is None:
+                bad = _first_invalid_utf8(body)
+                if bad is not None:
+                    scan.bad = base + bad
+        chunk = more
+    if carry:  # an incomplete sequence at the very end
+        scan.ascii = False
+        if scan.bad is None:
+            scan.bad = scan.size - len(carry)
+    return scan
+
+
+def _legacy_scan(stream: BinaryIO, begin: int, chunk_size: int) -> tuple[int | None, bool]:
+    """Second pass over a file that is not UTF-8: the first binary control byte, any cp1252 gap."""
+    stream.seek(begin)
+    control: int | None = None
+    undefined = False
+    offset = 0
+    while chunk := stream.read(chunk_size):
+        if control is None:
+            at = chunk.translate(_TO_NUL).find(b"\x00")
+            if at >= 0:
+                control = offset + at
+        undefined = undefined or any(b in chunk for b in _CP1252_UNDEFINED)
+        offset += len(chunk)
+    return control, undefined
+
+
+def _line_of(stream: BinaryIO, begin: int, offset: int, chunk_size: int) -> int:
+    """1-based line of the byte at ``offset`` from ``begin`` (CRs count when there is no LF before it)."""
+    stream.seek(begin)
+    lfs = crs = 0
+    left = offset
+    while left > 0:
+        chunk = stream.read(min(chunk_size, left))
+        if not chunk:
+            break
+        lfs += chunk.count(b"\n")
+        crs += chunk.count(b"\r")
+        left -= len(chunk)
+    return (lfs or crs) + 1
+
+
+def _scan_decoded(stream: BinaryIO, first: bytes, chunk_size: int, codec: str,
+                  source: str) -> tuple[int, bool, bool, bool, bool]:
+    """Decode everything strictly; return (size, nonblank, has_lf, has_cr, ascii) or raise."""
+    decoder = codecs.getincrementaldecoder(codec)(errors="strict")
+    size = 0
+    lines = 0
+    nonblank = has_lf = has_cr = False
+    ascii_only = True
+    chunk = first
+    while True:
+        more = stream.read(chunk_size) if chunk else b""
+        final = not more
+        size += len(chunk)
+        ascii_only = ascii_only and chunk.isascii()
+        try:
+            text = decoder.decode(chunk, final)
+        except UnicodeDecodeError as exc:
+            # the error's position is relative to the bytes the decoder held plus this chunk
+            held = len(exc.object) - len(chunk)
+            offset = max(0, size - len(chunk) - held + exc.start)
+            partial = exc.object[: exc.start].decode(codec, errors="replace")
+            line = lines + partial.count("\n") + 1
+            raise CsvEncodingError(
+                f"{source}: byte offset {offset} (line {line}) is not valid {codec}: {exc.reason}; "
+                f"give the right --encoding or re-save the file as UTF-8", offset=offset, line=line) from None
+        nonblank = nonblank or bool(text.strip().lstrip("\ufeff"))
+        has_lf = has_lf or "\n" in text
+        has_cr = has_cr or "\r" in text
+        lines += text.count("\n")
+        if final:
+            return size, nonblank, has_lf, has_cr, ascii_only
+        chunk = more
+
+
+def _read_some(stream: BinaryIO, size: int) -> bytes:
+    parts: list[bytes] = []
+    got = 0
+    while got < size:
+        part = stream.read(size - got)
+        if not part:
+            break
+        parts.append(part)
+        got += len(part)
+    return b"".join(parts)
+
+
+def _codec_name(encoding: str) -> str:
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        raise UsageError(f"unknown encoding {encoding!r}; use for example utf-8, cp1252, latin-1 or utf-16") \
+            from None
+    return "latin-1" if name == "iso8859-1" else name
+
+
+def _empty(source: str) -> ReadError:
+    return ReadError(f"{source} is empty: no header row (0 bytes, or only a byte order mark and blanks)")
+
+
+def sniff(stream: BinaryIO, *, start: int, chunk_size: int, forced: str | None, source: str) -> Sniff:
+    """Read the whole stream once to choose the encoding; the stream is left at an unknown position.
+
+    Raises :class:`CsvEncodingError` when no encoding fits and :class:`ReadError` when there is no text.
+    """
+    stream.seek(start)
+    first = _read_some(stream, max(chunk_size, 4))
+
+    def where(offset: int) -> tuple[int, int]:
+        return offset, _line_of(stream, start, offset, chunk_size)
+
+    if forced is not None:
+        codec = _codec_name(forced)
+        if codec != "utf-8":
+            size, nonblank, has_lf, has_cr, ascii_only = _scan_decoded(stream, first, chunk_size, codec,
+                                                                       source)
+            if not nonblank:
+                raise _empty(source)
+            multibyte = codec.startswith(("utf-16", "utf-32", "utf_16", "utf_32"))
+            return Sniff(codec=codec, label=codec, skip=0, size=size, cr_only=has_cr and not has_lf,
+                         bom=multibyte and first.startswith(_UTF16_BOMS),
+                         non_utf8=multibyte or not ascii_only)
+        skip = 3 if first.startswith(UTF8_BOM) else 0
+        scan = _scan_utf8(stream, first[skip:], chunk_size)
+        if scan.bad is not None:
+            offset, line = where(scan.bad + skip)
+            raise CsvEncodingError(
+                f"{source}: byte offset {offset} (line {line}) is not valid UTF-8; give the right "
+                f"--encoding (for example cp1252)", offset=offset, line=line)
+    elif first.startswith(_UTF16_BOMS):
+        size, nonblank, has_lf, has_cr, _ = _scan_decoded(stream, first, chunk_size, "utf-16", source)
+        if not nonblank:
+            raise _empty(source)
+        return Sniff(codec="utf-16", label="utf-16", skip=0, size=size, cr_only=has_cr and not has_lf,
+                     bom=True, non_utf8=True)
+    else:
+        skip = 3 if first.startswith(UTF8_BOM) else 0
+        scan = _scan_utf8(stream, first[skip:], chunk_size)
+        if scan.nul is not None:
+            offset, line = where(scan.nul + skip)
+            raise CsvEncodingError(
+                f"{source}: NUL byte at byte offset {offset} (line {line}): not a text file, or UTF-16 "
+                f"without a byte order mark; re-save it as UTF-8 (or give --encoding utf-16-le / utf-16-be)",
+                offset=offset, line=line)
+        if scan.bad is not None and skip:
+            offset, line = where(scan.bad + skip)
+            raise CsvEncodingError(
+                f"{source}: starts with a UTF-8 byte order mark but byte offset {offset} (line {line}) is "
+                f"not UTF-8: the file mixes encodings; re-save it as UTF-8", offset=offset, line=line)
+    if not scan.nonblank:
+        raise _empty(source)
+    cr_only = scan.has_cr and not scan.has_lf
+    if scan.bad is None:
+        return Sniff(codec="utf-8", label="utf-8-sig" if skip else "utf-8", skip=skip,
+                     size=scan.size + skip, cr_only=cr_only, bom=bool(skip), non_utf8=False)
+    bad = where(scan.bad)
+    control, undefined = _legacy_scan(stream, start, chunk_size)
+    if control is not None:
+        offset, line = where(control)
+        raise CsvEncodingError(
+            f"{source}: not UTF-8 (byte offset {bad[0]}, line {bad[1]}) and a control byte at byte offset "
+            f"{offset} (line {line}): not a text file, or an encoding cgformat cannot tell; give --encoding",
+            offset=offset, line=line)
+    codec = "latin-1" if undefined else "cp1252"
+    return Sniff(codec=codec, label=codec, skip=0, size=scan.size, cr_only=cr_only, bom=False,
+                 non_utf8=True, first_bad=bad)
+
+
+def text_chunks(stream: BinaryIO, *, start: int, found: Sniff, chunk_size: int) -> Iterator[bytes]:
+    """The input from ``start`` as UTF-8 bytes with LF line ends, in chunks of about ``chunk_size``."""
+    stream.seek(start + found.skip)
+    if found.codec == "utf-8":
+        while chunk := stream.read(chunk_size):
+            yield chunk.replace(b"\r", b"\n") if found.cr_only else chunk
+        return
+    decoder = codecs.getincrementaldecoder(found.codec)(errors="strict")
+    first = True
+    while True:
+        chunk = stream.read(chunk_size)
+        text = decoder.decode(chunk, not chunk)
+        if first and text:
+            text = text.removeprefix("\ufeff")
+            first = False
+        if found.cr_only:
+            text = text.replace("\r", "\n")
+        if text:
+            yield text.encode("utf-8")
+        if not chunk:
+            return
+
+
+# ------------------------------------------------------------------------------------------------ parsing
+
+
+@dataclass(slots=True, kw_only=True)
+class Parsed:
+    """Records parsed from a piece of text (0-based positions relative to the piece)."""
+
+    frame: pl.DataFrame                    # columns c0..c{n-1}, String, no nulls; blank lines left out
+    lines: pl.Series                       # Int64: line offset where each record starts
+    blanks: list[int] = field(default_factory=list)            # line offsets of blank lines
+    ragged: list[tuple[int, int, str | None]] = field(default_factory=list)  # (row, fields, extra)
+    stray: list[tuple[int, str]] = field(default_factory=list)  # (row, what) quote irregularities
+    newlines: int | None = None            # LFs in the piece, when already counted
+
+
+@dataclass(slots=True)
+class RawRecord:
+    """One record as :func:`parse_records` found it."""
+
+    line: int                         # 0-based line offset of the record's start
+    fields: list[bytes] | None        # None for a blank line
+    starts: list[int]                 # byte offset where each field starts
+    end: int                          # byte offset where the record's text ends (line end excluded)
+    stray: str | None = None          # what was irregular about its quoting, if anything
+
+
+def _columns(ncols: int) -> list[str]:
+    return [f"c{i}" for i in range(ncols)]
+
+
+def _unquoted_re(delimiter: str) -> re.Pattern[bytes]:
+    return re.compile(b"[^" + re.escape(delimiter.encode()) + b"\n]*")
+
+
+def _closing_quote(buf: bytes, opening: int) -> int:
+    """Offset of the quote that closes the field opened at ``opening``, or -1."""
+    at = opening + 1
+    while True:
+        at = buf.find(b'"', at)
+        if at < 0:
+            return -1
+        if buf[at + 1: at + 2] == b'"':
+            at += 2
+            continue
+        return at
+
+
+def parse_records(buf: bytes, *, delimiter: str, final: bool, max_records: int | None = None,
+                  max_quoted: int = 1 << 62) -> tuple[list[RawRecord], int]:
+    """Parse records from the start of ``buf``; return them and the bytes consumed.
+
+    Without ``final`` a record is only taken when its line end is in ``buf``. A quoted field still open
+    at the end of ``buf`` (when ``final``) or longer than ``max_quoted`` bytes is taken as unquoted text.
+    """
+    dchar = ord(delimiter)
+    unquoted = _unquoted_re(delimiter)
+    n = len(buf)
+    pos = 0
+    line = 0
+    consumed = 0
+    out: list[RawRecord] = []
+    while pos < n and (max_records is None or len(out) < max_records):
+        start = pos
+        if buf[pos] == 10:
+            out.append(RawRecord(line, None, [], start))
+            pos += 1
+            line += 1
+            consumed = pos
+            continue
+        if buf[pos] == 13 and (buf[pos + 1: pos + 2] == b"\n" or (pos + 1 == n and final)):
+            out.append(RawRecord(line, None, [], start))
+            pos += 2
+            line += 1
+            consumed = min(pos, n)
+            continue
+        fields: list[bytes] = []
+        starts: list[int] = []
+        stray: str | None = None
+        end = -1                              # where the record's text ends, once known
+        while True:
+            starts.append(pos)
+            plain = True                      # the value came from an unquoted scan
+            if pos < n and buf[pos] == 34:
+                close = _closing_quote(buf, pos)
+                if close < 0 and not final and n - pos <= max_quoted:
+                    break                     # still open: need more input
+                if close < 0:
+                    match = unquoted.match(buf, pos)
+                    assert match is not None
+                    value = match.group()
+                    pos = match.end()
+                    stray = stray or "a quote that is never closed (kept as text)"
+                else:
+                    after = close + 1
+                    nxt = buf[after] if after < n else -1
+                    crlf = nxt == 13 and (buf[after + 1: after + 2] == b"\n" or (after + 1 == n and final))
+                    if nxt in (dchar, 10, -1) or crlf:
+                        value = buf[pos + 1: close].replace(b'""', b'"')
+                        plain = False
+                        pos = after
+                        if crlf:
+                            end = after
+                            pos = after + 1
+                    else:
+                        match = unquoted.match(buf, after)
+                        assert match is not None
+                        pos = match.end()
+                        value = buf[starts[-1]: pos]
+                        stray = stray or "text after a closing quote (field kept as written)"
+            else:
+                match = unquoted.match(buf, pos)
+                assert match is not None
+                value = match.group()
+                pos = match.end()
+                if b'"' in value:
+                    stray = stray or "a quote inside an unquoted field (kept as text)"
+            if pos < n and buf[pos] == dchar:
+                fields.append(value)
+                pos += 1
+                continue
+            if plain and value.endswith(b"\r"):
+                value = value[:-1]
+                end = pos - 1
+            fields.append(value)
+            if end < 0:
+                end = pos
+            break
+        if end < 0 or (pos >= n and not final):
+            break                             # the record is not complete in buf
+        if pos < n:
+            pos += 1                          # the LF
+        out.append(RawRecord(line, fields, starts, end, stray))
+        line += buf.count(b"\n", start, pos)
+        consumed = pos
+    return out, consumed
+
+
+def parse_slow(buf: bytes, *, delimiter: str, ncols: int, final: bool, max_records: int | None = None,
+               max_quoted: int = 1 << 62) -> tuple[Parsed, int]:
+    """Parse with :func:`parse_records` into a :class:`Parsed`; return it and the bytes consumed."""
+    records, consumed = parse_records(buf, delimiter=delimiter, final=final, max_records=max_records,
+                                      max_quoted=max_quoted)
+    columns: list[list[str]] = [[] for _ in range(ncols)]
+    lines: list[int] = []
+    blanks: list[int] = []
+    ragged: list[tuple[int, int, str | None]] = []
+    stray: list[tuple[int, str]] = []
+    for rec in records:
+        if rec.fields is None:
+            blanks.append(rec.line)
+            continue
+        row = len(lines)
+        lines.append(rec.line)
+        values = rec.fields
+        for i in range(ncols):
+            columns[i].append(values[i].decode("utf-8") if i < len(values) else "")
+        if len(values) != ncols:
+            extra = buf[rec.starts[ncols]: rec.end].decode("utf-8") if len(values) > ncols else None
+            ragged.append((row, len(values), extra))
+        if rec.stray:
+            stray.append((row, rec.stray))
+    frame = pl.DataFrame({name: pl.Series(name, col, dtype=pl.String)
+                          for name, col in zip(_columns(ncols), columns, strict=True)})
+    return Parsed(frame=frame, lines=pl.Series("line", lines, dtype=pl.Int64), blanks=blanks,
+                  ragged=ragged, stray=stray), consumed
+
+
+def find_cut(buf: bytes) -> int:
+    """End (exclusive) of the last line of ``buf`` after which the quote count is even, or 0.
+
+    A cut there ends a record when the quoting is regular; :func:`parse_fast` checks that.
+    """
+    last = buf.rfind(b"\n")
+    if last < 0:
+        return 0
+    if b'"' not in buf:
+        return last + 1
+    total = buf.count(b'"')
+    after = buf.count(b'"', last)
+    at = last
+    for _ in range(_CUT_SEARCH_LINES):
+        if (total - after) % 2 == 0:
+            return at + 1
+        prev = buf.rfind(b"\n", 0, at)
+        if prev < 0:
+            return 0
+        after += buf.count(b'"', prev, at)
+        at = prev
+    return last + 1
+
+
+def _line_patterns(delimiter: str) -> dict[tuple[bool, bool], str]:
+    """Regular RFC 4180 shapes of one physical line, by (inside quotes at its start, at its end)."""
+    d = f"\\x{ord(delimiter):02X}"
+    inside = '(?:[^"]|"")*'
+    fld = f'(?:"{inside}"|[^"\\r\\n{d}]*)'
+    return {
+        (False, False): f"^{fld}(?:{d}{fld})*$",
+        (False, True): f'^(?:{fld}{d})*"{inside}$',
+        (True, False): f'^{inside}"(?:{d}{fld})*$',
+        (True, True): f'^{inside}(?:"(?:{d}{fld})*{d}"{inside})?$',
+    }
+
+
+def _absent_separator(piece: bytes) -> str | None:
+    for sep in _SCAN_SEPARATORS:
+        if sep.encode() not in piece:
+            return sep
+    return None
+
+
+def _line_offset(piece: bytes, line: int) -> int:
+    """Byte offset where 0-based ``line`` starts."""
+    if line == 0:
+        return 0
+    parts = piece.split(b"\n", line)
+    return len(piece) - len(parts[-1])
+
+
+def parse_fast(piece: bytes, *, delimiter: str, ncols: int) -> Parsed | int:
+    """Parse a piece of whole records with polars; or return the line offset of the first record the
+    fast path cannot vouch for (irregular quoting, a quote still open at the end ...).
+
+    ``piece`` must start at a record boundary; it ends at a line end or at the end of the input.
+    """
+    if piece.startswith(UTF8_BOM):
+        return 0  # polars would drop a leading U+FEFF that belongs to a value
+    sep = _absent_separator(piece)
+    if sep is None:
+        return 0
+    lines = pl.read_csv(piece, has_header=False, separator=sep, quote_char=None, schema={"l": pl.String},
+                        empty_string_is_null=False, infer_schema=False, raise_if_empty=False)["l"]
+    n = lines.len()
+    newlines = piece.count(b"\n")
+    if n != newlines + (0 if piece.endswith(b"\n") else 1):
+        return 0
+    has_quotes = b'"' in piece
+    has_cr = b"\r" in piece
+    counts = {"d": pl.col("l").str.count_matches(delimiter, literal=True).cast(pl.Int64)}
+    if has_quotes:
+        counts["q"] = pl.col("l").str.count_matches('"', literal=True)
+    table = pl.DataFrame({"l": lines}).with_columns(**counts)   # computed in parallel
+    if has_quotes:
+        odd = (pl.col("q").cum_sum() % 2) == 1
+        table = table.with_columns(a=odd, b=odd ^ (pl.col("q") % 2 == 1))   # inside quotes after / before
+    else:
+        table = table.with_columns(q=pl.lit(0, dtype=pl.UInt32), a=pl.lit(value=False), b=pl.lit(value=False))
+    # check the lines polars may read differently from the RFC: those with quotes, and those with a CR
+    # outside quotes (polars drops a CR before a delimiter)
+    if has_quotes or has_cr:
+        need = pl.col("q") > 0
+        if has_cr:
+            need = need | (pl.col("l").str.contains("\r", literal=True) & ~pl.col("b"))
+        checked = table.with_row_index("i").filter(need)
+        bad: list[int] = []
+        for (before, after), rx in _line_patterns(delimiter).items():
+            group = checked.filter((pl.col("b") == before) & (pl.col("a") == after))
+            wrong = group.filter(~pl.col("l").str.contains(rx))["i"]
+            if wrong.len():
+                bad.append(int(wrong[0]))
+        if has_quotes and bool(table["a"][-1]):
+            bad.append(n - 1)  # a quote still open at the end
+        if bad:
+            first = min(bad)
+            # back to the line where that record starts
+            starts = (~table["b"]).arg_true()
+            return int(starts.filter(starts <= first).max())  # type: ignore[arg-type]
+    start = ~table["b"]
+    d = table["d"]
+    if bool(start.all()):
+        rec = pl.DataFrame({"i": pl.int_range(0, n, eager=True, dtype=pl.Int64), "d": d,
+                            "nl": pl.repeat(1, n, eager=True, dtype=pl.Int64), "l": lines,
+                            "q": table["q"] > 0})
+    else:
+        idx = start.arg_true().cast(pl.Int64)
+        ends = pl.concat([idx.slice(1), pl.Series([n], dtype=pl.Int64)])
+        cd = d.cum_sum()
+        cq = table["q"].cast(pl.Int64).cum_sum()
+        rec = pl.DataFrame({"i": idx, "d": cd.gather(ends - 1) - cd.gather(idx) + d.gather(idx),
+                            "nl": ends - idx, "l": lines.gather(idx),
+                            "q": cq.gather(ends - 1) - cq.gather(idx) + table["q"].cast(pl.Int64).gather(idx) > 0})
+    names = _columns(ncols)
+    frame = pl.read_csv(piece, has_header=False, separator=delimiter, quote_char='"',
+                        schema=dict.fromkeys(names, pl.String), empty_string_is_null=False,
+                        infer_schema=False, truncate_ragged_lines=True, missing_columns="insert",
+                        extra_columns="ignore", raise_if_empty=False)
+    if frame.height != rec.height:
+        return 0
+    blank = (rec["nl"] == 1) & (rec["l"] == "")
+    nfields = rec["d"] + 1
+    if has_quotes:
+        # delimiters inside quoted values do not separate fields
+        quoted = rec["q"]
+        inside = (frame.filter(quoted)
+                  .select(pl.sum_horizontal(pl.col(c).str.count_matches(delimiter, literal=True)
+                                            for c in names).cast(pl.Int64)).to_series())
+        nfields = nfields.scatter(quoted.arg_true(), nfields.filter(quoted) - inside)
+    info = pl.DataFrame({"i": rec["i"], "nl": rec["nl"], "n": nfields, "blank": blank})
+    keep = ~info["blank"]
+    has_blank = not bool(keep.all())
+    if has_blank:
+        frame = frame.filter(keep)
+        kept = info.filter(keep)
+        blanks = info.filter(~keep)["i"].to_list()
+    else:
+        kept = info
+        blanks = []
+    frame = frame.fill_null("") if frame.null_count().sum_horizontal().item() else frame
+    ragged: list[tuple[int, int, str | None]] = []
+    misfits = kept.with_row_index("row").filter(pl.col("n") != ncols)
+    if misfits.height:
+        split_lines: list[bytes] | None = None
+        for row, first, nl, nf in misfits.select("row", "i", "nl", "n").iter_rows():
+            if nf < ncols:
+                ragged.append((row, nf, None))
+                continue
+            if split_lines is None:
+                split_lines = piece.split(b"\n")
+            raw = b"\n".join(split_lines[first: first + nl])
+            records, _ = parse_records(raw, delimiter=delimiter, final=True, max_records=1)
+            got = records[0]
+            assert got.fields is not None
+            extra = raw[got.starts[ncols]: got.end].decode("utf-8") if len(got.fields) > ncols else None
+            ragged.append((row, len(got.fields), extra))
+    return Parsed(frame=frame, lines=kept["i"].alias("line"), blanks=blanks, ragged=ragged,
+                  newlines=newlines)
+
+
+# ------------------------------------------------------------------------------------------- delimiter
+
+
+def detect_delimiter(sample: bytes, *, final: bool) -> str:
+    """The candidate delimiter giving the most consistent field counts over the sample's records.
+
+    A candidate must split the header into at least two fields; ties go to the earlier candidate
+    (comma first). With no candidate at all (a single-column file) the answer is a comma.
+    """
+    best: tuple[float, int, int] | None = None
+    choice = ","
+    for rank, cand in enumerate(DELIMITERS):
+        if cand.encode() not in sample:
+            continue
+        records, _ = parse_records(sample, delimiter=cand, final=final, max_records=400)
+        counts = [len(r.fields) for r in records if r.fields is not None]
+        if not counts or counts[0] < 2:
+            continue
+        agree = sum(1 for c in counts if c == counts[0]) / len(counts)
+        score = (round(agree, 2), counts[0], -rank)
+        if best is None or score > best:
+            best = score
+            choice = cand
+    return choice

@@ -1,0 +1,470 @@
+"""CSV: read any common dialect and encoding as text, write the RFC 4180 UTF-8 file CG expects.
+
+Reading
+    * The reader needs a seekable stream: it reads the input once to choose the encoding (a UTF-8 file
+      with one cp1252 byte near its end must not be half decoded), then again to parse it. A stream that
+      cannot seek is first copied to a temporary file (``cgformat.api`` already spools standard input).
+    * Encoding: strict UTF-8 (a byte order mark is removed and reported); UTF-16 with a byte order mark;
+      otherwise cp1252 (latin-1 when the file holds a byte cp1252 leaves undefined), reported as
+      ``non-utf8``. A file that fits none of them (UTF-16 without a byte order mark, binary data) raises
+      :class:`CsvEncodingError` (an :class:`~cgformat.errors.EncodingError`) with the byte offset and line.
+      ``ReadOptions.encoding`` forces an encoding.
+    * Delimiter: comma, semicolon, tab or pipe, whichever splits a sample of records into the most
+      consistent field counts (quote-aware); comma for a single-column file. ``ReadOptions.delimiter``
+      forces one. Any delimiter but a comma is reported as a ``delimiter`` warning (CG wants commas).
+    * RFC 4180 quoting; LF, CRLF and CR-only line ends (CR-only input is read as if its CRs were LFs, so
+      a CR inside a quoted value of such a file reads as LF). Values are kept exactly: no trimming, no
+      type inference, leading zeros and leading ``=`` ``+`` ``-`` ``@`` kept.
+    * Lenient quoting, reported as ``stray-quote`` warnings: a quote inside an unquoted field is text;
+      a field with text after its closing quote is kept exactly as written; a quote never closed (by the
+      end of the input, or within 32 MB) is text.
+    * Positions: ``lines`` holds the 1-based physical line where each record starts (quoted line breaks
+      count). Records are numbered from 1 after the header and **a blank line is not a record**: it is
+      reported as a ``blank-row`` warning with its line, and record numbers count non-blank rows only.
+      A line holding only delimiters is a record of empty values.
+    * A record with fewer or more fields than the header is a ``ragged-row`` error; it stays in the frame
+      (missing fields as ``""``; extra fields are left out of the frame and given, as written, in the
+      issue's ``value``), so record numbers stay aligned.
+    * Header labels are kept exactly as written; blank, duplicate and space-padded labels are reported.
+
+Writing
+    UTF-8 (a byte order mark only with ``WriteOptions.bom``), the given delimiter, LF line ends, a header
+    row of the labels, and quotes only where needed (a delimiter, quote, CR or LF in the value; an empty
+    value of a single-column file, which would otherwise be a blank line). :func:`record_sizes` and
+    :func:`envelope_size` give the exact bytes the writer produces.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+import polars as pl
+
+from ..errors import ReadError, UsageError, WriteError
+from ..model import Issue, IssueCode, RecordBatch, Severity, SourceInfo, unique_columns
+from . import ReadOptions, WriteOptions
+from ._csvscan import (
+    UTF8_BOM,
+    CsvEncodingError,
+    Parsed,
+    Sniff,
+    detect_delimiter,
+    find_cut,
+    parse_fast,
+    parse_records,
+    parse_slow,
+    sniff,
+    text_chunks,
+)
+
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "MAX_QUOTED_BYTES",
+    "CsvEncodingError",
+    "CsvReader",
+    "CsvWriter",
+    "envelope_size",
+    "open_reader",
+    "open_writer",
+    "record_sizes",
+]
+
+DEFAULT_CHUNK_SIZE = 16 << 20
+"""Bytes read and parsed at a time (the parser holds about two chunks plus their frames)."""
+MAX_QUOTED_BYTES = 32 << 20
+"""A quoted field still open after this many bytes is taken to be a quote that is never closed."""
+_SAMPLE_BYTES = 64 << 10
+_SLOW_RECORDS = 2000     # records parsed the slow way before trying the fast way again
+
+
+def _check_delimiter(delimiter: str) -> str:
+    if len(delimiter) != 1 or not delimiter.isascii() or delimiter in "\"\r\n":
+        raise UsageError(f"delimiter must be one ASCII character other than a quote or line break, "
+                         f"not {delimiter!r}")
+    return delimiter
+
+
+def _name(delimiter: str) -> str:
+    return {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(delimiter, repr(delimiter))
+
+
+# --------------------------------------------------------------------------------------------- reading
+
+
+@dataclass(slots=True)
+class _Batcher:
+    """Collects parsed records and hands them out in batches of exactly ``size`` (the last one less)."""
+
+    size: int
+    columns: tuple[str, ...]
+    next_record: int = 1
+    frames: list[pl.DataFrame] = field(default_factory=list)
+    lines: list[pl.Series] = field(default_factory=list)
+    issues: list[tuple[int, Issue]] = field(default_factory=list)   # (record it belongs before/to, issue)
+    count: int = 0
+
+    def add(self, frame: pl.DataFrame, lines: pl.Series, issues: list[tuple[int, Issue]]) -> None:
+        if frame.height:
+            self.frames.append(frame)
+            self.lines.append(lines)
+            self.count += frame.height
+        self.issues.extend(issues)
+
+    def take(self, *, final: bool) -> Iterator[RecordBatch]:
+        # without ``final`` one record is held back, so trailing issues (blank rows) join the last batch
+        while self.count > self.size or (final and (self.count or self.issues)):
+            n = min(self.size, self.count)
+            if self.frames:
+                frame = self.frames[0] if len(self.frames) == 1 else pl.concat(self.frames, how="vertical")
+                lines = self.lines[0] if len(self.lines) == 1 else pl.concat(self.lines)
+            else:
+                frame = pl.DataFrame(schema=dict.fromkeys(self.columns, pl.String))
+                lines = pl.Series("line", [], dtype=pl.Int64)
+            last = self.next_record + n - 1
+            if final and n == self.count:
+                mine = [issue for _, issue in self.issues]
+                self.issues = []
+            else:
+                mine = [issue for key, issue in self.issues if key <= last]
+                self.issues = [(key, issue) for key, issue in self.issues if key > last]
+            rest = self.count - n
+            self.frames = [frame.slice(n)] if rest else []
+            self.lines = [lines.slice(n)] if rest else []
+            self.count = rest
+            batch = RecordBatch(frame=frame.slice(0, n), lines=lines.slice(0, n).alias("line"),
+                                first_record=self.next_record, issues=tuple(mine))
+            self.next_record = last + 1
+            yield batch
+
+
+class CsvReader:
+    """An open CSV source: :attr:`info` at once, the records through :meth:`batches`."""
+
+    info: SourceInfo
+
+    def __init__(self, stream: BinaryIO, *, source: str, options: ReadOptions,
+                 chunk_size: int = DEFAULT_CHUNK_SIZE, max_quoted: int = MAX_QUOTED_BYTES) -> None:
+        if options.batch_size < 1:
+            raise UsageError(f"batch size must be at least 1, not {options.batch_size}")
+        if chunk_size < 1:
+            raise UsageError(f"chunk size must be at least 1, not {chunk_size}")
+        self._stream = stream
+        self._source = source
+        self._options = options
+        self._chunk_size = chunk_size
+        self._max_quoted = max_quoted
+        self._start = stream.tell()
+        self._sniff = sniff(stream, start=self._start, chunk_size=chunk_size, forced=options.encoding,
+                            source=source)
+        issues = self._encoding_issues(self._sniff)
+        labels, delimiter, body_offset, body_line, header_issues = self._header()
+        if delimiter != ",":
+            issues.append(Issue(code=IssueCode.DELIMITER, severity=Severity.WARNING, value=delimiter,
+                                message=f"the delimiter is a {_name(delimiter)}, not a comma: CG reads "
+                                        f"comma-separated files (semicolon only by arrangement); "
+                                        f"convert the file to write commas"))
+        issues.extend(header_issues)
+        self._delimiter = delimiter
+        self._body_offset = body_offset
+        self._body_line = body_line
+        self.info = SourceInfo(source=source, format="csv", labels=labels, bytes=self._sniff.size,
+                               encoding=self._sniff.label, delimiter=delimiter, issues=tuple(issues))
+
+    # -- opening
+
+    @staticmethod
+    def _encoding_issues(found: Sniff) -> list[Issue]:
+        issues: list[Issue] = []
+        if found.bom and found.codec == "utf-8":
+            issues.append(Issue(code=IssueCode.BOM_REMOVED, severity=Severity.WARNING, value="utf-8-sig",
+                                message="the file starts with a UTF-8 byte order mark; it was removed "
+                                        "(CG wants plain UTF-8: cgformat writes none)"))
+        if found.non_utf8:
+            where = ""
+            if found.first_bad is not None:
+                where = f" (first non-UTF-8 byte at offset {found.first_bad[0]}, line {found.first_bad[1]})"
+            issues.append(Issue(code=IssueCode.NON_UTF8, severity=Severity.WARNING, value=found.label,
+                                message=f"the file is encoded as {found.label}, not UTF-8{where}; CG "
+                                        f"needs UTF-8 or accents are garbled: convert the file"))
+        return issues
+
+    def _chunks(self) -> Iterator[bytes]:
+        return text_chunks(self._stream, start=self._start, found=self._sniff, chunk_size=self._chunk_size)
+
+    def _header(self) -> tuple[tuple[str, ...], str, int, int, list[Issue]]:
+        chunks = self._chunks()
+        buf = b""
+        eof = False
+        while not eof and len(buf) < _SAMPLE_BYTES:
+            data = next(chunks, None)
+            if data is None:
+                eof = True
+            else:
+                buf += data
+        if self._options.delimiter is not None:
+            delimiter = _check_delimiter(self._options.delimiter)
+        else:
+            cut = len(buf) if eof else buf.rfind(b"\n", 0, _SAMPLE_BYTES * 4) + 1
+            delimiter = detect_delimiter(buf[:cut], final=eof)
+        issues: list[Issue] = []
+        pos = 0
+        line = 1
+        while True:
+            records, used = parse_records(buf[pos:], delimiter=delimiter, final=eof, max_records=1,
+                                          max_quoted=self._max_quoted)
+            if not records:
+                if eof:
+                    raise ReadError(f"{self._source} is empty: no header row")
+                data = next(chunks, None)
+                if data is None:
+                    eof = True
+                else:
+                    buf += data
+                continue
+            rec = records[0]
+            if rec.fields is None:
+                issues.append(Issue(code=IssueCode.BLANK_ROW, severity=Severity.WARNING, line=line,
+                                    message=f"line {line} is blank (before the header); it was skipped"))
+                pos += used
+                line += 1
+                continue
+            header_line = line
+            line += buf.count(b"\n", pos, pos + used)
+            pos += used
+            labels = tuple(v.decode("utf-8") for v in rec.fields)
+            if rec.stray:
+                issues.append(Issue(code=IssueCode.STRAY_QUOTE, severity=Severity.WARNING, line=header_line,
+                                    message=f"header row: {rec.stray}"))
+            issues.extend(_label_issues(labels, header_line))
+            return labels, delimiter, pos, line, issues
+
+    # -- reading
+
+    def batches(self) -> Iterator[RecordBatch]:
+        """Yield the records in order, in batches of ``ReadOptions.batch_size`` (the last one less)."""
+        columns = self.info.columns
+        ncols = len(columns)
+        delimiter = self._delimiter
+        batcher = _Batcher(size=self._options.batch_size, columns=columns)
+        chunks = self._chunks()
+        skip = self._body_offset
+        buf = b""
+        eof = False
+        need_more = False
+        line = self._body_line
+        while True:
+            if not eof and (need_more or len(buf) < self._chunk_size):
+                data = next(chunks, None)
+                if data is None:
+                    eof = True
+                elif skip:
+                    take = min(skip, len(data))
+                    skip -= take
+                    buf += data[take:]
+                else:
+                    buf = buf + data if buf else data
+                need_more = False
+                continue
+            if not buf:
+                break
+            parsed, used = self._parse(buf, final=eof, ncols=ncols, delimiter=delimiter)
+            if not used:
+                need_more = True
+                continue
+            batcher.add(*self._finish(parsed, line=line, first_record=batcher.next_record + batcher.count,
+                                      ncols=ncols, columns=columns))
+            line += parsed.newlines if parsed.newlines is not None else buf.count(b"\n", 0, used)
+            buf = buf[used:]
+            yield from batcher.take(final=False)
+        yield from batcher.take(final=True)
+
+    def _parse(self, buf: bytes, *, final: bool, ncols: int, delimiter: str) -> tuple[Parsed, int]:
+        piece = buf if final else buf[: find_cut(buf)]
+        if piece:
+            fast = parse_fast(piece, delimiter=delimiter, ncols=ncols)
+            if isinstance(fast, Parsed):
+                return fast, len(piece)
+            if fast > 0:
+                head = buf[: _line_start(piece, fast)]
+                again = parse_fast(head, delimiter=delimiter, ncols=ncols)
+                if isinstance(again, Parsed):
+                    return again, len(head)
+        return parse_slow(buf, delimiter=delimiter, ncols=ncols, final=final, max_records=_SLOW_RECORDS,
+                          max_quoted=self._max_quoted)
+
+    def _finish(self, parsed: Parsed, *, line: int, first_record: int, ncols: int,
+                columns: tuple[str, ...]) -> tuple[pl.DataFrame, pl.Series, list[tuple[int, Issue]]]:
+        frame = parsed.frame
+        if frame.columns != list(columns):
+            frame = frame.rename(dict(zip(frame.columns, columns, strict=True)))
+        lines = (parsed.lines + line).alias("line")
+        issues: list[tuple[int, Issue]] = []
+        if parsed.blanks:
+            before = parsed.lines.search_sorted(pl.Series(parsed.blanks, dtype=pl.Int64), side="left")
+            for blank, n in zip(parsed.blanks, before.to_list(), strict=True):
+                at = blank + line
+                issues.append((first_record + n, Issue(
+                    code=IssueCode.BLANK_ROW, severity=Severity.WARNING, line=at,
+                    message=f"line {at} is blank; it was skipped (it is not a record)")))
+        starts = parsed.lines.to_list() if (parsed.ragged or parsed.stray) else []
+        for row, nfields, extra in parsed.ragged:
+            record = first_record + row
+            at = starts[row] + line
+            if extra is None:
+                message = (f"record {record} (line {at}) has {nfields} fields, the header has {ncols}: "
+                           f"the missing fields were read as empty")
+            else:
+                message = (f"record {record} (line {at}) has {nfields} fields, the header has {ncols}: "
+                           f"the extra fields were left out (value: the text of the extra fields)")
+            issues.append((record, Issue(code=IssueCode.RAGGED_ROW, severity=Severity.ERROR, record=record,
+                                         line=at, value=extra, message=message)))
+        for row, what in parsed.stray:
+            record = first_record + row
+            at = starts[row] + line
+            issues.append((record, Issue(code=IssueCode.STRAY_QUOTE, severity=Severity.WARNING,
+                                         record=record, line=at,
+                                         message=f"record {record} (line {at}): {what}; check the value "
+                                                 f"and quote the field properly")))
+        issues.sort(key=lambda pair: (pair[0], pair[1].line or 0))
+        return frame, lines, issues
+
+
+def _line_start(piece: bytes, line: int) -> int:
+    parts = piece.split(b"\n", line)
+    return len(piece) - len(parts[-1])
+
+
+def _label_issues(labels: tuple[str, ...], line: int) -> list[Issue]:
+    issues: list[Issue] = []
+    columns = unique_columns(labels)
+    seen: dict[str, int] = {}
+    for position, (label, column) in enumerate(zip(labels, columns, strict=True), start=1):
+        if label == "":
+            issues.append(Issue(code=IssueCode.BLANK_LABEL, severity=Severity.ERROR, line=line, field=column,
+                                value=label, message=f"header column {position} has no label; name it"))
+        elif label in seen:
+            issues.append(Issue(code=IssueCode.DUPLICATE_LABEL, severity=Severity.ERROR, line=line,
+                                field=column, value=label,
+                                message=f"header column {position} repeats the label {label!r} of column "
+                                        f"{seen[label]}; rename or remove one of them"))
+        if label != label.strip():
+            issues.append(Issue(code=IssueCode.PADDED_LABEL, severity=Severity.WARNING, line=line,
+                                field=column, value=label,
+                                message=f"header column {position} label {label!r} has leading or trailing "
+                                        f"spaces; remove them"))
+        seen.setdefault(label, position)
+    return issues
+
+
+def open_reader(stream: BinaryIO, *, fmt: str = "csv", source: str, options: ReadOptions,
+                chunk_size: int = DEFAULT_CHUNK_SIZE, max_quoted: int = MAX_QUOTED_BYTES) -> CsvReader:
+    """Open a binary stream (seekable, or it is spooled to a temporary file) as a CSV reader.
+
+    ``chunk_size`` and ``max_quoted`` exist for tests; the defaults suit any input.
+    """
+    del fmt
+    if not stream.seekable():
+        spool = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the reader
+        shutil.copyfileobj(stream, spool, 1 << 20)
+        spool.seek(0)
+        stream = spool
+    return CsvReader(stream, source=source, options=options, chunk_size=chunk_size, max_quoted=max_quoted)
+
+
+# --------------------------------------------------------------------------------------------- writing
+
+
+def _quote(value: str, delimiter: str, *, lone: bool) -> str:
+    if (lone and value == "") or delimiter in value or '"' in value or "\n" in value or "\r" in value:
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def _header_bytes(labels: tuple[str, ...], options: WriteOptions) -> bytes:
+    delimiter = _check_delimiter(options.delimiter)
+    lone = len(labels) == 1
+    line = delimiter.join(_quote(label, delimiter, lone=lone) for label in labels) + "\n"
+    return (UTF8_BOM if options.bom else b"") + line.encode("utf-8")
+
+
+def _prepare(frame: pl.DataFrame) -> pl.DataFrame:
+    """All columns as non-null strings; for several columns, "" as null so polars writes it unquoted."""
+    exprs = []
+    for name, dtype in frame.schema.items():
+        col = pl.col(name) if dtype == pl.String else pl.col(name).cast(pl.String)
+        col = col.fill_null("")
+        if frame.width > 1:
+            col = pl.when(col != "").then(col)
+        exprs.append(col.alias(name))
+    return frame.select(exprs)
+
+
+class CsvWriter:
+    """Writes a header row, then frames of records, as RFC 4180 UTF-8 CSV with LF line ends."""
+
+    def __init__(self, sink: BinaryIO, *, labels: tuple[str, ...], options: WriteOptions) -> None:
+        if not labels:
+            raise UsageError("a CSV file needs at least one column")
+        self._sink = sink
+        self._labels = labels
+        self._delimiter = _check_delimiter(options.delimiter)
+        self._closed = False
+        self._write(_header_bytes(labels, options))
+
+    def _write(self, data: bytes) -> None:
+        try:
+            self._sink.write(data)
+        except OSError as exc:
+            raise WriteError(f"cannot write the CSV output: {exc.strerror or exc}") from exc
+
+    def write(self, frame: pl.DataFrame, *, records: pl.Series | None = None) -> None:
+        """Append records (columns in label order; any column names)."""
+        del records
+        if self._closed:
+            raise WriteError("the CSV writer is closed")
+        if frame.width != len(self._labels):
+            raise UsageError(f"the frame has {frame.width} columns, the header {len(self._labels)}")
+        if not frame.height:
+            return
+        text = _prepare(frame).write_csv(include_header=False, separator=self._delimiter,
+                                         line_terminator="\n", quote_char='"', quote_style="necessary",
+                                         null_value="")
+        self._write(text.encode("utf-8"))
+
+    def close(self) -> None:
+        """Finish the file (nothing is pending); the sink stays open."""
+        self._closed = True
+
+
+def open_writer(sink: BinaryIO, *, labels: tuple[str, ...], options: WriteOptions) -> CsvWriter:
+    """Start a CSV file on a binary sink: the header row is written at once."""
+    return CsvWriter(sink, labels=tuple(labels), options=options)
+
+
+def record_sizes(frame: pl.DataFrame, *, labels: tuple[str, ...], options: WriteOptions) -> pl.Series:
+    """Exact bytes each record adds to the file (values, quotes, delimiters and the LF), as Int64."""
+    delimiter = _check_delimiter(options.delimiter)
+    if frame.width != len(labels):
+        raise UsageError(f"the frame has {frame.width} columns, the header {len(labels)}")
+    special = "[" + "".join("\\" + c if c in "\\^]-[" else c for c in {delimiter, '"'}) + "\\r\\n]"
+    lone = frame.width == 1
+    sizes = []
+    for name, dtype in frame.schema.items():
+        col = (pl.col(name) if dtype == pl.String else pl.col(name).cast(pl.String)).fill_null("")
+        quoted = col.str.contains(special)
+        if lone:
+            quoted = quoted | (col == "")
+        size = col.str.len_bytes().cast(pl.Int64) + pl.when(quoted).then(
+            2 + col.str.count_matches('"', literal=True).cast(pl.Int64)).otherwise(0)
+        sizes.append(size)
+    total = pl.sum_horizontal(sizes) + (frame.width - 1) + 1
+    return frame.select(total.cast(pl.Int64).alias("bytes")).to_series()
+
+
+def envelope_size(*, labels: tuple[str, ...], options: WriteOptions) -> int:
+    """Bytes of a CSV file with no records: the byte order mark (if asked for) and the header row."""
+    return len(_header_bytes(tuple(labels), options))

@@ -1,0 +1,542 @@
+"""The CSV format: reading any dialect and encoding exactly, writing RFC 4180 UTF-8, exact byte sizes.
+
+Golden files live in tests/golden/csv/: ``NAME.csv`` is an input, ``NAME.json`` what reading it gives
+(labels, values, lines, issues, or the error); ``options.json`` holds read options per input.
+``CGFORMAT_GOLDEN=rewrite pytest tests/formats/test_csv.py`` rewrites the expected files: review the diff.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cgformat.errors import EncodingError, ReadError, UsageError, WriteError
+from cgformat.formats import ReadOptions, WriteOptions, _csvscan
+from cgformat.formats import csv as csvfmt
+from cgformat.model import IssueCode, Severity, Table
+
+GOLDEN = Path(__file__).parent.parent / "golden" / "csv"
+REWRITE = os.environ.get("CGFORMAT_GOLDEN") == "rewrite"
+
+
+def read(data: bytes, *, chunk_size: int = csvfmt.DEFAULT_CHUNK_SIZE, max_quoted: int = csvfmt.MAX_QUOTED_BYTES,
+         **options: Any) -> Table:
+    reader = csvfmt.open_reader(io.BytesIO(data), source="t.csv", options=ReadOptions(**options),
+                                chunk_size=chunk_size, max_quoted=max_quoted)
+    return Table.from_batches(reader.info, reader.batches())
+
+
+def issues(table: Table) -> list[tuple[str, int | None, int | None]]:
+    return [(str(i.code), i.record, i.line) for i in table.issues]
+
+
+def codes(table: Table) -> list[str]:
+    return [str(i.code) for i in table.issues]
+
+
+def write(frame: pl.DataFrame, labels: tuple[str, ...], options: WriteOptions | None = None) -> bytes:
+    sink = io.BytesIO()
+    writer = csvfmt.open_writer(sink, labels=labels, options=options or WriteOptions())
+    writer.write(frame)
+    writer.close()
+    return sink.getvalue()
+
+
+# ------------------------------------------------------------------------------------------- golden files
+
+
+def _outcome(path: Path, options: dict[str, Any]) -> dict[str, Any]:
+    try:
+        table = read(path.read_bytes(), **options)
+    except csvfmt.CsvEncodingError as exc:
+        return {"error": "EncodingError", "offset": exc.offset, "line": exc.line}
+    except ReadError as exc:
+        return {"error": type(exc).__name__, "empty": "is empty" in str(exc)}
+    info = table.info
+    return {
+        "labels": list(info.labels),
+        "encoding": info.encoding,
+        "delimiter": info.delimiter,
+        "bytes": info.bytes,
+        "records": [list(row) for row in table.frame.rows()],
+        "lines": table.lines.to_list(),
+        "issues": [{"code": str(i.code), "severity": str(i.severity), "record": i.record, "line": i.line,
+                    "field": i.field, "value": i.value} for i in table.issues],
+    }
+
+
+GOLDEN_INPUTS = sorted(p.name for p in GOLDEN.glob("*.csv"))
+
+
+@pytest.mark.parametrize("name", GOLDEN_INPUTS)
+def test_golden(name: str) -> None:
+    options = json.loads((GOLDEN / "options.json").read_text()).get(name, {})
+    got = _outcome(GOLDEN / name, options)
+    expected_path = GOLDEN / (name.removesuffix(".csv") + ".json")
+    if REWRITE or not expected_path.exists():
+        expected_path.write_text(json.dumps(got, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert got == json.loads(expected_path.read_text(encoding="utf-8"))
+
+
+# The golden files pin everything; these tests say out loud what matters most.
+
+
+def test_bom_is_removed_and_reported() -> None:
+    table = read((GOLDEN / "bom.csv").read_bytes())
+    assert table.info.labels == ("Email", "FirstName")
+    assert table.info.encoding == "utf-8-sig"
+    assert codes(table) == ["bom-removed"]
+    assert table.frame["FirstName"].to_list() == ["Zoë", "Jörg"]
+
+
+@pytest.mark.parametrize(("name", "delimiter"), [("semicolon.csv", ";"), ("tab.csv", "\t"), ("pipe.csv", "|")])
+def test_other_delimiters_are_detected_and_warned(name: str, delimiter: str) -> None:
+    table = read((GOLDEN / name).read_bytes())
+    assert table.info.delimiter == delimiter
+    warning = [i for i in table.info.issues if i.code == IssueCode.DELIMITER]
+    assert len(warning) == 1
+    assert warning[0].severity == Severity.WARNING
+    assert warning[0].value == delimiter
+    assert not [i for i in table.issues if i.code == IssueCode.RAGGED_ROW]
+
+
+def test_semicolon_values_keep_decimal_commas() -> None:
+    table = read((GOLDEN / "semicolon.csv").read_bytes())
+    assert table.frame.rows() == [("anne@example.com", "1,50", "a;b"), ("bob@example.com", "2", "plain")]
+
+
+def test_cp1252_is_detected() -> None:
+    table = read((GOLDEN / "cp1252.csv").read_bytes())
+    assert table.info.encoding == "cp1252"
+    assert table.frame.rows() == [("José", "Zürich", "€5"), ("François", "Bœuf", "“quoted”")]
+    [warning] = table.info.issues
+    assert warning.code == IssueCode.NON_UTF8
+    assert warning.value == "cp1252"
+    assert "cp1252" in warning.message
+
+
+def test_byte_undefined_in_cp1252_means_latin1() -> None:
+    table = read((GOLDEN / "latin1.csv").read_bytes())
+    assert table.info.encoding == "latin-1"
+    assert table.frame.rows() == [("José", "x\x81y")]
+
+
+def test_one_cp1252_byte_after_the_first_chunk_decodes_the_whole_file() -> None:
+    data = (GOLDEN / "late_cp1252.csv").read_bytes()
+    table = read(data, chunk_size=1024, batch_size=500)
+    assert table.info.encoding == "cp1252"
+    assert table.frame.height == 3001
+    assert table.frame.row(-1) == ("last", "café")
+    [warning] = table.info.issues
+    assert warning.code == IssueCode.NON_UTF8
+    assert f"offset {data.index(b'caf') + 3}" in warning.message
+
+
+@pytest.mark.parametrize("name", ["utf16le.csv", "utf16be.csv"])
+def test_utf16_with_bom(name: str) -> None:
+    table = read((GOLDEN / name).read_bytes())
+    assert table.info.encoding == "utf-16"
+    assert table.info.labels == ("Email", "Name")
+    assert table.frame["Name"].to_list()[0] == "Zoë"
+    assert codes(table) == ["non-utf8"]
+
+
+def test_utf16_without_bom_is_an_encoding_error_with_offset() -> None:
+    with pytest.raises(EncodingError) as caught:
+        read((GOLDEN / "utf16_nobom.csv").read_bytes())
+    assert isinstance(caught.value, csvfmt.CsvEncodingError)
+    assert (caught.value.offset, caught.value.line) == (1, 1)
+
+
+def test_binary_noise_is_an_encoding_error() -> None:
+    data = b"Name\nok\n" + bytes(range(0x80, 0x90)) + b"\x01\x02\n"
+    with pytest.raises(csvfmt.CsvEncodingError) as caught:
+        read(data)
+    assert caught.value.offset == data.index(b"\x01")
+    assert caught.value.line == 3
+
+
+def test_utf8_bom_then_cp1252_is_an_encoding_error() -> None:
+    with pytest.raises(csvfmt.CsvEncodingError) as caught:
+        read((GOLDEN / "mixed_bom.csv").read_bytes())
+    assert (caught.value.offset, caught.value.line) == (11, 2)
+
+
+def test_forced_encoding() -> None:
+    data = "Name\nJosé\n".encode("cp1252")
+    assert read(data, encoding="latin-1").frame.rows() == [("José",)]
+    assert read(data, encoding="latin-1").info.encoding == "latin-1"
+    with pytest.raises(csvfmt.CsvEncodingError) as caught:
+        read(b"Name\nok\nJos\xe9\n", encoding="utf-8")
+    assert (caught.value.offset, caught.value.line) == (11, 3)
+    with pytest.raises(UsageError):
+        read(data, encoding="no-such-codec")
+
+
+def test_forced_utf16_without_bom() -> None:
+    table = read("a,b\n1,2\n".encode("utf-16-le"), encoding="utf-16-le")
+    assert table.frame.rows() == [("1", "2")]
+    assert codes(table) == ["non-utf8"]
+
+
+def test_forced_delimiter() -> None:
+    data = b"a;b;c,d\n1;2;3,4\n"
+    assert read(data).info.delimiter == ";"
+    table = read(data, delimiter=",")
+    assert table.info.labels == ("a;b;c", "d")
+    assert table.frame.rows() == [("1;2;3", "4")]
+    assert codes(table) == []
+    with pytest.raises(UsageError):
+        read(data, delimiter='"')
+
+
+@pytest.mark.parametrize("data", [b"", b"\xef\xbb\xbf", b" \r\n\t\n", b"\n\n"])
+def test_empty_inputs_raise(data: bytes) -> None:
+    with pytest.raises(ReadError, match="is empty"):
+        read(data)
+
+
+@pytest.mark.parametrize("data", [b"Email,Name\n", b"Email,Name", b"Email,Name\r\n"])
+def test_header_only(data: bytes) -> None:
+    table = read(data)
+    assert table.info.labels == ("Email", "Name")
+    assert table.frame.height == 0
+    assert table.frame.columns == ["Email", "Name"]
+
+
+def test_line_ends_and_quoted_newlines() -> None:
+    crlf = read(b'a,b\r\n1,"x\r\ny"\r\n3,4\r\n')
+    assert crlf.frame.rows() == [("1", "x\r\ny"), ("3", "4")]
+    assert crlf.lines.to_list() == [2, 4]
+    cr = read(b'a,b\r1,2\r"3\r3",4\r5,6')
+    assert cr.frame.rows() == [("1", "2"), ("3\n3", "4"), ("5", "6")]
+    assert cr.lines.to_list() == [2, 3, 5]
+    lf = read((GOLDEN / "quoted_newlines.csv").read_bytes())
+    assert lf.frame["comment"].to_list() == ["line one\nline two\nline three", 'said "hi",\nthen left', "plain",
+                                             ""]
+    assert lf.lines.to_list() == [2, 5, 7, 8]
+
+
+def test_ragged_rows_stay_aligned() -> None:
+    table = read(b'a,b,c\n1,2,3\n4,5\n6,7,8,9,"ten, 10"\n11,12,13\n')
+    assert table.frame.rows() == [("1", "2", "3"), ("4", "5", ""), ("6", "7", "8"), ("11", "12", "13")]
+    ragged = [i for i in table.issues if i.code == IssueCode.RAGGED_ROW]
+    assert [(i.record, i.line, i.value, i.severity) for i in ragged] == [
+        (2, 3, None, Severity.ERROR), (3, 4, '9,"ten, 10"', Severity.ERROR)]
+
+
+def test_blank_rows_are_not_records() -> None:
+    table = read(b"\n\na,b\n1,2\n\n3,4\r\n\r\n5,6\n\n")
+    assert table.frame.rows() == [("1", "2"), ("3", "4"), ("5", "6")]
+    assert table.lines.to_list() == [4, 6, 8]
+    assert issues(table) == [("blank-row", None, 1), ("blank-row", None, 2), ("blank-row", None, 5),
+                             ("blank-row", None, 7), ("blank-row", None, 9)]
+    assert read(b"a,b\n,\n").frame.rows() == [("", "")]   # only delimiters: a record
+
+
+def test_header_problems() -> None:
+    table = read(b"Email,,Email, Name ,Name\n1,2,3,4,5\n")
+    assert table.info.labels == ("Email", "", "Email", " Name ", "Name")
+    assert [(str(i.code), i.field, i.value, i.line) for i in table.info.issues] == [
+        ("blank-label", "~column2", "", 1),
+        ("duplicate-label", "Email~2", "Email", 1),
+        ("padded-label", " Name ", " Name ", 1),
+    ]
+    assert table.frame.columns == list(table.info.columns)
+
+
+def test_values_are_kept_exactly() -> None:
+    table = read((GOLDEN / "values_exact.csv").read_bytes())
+    assert table.frame.rows() == [
+        ("007", "0031612345678", "=SUM(A1)", "+31", "-5", "@home", "  padded  ", ""),
+        ("0010", "", "=1+2", "+", "-", "@", " ", ""),
+    ]
+    assert all(dtype == pl.String for dtype in table.frame.dtypes)
+    assert table.frame.null_count().sum_horizontal().item() == 0
+
+
+def test_stray_quotes_are_kept_as_text_and_reported() -> None:
+    table = read(b'name,size\n27" monitor,1\n"quoted"tail,2\nok,3\n')
+    assert table.frame.rows() == [('27" monitor', "1"), ('"quoted"tail', "2"), ("ok", "3")]
+    assert issues(table) == [("stray-quote", 1, 2), ("stray-quote", 2, 3)]
+
+
+def test_unclosed_quote_is_text_at_the_end() -> None:
+    table = read(b'name,size\nok,1\n"never closed,2\nrest,3\n')
+    assert table.frame.rows() == [("ok", "1"), ('"never closed', "2"), ("rest", "3")]
+    assert issues(table) == [("stray-quote", 2, 3)]
+
+
+def test_unclosed_quote_is_text_past_the_limit() -> None:
+    body = b"".join(b"r%d,%d\n" % (i, i) for i in range(200))
+    data = b'name,size\n"open,1\n' + body
+    table = read(data, chunk_size=64, max_quoted=256)
+    assert table.frame.row(0) == ('"open', "1")
+    assert table.frame.height == 201
+    assert table.lines.to_list() == list(range(2, 203))
+
+
+def test_stray_quote_in_a_big_file_does_not_slow_the_rest() -> None:
+    rows = [b"%d,text %d" % (i, i) for i in range(5000)]
+    rows[10] = b'10,27" monitor'
+    data = b"id,text\n" + b"\n".join(rows) + b"\n"
+    table = read(data, chunk_size=4096, batch_size=1000)
+    assert table.frame.height == 5000
+    assert table.frame["text"][10] == '27" monitor'
+    assert issues(table) == [("stray-quote", 11, 12)]
+
+
+def test_single_column_defaults_to_comma() -> None:
+    table = read(b'Email\nanne@example.com\n""\n"a,b"\n')
+    assert table.info.delimiter == ","
+    assert table.frame.rows() == [("anne@example.com",), ("",), ("a,b",)]
+    assert codes(table) == []
+
+
+def test_non_seekable_stream_is_spooled() -> None:
+    class Pipe(io.RawIOBase):
+        def __init__(self, data: bytes) -> None:
+            self._data = io.BytesIO(data)
+
+        def readable(self) -> bool:
+            return True
+
+        def seekable(self) -> bool:
+            return False
+
+        def readinto(self, buffer: Any) -> int:
+            chunk = self._data.read(len(buffer))
+            buffer[: len(chunk)] = chunk
+            return len(chunk)
+
+    reader = csvfmt.open_reader(io.BufferedReader(Pipe(b"a,b\n1,2\n")), source="-", options=ReadOptions())
+    assert Table.from_batches(reader.info, reader.batches()).frame.rows() == [("1", "2")]
+
+
+def test_stream_not_at_its_start() -> None:
+    stream = io.BytesIO(b"junk\na,b\n1,2\n")
+    stream.seek(5)
+    reader = csvfmt.open_reader(stream, source="t", options=ReadOptions())
+    assert reader.info.labels == ("a", "b")
+    assert reader.info.bytes == 8
+    assert Table.from_batches(reader.info, reader.batches()).frame.rows() == [("1", "2")]
+    # batches() can run again
+    assert Table.from_batches(reader.info, reader.batches()).frame.rows() == [("1", "2")]
+
+
+def test_registry_reaches_the_module() -> None:
+    from cgformat import formats
+
+    reader = formats.open_reader(io.BytesIO(b"a\n1\n"), "csv", source="t")
+    assert reader.info.format == "csv"
+    assert formats.envelope_size("csv", ["a"]) == 2
+
+
+# ---------------------------------------------------------------------------------------------- batching
+
+
+def _multiline_file(n: int) -> bytes:
+    rows = []
+    for i in range(n):
+        if i % 3 == 0:
+            rows.append(f'{i},"note {i}\nsecond line, with comma\nthird ""line""",x')
+        elif i % 7 == 0:
+            rows.append("")        # a blank row
+        else:
+            rows.append(f"{i},plain {i},y")
+    return ("id,note,flag\n" + "\n".join(rows) + "\n").encode()
+
+
+@pytest.mark.parametrize("chunk_size", [1, 50, 333, 4096])
+def test_batches_agree_with_one_batch(chunk_size: int) -> None:
+    n = 60 if chunk_size == 1 else 300
+    data = _multiline_file(n)
+    whole = read(data)
+    small = read(data, chunk_size=chunk_size, batch_size=3)
+    assert small.frame.equals(whole.frame)
+    assert small.lines.equals(whole.lines)
+    assert small.issues == whole.issues
+    assert whole.frame.height == n - len([i for i in range(n) if i % 3 and i % 7 == 0])
+
+
+def test_batch_sizes_and_numbering() -> None:
+    data = _multiline_file(50)
+    reader = csvfmt.open_reader(io.BytesIO(data), source="t", options=ReadOptions(batch_size=3),
+                                chunk_size=64)
+    batches = list(reader.batches())
+    assert all(b.frame.height == 3 for b in batches[:-1])
+    assert 1 <= batches[-1].frame.height <= 3
+    firsts = [b.first_record for b in batches]
+    assert firsts == [1 + 3 * k for k in range(len(batches))]
+    for batch in batches:
+        for issue in batch.issues:
+            if issue.record is not None:
+                assert batch.first_record <= issue.record < batch.first_record + batch.frame.height
+
+
+def test_trailing_blank_rows_after_header_only_still_reported() -> None:
+    reader = csvfmt.open_reader(io.BytesIO(b"a,b\n\n\n"), source="t", options=ReadOptions())
+    batches = list(reader.batches())
+    assert [b.frame.height for b in batches] == [0]
+    assert [(str(i.code), i.line) for i in batches[0].issues] == [("blank-row", 2), ("blank-row", 3)]
+
+
+def test_bad_batch_size() -> None:
+    with pytest.raises(UsageError):
+        read(b"a\n1\n", batch_size=0)
+
+
+# ------------------------------------------------------------------------------------ fast path vs slow
+
+
+def _read_slow(data: bytes, monkeypatch: pytest.MonkeyPatch, **options: Any) -> Table:
+    with monkeypatch.context() as patch:
+        patch.setattr(csvfmt, "parse_fast", lambda *_a, **_k: 0)
+        return read(data, **options)
+
+
+def _facts(table: Table) -> tuple[Any, ...]:
+    return (table.info.labels, table.frame.rows(), table.lines.to_list(),
+            [(str(i.code), i.record, i.line, i.value) for i in table.issues])
+
+
+_TEXT = st.lists(st.sampled_from(["a", "é", "😀", ",", ";", '"', '""', "\n", "\r", "\r\n", " ", '"x,\ny"',
+                                  "\ufeff", "0"]), max_size=40).map("".join)
+
+
+@given(header=st.sampled_from(["h", "h1,h2", "h1,h2,h3", '"a\nb",c', "\n\nh1,h2"]), body=_TEXT,
+       chunk=st.integers(1, 30), batch=st.integers(1, 4))
+@settings(max_examples=200)
+def test_fast_path_agrees_with_the_slow_parser(header: str, body: str, chunk: int, batch: int) -> None:
+    data = (header + "\n" + body).encode()
+    with pytest.MonkeyPatch.context() as patch:
+        slow = _facts(_read_slow(data, patch, delimiter=","))
+    assert _facts(read(data, delimiter=",")) == slow
+    assert _facts(read(data, delimiter=",", chunk_size=chunk, batch_size=batch)) == slow
+
+
+def test_fast_path_taken_for_an_ordinary_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    original = _csvscan.parse_slow
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(csvfmt, "parse_slow", spy)
+    table = read(_multiline_file(2000), chunk_size=4096)
+    assert table.frame.height > 1000
+    assert calls == []
+
+
+# ------------------------------------------------------------------------------------------------- writer
+
+
+def test_writer_output() -> None:
+    frame = pl.DataFrame({"a": ["007", "", 'say "hi"', "x,y", "l1\nl2", "=1+2"], "b": ["", "", "", "", "", ""]})
+    assert write(frame, ("Email", "Name, full")) == (
+        b'Email,"Name, full"\n007,\n,\n"say ""hi""",\n"x,y",\n"l1\nl2",\n=1+2,\n')
+
+
+def test_writer_options() -> None:
+    frame = pl.DataFrame({"a": ["1;2", "3"], "b": ["x", "y"]})
+    out = write(frame, ("a", "b"), WriteOptions(delimiter=";", bom=True))
+    assert out == b'\xef\xbb\xbfa;b\n"1;2";x\n3;y\n'
+
+
+def test_single_column_empty_value_is_quoted() -> None:
+    frame = pl.DataFrame({"a": ["", "x", ""]})
+    out = write(frame, ("",))
+    assert out == b'""\n""\nx\n""\n'
+    table = read(out)
+    assert table.info.labels == ("",)
+    assert table.frame.rows() == [("",), ("x",), ("",)]
+
+
+def test_writer_errors() -> None:
+    sink = io.BytesIO()
+    writer = csvfmt.open_writer(sink, labels=("a", "b"), options=WriteOptions())
+    with pytest.raises(UsageError):
+        writer.write(pl.DataFrame({"a": ["1"]}))
+    writer.close()
+    with pytest.raises(WriteError):
+        writer.write(pl.DataFrame({"a": ["1"], "b": ["2"]}))
+    with pytest.raises(UsageError):
+        csvfmt.open_writer(io.BytesIO(), labels=(), options=WriteOptions())
+
+
+def test_writer_casts_other_types_and_nulls() -> None:
+    frame = pl.DataFrame({"n": [1, None], "s": [None, "x"]})
+    out = write(frame, ("n", "s"))
+    assert out == b"n,s\n1,\n,x\n"
+    sizes = csvfmt.record_sizes(frame, labels=("n", "s"), options=WriteOptions())
+    assert csvfmt.envelope_size(labels=("n", "s"), options=WriteOptions()) + sizes.sum() == len(out)
+
+
+# ---------------------------------------------------------------------------------------------- properties
+
+# NUL is left out: the reader takes a NUL byte for binary data or UTF-16 without a byte order mark
+_CELL = st.text(st.one_of(st.sampled_from(list(',;"\r\n\t| =+-@0')),
+                          st.characters(codec="utf-8", exclude_characters="\x00")), max_size=8)
+
+
+@st.composite
+def tables(draw: st.DrawFn) -> tuple[tuple[str, ...], pl.DataFrame]:
+    ncols = draw(st.integers(1, 4))
+    labels = tuple(draw(st.lists(_CELL, min_size=ncols, max_size=ncols)))
+    if "".join(labels).strip() == "" and ncols == 1:
+        labels = ("x" + labels[0],)   # a header of only blanks reads as an empty file
+    nrows = draw(st.integers(0, 6))
+    columns = {f"c{j}": draw(st.lists(_CELL, min_size=nrows, max_size=nrows)) for j in range(ncols)}
+    return labels, pl.DataFrame(columns, schema=dict.fromkeys(columns, pl.String))
+
+
+@given(table=tables(), delimiter=st.sampled_from([",", ";", "\t", "|"]), bom=st.booleans())
+@settings(max_examples=150)
+def test_round_trip_keeps_every_value(table: tuple[tuple[str, ...], pl.DataFrame], delimiter: str,
+                                      bom: bool) -> None:
+    labels, frame = table
+    if all(label.strip() == "" for label in labels) and frame.height == 0 and len(labels) == 1:
+        return
+    data = write(frame, labels, WriteOptions(delimiter=delimiter, bom=bom))
+    back = read(data, delimiter=delimiter)
+    assert back.info.labels == labels
+    assert back.frame.rows() == frame.rows()
+    assert not [i for i in back.issues if i.code in (IssueCode.RAGGED_ROW, IssueCode.BLANK_ROW,
+                                                     IssueCode.STRAY_QUOTE)]
+    assert back.info.encoding == ("utf-8-sig" if bom else "utf-8")
+
+
+@given(table=tables(), delimiter=st.sampled_from([",", ";", "\t", "|"]), bom=st.booleans())
+@settings(max_examples=150)
+def test_record_sizes_add_up_to_the_bytes_written(table: tuple[tuple[str, ...], pl.DataFrame],
+                                                  delimiter: str, bom: bool) -> None:
+    labels, frame = table
+    options = WriteOptions(delimiter=delimiter, bom=bom)
+    data = write(frame, labels, options)
+    sizes = csvfmt.record_sizes(frame, labels=labels, options=options)
+    assert sizes.dtype == pl.Int64
+    assert sizes.len() == frame.height
+    assert csvfmt.envelope_size(labels=labels, options=options) + sizes.sum() == len(data)
+    # each record's size is the size of that record alone
+    for i in range(frame.height):
+        alone = write(frame.slice(i, 1), labels, options)
+        assert len(alone) - csvfmt.envelope_size(labels=labels, options=options) == sizes[i]
+
+
+@given(table=tables())
+@settings(max_examples=50)
+def test_round_trip_with_detected_delimiter_and_small_chunks(
+        table: tuple[tuple[str, ...], pl.DataFrame]) -> None:
+    labels, frame = table
+    data = write(frame, labels)
+    back = read(data, delimiter=",", chunk_size=5, batch_size=2)
+    assert back.frame.rows() == frame.rows()
