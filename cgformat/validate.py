@@ -84,6 +84,9 @@ class Validator:
 
     Build it from the source's :class:`SourceInfo`; read :attr:`header_issues`; call :meth:`check` on
     each batch in order; call :meth:`finish` with the totals for the file-level checks.
+    :attr:`header_issues` already holds the reader's own ``info.issues`` (except ``non-utf8`` and
+    ``delimiter``, which :meth:`finish` re-grades against the profile): report it instead of them, not
+    as well. :meth:`check` likewise carries the batch's reader issues into its result.
     ``template`` makes the header rules exact (names, order and case, unknown columns are errors).
     """
 

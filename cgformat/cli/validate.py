@@ -57,10 +57,9 @@ def _schema(record_type: str | None, schema_path: str | None, template_path: str
 def _out_format(path: str, input_format: str) -> str:
     """The format to write ``path`` in: its extension's, else the input's (xls input -> xlsx)."""
     try:
-        fmt = format_from_name(path)
+        return format_from_name(path)  # .xls is refused by the writer with a clear message
     except UsageError:
-        fmt = input_format
-    return "xlsx" if fmt == "xls" else fmt
+        return "xlsx" if input_format == "xls" else input_format
 
 
 def _write(frame: pl.DataFrame, path: str, *, labels: tuple[str, ...], input_format: str,

@@ -267,9 +267,20 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 @pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.*")) if EXAMPLES.is_dir() else [])
 def test_bundled_examples_fix_then_validate(tmp_path: Path, name: str) -> None:
-    record_type = name.split(".")[0].split("-")[0]
-    dst = tmp_path / ("fixed" + Path(name).suffix.replace(".xls", ".xlsx").replace(".xlsxx", ".xlsx"))
+    record_type = name.split(".", maxsplit=1)[0].split("-", maxsplit=1)[0]
+    suffix = Path(name).suffix
+    dst = tmp_path / ("fixed" + (".xlsx" if suffix == ".xls" else suffix))
     code, _, err = run("fix", str(EXAMPLES / name), str(dst), "--type", record_type, "--default-country", "31")
     assert code == 0, err
     code, out, _ = run("validate", str(dst), "--type", record_type)
     assert code == 0, out
+
+
+def test_output_format_follows_the_extension(tmp_path: Path) -> None:
+    src = write(tmp_path, "ok.csv", OK)
+    code, _, err = run("fix", src, str(tmp_path / "out.xls"), "--type", "transactional")
+    assert code == 2
+    assert "xlsx" in err
+    code, _, _ = run("validate", src, "--type", "transactional", "--clean", str(tmp_path / "clean.data"))
+    assert code == 0
+    assert read_file(tmp_path / "clean.data", fmt="csv").frame.height == 2
