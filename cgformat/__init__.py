@@ -16,7 +16,7 @@ from __future__ import annotations
 # the function bound afterwards is what `cgformat.validate` stays (a later `from cgformat.validate import X`
 # finds the module in sys.modules and leaves the attribute alone).
 from . import validate as _validate_module  # noqa: F401
-from .api import ConvertResult, split, split_file
+from .api import ConvertResult, schema_from_template, split, split_file
 from .api import convert_file as convert
 from .api import read_file as read
 from .api import validate_file as validate
@@ -28,7 +28,7 @@ from .manifest import Manifest, Part, load_manifest
 from .model import Issue, IssueCode, RecordBatch, Severity, SourceInfo, Table
 from .normalize import NormalizeOptions, fix_table
 from .report import Report
-from .schema import Field, Schema, list_schemas, load_schema, schema_from_template
+from .schema import Field, Schema, list_schemas, load_schema
 from .upload import CgClient, Journal, Sandbox, Uploader
 
 __version__ = "0.1.0"

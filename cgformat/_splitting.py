@@ -167,7 +167,8 @@ def run_split(stream: BinaryIO, *, source: str, in_fmt: str, out_dir: Path, out_
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
     collector = ReportCollector(max_issues=max_issues)
-    collector.add(list(info.issues) + (list(validator.header_issues) if validator else []))
+    # the validator's header issues hold the reader's (non-UTF-8 and delimiter come back graded by finish)
+    collector.add(list(validator.header_issues) if validator else list(info.issues))
     rej_labels = (*labels, "_errors")
     rejects_path = work / f"rejects.{out_fmt}"
     rejected = 0

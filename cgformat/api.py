@@ -40,6 +40,7 @@ __all__ = [
     "list_sheets",
     "open_source",
     "read_file",
+    "schema_from_template",
     "split",
     "split_file",
     "validate_file",
@@ -315,6 +316,21 @@ def validate_file(src: Source, schema: Schema | str | None, *, fmt: str | None =
 
     with open_source(src, fmt=fmt, options=options) as reader:
         return validate(reader, schema, profile=profile, template=template, strict=strict, max_issues=max_issues)
+
+
+def schema_from_template(path: Source, *, base: Schema | None = None, sheet: str | int | None = None,
+                         fmt: str | None = None) -> Schema:
+    """The schema a CG template file stands for: its header row (CSV / XLSX / XLS) or XML element names.
+
+    The template's names and order become the required header, exact order and case. ``base`` (a record
+    type) supplies the checks and upload facts of the fields it names. Only the header is read.
+    """
+    from .schema import schema_from_labels
+
+    with open_source(path, fmt=fmt, options=ReadOptions(sheet=sheet, batch_size=1_000)) as reader:
+        labels = tuple(reader.info.labels)
+        key = reader.info.format
+    return schema_from_labels(labels, source=_name_of(path), base=base, xml=key == "xml")
 
 
 def split(src: Source, out_dir: str | Path, **options: Any) -> Manifest:

@@ -9,7 +9,6 @@ users bring their own file, or the template CG lets them download (:func:`schema
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 from collections.abc import Sequence
@@ -31,7 +30,6 @@ __all__ = [
     "list_schemas",
     "load_schema",
     "schema_from_labels",
-    "schema_from_template",
     "schemas_dir",
 ]
 
@@ -651,23 +649,6 @@ def schema_from_labels(labels: Sequence[str], *, source: str = "template", base:
         description=f"header of {source}: names and order exactly", fields=tuple(fields),
         fields_match="exact", upload_path=base.upload_path if base else None,
         profile=base.profile if base else "api", dedupe_key=dedupe, rules=rules, template=True, source=source)
-
-
-def schema_from_template(path: str | Path, *, base: Schema | None = None, sheet: str | int | None = None) \
-        -> Schema:
-    """The schema a CG template file stands for: its header row (CSV / XLSX / XLS) or XML element names.
-
-    The template's names and order become the required header, exact order and case. ``base`` (a
-    record type) supplies the checks and upload facts of the fields it names.
-    """
-    # Reading a file is the format layer's job (L3/L4): reached at call time only, so that this layer
-    # stays importable and testable without it (see schema_from_labels for the pure part).
-    api = importlib.import_module("cgformat.api")
-    formats = importlib.import_module("cgformat.formats")
-    with api.open_source(path, options=formats.ReadOptions(sheet=sheet, batch_size=1_000)) as reader:
-        labels = tuple(reader.info.labels)
-        fmt = str(reader.info.format)
-    return schema_from_labels(labels, source=str(path), base=base, xml=fmt == "xml")
 
 
 def describe_rules(f: Field) -> list[str]:

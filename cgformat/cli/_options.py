@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from ..errors import UsageError
 from ..formats import ReadOptions
 
 if TYPE_CHECKING:
@@ -64,15 +65,17 @@ def make_read_options(*, sheet: str | None = None, encoding: str | None = None, 
 
 
 def schema_options(func: F) -> F:
-    """Add --type / --schema / --template (mutually exclusive ways to say what the records are)."""
+    """Add --type / --schema / --template: the ways to say what the records are."""
+    from ..schema import list_schemas
+
     opts = [
         click.option("--type", "record_type", metavar="TYPE",
-                     help="Record type: transactional, contact, historical, anonymous, revenue."),
+                     help="Record type: " + ", ".join(list_schemas()) + "."),
         click.option("--schema", "schema_path", type=click.Path(dir_okay=False), metavar="PATH",
                      help="Your own Table Schema JSON file instead of a built-in type."),
         click.option("--template", "template_path", type=click.Path(dir_okay=False), metavar="PATH",
                      help="The template CG lets you download (CSV, XLSX or XML): its columns, order and case "
-                          "become the required header."),
+                          "become the required header. With --type, that type's checks apply to its columns."),
     ]
     wrapped = func
     for opt in reversed(opts):
@@ -80,16 +83,20 @@ def schema_options(func: F) -> F:
     return wrapped
 
 
-def load_schema_from_options(*, record_type: str | None, schema_path: str | None,
-                             template_path: str | None) -> Schema | None:
-    """The schema the options name, or ``None`` when none was given."""
-    given = [x for x in (record_type, schema_path, template_path) if x]
-    if len(given) > 1:
-        raise click.UsageError("give only one of --type, --schema and --template")
-    if not given:
-        return None
-    from ..schema import load_schema, schema_from_template
+def load_schema_from_options(*, record_type: str | None, schema_path: str | None, template_path: str | None,
+                             required: bool = False) -> Schema | None:
+    """The schema the options name (``None`` when none was given and none is ``required``)."""
+    from .. import api
+    from ..schema import list_schemas, load_schema
 
+    if schema_path and (record_type or template_path):
+        raise UsageError("give --schema alone: it replaces --type and --template")
     if template_path:
-        return schema_from_template(template_path)
-    return load_schema(schema_path or record_type or "")
+        base = load_schema(record_type) if record_type else None
+        return api.schema_from_template(template_path, base=base)
+    if schema_path or record_type:
+        return load_schema(schema_path or record_type or "")
+    if required:
+        raise UsageError("say what the records are: --type " + "|".join(list_schemas())
+                         + ", --schema PATH (a Table Schema) or --template PATH (CG's downloaded template)")
+    return None

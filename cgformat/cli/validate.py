@@ -16,42 +16,12 @@ from ..limits import PROFILES
 from ..model import Severity
 from ..normalize import NormalizeOptions, fix_table
 from ..report import Report
-from ..schema import Schema, describe_rules, list_schemas, load_schema, schema_from_template
+from ..schema import Schema, describe_rules, list_schemas, load_schema
 from ..validate import ERRORS_COLUMN, check_table, partition, validate
 from ._app import EXIT_DATA, main
-from ._options import make_read_options, read_options
+from ._options import load_schema_from_options, make_read_options, read_options, schema_options
 
 _HUMAN_ISSUES = 20
-
-
-def _schema_options(func: Any) -> Any:
-    opts = [
-        click.option("--type", "record_type", metavar="TYPE",
-                     help="Record type: " + ", ".join(list_schemas()) + "."),
-        click.option("--schema", "schema_path", type=click.Path(dir_okay=False), metavar="PATH",
-                     help="Your own Table Schema JSON file instead of a built-in type."),
-        click.option("--template", "template_path", type=click.Path(dir_okay=False), metavar="PATH",
-                     help="The template CG lets you download (CSV, XLSX or XML): its columns, order and case "
-                          "become the required header. With --type, that type's checks apply to its columns."),
-    ]
-    for opt in reversed(opts):
-        func = opt(func)
-    return func
-
-
-def _schema(record_type: str | None, schema_path: str | None, template_path: str | None, *,
-            required: bool) -> Schema | None:
-    if schema_path and (record_type or template_path):
-        raise UsageError("give --schema alone: it replaces --type and --template")
-    if template_path:
-        base = load_schema(record_type) if record_type else None
-        return schema_from_template(template_path, base=base)
-    if schema_path or record_type:
-        return load_schema(schema_path or record_type or "")
-    if required:
-        raise UsageError("say what the records are: --type " + "|".join(list_schemas())
-                         + ", --schema PATH (a Table Schema) or --template PATH (CG's downloaded template)")
-    return None
 
 
 def _out_format(path: str, input_format: str) -> str:
@@ -140,7 +110,7 @@ def _print_report(report: Report, *, profile: str, shown: int) -> None:
 
 @main.command("validate")
 @click.argument("src")
-@_schema_options
+@schema_options
 @click.option("--profile", type=click.Choice(sorted(PROFILES)), metavar="PROFILE",
               help="Limit profile: api (default; revenue for the revenue type), revenue, inapp, sftp.")
 @read_options
@@ -160,7 +130,8 @@ def validate_cmd(src: str, record_type: str | None, schema_path: str | None, tem
     Every issue is named with its record (1-based, header not counted), source line, field and value.
     Exit 0 valid (warnings allowed unless --strict), 1 errors found, 2 usage, 3 unreadable input.
     """
-    schema = _schema(record_type, schema_path, template_path, required=True)
+    schema = load_schema_from_options(record_type=record_type, schema_path=schema_path,
+                                      template_path=template_path, required=True)
     options = make_read_options(**read_kw)
     template = template_path is not None
     limit = max_errors if max_errors is not None else 1000
@@ -196,7 +167,7 @@ def validate_cmd(src: str, record_type: str | None, schema_path: str | None, tem
 @main.command("fix")
 @click.argument("src")
 @click.argument("dst")
-@_schema_options
+@schema_options
 @read_options
 @click.option("--default-country", metavar="CODE",
               help="Calling code (31, 1, 57 ...) given to national phone numbers that start with 0.")
@@ -218,7 +189,8 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
     Y/N from yes/no/true/false/1/0, aliased headers renamed. Output is UTF-8 with commas.
     Without a type only trimming and NFC apply. Then run 'cgformat validate DST'.
     """
-    schema = _schema(record_type, schema_path, template_path, required=False)
+    schema = load_schema_from_options(record_type=record_type, schema_path=schema_path,
+                                      template_path=template_path, required=False)
     opts = NormalizeOptions(default_country=default_country, date_format=date_format)
     table = api.read_file(src, fmt=from_fmt, options=make_read_options(**read_kw))
     broken = [i for i in table.issues if i.severity is Severity.ERROR and i.record is not None]
