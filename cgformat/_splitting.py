@@ -36,8 +36,9 @@ if TYPE_CHECKING:
 __all__ = ["SplitResult", "run_split"]
 
 JOURNAL_NAME = "upload-journal.json"
-# what a split is for: these file-level findings of validation do not apply to the parts
-_SPLIT_SOLVES = {IssueCode.TOO_MANY_RECORDS.value, IssueCode.FILE_TOO_LARGE.value}
+# file-level findings of validation that a split solves: its parts are within the limits, UTF-8, comma-separated
+_SPLIT_SOLVES = {IssueCode.TOO_MANY_RECORDS.value, IssueCode.FILE_TOO_LARGE.value, IssueCode.NON_UTF8.value,
+                 IssueCode.DELIMITER.value}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
