@@ -49,6 +49,7 @@ _TO_NUL = bytes.maketrans(_BINARY_CONTROLS, b"\x00" * len(_BINARY_CONTROLS))
 # candidate line-scan separators: a byte absent from the piece makes each line one field
 _SCAN_SEPARATORS = tuple(chr(c) for c in (*range(0x01, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, 0x00))
 _CUT_SEARCH_LINES = 1000
+_EXACT_MAX_COLUMNS = 200      # wider headers skip the exact-shape shortcut (the pattern would be large)
 
 
 class CsvEncodingError(EncodingError):
@@ -524,17 +525,20 @@ def find_cut(buf: bytes) -> int:
     return last + 1
 
 
-def _line_patterns(delimiter: str) -> dict[tuple[bool, bool], str]:
-    """Regular RFC 4180 shapes of one physical line, by (inside quotes at its start, at its end)."""
+def _line_patterns(delimiter: str, ncols: int) -> tuple[dict[tuple[bool, bool], str], str | None]:
+    """Regular RFC 4180 shapes of one physical line, by (inside quotes at its start, at its end); and
+    the shape of a one-line record of exactly ``ncols`` fields (None for very wide headers)."""
     d = f"\\x{ord(delimiter):02X}"
     inside = '(?:[^"]|"")*'
     fld = f'(?:"{inside}"|[^"\\r\\n{d}]*)'
-    return {
+    shapes = {
         (False, False): f"^{fld}(?:{d}{fld})*$",
         (False, True): f'^(?:{fld}{d})*"{inside}$',
         (True, False): f'^{inside}"(?:{d}{fld})*$',
         (True, True): f'^{inside}(?:"(?:{d}{fld})*{d}"{inside})?$',
     }
+    exact = f"^{fld}(?:{d}{fld}){{{ncols - 1}}}$" if ncols <= _EXACT_MAX_COLUMNS else None
+    return shapes, exact
 
 
 def _absent_separator(piece: bytes) -> str | None:
@@ -544,19 +548,18 @@ def _absent_separator(piece: bytes) -> str | None:
     return None
 
 
-def _line_offset(piece: bytes, line: int) -> int:
-    """Byte offset where 0-based ``line`` starts."""
-    if line == 0:
-        return 0
-    parts = piece.split(b"\n", line)
-    return len(piece) - len(parts[-1])
-
-
 def parse_fast(piece: bytes, *, delimiter: str, ncols: int) -> Parsed | int:
     """Parse a piece of whole records with polars; or return the line offset of the first record the
     fast path cannot vouch for (irregular quoting, a quote still open at the end ...).
 
     ``piece`` must start at a record boundary; it ends at a line end or at the end of the input.
+
+    How: polars reads the piece twice, once as physical lines (a separator byte absent from the piece,
+    no quoting) and once as CSV. Quote counts per line give, by their running parity, the lines that start
+    a record. Lines with quotes (or a CR outside quotes) must match a regular RFC 4180 shape, else the
+    slow parser takes over from that record. Field counts are delimiters + 1 for lines without quotes,
+    ``ncols`` for one-line records matching the exact shape, and otherwise delimiters minus those inside
+    the parsed values + 1.
     """
     if piece.startswith(UTF8_BOM):
         return 0  # polars would drop a leading U+FEFF that belongs to a value
@@ -580,16 +583,25 @@ def parse_fast(piece: bytes, *, delimiter: str, ncols: int) -> Parsed | int:
         table = table.with_columns(a=odd, b=odd ^ (pl.col("q") % 2 == 1))   # inside quotes after / before
     else:
         table = table.with_columns(q=pl.lit(0, dtype=pl.UInt32), a=pl.lit(value=False), b=pl.lit(value=False))
-    # check the lines polars may read differently from the RFC: those with quotes, and those with a CR
-    # outside quotes (polars drops a CR before a delimiter)
+    start = ~table["b"]
+    single = bool(start.all())
+    exact_rows: pl.Series | None = None     # records known to have exactly ncols fields
     if has_quotes or has_cr:
+        # lines polars may read differently from the RFC: those with quotes, and those with a CR outside
+        # quotes (polars drops a CR before a delimiter)
         need = pl.col("q") > 0
         if has_cr:
             need = need | (pl.col("l").str.contains("\r", literal=True) & ~pl.col("b"))
-        checked = table.with_row_index("i").filter(need)
+        checked = table.with_columns(i=pl.int_range(0, n, dtype=pl.Int64),
+                                     r=start.cum_sum().cast(pl.Int64) - 1).filter(need)
+        shapes, exact = _line_patterns(delimiter, ncols)
         bad: list[int] = []
-        for (before, after), rx in _line_patterns(delimiter).items():
+        for (before, after), rx in shapes.items():
             group = checked.filter((pl.col("b") == before) & (pl.col("a") == after))
+            if exact is not None and (before, after) == (False, False):
+                fits = group.select(pl.col("l").str.contains(exact)).to_series()
+                exact_rows = group["r"].filter(fits)
+                group = group.filter(~fits)
             wrong = group.filter(~pl.col("l").str.contains(rx))["i"]
             if wrong.len():
                 bad.append(int(wrong[0]))
@@ -597,23 +609,21 @@ def parse_fast(piece: bytes, *, delimiter: str, ncols: int) -> Parsed | int:
             bad.append(n - 1)  # a quote still open at the end
         if bad:
             first = min(bad)
-            # back to the line where that record starts
-            starts = (~table["b"]).arg_true()
+            starts = start.arg_true()
             return int(starts.filter(starts <= first).max())  # type: ignore[arg-type]
-    start = ~table["b"]
     d = table["d"]
-    if bool(start.all()):
+    q = table["q"].cast(pl.Int64)
+    if single:
         rec = pl.DataFrame({"i": pl.int_range(0, n, eager=True, dtype=pl.Int64), "d": d,
-                            "nl": pl.repeat(1, n, eager=True, dtype=pl.Int64), "l": lines,
-                            "q": table["q"] > 0})
+                            "nl": pl.repeat(1, n, eager=True, dtype=pl.Int64), "l": lines, "q": q > 0})
     else:
         idx = start.arg_true().cast(pl.Int64)
-        ends = pl.concat([idx.slice(1), pl.Series([n], dtype=pl.Int64)])
+        last = pl.concat([idx.slice(1), pl.Series([n], dtype=pl.Int64)]) - 1
         cd = d.cum_sum()
-        cq = table["q"].cast(pl.Int64).cum_sum()
-        rec = pl.DataFrame({"i": idx, "d": cd.gather(ends - 1) - cd.gather(idx) + d.gather(idx),
-                            "nl": ends - idx, "l": lines.gather(idx),
-                            "q": cq.gather(ends - 1) - cq.gather(idx) + table["q"].cast(pl.Int64).gather(idx) > 0})
+        cq = q.cum_sum()
+        rec = pl.DataFrame({"i": idx, "d": cd.gather(last) - cd.gather(idx) + d.gather(idx),
+                            "nl": last - idx + 1, "l": lines.gather(idx),
+                            "q": (cq.gather(last) - cq.gather(idx) + q.gather(idx)) > 0})
     names = _columns(ncols)
     frame = pl.read_csv(piece, has_header=False, separator=delimiter, quote_char='"',
                         schema=dict.fromkeys(names, pl.String), empty_string_is_null=False,
@@ -621,22 +631,25 @@ def parse_fast(piece: bytes, *, delimiter: str, ncols: int) -> Parsed | int:
                         extra_columns="ignore", raise_if_empty=False)
     if frame.height != rec.height:
         return 0
-    blank = (rec["nl"] == 1) & (rec["l"] == "")
     nfields = rec["d"] + 1
     if has_quotes:
-        # delimiters inside quoted values do not separate fields
-        quoted = rec["q"]
-        inside = (frame.filter(quoted)
-                  .select(pl.sum_horizontal(pl.col(c).str.count_matches(delimiter, literal=True)
-                                            for c in names).cast(pl.Int64)).to_series())
-        nfields = nfields.scatter(quoted.arg_true(), nfields.filter(quoted) - inside)
+        # a record with quotes: ncols when it matched the exact shape, else count the delimiters that
+        # are inside quoted values (they separate nothing)
+        unsure = rec["q"]
+        if exact_rows is not None and exact_rows.len():
+            nfields = nfields.scatter(exact_rows, ncols)
+            unsure = unsure.scatter(exact_rows, False)
+        if unsure.any():
+            inside = (frame.filter(unsure)
+                      .select(pl.sum_horizontal(pl.col(c).str.count_matches(delimiter, literal=True)
+                                                for c in names).cast(pl.Int64)).to_series())
+            nfields = nfields.scatter(unsure.arg_true(), nfields.filter(unsure) - inside)
+    blank = (rec["nl"] == 1) & (rec["l"] == "")
     info = pl.DataFrame({"i": rec["i"], "nl": rec["nl"], "n": nfields, "blank": blank})
-    keep = ~info["blank"]
-    has_blank = not bool(keep.all())
-    if has_blank:
-        frame = frame.filter(keep)
-        kept = info.filter(keep)
-        blanks = info.filter(~keep)["i"].to_list()
+    if bool(blank.any()):
+        frame = frame.filter(~blank)
+        kept = info.filter(~blank)
+        blanks = info.filter(blank)["i"].to_list()
     else:
         kept = info
         blanks = []
@@ -645,13 +658,13 @@ def parse_fast(piece: bytes, *, delimiter: str, ncols: int) -> Parsed | int:
     misfits = kept.with_row_index("row").filter(pl.col("n") != ncols)
     if misfits.height:
         split_lines: list[bytes] | None = None
-        for row, first, nl, nf in misfits.select("row", "i", "nl", "n").iter_rows():
+        for row, first_line, nl, nf in misfits.select("row", "i", "nl", "n").iter_rows():
             if nf < ncols:
                 ragged.append((row, nf, None))
                 continue
             if split_lines is None:
                 split_lines = piece.split(b"\n")
-            raw = b"\n".join(split_lines[first: first + nl])
+            raw = b"\n".join(split_lines[first_line: first_line + nl])
             records, _ = parse_records(raw, delimiter=delimiter, final=True, max_records=1)
             got = records[0]
             assert got.fields is not None
