@@ -430,10 +430,12 @@ class CsvWriter:
             raise UsageError(f"the frame has {frame.width} columns, the header {len(self._labels)}")
         if not frame.height:
             return
-        text = _prepare(frame).write_csv(include_header=False, separator=self._delimiter,
-                                         line_terminator="\n", quote_char='"', quote_style="necessary",
-                                         null_value="")
-        self._write(text.encode("utf-8"))
+        try:
+            _prepare(frame).write_csv(self._sink, include_header=False, separator=self._delimiter,
+                                      line_terminator="\n", quote_char='"', quote_style="necessary",
+                                      null_value="")
+        except OSError as exc:
+            raise WriteError(f"cannot write the CSV output: {exc.strerror or exc}") from exc
 
     def close(self) -> None:
         """Finish the file (nothing is pending); the sink stays open."""
