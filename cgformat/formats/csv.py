@@ -197,14 +197,17 @@ class CsvReader:
 
     def _header(self) -> tuple[tuple[str, ...], str, int, int, list[Issue]]:
         chunks = self._chunks()
-        buf = b""
+        parts: list[bytes] = []
+        got = 0
         eof = False
-        while not eof and len(buf) < _SAMPLE_BYTES:
+        while not eof and got < _SAMPLE_BYTES:
             data = next(chunks, None)
             if data is None:
                 eof = True
             else:
-                buf += data
+                parts.append(data)
+                got += len(data)
+        buf = b"".join(parts)
         if self._options.delimiter is not None:
             delimiter = _check_delimiter(self._options.delimiter)
         else:
