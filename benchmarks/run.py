@@ -163,7 +163,8 @@ def _xml_tools(direction: str) -> list[Tool]:
              argv=[PY, PEERS, op, "{src}", "{dst}"],
              note="what a user would write: batched read_csv + etree.xmlfile, a record at a time"
              if direction == "csv-xml" else "what a user would write: hardened iterparse + batched write_csv"),
-        Tool(name="polars vectorised floor", role="floor", needs=("py:polars",),
+        Tool(name="polars vectorised floor" if direction == "csv-xml" else "polars regex, no XML parser",
+             role="floor" if direction == "csv-xml" else "peer", needs=("py:polars",),
              argv=[PY, PEERS, op.replace("lxml", "polars"), "{src}", "{dst}"],
              note="escape + concat_str over whole columns, no XML library" if direction == "csv-xml"
              else "no XML parser: split at </record>, regex per field (only for flat regular files)"),
@@ -288,12 +289,13 @@ class Run:
     timed_out: bool = False
 
 
-def measure(argv: list[str], *, stdout_path: Path, stderr_path: Path, timeout: float) -> Run:
+def measure(argv: list[str], *, stdout_path: Path, stderr_path: Path, timeout: float,
+            env: dict[str, str] | None = None, cwd: Path = ROOT) -> Run:
     """Run argv as a child; wall time by the clock, CPU and peak RSS from the kernel's rusage of that child."""
     with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=ROOT,
-                                start_new_session=True)
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd,
+                                start_new_session=True, env=env)
         timed_out = False
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -313,6 +315,43 @@ def measure(argv: list[str], *, stdout_path: Path, stderr_path: Path, timeout: f
                timed_out=timed_out)
 
 
+SNAPSHOT: Path | None = None  # a frozen copy of cgformat/ and schemas/ that every cgformat run imports
+
+
+def cg_root() -> Path:
+    """Where the cgformat being measured lives: the snapshot, else the work tree."""
+    return SNAPSHOT or ROOT
+
+
+def cg_env() -> dict[str, str]:
+    """The environment of a cgformat process: the snapshot first on the import path."""
+    env = dict(os.environ)
+    if SNAPSHOT is not None:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SNAPSHOT), env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def take_snapshot(dest: Path) -> str:
+    """Copy cgformat/ and schemas/ to dest (compiled), so edits to the work tree during a run change nothing.
+
+    Returns a short sha256 of the copied sources, to name exactly what was measured.
+    """
+    import compileall
+    import hashlib
+
+    shutil.rmtree(dest, ignore_errors=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(ROOT / "cgformat", dest / "cgformat", ignore=ignore)
+    shutil.copytree(ROOT / "schemas", dest / "schemas", ignore=ignore)
+    compileall.compile_dir(dest / "cgformat", quiet=1)
+    digest = hashlib.sha256()
+    for path in sorted((dest).rglob("*")):
+        if path.is_file() and path.suffix in {".py", ".json"}:
+            digest.update(str(path.relative_to(dest)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 _CG_COMMANDS: dict[str, bool] = {}
 _CG_FORMATS: dict[str, bool] = {}
 
@@ -328,14 +367,15 @@ def missing_reason(tool: Tool) -> str | None:
             return f"program {name} not found ({hint})"
         if kind == "cg":
             if name not in _CG_COMMANDS:
-                probe = subprocess.run([*CG, name, "--help"], capture_output=True, cwd=ROOT, check=False)
+                probe = subprocess.run([*CG, name, "--help"], capture_output=True, cwd=cg_root(), check=False,
+                                       env=cg_env())
                 _CG_COMMANDS[name] = probe.returncode == 0
             if not _CG_COMMANDS[name]:
                 return f"cgformat has no '{name}' command yet"
         if kind == "cgfmt":
             if name not in _CG_FORMATS:
                 mod = {"csv": "csv", "xml": "xml", "xlsx": "excel"}[name]
-                _CG_FORMATS[name] = importlib.util.find_spec(f"cgformat.formats.{mod}") is not None
+                _CG_FORMATS[name] = (cg_root() / "cgformat" / "formats" / f"{mod}.py").exists()
             if not _CG_FORMATS[name]:
                 return f"cgformat cannot read/write {name} yet"
     return None
@@ -374,21 +414,39 @@ def _output_summary(path: Path) -> dict[str, int]:
     return {"files": 0, "bytes": 0}
 
 
-def _issues(tool: Tool, stdout_path: Path) -> str | None:
+def _is_validator(tool: Tool) -> bool:
+    return "validate" in tool.name or "frictionless" in tool.name or "pandera" in tool.name
+
+
+def _issues(tool: Tool, stdout_path: Path, *, records: int) -> str | None:
+    """A validator's issue count from its stdout, only if it read every record; else None."""
+    if not _is_validator(tool):
+        return None
     try:
         text = stdout_path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
     for line in text.splitlines():
         if line.startswith("RESULT "):
-            return f"{json.loads(line[7:])['issues']:,}"
-    if "validate" in tool.name and tool.role == "cgformat":
+            result = json.loads(line[7:])
+            return f"{result['issues']:,}" if result.get("records") == records else None
+    if tool.role == "cgformat":
         try:
             report = json.loads(text)
             counts = report["counts"]
+            if report["records"] != records:
+                return None
             return f"{counts['errors']:,} errors + {counts['warnings']:,} warnings"
         except (ValueError, KeyError, TypeError):
             return None
+    return None
+
+
+def _check_output(tool: Tool, case: Case, issues: str | None, output: dict[str, int]) -> str | None:
+    if _is_validator(tool):
+        return None if issues is not None else "no report of every record on stdout"
+    if case.out != "none" and not output["bytes"]:
+        return "wrote no output"
     return None
 
 
@@ -423,7 +481,9 @@ def run_case(case: Case, *, runs_override: int | None, log: Any) -> dict[str, An
                 out_dir.mkdir()
             argv = _expand(tool, src=src, dst=dst, out=out_dir, rtype=rtype)
             stdout_path = dst if tool.stdout_to_dst else tdir / "stdout.txt"
-            run = measure(argv, stdout_path=stdout_path, stderr_path=tdir / "stderr.txt", timeout=case.timeout_s)
+            run = measure(argv, stdout_path=stdout_path, stderr_path=tdir / "stderr.txt", timeout=case.timeout_s,
+                          env=cg_env() if tool.role == "cgformat" else None,
+                          cwd=tdir)  # not the work tree: `python -m` puts the cwd first on the import path
             st["command"] = " ".join(_display(a) for a in argv)
             st["spent"] += run.wall
             if run.timed_out:
@@ -435,9 +495,16 @@ def run_case(case: Case, *, runs_override: int | None, log: Any) -> dict[str, An
                 st["status"] = "failed"
                 st["reason"] = f"exit {run.rc}: {err[-1][:200] if err else ''}"
             else:
-                st["runs"].append(run)
-                st["issues"] = _issues(tool, stdout_path)
-                st["output"] = _output_summary(dst if case.out.startswith("file:") else out_dir)
+                issues = _issues(tool, stdout_path, records=(tool.src or case.src)[1])
+                output = _output_summary(dst if case.out.startswith("file:") else out_dir)
+                problem = _check_output(tool, case, issues, output)
+                if problem:  # a fast run that did not do the job is no figure
+                    st["status"] = "failed"
+                    st["reason"] = problem
+                else:
+                    st["runs"].append(run)
+                    st["issues"] = issues
+                    st["output"] = output
             print(f"  {case.id}: {tool.name} run {i + 1}: {run.wall:.2f} s, {run.rss_mb:.0f} MB, rc {run.rc}"
                   + (f" [{st['status']}: {st['reason']}]" if st["status"] != "ok" else ""), file=log, flush=True)
     shutil.rmtree(work, ignore_errors=True)
@@ -539,6 +606,12 @@ def _git_commit() -> str | None:
     return res.stdout.strip() or None
 
 
+def _git_dirty() -> bool:
+    res = subprocess.run(["git", "status", "--porcelain", "--", "cgformat", "schemas"], capture_output=True,
+                         text=True, cwd=ROOT, check=False)
+    return bool(res.stdout.strip())
+
+
 def _fmt_s(v: float | None) -> str:
     if v is None:
         return "-"
@@ -554,7 +627,8 @@ def to_markdown(result: dict[str, Any]) -> str:
     meta = result["meta"]
     lines = [f"# cgformat benchmarks ({meta['mode']})", "",
              f"{meta['started']}, {meta['machine']}, Python {meta['python']}, polars {meta['versions']['polars']}, "
-             f"cgformat {meta['versions']['cgformat']} (git {meta['git']}). "
+             f"cgformat {meta['versions']['cgformat']} (git {meta['git']}"
+             f"{' + uncommitted changes' if meta.get('dirty') else ''}, {meta.get('code', '')}). "
              f"Load average at start {meta['load_start']}, at end {meta['load_end']}. "
              f"Reproduce: `{meta['command']}`.", "",
              "Each figure is a whole process (imports included); wall = median of the runs, min-max beside it; "
@@ -634,6 +708,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data-dir", type=Path, default=generate.DATA_DIR,
                     help="where generated inputs are cached and outputs written (default benchmarks/data, "
                          "or $CGFORMAT_BENCH_DATA)")
+    ap.add_argument("--live", action="store_true",
+                    help="measure the work tree as it is at each run (default: a snapshot taken at the start, "
+                         "so edits made during the run change nothing)")
     ap.add_argument("--memory-sizes", default="1000000,5000000", metavar="SMALL,LARGE",
                     help="full mode: the two sizes of the memory case (default 1000000,5000000)")
     args = ap.parse_args(argv)
@@ -654,9 +731,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     mode = "quick" if args.quick else "full"
     started = dt.datetime.now().astimezone()
+    global SNAPSHOT  # noqa: PLW0603
+    code = "live work tree"
+    if not args.live:
+        SNAPSHOT = DATA_DIR / f"snapshot-{os.getpid()}"
+        code = "snapshot " + take_snapshot(SNAPSHOT)
     meta = {"mode": mode, "started": started.isoformat(timespec="seconds"), "python": platform.python_version(),
             "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores",
-            "git": _git_commit(), "versions": _versions(), "load_start": _load(),
+            "git": _git_commit(), "dirty": _git_dirty(), "code": code, "versions": _versions(),
+            "load_start": _load(),
             "command": "python benchmarks/run.py" + (" --quick" if args.quick else "")
             + "".join(f" --only {o}" for o in args.only)}
     t0 = time.perf_counter()
@@ -665,6 +748,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{case.id}: {case.title}", file=sys.stderr, flush=True)
         results.append(run_case(case, runs_override=args.runs, log=sys.stderr))
     meta["load_end"] = _load()
+    if SNAPSHOT is not None:
+        shutil.rmtree(SNAPSHOT, ignore_errors=True)
     meta["seconds"] = round(time.perf_counter() - t0, 1)
     result = {"cgformat_benchmark": 1, "meta": meta, "cases": results}
     md = to_markdown(result)
