@@ -501,17 +501,18 @@ def parse_slow(buf: bytes, *, delimiter: str, ncols: int, final: bool, max_recor
                   ragged=ragged, stray=stray), consumed
 
 
-def find_cut(buf: bytes) -> int:
+def find_cut(buf: bytes, *, odd_before: bool = False) -> int:
     """End (exclusive) of the last line of ``buf`` after which the quote count is even, or 0.
 
+    ``odd_before`` says the input before ``buf`` (from a record boundary) holds an odd number of quotes.
     A cut there ends a record when the quoting is regular; :func:`parse_fast` checks that.
     """
     last = buf.rfind(b"\n")
     if last < 0:
         return 0
-    if b'"' not in buf:
+    total = buf.count(b'"') + odd_before
+    if not total:
         return last + 1
-    total = buf.count(b'"')
     after = buf.count(b'"', last)
     at = last
     for _ in range(_CUT_SEARCH_LINES):
@@ -574,13 +575,11 @@ def parse_fast(piece: bytes, *, delimiter: str, ncols: int) -> Parsed | int:
         return 0
     has_quotes = b'"' in piece
     has_cr = b"\r" in piece
-    counts = {"d": pl.col("l").str.count_matches(delimiter, literal=True).cast(pl.Int64)}
-    if has_quotes:
-        counts["q"] = pl.col("l").str.count_matches('"', literal=True)
-    table = pl.DataFrame({"l": lines}).with_columns(**counts)   # computed in parallel
+    table = pl.DataFrame({"l": lines})
     if has_quotes:
         odd = (pl.col("q").cum_sum() % 2) == 1
-        table = table.with_columns(a=odd, b=odd ^ (pl.col("q") % 2 == 1))   # inside quotes after / before
+        table = (table.with_columns(q=pl.col("l").str.count_matches('"', literal=True))
+                 .with_columns(a=odd, b=odd ^ (pl.col("q") % 2 == 1)))   # inside quotes after / before
     else:
         table = table.with_columns(q=pl.lit(0, dtype=pl.UInt32), a=pl.lit(value=False), b=pl.lit(value=False))
     start = ~table["b"]
@@ -611,19 +610,15 @@ def parse_fast(piece: bytes, *, delimiter: str, ncols: int) -> Parsed | int:
             first = min(bad)
             starts = start.arg_true()
             return int(starts.filter(starts <= first).max())  # type: ignore[arg-type]
-    d = table["d"]
-    q = table["q"].cast(pl.Int64)
     if single:
-        rec = pl.DataFrame({"i": pl.int_range(0, n, eager=True, dtype=pl.Int64), "d": d,
-                            "nl": pl.repeat(1, n, eager=True, dtype=pl.Int64), "l": lines, "q": q > 0})
+        rec = pl.DataFrame({"i": pl.int_range(0, n, eager=True, dtype=pl.Int64),
+                            "nl": pl.repeat(1, n, eager=True, dtype=pl.Int64), "l": lines,
+                            "q": table["q"] > 0})
     else:
         idx = start.arg_true().cast(pl.Int64)
-        last = pl.concat([idx.slice(1), pl.Series([n], dtype=pl.Int64)]) - 1
-        cd = d.cum_sum()
-        cq = q.cum_sum()
-        rec = pl.DataFrame({"i": idx, "d": cd.gather(last) - cd.gather(idx) + d.gather(idx),
-                            "nl": last - idx + 1, "l": lines.gather(idx),
-                            "q": (cq.gather(last) - cq.gather(idx) + q.gather(idx)) > 0})
+        nl = pl.concat([idx.slice(1), pl.Series([n], dtype=pl.Int64)]) - idx
+        rec = pl.DataFrame({"i": idx, "nl": nl, "l": lines.gather(idx),
+                            "q": (nl > 1) | (table["q"].gather(idx) > 0)})
     names = _columns(ncols)
     frame = pl.read_csv(piece, has_header=False, separator=delimiter, quote_char='"',
                         schema=dict.fromkeys(names, pl.String), empty_string_is_null=False,
@@ -631,19 +626,28 @@ def parse_fast(piece: bytes, *, delimiter: str, ncols: int) -> Parsed | int:
                         extra_columns="ignore", raise_if_empty=False)
     if frame.height != rec.height:
         return 0
-    nfields = rec["d"] + 1
+    # field counts: a one-line record without quotes has as many delimiters as its bytes less its
+    # values' bytes; one matching the exact shape has ncols fields; any other record with quotes has
+    # its delimiters less those inside its quoted values
+    values = frame.select(pl.sum_horizontal(pl.col(c).str.len_bytes() for c in names)
+                          .fill_null(0).cast(pl.Int64)).to_series()
+    nfields = rec["l"].str.len_bytes().cast(pl.Int64) - values + 1
     if has_quotes:
-        # a record with quotes: ncols when it matched the exact shape, else count the delimiters that
-        # are inside quoted values (they separate nothing)
         unsure = rec["q"]
         if exact_rows is not None and exact_rows.len():
             nfields = nfields.scatter(exact_rows, ncols)
             unsure = unsure.scatter(exact_rows, False)
         if unsure.any():
+            record_of_line = start.cum_sum().cast(pl.Int64) - 1
+            delimiters = (pl.DataFrame({"r": record_of_line, "l": lines})
+                          .filter(unsure.gather(record_of_line))
+                          .group_by("r", maintain_order=True)
+                          .agg(pl.col("l").str.count_matches(delimiter, literal=True).sum().cast(pl.Int64))
+                          ["l"])
             inside = (frame.filter(unsure)
                       .select(pl.sum_horizontal(pl.col(c).str.count_matches(delimiter, literal=True)
                                                 for c in names).cast(pl.Int64)).to_series())
-            nfields = nfields.scatter(unsure.arg_true(), nfields.filter(unsure) - inside)
+            nfields = nfields.scatter(unsure.arg_true(), delimiters - inside + 1)
     blank = (rec["nl"] == 1) & (rec["l"] == "")
     info = pl.DataFrame({"i": rec["i"], "nl": rec["nl"], "n": nfields, "blank": blank})
     if bool(blank.any()):

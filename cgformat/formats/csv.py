@@ -251,52 +251,61 @@ class CsvReader:
         """Yield the records in order, in batches of ``ReadOptions.batch_size`` (the last one less)."""
         columns = self.info.columns
         ncols = len(columns)
-        delimiter = self._delimiter
         batcher = _Batcher(size=self._options.batch_size, columns=columns)
-        chunks = self._chunks()
-        skip = self._body_offset
-        buf = b""
+        chunks = self._body_chunks()
+        pending: list[bytes] = []       # input not parsed yet; it starts at a record boundary
+        size = 0
         eof = False
         need_more = False
         line = self._body_line
         while True:
-            if not eof and (need_more or len(buf) < self._chunk_size):
+            if not eof and (need_more or size < max(1, self._chunk_size // 2)):
                 data = next(chunks, None)
                 if data is None:
                     eof = True
-                elif skip:
-                    take = min(skip, len(data))
-                    skip -= take
-                    buf += data[take:]
                 else:
-                    buf = buf + data if buf else data
+                    pending.append(data)
+                    size += len(data)
                 need_more = False
                 continue
-            if not buf:
+            if not size:
                 break
-            parsed, used = self._parse(buf, final=eof, ncols=ncols, delimiter=delimiter)
+            piece, rest, at_boundary = _take_piece(pending, final=eof)
+            parsed, used = self._parse(piece, final=eof, at_boundary=at_boundary, ncols=ncols)
             if not used:
+                pending = [piece, rest] if rest else [piece]
                 need_more = True
                 continue
             batcher.add(*self._finish(parsed, line=line, first_record=batcher.next_record + batcher.count,
                                       ncols=ncols, columns=columns))
-            line += parsed.newlines if parsed.newlines is not None else buf.count(b"\n", 0, used)
-            buf = buf[used:]
+            line += parsed.newlines if parsed.newlines is not None else piece.count(b"\n", 0, used)
+            pending = [part for part in (piece[used:] if used < len(piece) else b"", rest) if part]
+            size = sum(len(part) for part in pending)
             yield from batcher.take(final=False)
         yield from batcher.take(final=True)
 
-    def _parse(self, buf: bytes, *, final: bool, ncols: int, delimiter: str) -> tuple[Parsed, int]:
-        piece = buf if final else buf[: find_cut(buf)]
-        if piece:
+    def _body_chunks(self) -> Iterator[bytes]:
+        """The text after the header (and the blank lines before it)."""
+        skip = self._body_offset
+        for data in self._chunks():
+            if skip >= len(data):
+                skip -= len(data)
+                continue
+            yield data[skip:] if skip else data
+            skip = 0
+
+    def _parse(self, piece: bytes, *, final: bool, at_boundary: bool, ncols: int) -> tuple[Parsed, int]:
+        delimiter = self._delimiter
+        if at_boundary:
             fast = parse_fast(piece, delimiter=delimiter, ncols=ncols)
             if isinstance(fast, Parsed):
                 return fast, len(piece)
             if fast > 0:
-                head = buf[: _line_start(piece, fast)]
+                head = piece[: _line_start(piece, fast)]
                 again = parse_fast(head, delimiter=delimiter, ncols=ncols)
                 if isinstance(again, Parsed):
                     return again, len(head)
-        return parse_slow(buf, delimiter=delimiter, ncols=ncols, final=final, max_records=_SLOW_RECORDS,
+        return parse_slow(piece, delimiter=delimiter, ncols=ncols, final=final, max_records=_SLOW_RECORDS,
                           max_quoted=self._max_quoted)
 
     def _finish(self, parsed: Parsed, *, line: int, first_record: int, ncols: int,
@@ -334,6 +343,30 @@ class CsvReader:
                                                  f"and quote the field properly")))
         issues.sort(key=lambda pair: (pair[0], pair[1].line or 0))
         return frame, lines, issues
+
+
+def _take_piece(pending: list[bytes], *, final: bool) -> tuple[bytes, bytes, bool]:
+    """Join the pending input up to the last line end at even quote parity, copying the bytes once.
+
+    Returns the piece, the rest, and whether the piece ends where the quote parity says a record ends
+    (always so at the end of the input). Without such a line end the piece is everything pending.
+    """
+    if final:
+        return (pending[0] if len(pending) == 1 else b"".join(pending)), b"", True
+    last = pending[-1]
+    odd_before = sum(part.count(b'"') for part in pending[:-1]) % 2 == 1
+    cut = find_cut(last, odd_before=odd_before)
+    if cut == 0:
+        # no line end to cut at in the last part: look at everything (rare: a long record, or a slow
+        # parse that stopped early and left whole records behind)
+        whole = pending[0] if len(pending) == 1 else b"".join(pending)
+        cut = find_cut(whole)
+        if cut == 0:
+            return whole, b"", False
+        return whole[:cut], whole[cut:], True
+    if cut == len(last):
+        return (last if len(pending) == 1 else b"".join(pending)), b"", True
+    return b"".join([*pending[:-1], memoryview(last)[:cut]]), last[cut:], True
 
 
 def _line_start(piece: bytes, line: int) -> int:
