@@ -256,7 +256,7 @@ def sniff(stream: BinaryIO, *, start: int, chunk_size: int, forced: str | None, 
 
     if forced is not None:
         codec = _codec_name(forced)
-        if codec != "utf-8":
+        if codec not in ("utf-8", "utf-8-sig"):
             size, nonblank, has_lf, has_cr, ascii_only = _scan_decoded(stream, first, chunk_size, codec,
                                                                        source)
             if not nonblank:

@@ -187,6 +187,35 @@ def test_forced_utf16_without_bom() -> None:
     assert codes(table) == ["non-utf8"]
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "cp1252"])
+@pytest.mark.parametrize("chunk_size", [1, 7, 64])
+def test_transcoding_in_small_chunks(encoding: str, chunk_size: int) -> None:
+    text = "Name,Note\r\n" + "".join(f'Zoë {i},"a\r\nb €"\r\n' for i in range(40))
+    data = text.encode(encoding)
+    whole = read(data)
+    small = read(data, chunk_size=chunk_size, batch_size=3)
+    assert small.frame.equals(whole.frame)
+    assert small.lines.equals(whole.lines)
+    assert whole.frame.row(39) == ("Zoë 39", "a\r\nb €")
+    assert whole.lines.to_list() == list(range(2, 82, 2))
+
+
+@pytest.mark.parametrize("chunk_size", [1, 5, 4096])
+def test_cr_only_in_small_chunks(chunk_size: int) -> None:
+    data = b'a,b\r' + b"".join(b'%d,"x\ry"\r' % i for i in range(30))
+    table = read(data, chunk_size=chunk_size, batch_size=4)
+    assert table.frame.height == 30
+    assert table.frame.row(0) == ("0", "x\ny")
+    assert table.lines.to_list() == list(range(2, 62, 2))
+
+
+def test_forced_utf8_sig() -> None:
+    table = read(b"\xef\xbb\xbfName\nZo\xc3\xab\n", encoding="utf-8-sig")
+    assert table.info.labels == ("Name",)
+    assert table.frame.rows() == [("Zoë",)]
+    assert codes(table) == ["bom-removed"]
+
+
 def test_forced_delimiter() -> None:
     data = b"a;b;c,d\n1;2;3,4\n"
     assert read(data).info.delimiter == ";"
