@@ -232,6 +232,9 @@ def convert_file(src: Source, dst: str | Path | BinaryIO, *, from_fmt: str | Non
     info_box: list[SourceInfo] = []
     with open_source(src, fmt=from_fmt, options=read_options) as reader:
         info = reader.info
+        if not info.labels:
+            raise ReadError(f"{info.source} has no fields (an XML file without records names none): "
+                            "nothing to convert")
         info_box.append(info)
         issues.extend(info.issues)
         wopts = write_options or WriteOptions()
