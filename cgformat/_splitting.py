@@ -25,7 +25,7 @@ from .errors import UsageError, WriteError
 from .formats import ReadOptions, WriteOptions
 from .limits import LimitProfile, get_profile
 from .manifest import MANIFEST_NAME, Manifest, Part
-from .model import Issue, IssueCode, RecordBatch, Severity
+from .model import Issue, IssueCode, RecordBatch, Severity, unique_columns
 from .plan import part_name, plan_parts, previous_same_key, split_id
 from .report import Report, ReportCollector, issues_frame
 from .validate import BatchResult, Validator
@@ -87,6 +87,24 @@ class _PartWriter:
         self.parts: list[_Written] = []
         self.encodes = 0
         self.recuts = 0
+        if self.exact:
+            # an empty file is head + tail; records go between them, each exactly its record size
+            empty = self.encode(pl.DataFrame({c: pl.Series(c, [], dtype=pl.String) for c in unique_columns(labels)}))
+            self.tail = f"</{options.root_tag}>\n".encode() if fmt == "xml" else b""
+            if len(empty) != self.envelope or not empty.endswith(self.tail):
+                raise WriteError(f"internal error: the {fmt} writer's envelope is not what split expects; "
+                                 "please report this")
+            self.head = empty[: len(empty) - len(self.tail)]
+
+    def encode_body(self, frame: pl.DataFrame, sizes: pl.Series) -> bytes:
+        """The bytes of ``frame``'s records alone, checked against their exact sizes."""
+        data = self.encode(frame)
+        body = data[len(self.head): len(data) - len(self.tail)]
+        want = int(sizes.slice(0, frame.height).sum())
+        if len(body) != want or not data.startswith(self.head) or not data.endswith(self.tail):
+            raise WriteError(f"internal error: {frame.height} records took {len(body)} bytes as {self.fmt}, "
+                             f"planned {want}; please report this")
+        return body
 
     def encode(self, frame: pl.DataFrame) -> bytes:
         """The bytes of one part holding ``frame``."""
@@ -245,6 +263,27 @@ def _pack(pw: _PartWriter, frame: pl.DataFrame, records: pl.Series, key_cols: li
     # keys compare as the validator compares them: trimmed, case-insensitive
     prev = previous_same_key(frame.select(pl.col(key_cols).str.strip_chars().str.to_lowercase())) \
         if key_cols else None
+
+    def too_large(i: int) -> None:
+        issue = Issue(code=IssueCode.RECORD_TOO_LARGE, severity=Severity.ERROR, record=int(records[i]),
+                      message=(f"this record alone takes {int(sizes[i]) + pw.envelope} bytes as "
+                               f"{pw.fmt}, over the limit of {prof.max_bytes}: shorten its values"))
+        collector.add([issue])
+        reject(frame.slice(i, 1), records.slice(i, 1), pl.Series([f"{issue.code}"]))
+
+    if pw.exact:
+        # sizes are exact: plan every part at once, encode the records once, and cut the bytes
+        plan = plan_parts(sizes, envelope=pw.envelope, max_records=prof.max_records, max_bytes=prof.max_bytes,
+                          prev=prev, final=final)
+        for i in plan.too_large:
+            too_large(i)
+        if plan.parts:
+            body = pw.encode_body(frame.slice(0, plan.parts[-1][1]), sizes)
+            offsets = [0, *sizes.cum_sum().to_list()]
+            for start, end in plan.parts:
+                pw.store(pw.head + body[offsets[start]:offsets[end]] + pw.tail, records.slice(start, end - start))
+        return frame.slice(plan.rest), records.slice(plan.rest)
+
     s = 0
     n = frame.height
     while s < n:
@@ -253,34 +292,20 @@ def _pack(pw: _PartWriter, frame: pl.DataFrame, records: pl.Series, key_cols: li
                           max_bytes=prof.max_bytes, prev=None if prev is None else (prev.slice(s, window) - s),
                           final=final or window < n - s)
         if plan.too_large and plan.too_large[0] == 0:
-            i = s
-            issue = Issue(code=IssueCode.RECORD_TOO_LARGE, severity=Severity.ERROR, record=int(records[i]),
-                          message=(f"this record alone takes {int(sizes[i]) + pw.envelope} bytes as "
-                                   f"{pw.fmt}, over the limit of {prof.max_bytes}: shorten its values"))
-            collector.add([issue])
-            reject(frame.slice(i, 1), records.slice(i, 1), pl.Series([f"{issue.code}"]))
+            too_large(s)
             s += 1
             continue
         if not plan.parts:
             break  # the unfinished tail waits for the next batch
-        start, end = plan.parts[0]
-        assert start == 0
-        end = _write_part(pw, frame, records, sizes, s, s + end, prev)
-        s = end
+        s = _write_part(pw, frame, records, s, s + plan.parts[0][1])
     return frame.slice(s), records.slice(s)
 
 
-def _write_part(pw: _PartWriter, frame: pl.DataFrame, records: pl.Series, sizes: pl.Series, s: int, e: int,
-                prev: pl.Series | None) -> int:
-    """Encode rows ``[s, e)`` as one part (re-cutting an xlsx part whose estimate was off); return its end."""
+def _write_part(pw: _PartWriter, frame: pl.DataFrame, records: pl.Series, s: int, e: int) -> int:
+    """Encode rows ``[s, e)`` as one xlsx part, re-cut when the size estimate was off; return its end."""
     data = pw.encode(frame.slice(s, e - s))
     limit = pw.profile.max_bytes
-    if pw.exact:
-        planned = pw.envelope + int(sizes.slice(s, e - s).sum())
-        if len(data) != planned:
-            raise WriteError(f"internal error: part of records {records[s]}-{records[e - 1]} took {len(data)} "
-                             f"bytes, planned {planned}; please report this")
-    elif len(data) > limit:
+    if len(data) > limit:
         pw.recuts += 1
         lo, hi = s + 1, e - 1  # the largest end in [lo, hi] that fits; s+1 always fits (checked alone)
         best = frame.slice(s, 1)
