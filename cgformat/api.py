@@ -22,6 +22,7 @@ from . import formats
 from ._atomic import atomic_output
 from .errors import ReadError, UsageError, WriteError
 from .formats import Reader, ReadOptions, WriteOptions
+from .formats._guards import open_watched
 from .model import Issue, Severity, SourceInfo, Table
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ def _binary_input(src: Source) -> Iterator[BinaryIO]:
         if path.is_dir():
             raise ReadError(f"{path} is a folder, not a file")
         try:
-            stream = path.open("rb")
+            stream = open_watched(path)  # a file rewritten while it is read is refused, not half read
         except FileNotFoundError:
             raise ReadError(f"{path}: no such file") from None
         except PermissionError:

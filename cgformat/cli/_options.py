@@ -34,10 +34,12 @@ class DelimiterType(click.ParamType):  # type: ignore[type-arg]
 
 
 DELIMITER = DelimiterType()
+_DEFAULTS = ReadOptions()
 
 
 def read_options(func: F) -> F:
-    """Add the input options (--from, --sheet, --encoding, --delimiter, --record-tag) to a command."""
+    """Add the input options (--from, --sheet, --encoding, --delimiter, --record-tag and the protective limits
+    --max-cells, --max-columns, --max-field-bytes) to a command."""
     opts = [
         click.option("--from", "from_fmt", type=click.Choice(["csv", "xlsx", "xls", "xml"]),
                      help="Input format (default: from the extension; needed for '-').", metavar="FORMAT"),
@@ -46,6 +48,14 @@ def read_options(func: F) -> F:
         click.option("--delimiter", type=DELIMITER, help="CSV: force the input delimiter (default: detect)."),
         click.option("--record-tag", help="XML: the record element's tag (records/record, RECORDS/RECORD "
                                           "are recognised by themselves)."),
+        click.option("--max-cells", type=click.IntRange(min=1), metavar="N",
+                     help=f"Excel: refuse a sheet whose cells span more than N (rows x columns; protects "
+                          f"memory, zip bombs). Default {_DEFAULTS.max_cells:,}."),
+        click.option("--max-columns", type=click.IntRange(min=1), metavar="N",
+                     help=f"Refuse an input with more than N columns. Default {_DEFAULTS.max_columns:,}."),
+        click.option("--max-field-bytes", type=click.IntRange(min=1), metavar="N",
+                     help=f"Refuse a value (or header label) longer than N bytes (UTF-8). Default "
+                          f"{_DEFAULTS.max_field_bytes:,}."),
     ]
     wrapped = func
     for opt in reversed(opts):
@@ -54,13 +64,18 @@ def read_options(func: F) -> F:
 
 
 def make_read_options(*, sheet: str | None = None, encoding: str | None = None, delimiter: str | None = None,
-                      record_tag: str | None = None, **_: Any) -> ReadOptions:
+                      record_tag: str | None = None, max_cells: int | None = None, max_columns: int | None = None,
+                      max_field_bytes: int | None = None, **_: Any) -> ReadOptions:
     """Build :class:`ReadOptions` from the values of :func:`read_options`.
 
     A ``--sheet`` of digits is a 1-based position unless a sheet has exactly that name (the excel reader
-    resolves names first, see :func:`cgformat.formats.excel.resolve_sheet`).
+    resolves names first, see :func:`cgformat.formats.excel.resolve_sheet`). The protective limits keep
+    their defaults unless given.
     """
-    return ReadOptions(encoding=encoding, delimiter=delimiter, sheet=sheet, record_tag=record_tag)
+    return ReadOptions(encoding=encoding, delimiter=delimiter, sheet=sheet, record_tag=record_tag,
+                       max_cells=max_cells or _DEFAULTS.max_cells,
+                       max_columns=max_columns or _DEFAULTS.max_columns,
+                       max_field_bytes=max_field_bytes or _DEFAULTS.max_field_bytes)
 
 
 

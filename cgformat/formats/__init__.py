@@ -50,7 +50,9 @@ class ReadOptions:
     record_tag: str | None = None        # xml: the record element's tag (records/record and RECORDS/RECORD
                                          # are recognised by themselves)
     batch_size: int = DEFAULT_BATCH_SIZE # records per batch for streaming formats
-    max_cells: int = 50_000_000          # excel: refuse sheets larger than this (protects memory)
+    max_cells: int = 20_000_000          # excel: refuse sheets spanning more cells (protects memory)
+    max_columns: int = 4_096             # any: refuse more columns than this (protects memory and time)
+    max_field_bytes: int = 10_000_000    # any: refuse a value (or label) longer than this, in UTF-8 bytes
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -120,9 +122,12 @@ def open_reader(stream: BinaryIO, fmt: str, *, source: str, options: ReadOptions
     """Open a binary stream as a reader of format ``fmt``; ``source`` names it in messages."""
     fmt = check_format(fmt)
     mod = _module(fmt)
+    options = options or ReadOptions()
     reader: Reader = mod.open_reader(stream, fmt=fmt, source=source,  # type: ignore[attr-defined]
-                                     options=options or ReadOptions())
-    return reader
+                                     options=options)
+    from ._guards import GuardedReader
+
+    return GuardedReader(reader, options)
 
 
 def open_writer(sink: BinaryIO, fmt: str, labels: Sequence[str], *,

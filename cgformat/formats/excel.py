@@ -3,10 +3,13 @@
 Reading
     fastexcel needs the whole file, so the stream is read into memory. The sheet is ``ReadOptions.sheet``
     (see :func:`resolve_sheet`), else the only non-empty sheet; several non-empty sheets and no choice,
-    or a sheet that does not exist, raise :class:`SheetError` listing the sheets with their sizes. A
-    sheet whose size (rows x columns, as the file declares it, and as loaded) is over
-    ``ReadOptions.max_cells`` raises :class:`LimitExceeded`. A file that is not a workbook, is corrupt or
-    is password-protected raises :class:`ReadError`.
+    or a sheet that does not exist, raise :class:`SheetError` listing the sheets with their sizes. An
+    XLSX sheet whose cells span more than ``ReadOptions.max_cells`` (rows x columns of the cells it
+    really holds, measured by :class:`._guards.WorkbookGuard` before fastexcel loads anything: a zip
+    bomb or one far cell would otherwise exhaust memory), or whose parts inflate past the guard's byte
+    budget, raises :class:`LimitExceeded`; the declared ``<dimension>`` is not trusted. A file that is
+    not a workbook, is corrupt or is password-protected raises :class:`ReadError`, as does any failure
+    (a panic included) inside fastexcel.
 
     The header is the first non-empty row of the sheet; ``labels`` are its cells as text. Columns are
     the sheet's used columns (columns left of the first used one are not read). Each later row is a
@@ -62,6 +65,7 @@ from xlsxwriter.utility import xl_col_to_name
 from ..errors import LimitExceeded, ReadError, SheetError, WriteError
 from ..model import Issue, IssueCode, RecordBatch, Severity, SourceInfo, unique_columns
 from . import ReadOptions, WriteOptions
+from ._guards import WorkbookGuard
 
 __all__ = ["ExcelReader", "SheetInfo", "XlsxWriter", "envelope_size", "list_sheets", "open_reader",
            "open_writer", "record_sizes", "resolve_sheet"]
@@ -111,16 +115,28 @@ def _format_of(data: bytes, fmt: str) -> str:
     return fmt
 
 
-def _open(data: bytes, *, source: str, fmt: str) -> Any:
+def _recoverable(error: BaseException) -> bool:
+    """Whether an error from fastexcel is about the file (a Rust panic is a BaseException too)."""
+    return not isinstance(error, (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError))
+
+
+def _open(data: bytes, *, source: str, fmt: str, options: ReadOptions) -> tuple[Any, WorkbookGuard | None]:
+    """The fastexcel workbook, and the guard that checks each XLSX sheet before it is loaded."""
     if not data:
         raise ReadError(f"{source}: the file is empty, not a {fmt.upper()} workbook")
     encrypted = data.startswith(_CFB_MAGIC) and "EncryptedPackage".encode("utf-16-le") in data
     if encrypted:
         raise ReadError(f"{source}: the workbook is password-protected (encrypted); open it in Excel, "
                         f"remove the password (File > Info > Protect Workbook) and save it again")
+    guard = None
+    if data.startswith(_ZIP_MAGIC):
+        guard = WorkbookGuard(data, source=source, max_cells=options.max_cells)
+        guard.check_parts()  # fastexcel loads shared strings and styles when it opens the workbook
     try:
-        return fastexcel.read_excel(data)
-    except Exception as error:  # noqa: BLE001 - fastexcel's errors become one clear message
+        return fastexcel.read_excel(data), guard
+    except BaseException as error:  # fastexcel errors (and Rust panics) become one clear message
+        if not _recoverable(error):
+            raise
         raise ReadError(_explain(data, source=source, fmt=fmt, error=error)) from None
 
 
@@ -148,7 +164,6 @@ def _wrap(source: str, error: BaseException) -> ReadError:
 # --------------------------------------------------------------------------------------------- sizes
 
 
-_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]{1,3})([0-9]+)(?::([A-Z]{1,3})([0-9]+))?\"")
 _SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
 _ATTR = re.compile(rb"([\w:]+)=\"([^\"]*)\"")
 _REL_TAG = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
@@ -161,73 +176,32 @@ def _col_number(letters: bytes) -> int:
     return n
 
 
-def _declared_cells(data: bytes) -> dict[str, tuple[int, str]]:
-    """Cells each XLSX sheet declares (its ``<dimension>``), or its XML size / 20 when it declares none.
-
-    Only the start of each sheet's XML is decompressed; an unreadable part is left to fastexcel.
-    """
-    out: dict[str, tuple[int, str]] = {}
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as book:
-            workbook = book.read("xl/workbook.xml")
-            rels = book.read("xl/_rels/workbook.xml.rels")
-            targets: dict[bytes, bytes] = {}
-            for tag in _REL_TAG.findall(rels):
-                attrs = dict(_ATTR.findall(tag))
-                targets[attrs.get(b"Id", b"")] = attrs.get(b"Target", b"")
-            for tag in _SHEET_TAG.findall(workbook):
-                attrs = dict(_ATTR.findall(tag))
-                name = attrs.get(b"name", b"").decode("utf-8", "replace")
-                rid = next((v for k, v in attrs.items() if k.endswith(b":id")), b"")
-                target = targets.get(rid, b"").decode("utf-8", "replace").lstrip("/")
-                path = target if target.startswith("xl/") else "xl/" + target
-                try:
-                    info = book.getinfo(path)
-                except KeyError:
-                    continue
-                with book.open(info) as part:
-                    head = part.read(1 << 16)
-                match = _DIMENSION.search(head)
-                if match is None:
-                    out[_unescape_attr(name)] = (info.file_size // 20,
-                                                 f"no dimension, {info.file_size:,} bytes of XML")
-                    continue
-                first_col = _col_number(match.group(1))
-                last_row = int(match.group(4) or match.group(2))
-                last_col = _col_number(match.group(3) or match.group(1))
-                out[_unescape_attr(name)] = (last_row * (last_col - first_col + 1),
-                                             "range " + match.group(0).split(b'"')[1].decode())
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error):
-        return {}
-    return out
-
-
 def _unescape_attr(value: str) -> str:
     return (value.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
             .replace("&amp;", "&"))
 
 
-def _guard(name: str, declared: dict[str, tuple[int, str]], options: ReadOptions, source: str) -> None:
-    cells, what = declared.get(name, (0, ""))
-    if cells > options.max_cells:
-        raise LimitExceeded(f"{source}: sheet {name!r} declares about {cells:,} cells ({what}), over the "
-                            f"limit max_cells={options.max_cells:,}; delete stray cells far from the data, or "
-                            f"raise max_cells to read it anyway")
+def _guard(name: str, guard: WorkbookGuard | None) -> None:
+    """Refuse an XLSX sheet whose cells span more than ``max_cells`` (see :mod:`._guards`)."""
+    if guard is not None:
+        guard.check_sheet(name)
 
 
 def _load(book: Any, index: int, *, source: str, **kwargs: Any) -> Any:
     try:
         return book.load_sheet(index, header_row=None, skip_rows=0, **kwargs)
-    except Exception as error:  # noqa: BLE001 - fastexcel's errors become one clear message
+    except BaseException as error:  # fastexcel errors (and Rust panics) become one clear message
+        if not _recoverable(error):
+            raise
         raise _wrap(source, error) from None
 
 
-def _sheet_infos(book: Any, *, declared: dict[str, tuple[int, str]], options: ReadOptions, source: str,
+def _sheet_infos(book: Any, *, guard: WorkbookGuard | None, source: str,
                  loaded: dict[int, Any] | None = None) -> list[SheetInfo]:
     """Each sheet's size; the loaded sheets with data go into ``loaded`` (so the one read is not loaded twice)."""
     infos: list[SheetInfo] = []
     for index, name in enumerate(book.sheet_names):
-        _guard(name, declared, options, source)
+        _guard(name, guard)
         sheet = _load(book, index, source=source, dtypes="string")
         width = int(sheet.width)
         rows = int(sheet.total_height) if width else 0
@@ -244,10 +218,8 @@ def list_sheets(stream: BinaryIO, *, source: str = "<workbook>", fmt: str = "xls
                 options: ReadOptions | None = None) -> list[SheetInfo]:
     """The sheets of a workbook, in order, with their sizes and visibility."""
     data = stream.read()
-    opts = options or ReadOptions()
-    book = _open(data, source=source, fmt=fmt)
-    declared = _declared_cells(data) if _format_of(data, fmt) == "xlsx" else {}
-    return _sheet_infos(book, declared=declared, options=opts, source=source)
+    book, guard = _open(data, source=source, fmt=fmt, options=options or ReadOptions())
+    return _sheet_infos(book, guard=guard, source=source)
 
 
 def _listing(infos: Sequence[SheetInfo]) -> str:
@@ -300,7 +272,9 @@ def _text_frame(book: Any, index: int, *, source: str, sheet: Any = None) -> pl.
     absolute = [int(c.absolute_index) for c in sheet.available_columns()]
     try:
         frame: pl.DataFrame = sheet.to_polars()
-    except Exception as error:  # noqa: BLE001
+    except BaseException as error:  # a Rust panic too
+        if not _recoverable(error):
+            raise
         raise _wrap(source, error) from None
     return frame.rename(dict(zip(frame.columns, [f"@{a}" for a in absolute], strict=True)))
 
@@ -324,7 +298,9 @@ def _typed(book: Any, index: int, wanted: dict[str, list[int]], *, source: str) 
         names = [f"{dtypes[int(c.absolute_index)]}@{int(c.absolute_index)}" for c in sheet.selected_columns]
         try:
             frame: pl.DataFrame = sheet.to_polars()
-        except Exception as error:  # noqa: BLE001
+        except BaseException as error:  # a Rust panic too
+            if not _recoverable(error):
+                raise
             raise _wrap(source, error) from None
         frames.append(frame.rename(dict(zip(frame.columns, names, strict=True))))
     return pl.concat(frames, how="horizontal") if frames else pl.DataFrame()
@@ -483,9 +459,8 @@ class ExcelReader:
     def __init__(self, data: bytes, *, fmt: str, source: str, options: ReadOptions) -> None:
         self._options = options
         kind = _format_of(data, fmt)
-        book = _open(data, source=source, fmt=fmt)
+        book, guard = _open(data, source=source, fmt=fmt, options=options)
         names: list[str] = list(book.sheet_names)
-        declared = _declared_cells(data) if kind == "xlsx" else {}
         issues: list[Issue] = []
         loaded: dict[int, Any] = {}
         if not names:
@@ -493,7 +468,7 @@ class ExcelReader:
         if options.sheet is not None:
             index = resolve_sheet(names, options.sheet)
             if index is None:
-                infos = _sheet_infos(book, declared=declared, options=options, source=source)
+                infos = _sheet_infos(book, guard=guard, source=source)
                 raise SheetError(f"{source}: there is no sheet {options.sheet!r}; the sheets are: "
                                  f"{_listing(infos)} (choose one by name, or by position counted from 1 "
                                  f"on the command line)")
@@ -501,14 +476,14 @@ class ExcelReader:
         elif len(names) == 1:
             index, chosen = 0, names[0]
         else:
-            infos = _sheet_infos(book, declared=declared, options=options, source=source, loaded=loaded)
+            infos = _sheet_infos(book, guard=guard, source=source, loaded=loaded)
             full = [s for s in infos if not s.empty]
             if len(full) > 1:
                 raise SheetError(f"{source}: the workbook has {len(full)} sheets with data; choose one "
                                  f"(option sheet, CLI --sheet NAME or --sheet POSITION): {_listing(infos)}")
             index = full[0].index if full else 0
             chosen = names[index]
-        _guard(chosen, declared, options, source)
+        _guard(chosen, guard)
         frame = _text_frame(book, index, source=source, sheet=loaded.pop(index, None))
         loaded.clear()
         if frame.height * frame.width > options.max_cells:
