@@ -15,7 +15,9 @@ Reading
     comments, CDATA, namespaces or DOCTYPE; UTF-8), which is what exporters write, are read by a
     vectorised scanner (``_xmlfast``, about six times faster). Anything else is read by lxml's
     ``iterparse`` with a hardened parser (``resolve_entities=False, no_network=True, load_dtd=False,
-    huge_tree=False``), clearing each record so memory stays flat; if the scanner meets a problem only
+    huge_tree=False``; huge-tree mode only when ``ReadOptions.max_field_bytes`` is raised past lxml's
+    10,000,000-byte text limit, whose breach is a :class:`LimitExceeded`), clearing each record so
+    memory stays flat; if the scanner meets a problem only
     in its second pass (a stray text, a character XML forbids), lxml takes over from the first record not
     yet given, so the result is the same. A DOCTYPE that declares entities is refused
     (:class:`ReadError`): entities are never expanded. Not-well-formed XML raises :class:`ReadError`
@@ -51,7 +53,7 @@ from typing import Any, BinaryIO
 import polars as pl
 from lxml import etree
 
-from ..errors import ReadError, WriteError
+from ..errors import LimitExceeded, ReadError, WriteError
 from ..model import Issue, IssueCode, RecordBatch, Severity, SourceInfo
 from . import ReadOptions, WriteOptions
 from ._xmlfast import NAME_CHAR, NAME_RE, NAME_START, Bail, Prolog, Shape, chunks, read_prolog
@@ -254,9 +256,20 @@ def _record_tag(root: str, option: str | None, source: str) -> str:
                         f"element is a record (option record_tag, CLI --record-tag TAG)") from None
 
 
+LXML_TEXT_LIMIT = 10_000_000
+"""lxml refuses a text node longer than this unless its huge-tree mode is on (see ``ReadOptions``)."""
+
+
 def _syntax_error(source: str, error: etree.XMLSyntaxError) -> ReadError:
     line, column = error.position if error.position else (error.lineno, error.offset)
     message = error.msg or str(error)
+    if "Text node too long" in message or "huge text node" in message:
+        return LimitExceeded(f"{source}: line {line}: a text longer than {LXML_TEXT_LIMIT:,} bytes, over the limit "
+                             f"max_field_bytes; raise max_field_bytes (CLI --max-field-bytes) above "
+                             f"{LXML_TEXT_LIMIT:,} to read it anyway")
+    if "Excessive depth" in message:
+        return ReadError(f"{source}: line {line}, column {column}: elements nested more than 256 levels deep; "
+                         f"a record is <record><Field>text</Field>...</record>")
     return ReadError(f"{source}: not well-formed XML at line {line}, column {column}: {message}")
 
 
@@ -269,7 +282,10 @@ _PARSER_OPTIONS: dict[str, Any] = {
 class _Slow:
     """The lxml path: every record with its fields and issues; used for anything outside the fast subset."""
 
-    def __init__(self, stream: BinaryIO, *, start: int, source: str, option: str | None) -> None:
+    def __init__(self, stream: BinaryIO, *, start: int, source: str, option: str | None,
+                 huge: bool = False) -> None:
+        # huge: lxml's huge-tree mode, only when max_field_bytes is raised past lxml's own text limit
+        self.parser_options = {**_PARSER_OPTIONS, "huge_tree": huge}
         self.stream = stream
         self.start = start
         self.source = source
@@ -280,7 +296,7 @@ class _Slow:
     def _root(self) -> str:
         self.stream.seek(self.start)
         try:
-            for _, element in etree.iterparse(self.stream, events=("start",), **_PARSER_OPTIONS):
+            for _, element in etree.iterparse(self.stream, events=("start",), **self.parser_options):
                 docinfo = element.getroottree().docinfo
                 dtd = docinfo.internalDTD
                 if dtd is not None and list(dtd.entities()):
@@ -301,7 +317,8 @@ class _Slow:
         """
         self.stream.seek(self.start)
         rtag = self.rtag
-        context = etree.iterparse(self.stream, events=("end",), tag=("{*}" + rtag, rtag), **_PARSER_OPTIONS)
+        context = etree.iterparse(self.stream, events=("end",), tag=("{*}" + rtag, rtag),
+                                  **self.parser_options)
         seen_parents: set[int] = set()
         try:
             for _, element in context:
@@ -434,7 +451,8 @@ class XmlReader:
                 found = None
         if found is None:
             self._prolog = None
-            slow = _Slow(stream, start=self._start, source=source, option=options.record_tag)
+            slow = _Slow(stream, start=self._start, source=source, option=options.record_tag,
+                         huge=options.max_field_bytes > LXML_TEXT_LIMIT)
             self._slow = slow
             labels, any_records = self._slow_labels(slow)
             if slow.encoding and slow.encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
@@ -485,6 +503,7 @@ class XmlReader:
         """Yield the records in order, in batches of at most ``ReadOptions.batch_size``."""
         if self._prolog is None or self._shape is None:
             slow = self._slow or _Slow(self._stream, start=self._start, source=self._source,
+                                       huge=self._options.max_field_bytes > LXML_TEXT_LIMIT,
                                        option=self._options.record_tag)
             yield from self._slow_batches(slow, skip=0)
             return
@@ -497,6 +516,7 @@ class XmlReader:
             # Only a value lxml rejects (a control character, an unknown entity ...) gets here: lxml
             # reads again from the start, skipping the records already given, and explains.
             slow = _Slow(self._stream, start=self._start, source=self._source,
+                         huge=self._options.max_field_bytes > LXML_TEXT_LIMIT,
                          option=self._options.record_tag)
             yield from self._slow_batches(slow, skip=done)
 
