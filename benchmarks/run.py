@@ -415,7 +415,8 @@ def _output_summary(path: Path) -> dict[str, int]:
 
 
 def _is_validator(tool: Tool) -> bool:
-    return "validate" in tool.name or "frictionless" in tool.name or "pandera" in tool.name
+    """cgformat validate, or a peers.py validate-* operation (not split --no-validate)."""
+    return any(a == "validate" or a.startswith("validate-") for a in tool.argv)
 
 
 def _issues(tool: Tool, stdout_path: Path, *, records: int) -> str | None:
