@@ -143,6 +143,11 @@ def write_file(data: Table | pl.DataFrame | Iterable[pl.DataFrame], dst: str | P
         else:
             raise UsageError("write_file needs labels when given an iterable of frames")
     key = _resolve_format(dst if isinstance(dst, (str, Path)) else "-", fmt, write=True)
+    if key == "csv" and not labels:
+        # an input without fields (an XML file with no records): a CSV file cannot say so; this is about the
+        # data, not the options, so it is a WriteError (exit 3), not a usage error
+        raise WriteError(f"cannot write {_name_of(dst)}: the input has no columns (no fields), and a CSV file "
+                         f"needs at least one; write XML or XLSX, or fix the input")
     frames = _frames(data)
 
     def _emit(sink: BinaryIO) -> None:
