@@ -177,7 +177,7 @@ def run_split(stream: BinaryIO, *, source: str, in_fmt: str, out_dir: Path, out_
     validator = Validator(schema, info, profile=prof) if schema is not None and do_validate else None
     key_cols: list[str] = []
     if schema is not None and schema.dedupe_key:
-        resolved = {m.field.name: m.column for m in schema.resolve(labels).columns
+        resolved = {m.field.name: m.column for m in schema.resolve(labels, xml=info.format == "xml").columns
                     if m.field is not None and m.how != "duplicate"}
         if all(name in resolved for name in schema.dedupe_key):
             key_cols = [resolved[name] for name in schema.dedupe_key]

@@ -235,15 +235,17 @@ class Schema:
         """The canonical field names in order."""
         return tuple(f.name for f in self.fields)
 
-    def resolve(self, labels: Sequence[str]) -> Resolution:
+    def resolve(self, labels: Sequence[str], *, xml: bool = False) -> Resolution:
         """Match a header to the fields: exact name, alias, other case or spelling; report what differs.
 
         With a template (``fields_match`` exact), every difference is an error; with a built-in schema an
         alias or a case difference is a warning (``cgformat fix`` renames them) and unknown columns warn.
+        ``xml``: the labels are XML element names, so a field's exact name is its XML tag (CSV and Excel
+        headers may differ from the tags, spec §2).
         """
         columns = unique_columns(labels)
         strict = self.template or self.fields_match in ("exact", "equal", "superset")
-        exact = {f.name: f for f in self.fields}
+        exact = {(f.tag if xml else f.name): f for f in self.fields}
         alias = {a: f for f in self.fields for a in f.aliases}
         by_key: dict[str, Field] = {}
         for f in self.fields:
@@ -285,9 +287,10 @@ class Schema:
                         f"{cand.name}, already given by an earlier column: keep one of them"))
                 continue
             taken.add(cand.name)
-            if stripped == cand.name:
+            own = cand.tag if xml else cand.name
+            if stripped == own:
                 how = "padded"          # reported as padded-label by the reader or the validator
-            elif stripped.casefold() == cand.name.casefold():
+            elif stripped.casefold() == own.casefold():
                 how = "case"
             else:
                 how = "alias"

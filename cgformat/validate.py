@@ -102,7 +102,8 @@ class Validator:
         self.profile = get_profile(profile if profile is not None else (schema.profile if schema else None))
         self.strict = strict
         self.columns = info.columns
-        self.resolution: Resolution | None = schema.resolve(info.labels) if schema is not None else None
+        self.resolution: Resolution | None = (schema.resolve(info.labels, xml=info.format == "xml")
+                                              if schema is not None else None)
         self.header_issues: list[Issue] = self._header_issues()
         self._checks: list[_Check] = self._plan()
         self._keys: list[tuple[tuple[str, ...], tuple[str, ...]]] = self._dedupe_plan()
