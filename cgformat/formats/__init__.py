@@ -51,7 +51,7 @@ class ReadOptions:
                                          # are recognised by themselves)
     batch_size: int = DEFAULT_BATCH_SIZE # records per batch for streaming formats
     max_cells: int = 20_000_000          # excel: refuse sheets spanning more cells (protects memory)
-    max_columns: int = 4_096             # any: refuse more columns than this (protects memory and time)
+    max_columns: int = 1_024             # any: refuse more columns than this (protects memory and time)
     max_field_bytes: int = 10_000_000    # any: refuse a value (or label) longer than this, in UTF-8 bytes
 
 

@@ -59,7 +59,7 @@ EXPECT: dict[str, tuple[set[int], set[int], set[int], str | None]] = {
     "nul-bytes-csv": ({3}, {3}, {3}, ERR + r".*NUL byte at byte offset \d+ \(line 2\)"),
     "utf16-no-bom-csv": ({3}, {3}, {3}, ERR + r".*UTF-16 without a byte order mark"),
     "mixed-line-ends-csv": ({1}, {1}, {1}, r"ragged-row|refused: 1 broken record"),
-    "wide-csv": ({3}, {3}, {3}, ERR + r".*10,000 columns, over the limit max_columns=4,096.*--max-columns"),
+    "wide-csv": ({3}, {3}, {3}, ERR + r".*10,000 columns, over the limit max_columns=1,024.*--max-columns"),
     "lone-surrogate-csv": ({1}, {0}, {0}, r"non-utf8|mojibake|cp1252"),
 }
 SMALL = [c for c in corpus.CASES if not c.big]
@@ -181,8 +181,12 @@ def test_dimension_declaring_the_whole_sheet_reads_the_real_cells(tmp_path: Path
 
 
 def test_limits_can_be_raised(tmp_path: Path) -> None:
-    wide = corpus.write_case(corpus.BY_NAME["wide-csv"], tmp_path)
-    code, _, _ = _cli(["convert", str(wide), str(tmp_path / "wide-out.csv"), "--max-columns", "10000"])
+    wide = tmp_path / "wide.csv"
+    wide.write_text(",".join(f"C{i}" for i in range(1100)) + "\n" + ",".join("x" * 1100) + "\n")
+    code, _, err = _cli(["convert", str(wide), str(tmp_path / "wide-out.csv")])
+    assert code == 3
+    assert "1,100 columns, over the limit max_columns=1,024" in err
+    code, _, _ = _cli(["convert", str(wide), str(tmp_path / "wide-out.csv"), "--max-columns", "2000"])
     assert code == 0
     far = corpus.write_case(corpus.BY_NAME["xlsx-far-cell"], tmp_path)
     code, _, err = _cli(["convert", str(far), str(tmp_path / "far.csv"), "--max-cells", "1000"])
@@ -196,7 +200,7 @@ def test_help_documents_the_limits() -> None:
         flat = " ".join(out.split())
         for option in ("--max-cells", "--max-columns", "--max-field-bytes"):
             assert option in flat, (command, option)
-        for default in ("20,000,000", "4,096", "10,000,000"):
+        for default in ("20,000,000", "1,024", "10,000,000"):
             assert default in flat, (command, default)
 
 
