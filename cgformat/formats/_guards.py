@@ -352,10 +352,13 @@ class WorkbookGuard:
         self.max_cells = max_cells
         self.max_bytes = XML_BYTES_PER_CELL * max_cells
         self._checked: dict[str, _Bound] = {}
+        self.error: Exception | None = None
         try:
             self.zip: zipfile.ZipFile | None = zipfile.ZipFile(io.BytesIO(data))
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error):
-            self.zip = None  # not a readable zip: fastexcel explains
+        except Exception as error:  # noqa: BLE001 - BadZipFile, NotImplementedError (an odd version) ...
+            # a zip this cannot read is refused (see excel._open): it must not reach fastexcel unmeasured
+            self.zip = None
+            self.error = error
 
     def _parts(self) -> dict[str, zipfile.ZipInfo]:
         assert self.zip is not None

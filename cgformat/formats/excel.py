@@ -131,6 +131,8 @@ def _open(data: bytes, *, source: str, fmt: str, options: ReadOptions) -> tuple[
     guard = None
     if data.startswith(_ZIP_MAGIC):
         guard = WorkbookGuard(data, source=source, max_cells=options.max_cells)
+        if guard.error is not None:
+            raise ReadError(_explain(data, source=source, fmt=fmt, error=guard.error))
         guard.check_parts()  # fastexcel loads shared strings and styles when it opens the workbook
     try:
         return fastexcel.read_excel(data), guard
