@@ -36,8 +36,6 @@ Writing
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -45,8 +43,9 @@ from typing import BinaryIO
 import polars as pl
 
 from ..errors import ReadError, UsageError, WriteError
-from ..model import Issue, IssueCode, RecordBatch, Severity, SourceInfo, unique_columns
+from ..model import Issue, IssueCode, RecordBatch, Severity, SourceInfo
 from . import ReadOptions, WriteOptions
+from ._common import label_issues, seekable
 from ._csvscan import (
     UTF8_BOM,
     CsvEncodingError,
@@ -242,7 +241,7 @@ class CsvReader:
             if rec.stray:
                 issues.append(Issue(code=IssueCode.STRAY_QUOTE, severity=Severity.WARNING, line=header_line,
                                     message=f"header row: {rec.stray}"))
-            issues.extend(_label_issues(labels, header_line))
+            issues.extend(label_issues(labels, header_line))
             return labels, delimiter, pos, line, issues
 
     # -- reading
@@ -374,28 +373,6 @@ def _line_start(piece: bytes, line: int) -> int:
     return len(piece) - len(parts[-1])
 
 
-def _label_issues(labels: tuple[str, ...], line: int) -> list[Issue]:
-    issues: list[Issue] = []
-    columns = unique_columns(labels)
-    seen: dict[str, int] = {}
-    for position, (label, column) in enumerate(zip(labels, columns, strict=True), start=1):
-        if label == "":
-            issues.append(Issue(code=IssueCode.BLANK_LABEL, severity=Severity.ERROR, line=line, field=column,
-                                value=label, message=f"header column {position} has no label; name it"))
-        elif label in seen:
-            issues.append(Issue(code=IssueCode.DUPLICATE_LABEL, severity=Severity.ERROR, line=line,
-                                field=column, value=label,
-                                message=f"header column {position} repeats the label {label!r} of column "
-                                        f"{seen[label]}; rename or remove one of them"))
-        if label != label.strip():
-            issues.append(Issue(code=IssueCode.PADDED_LABEL, severity=Severity.WARNING, line=line,
-                                field=column, value=label,
-                                message=f"header column {position} label {label!r} has leading or trailing "
-                                        f"spaces; remove them"))
-        seen.setdefault(label, position)
-    return issues
-
-
 def open_reader(stream: BinaryIO, *, fmt: str = "csv", source: str, options: ReadOptions,
                 chunk_size: int = DEFAULT_CHUNK_SIZE, max_quoted: int = MAX_QUOTED_BYTES) -> CsvReader:
     """Open a binary stream (seekable, or it is spooled to a temporary file) as a CSV reader.
@@ -403,11 +380,7 @@ def open_reader(stream: BinaryIO, *, fmt: str = "csv", source: str, options: Rea
     ``chunk_size`` and ``max_quoted`` exist for tests; the defaults suit any input.
     """
     del fmt
-    if not stream.seekable():
-        spool = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the reader
-        shutil.copyfileobj(stream, spool, 1 << 20)
-        spool.seek(0)
-        stream = spool
+    stream = seekable(stream)
     return CsvReader(stream, source=source, options=options, chunk_size=chunk_size, max_quoted=max_quoted)
 
 

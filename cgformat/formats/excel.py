@@ -65,6 +65,7 @@ from xlsxwriter.utility import xl_col_to_name
 from ..errors import LimitExceeded, ReadError, SheetError, WriteError
 from ..model import Issue, IssueCode, RecordBatch, Severity, SourceInfo, unique_columns
 from . import ReadOptions, WriteOptions
+from ._common import label_issues
 from ._guards import WorkbookGuard
 
 __all__ = ["ExcelReader", "SheetInfo", "XlsxWriter", "envelope_size", "list_sheets", "open_reader",
@@ -431,28 +432,6 @@ def _error_cells(data: bytes, sheet: str) -> list[tuple[int, int, str]]:
 # --------------------------------------------------------------------------------------------- reader
 
 
-def _label_issues(labels: tuple[str, ...], line: int) -> list[Issue]:
-    issues: list[Issue] = []
-    columns = unique_columns(labels)
-    seen: dict[str, int] = {}
-    for position, (label, column) in enumerate(zip(labels, columns, strict=True), start=1):
-        if label == "":
-            issues.append(Issue(code=IssueCode.BLANK_LABEL, severity=Severity.ERROR, line=line, field=column,
-                                value=label, message=f"header column {position} has no label; name it"))
-        elif label in seen:
-            issues.append(Issue(code=IssueCode.DUPLICATE_LABEL, severity=Severity.ERROR, line=line,
-                                field=column, value=label,
-                                message=f"header column {position} repeats the label {label!r} of column "
-                                        f"{seen[label]}; rename or remove one of them"))
-        if label != label.strip():
-            issues.append(Issue(code=IssueCode.PADDED_LABEL, severity=Severity.WARNING, line=line,
-                                field=column, value=label,
-                                message=f"header column {position} label {label!r} has leading or trailing "
-                                        f"spaces; remove them"))
-        seen.setdefault(label, position)
-    return issues
-
-
 class ExcelReader:
     """A sheet of an XLSX or XLS workbook, read whole; batches are slices of it."""
 
@@ -517,7 +496,7 @@ class ExcelReader:
             header_at = int(nonblank[0])
             header_row = header_at + 1
             labels = tuple(str(v) for v in frame.row(header_at))
-            issues.extend(_label_issues(labels, header_row))
+            issues.extend(label_issues(labels, header_row))
             rest = frame.slice(header_at + 1).with_columns(
                 pl.int_range(header_at + 2, frame.height + 1, dtype=pl.Int64).alias("~line"),
                 blank.slice(header_at + 1).alias("~blank"))

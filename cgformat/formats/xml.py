@@ -45,8 +45,6 @@ from __future__ import annotations
 
 import functools
 import re
-import shutil
-import tempfile
 from collections.abc import Iterator, Sequence
 from typing import Any, BinaryIO
 
@@ -56,6 +54,7 @@ from lxml import etree
 from ..errors import LimitExceeded, ReadError, WriteError
 from ..model import Issue, IssueCode, RecordBatch, Severity, SourceInfo
 from . import ReadOptions, WriteOptions
+from ._common import seekable
 from ._xmlfast import NAME_CHAR, NAME_RE, NAME_START, Bail, Prolog, Shape, chunks, read_prolog
 
 __all__ = ["XmlReader", "XmlWriter", "envelope_size", "is_xml_name", "open_reader", "open_writer",
@@ -618,9 +617,5 @@ def open_reader(stream: BinaryIO, *, fmt: str = "xml", source: str, options: Rea
     for tests.
     """
     del fmt
-    if not stream.seekable():
-        spool = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the reader
-        shutil.copyfileobj(stream, spool, 1 << 20)
-        spool.seek(0)
-        stream = spool
+    stream = seekable(stream)
     return XmlReader(stream, source=source, options=options, fast=fast, chunk_bytes=chunk_bytes)
