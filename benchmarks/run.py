@@ -674,7 +674,8 @@ def to_markdown(result: dict[str, Any]) -> str:
               "them because it moves less when other work shares the machine.", "",
               "| target | measured | met |", "|---|---|---|"]
     for case in result["cases"]:
-        for t in case["targets"]:
+        for saved in case["targets"]:
+            t = {**saved, "text": f"{case['id']}: {saved['text']}"}
             if t["ratio"] is None:
                 lines.append(f"| {t['text']} | not measured | - |")
                 continue
@@ -714,7 +715,14 @@ def main(argv: list[str] | None = None) -> int:
                          "so edits made during the run change nothing)")
     ap.add_argument("--memory-sizes", default="1000000,5000000", metavar="SMALL,LARGE",
                     help="full mode: the two sizes of the memory case (default 1000000,5000000)")
+    ap.add_argument("--render", type=Path, metavar="JSON",
+                    help="print the markdown of a saved results file (and write it beside, as .md); run nothing")
     args = ap.parse_args(argv)
+    if args.render:
+        md = to_markdown(json.loads(args.render.read_text(encoding="utf-8")))
+        args.render.with_suffix(".md").write_text(md, encoding="utf-8")
+        print(md)
+        return 0
     global DATA_DIR  # noqa: PLW0603 - one run, one data folder
     DATA_DIR = args.data_dir.resolve()
     cases = build_cases(args.quick)
