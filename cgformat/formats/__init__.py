@@ -123,11 +123,14 @@ def open_reader(stream: BinaryIO, fmt: str, *, source: str, options: ReadOptions
     fmt = check_format(fmt)
     mod = _module(fmt)
     options = options or ReadOptions()
-    reader: Reader = mod.open_reader(stream, fmt=fmt, source=source,  # type: ignore[attr-defined]
-                                     options=options)
-    from ._guards import GuardedReader
+    from ._guards import GuardedReader, reader_failure
 
-    return GuardedReader(reader, options)
+    try:
+        reader: Reader = mod.open_reader(stream, fmt=fmt, source=source,  # type: ignore[attr-defined]
+                                         options=options)
+    except Exception as error:
+        raise reader_failure(error, fmt=fmt, source=source) from error
+    return GuardedReader(reader, options, fmt=fmt, source=source)
 
 
 def open_writer(sink: BinaryIO, fmt: str, labels: Sequence[str], *,

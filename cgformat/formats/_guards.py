@@ -45,14 +45,14 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import polars as pl
 
-from ..errors import LimitExceeded, ReadError
+from ..errors import CgformatError, LimitExceeded, ReadError
 
 if TYPE_CHECKING:
     from ..model import RecordBatch, SourceInfo
     from . import Reader, ReadOptions
 
-__all__ = ["XML_BYTES_PER_CELL", "GuardedReader", "WorkbookGuard", "check_batch", "check_labels",
-           "open_watched"]
+__all__ = ["XML_BYTES_PER_CELL", "GuardedReader", "ReaderFailure", "WorkbookGuard", "check_batch", "check_labels",
+           "open_watched", "reader_failure"]
 
 XML_BYTES_PER_CELL = 64
 """Inflated bytes allowed per cell of ``max_cells`` in any one XML part of a workbook."""
@@ -496,20 +496,45 @@ def check_batch(batch: RecordBatch, info: SourceInfo, options: ReadOptions) -> N
                             f"read it anyway")
 
 
-class GuardedReader:
-    """A reader whose labels and batches are checked against the protective limits of its options."""
+class ReaderFailure(ReadError):
+    """An unexpected exception inside a reader (a bug in cgformat or a library it uses), as a ReadError.
 
-    def __init__(self, inner: Reader, options: ReadOptions) -> None:
+    The user sees one line and exit 3, never a traceback; ``__cause__`` keeps the original, and the fuzz
+    tests count every such failure as a bug.
+    """
+
+
+def reader_failure(error: Exception, *, fmt: str, source: str) -> Exception:
+    """``error`` as it should leave a reader: cgformat's own errors and MemoryError as they are, anything
+    else as a :class:`ReaderFailure` naming the input."""
+    if isinstance(error, (CgformatError, MemoryError)):
+        return error
+    detail = str(error).splitlines()[0][:200] if str(error) else ""
+    return ReaderFailure(f"{source}: cannot read this {fmt.upper()} input: an unexpected "
+                         f"{type(error).__name__}{': ' + detail if detail else ''} (a bug in cgformat: please "
+                         f"report it with the file)")
+
+
+class GuardedReader:
+    """A reader whose labels and batches are checked against the protective limits of its options, and
+    whose unexpected exceptions become a :class:`ReaderFailure`."""
+
+    def __init__(self, inner: Reader, options: ReadOptions, *, fmt: str = "", source: str = "") -> None:
         self._inner = inner
         self._options = options
+        self._fmt = fmt
+        self._source = source
         self.info = inner.info
         check_labels(self.info, options)
 
     def batches(self) -> Iterator[RecordBatch]:
         """The inner reader's batches, each checked by :func:`check_batch`."""
-        for batch in self._inner.batches():
-            check_batch(batch, self.info, self._options)
-            yield batch
+        try:
+            for batch in self._inner.batches():
+                check_batch(batch, self.info, self._options)
+                yield batch
+        except Exception as error:
+            raise reader_failure(error, fmt=self._fmt, source=self._source or self.info.source) from error
 
 
 # --------------------------------------------------------------------------------------------- files

@@ -12,6 +12,7 @@ import polars as pl
 
 from cgformat.errors import CgformatError
 from cgformat.formats import ReadOptions, open_reader
+from cgformat.formats._guards import ReaderFailure
 
 from ._corpus import csv_bytes, records_xml, small_sheet, xlsx_bytes
 
@@ -54,6 +55,8 @@ def check_reader(data: bytes, fmt: str, *, options: ReadOptions = FUZZ_OPTIONS) 
             for issue in batch.issues:
                 assert issue.record is None or 1 <= issue.record <= expected, issue
         return total
+    except ReaderFailure:
+        raise  # an unexpected exception inside a reader: the user sees a message, but it is a bug
     except CgformatError:
         return -1
 

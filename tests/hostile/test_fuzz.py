@@ -93,3 +93,29 @@ def test_found_zip_version_not_implemented() -> None:
     at = data.find(b"PK\x01\x02")
     data[at + 6] = 0x40
     assert check_reader(bytes(data), "xlsx") == -1
+
+
+def test_unexpected_reader_exception_becomes_a_read_error(monkeypatch: object) -> None:
+    # the safety net: a bug inside a reader reaches the user as one ReadError line (exit 3), the original
+    # kept as __cause__ (and counted as a bug by check_reader)
+    import io
+
+    import pytest
+
+    from cgformat.errors import ReadError
+    from cgformat.formats import csv, open_reader
+    from cgformat.formats._guards import ReaderFailure
+
+    def broken(self: object) -> object:
+        raise TypeError("boom")
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(csv.CsvReader, "batches", broken)
+    try:
+        reader = open_reader(io.BytesIO(SEEDS["csv"]), "csv", source="in.csv")
+        with pytest.raises(ReaderFailure, match=r"in.csv: cannot read this CSV input: an unexpected TypeError: boom") as info:
+            list(reader.batches())
+        assert isinstance(info.value, ReadError)
+        assert isinstance(info.value.__cause__, TypeError)
+    finally:
+        mp.undo()
