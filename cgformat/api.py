@@ -287,7 +287,7 @@ def list_sheets(src: Source, *, fmt: str | None = None) -> list[Any]:
     from .formats import excel
 
     with _binary_input(src) as stream:
-        return list(excel.list_sheets(stream))
+        return list(excel.list_sheets(stream, source=_name_of(src), fmt=key))
 
 
 def split_file(src: Source, out_dir: str | Path, *, fmt: str | None = None, to_fmt: str | None = None,
