@@ -260,9 +260,14 @@ def _pack(pw: _PartWriter, frame: pl.DataFrame, records: pl.Series, key_cols: li
     """Write every complete part of ``frame``; return the rows left for the next batch."""
     prof = pw.profile
     sizes = formats.record_sizes(pw.fmt, frame, pw.labels, options=pw.options).cast(pl.Int64)
-    # keys compare as the validator compares them: trimmed, case-insensitive
-    prev = previous_same_key(frame.select(pl.col(key_cols).str.strip_chars().str.to_lowercase())) \
-        if key_cols else None
+    # keys compare as the validator compares them (trimmed, case-insensitive), hashed to one integer so that
+    # grouping is cheap; a hash collision could only cut a part early, never let duplicates share one
+    prev = None
+    if key_cols:
+        norm = [pl.col(c).str.strip_chars().str.to_lowercase() for c in key_cols]
+        blank = pl.all_horizontal([x == "" for x in norm])
+        prev = previous_same_key(frame.select(
+            pl.when(blank).then(None).otherwise(pl.struct(norm).hash()).alias("key")))
 
     def too_large(i: int) -> None:
         issue = Issue(code=IssueCode.RECORD_TOO_LARGE, severity=Severity.ERROR, record=int(records[i]),

@@ -35,12 +35,13 @@ class Plan:
 def previous_same_key(keys: pl.DataFrame) -> pl.Series:
     """For each row, the index of the nearest earlier row with the same key, else -1.
 
-    A key whose values are all empty is no key: such rows never count as duplicates.
+    A key whose values are all empty (or null) is no key: such rows never count as duplicates.
     """
     cols = keys.columns
     if not cols:
         return pl.Series("prev", [-1] * keys.height, dtype=pl.Int64)
-    blank = pl.all_horizontal([pl.col(c) == "" for c in cols])
+    blank = pl.all_horizontal([(pl.col(c) == "") if keys.schema[c] == pl.String else pl.col(c).is_null()
+                               for c in cols])
     out = keys.with_row_index("__i").select(
         pl.when(blank).then(None).otherwise(pl.col("__i").shift(1).over(cols)).cast(pl.Int64).alias("prev")
     )["prev"]
