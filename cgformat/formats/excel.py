@@ -268,17 +268,23 @@ def _general(value: float) -> str:
     return text
 
 
+def _to_polars(sheet: Any, *, source: str) -> pl.DataFrame:
+    """A loaded sheet as a frame; fastexcel's failures (a Rust panic too) become a ReadError naming the file."""
+    try:
+        frame: pl.DataFrame = sheet.to_polars()
+    except BaseException as error:
+        if not _recoverable(error):
+            raise
+        raise _wrap(source, error) from None
+    return frame
+
+
 def _text_frame(book: Any, index: int, *, source: str, sheet: Any = None) -> pl.DataFrame:
     """The sheet from row 1, every cell as fastexcel renders it; columns named ``@N`` (0-based column)."""
     if sheet is None:
         sheet = _load(book, index, source=source, dtypes="string")
     absolute = [int(c.absolute_index) for c in sheet.available_columns()]
-    try:
-        frame: pl.DataFrame = sheet.to_polars()
-    except BaseException as error:  # a Rust panic too
-        if not _recoverable(error):
-            raise
-        raise _wrap(source, error) from None
+    frame = _to_polars(sheet, source=source)
     return frame.rename(dict(zip(frame.columns, [f"@{a}" for a in absolute], strict=True)))
 
 
@@ -299,12 +305,7 @@ def _typed(book: Any, index: int, wanted: dict[str, list[int]], *, source: str) 
     for dtypes in loads:
         sheet = _load(book, index, source=source, use_columns=sorted(dtypes), dtypes=dtypes)
         names = [f"{dtypes[int(c.absolute_index)]}@{int(c.absolute_index)}" for c in sheet.selected_columns]
-        try:
-            frame: pl.DataFrame = sheet.to_polars()
-        except BaseException as error:  # a Rust panic too
-            if not _recoverable(error):
-                raise
-            raise _wrap(source, error) from None
+        frame = _to_polars(sheet, source=source)
         frames.append(frame.rename(dict(zip(frame.columns, names, strict=True))))
     return pl.concat(frames, how="horizontal") if frames else pl.DataFrame()
 
