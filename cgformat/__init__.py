@@ -12,6 +12,8 @@ The library in five calls::
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 # The module cgformat.validate shares its name with the function below: load the module first, so that
 # the function bound afterwards is what `cgformat.validate` stays (a later `from cgformat.validate import X`
 # finds the module in sys.modules and leaves the attribute alone).
@@ -29,7 +31,23 @@ from .model import Issue, IssueCode, RecordBatch, Severity, SourceInfo, Table
 from .normalize import NormalizeOptions, fix_table
 from .report import Report
 from .schema import Field, Schema, list_schemas, load_schema
-from .upload import CgClient, Journal, Sandbox, Uploader
+
+if TYPE_CHECKING:
+    from .upload import CgClient, Journal, Sandbox, Uploader
+
+# the uploader (and httpx with it) loads on first use: reading and validating a file never needs it
+_UPLOAD_EXPORTS = ("CgClient", "Journal", "Sandbox", "Uploader")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _UPLOAD_EXPORTS:
+        from . import upload
+
+        value = getattr(upload, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __version__ = "0.1.0"
 

@@ -6,6 +6,7 @@ Exit codes: 0 valid, 1 data errors found, 2 usage error, 3 unreadable input or p
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Any
 
@@ -27,8 +28,25 @@ def exit_code_for(exc: CgformatError) -> int:
     return EXIT_INPUT
 
 
+# command name -> the module that defines it; a command's module (and what it imports: httpx for the
+# uploader, fastexcel and xlsxwriter for workbooks) is only loaded when that command runs or --help lists it
+COMMAND_MODULES = {
+    "convert": "convert", "sheets": "convert", "split": "split", "validate": "validate", "fix": "validate",
+    "schemas": "validate", "upload": "upload", "status": "upload", "undo": "upload", "sandbox": "upload",
+}
+
+
 class CgGroup(click.Group):
-    """A group that turns cgformat's exceptions into one-line messages and exit codes, never tracebacks."""
+    """A group that turns cgformat's exceptions into one-line messages and exit codes, never tracebacks,
+    and loads each command's module on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(COMMAND_MODULES))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            importlib.import_module(f"{__package__}.{COMMAND_MODULES[cmd_name]}")  # registers it on main
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
