@@ -16,10 +16,11 @@ Positions are 0-based here (line offsets inside a piece); the reader turns them 
 from __future__ import annotations
 
 import codecs
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
 import polars as pl
 
@@ -549,6 +550,62 @@ def _absent_separator(piece: bytes) -> str | None:
     return None
 
 
+def _newline_of(piece: bytes) -> bytes | None:
+    """The piece's line end (LF or CRLF), by its last line, or its first when the input ends without one;
+    None without any."""
+    if piece.endswith(b"\n"):
+        return b"\r\n" if piece.endswith(b"\r\n") else b"\n"
+    at = piece.find(b"\n")
+    if at < 0:
+        return None
+    return b"\r\n" if at and piece[at - 1] == 13 else b"\n"
+
+
+def parse_canonical(piece: bytes, *, delimiter: str, ncols: int) -> Parsed | None:
+    """Parse a piece with one polars read when polars, writing the frame back, gives the piece's exact bytes.
+
+    A file written by a CSV writer that quotes only where needed (Excel, polars, pandas, cgformat) or every
+    field, with LF or CRLF line ends, is read back byte for byte: then the piece is regular RFC 4180, every
+    record has ``ncols`` fields, there are no blank lines, and the frame is its exact parse (a writer's output
+    has one RFC reading). Any other piece gives None, and :func:`parse_fast` vouches for it line by line.
+    """
+    if ncols < 2 or not piece or piece.startswith(UTF8_BOM):
+        return None
+    newline = _newline_of(piece)
+    if newline is None:
+        return None
+    names = _columns(ncols)
+    try:
+        # an unquoted empty field reads as null and a quoted one as "": each writes back as it was
+        frame = pl.read_csv(piece, has_header=False, separator=delimiter, quote_char='"',
+                            schema=dict.fromkeys(names, pl.String), empty_string_is_null=True,
+                            infer_schema=False, raise_if_empty=False)
+    except pl.exceptions.PolarsError:
+        return None
+    expected = piece if piece.endswith(b"\n") else piece + newline
+    styles: list[Literal["necessary", "always"]] = ["necessary", "always"] if piece.startswith(b'"') \
+        else ["necessary"]
+    for style in styles:
+        sink = io.BytesIO()
+        frame.write_csv(sink, include_header=False, separator=delimiter, quote_char='"',
+                        line_terminator=newline.decode(), quote_style=style)
+        if sink.getbuffer().nbytes == len(expected) and sink.getvalue() == expected:
+            break
+    else:
+        return None
+    n = frame.height
+    newlines = piece.count(b"\n")
+    offsets = pl.int_range(0, n, eager=True, dtype=pl.Int64)
+    if newlines != n - (0 if piece.endswith(b"\n") else 1):
+        # line breaks inside quoted values: a record starts after those of the records before it
+        inner = frame.select(pl.sum_horizontal(pl.col(c).str.count_matches("\n", literal=True)
+                                               for c in names).fill_null(0).cast(pl.Int64)).to_series()
+        offsets = offsets + inner.cum_sum() - inner
+    if frame.null_count().sum_horizontal().item():
+        frame = frame.fill_null("")
+    return Parsed(frame=frame, lines=offsets.alias("line"), newlines=newlines)
+
+
 def parse_fast(piece: bytes, *, delimiter: str, ncols: int) -> Parsed | int:
     """Parse a piece of whole records with polars; or return the line offset of the first record the
     fast path cannot vouch for (irregular quoting, a quote still open at the end ...).
@@ -562,6 +619,9 @@ def parse_fast(piece: bytes, *, delimiter: str, ncols: int) -> Parsed | int:
     ``ncols`` for one-line records matching the exact shape, and otherwise delimiters minus those inside
     the parsed values + 1.
     """
+    canonical = parse_canonical(piece, delimiter=delimiter, ncols=ncols)
+    if canonical is not None:
+        return canonical
     if piece.startswith(UTF8_BOM):
         return 0  # polars would drop a leading U+FEFF that belongs to a value
     sep = _absent_separator(piece)

@@ -30,7 +30,8 @@ Reading
 Writing
     UTF-8 (a byte order mark only with ``WriteOptions.bom``), the given delimiter, LF line ends, a header
     row of the labels, and quotes only where needed (a delimiter, quote, CR or LF in the value; an empty
-    value of a single-column file, which would otherwise be a blank line). :func:`record_sizes` and
+    value of a single-column file, which would otherwise be a blank line; every label of a header that
+    would otherwise be only blanks). :func:`record_sizes` and
     :func:`envelope_size` give the exact bytes the writer produces.
 """
 
@@ -396,7 +397,11 @@ def _quote(value: str, delimiter: str, *, lone: bool) -> str:
 def _header_bytes(labels: tuple[str, ...], options: WriteOptions) -> bytes:
     delimiter = _check_delimiter(options.delimiter)
     lone = len(labels) == 1
-    line = delimiter.join(_quote(label, delimiter, lone=lone) for label in labels) + "\n"
+    line = delimiter.join(_quote(label, delimiter, lone=lone) for label in labels)
+    if not line.strip():
+        # a header of blank labels would make a whitespace-only file, which reads as empty: quote them
+        line = delimiter.join('"' + label + '"' for label in labels)
+    line += "\n"
     return (UTF8_BOM if options.bom else b"") + line.encode("utf-8")
 
 

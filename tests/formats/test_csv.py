@@ -233,6 +233,16 @@ def test_empty_inputs_raise(data: bytes) -> None:
         read(data)
 
 
+@pytest.mark.parametrize("labels", [("", ""), (" ", ""), ("", " ", "")])
+def test_a_header_of_blank_labels_is_written_quoted(labels: tuple[str, ...]) -> None:
+    # unquoted, a header of blank labels with a tab delimiter is a whitespace-only file, which reads as empty
+    data = write(pl.DataFrame(schema=[f"c{i}" for i in range(len(labels))]), labels, WriteOptions(delimiter="\t"))
+    assert data.startswith(b'"')
+    table = read(data)
+    assert table.info.labels == labels
+    assert table.frame.height == 0
+
+
 @pytest.mark.parametrize("data", [b"Email,Name\n", b"Email,Name", b"Email,Name\r\n"])
 def test_header_only(data: bytes) -> None:
     table = read(data)
@@ -450,6 +460,66 @@ def test_fast_path_agrees_with_the_slow_parser(header: str, body: str, chunk: in
         slow = _facts(_read_slow(data, patch, delimiter=","))
     assert _facts(read(data, delimiter=",")) == slow
     assert _facts(read(data, delimiter=",", chunk_size=chunk, batch_size=batch)) == slow
+
+
+_VALUES = st.lists(st.sampled_from(["", "a", "é", ",", '"', "\n", "\r", "\r\n", " ", "x y", "0", "="]),
+                   max_size=4).map("".join)
+
+
+@st.composite
+def _written_pieces(draw: st.DrawFn) -> tuple[bytes, int]:
+    """A body written by polars (quotes where needed or everywhere, LF or CRLF), sometimes damaged."""
+    ncols = draw(st.integers(2, 4))
+    rows = draw(st.lists(st.tuples(*[_VALUES] * ncols), min_size=1, max_size=6))
+    frame = pl.DataFrame(rows, schema=[f"c{i}" for i in range(ncols)], orient="row")
+    sink = io.BytesIO()
+    frame.write_csv(sink, include_header=False, quote_style=draw(st.sampled_from(["necessary", "always"])),
+                    line_terminator=draw(st.sampled_from(["\n", "\r\n"])))
+    data = sink.getvalue()
+    if draw(st.booleans()):   # damage it: a byte in, a byte out, or the last line end gone
+        at = draw(st.integers(0, len(data) - 1))
+        how = draw(st.sampled_from(["insert", "delete", "strip"]))
+        if how == "insert":
+            data = data[:at] + draw(st.sampled_from([b'"', b",", b"\n", b"\r", b"a"])) + data[at:]
+        elif how == "delete":
+            data = data[:at] + data[at + 1:]
+        else:
+            data = data.rstrip(b"\r\n")
+    return data, ncols
+
+
+@given(piece=_written_pieces())
+@settings(max_examples=300)
+def test_canonical_parse_is_the_exact_parse_or_nothing(piece: tuple[bytes, int]) -> None:
+    data, ncols = piece
+    got = _csvscan.parse_canonical(data, delimiter=",", ncols=ncols)
+    if got is None:
+        return
+    slow, used = _csvscan.parse_slow(data, delimiter=",", ncols=ncols, final=True)
+    assert used == len(data)
+    assert (slow.blanks, slow.ragged, slow.stray) == ([], [], [])
+    assert got.frame.rows() == slow.frame.rows()
+    assert got.lines.to_list() == slow.lines.to_list()
+    assert got.newlines == data.count(b"\n")
+
+
+@pytest.mark.parametrize("style", ["necessary", "always"])
+@pytest.mark.parametrize("terminator", ["\n", "\r\n"])
+def test_canonical_parse_takes_what_common_writers_write(style: str, terminator: str) -> None:
+    frame = pl.DataFrame({"a": ["1", "", 'say "hi"', "x"], "b": ["multi\nline", "p,q", "", "\r"]})
+    sink = io.BytesIO()
+    frame.write_csv(sink, include_header=False, quote_style=style,  # type: ignore[arg-type]
+                    line_terminator=terminator)
+    got = _csvscan.parse_canonical(sink.getvalue(), delimiter=",", ncols=2)
+    assert got is not None
+    assert got.frame.rows() == frame.rows()
+    assert got.lines.to_list() == [0, 2, 3, 4]
+
+
+@pytest.mark.parametrize("data", [b"a,b\n\nc,d\n", b"a,b\nc\n", b'a"b,c\n', b'"a"b,c\n', b"a,b\r\nc,d\n",
+                                  b'"a",b\n', b"\xef\xbb\xbfa,b\n"])
+def test_canonical_parse_declines_irregular_pieces(data: bytes) -> None:
+    assert _csvscan.parse_canonical(data, delimiter=",", ncols=2) is None
 
 
 def test_fast_path_taken_for_an_ordinary_file(monkeypatch: pytest.MonkeyPatch) -> None:
