@@ -13,6 +13,7 @@ import io
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -21,7 +22,7 @@ import polars as pl
 
 from . import formats
 from ._atomic import atomic_output, fsync_dir
-from .errors import UsageError, WriteError
+from .errors import ReadError, UsageError, WriteError
 from .formats import ReadOptions, WriteOptions
 from .limits import LimitProfile, get_profile
 from .manifest import MANIFEST_NAME, Manifest, Part
@@ -56,6 +57,35 @@ class SplitResult:
     recuts: int = 0
 
 
+def _sha256_fd(fd: int) -> str:
+    """The SHA-256 of a file descriptor's content, read with pread (its position is left alone); closes it."""
+    digest = hashlib.sha256()
+    offset = 0
+    try:
+        before = os.fstat(fd)
+        while chunk := os.pread(fd, 4 << 20, offset):
+            digest.update(chunk)
+            offset += len(chunk)
+        after = os.fstat(fd)
+    finally:
+        os.close(fd)
+    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or offset != after.st_size:
+        raise ReadError("the input changed while it was being read; split it again once it is complete")
+    return digest.hexdigest()
+
+
+def source_digest(stream: BinaryIO, pool: ThreadPoolExecutor) -> Future[str]:
+    """The SHA-256 of a seekable stream's content: computed by ``pool`` while the stream is read, when the
+    stream is a file; at once (and the stream left at its start) otherwise."""
+    try:
+        fd = os.dup(stream.fileno())
+    except (OSError, AttributeError, io.UnsupportedOperation):
+        done: Future[str] = Future()
+        done.set_result(sha256_of(stream))
+        return done
+    return pool.submit(_sha256_fd, fd)
+
+
 def sha256_of(stream: BinaryIO) -> str:
     """The SHA-256 of a seekable stream's content; the stream is left at its start."""
     digest = hashlib.sha256()
@@ -80,11 +110,13 @@ class _PartWriter:
     """Encodes parts into the work folder and checks each against the limits, bytes measured as written."""
 
     def __init__(self, work: Path, fmt: str, labels: tuple[str, ...], options: WriteOptions,
-                 profile: LimitProfile) -> None:
+                 profile: LimitProfile, pool: ThreadPoolExecutor) -> None:
         self.work, self.fmt, self.labels, self.options, self.profile = work, fmt, labels, options, profile
+        self.pool = pool
         self.envelope = formats.envelope_size(fmt, labels, options=options)
         self.exact = fmt != "xlsx"
-        self.parts: list[_Written] = []
+        self.parts: list[Future[_Written]] = []
+        self._checked = 0
         self.encodes = 0
         self.recuts = 0
         if self.exact:
@@ -116,12 +148,24 @@ class _PartWriter:
         return sink.getvalue()
 
     def store(self, data: bytes, records: pl.Series) -> None:
-        """Keep an encoded part in the work folder under a provisional name."""
+        """Keep an encoded part in the work folder under a provisional name (written and hashed by the
+        background thread, while the next batch is read)."""
         path = self.work / f"part-{len(self.parts) + 1:07d}.{self.fmt}"
-        path.write_bytes(data)
-        self.parts.append(_Written(path=path, records=records.len(), bytes=len(data),
-                                   sha256=hashlib.sha256(data).hexdigest(),
-                                   first_record=int(records[0]), last_record=int(records[-1])))
+        count, first, last = records.len(), int(records[0]), int(records[-1])
+
+        def write() -> _Written:
+            path.write_bytes(data)
+            return _Written(path=path, records=count, bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                            first_record=first, last_record=last)
+
+        self.parts.append(self.pool.submit(write))
+        while self._checked < len(self.parts) - 1 and self.parts[self._checked].done():
+            self.parts[self._checked].result()   # a part that could not be written stops the run here
+            self._checked += 1
+
+    def written(self) -> list[_Written]:
+        """The parts stored so far, once they are on disk (a failed write raises here)."""
+        return [part.result() for part in self.parts]
 
 
 def _prepare_out_dir(out: Path, *, force: bool) -> None:
@@ -160,7 +204,21 @@ def run_split(stream: BinaryIO, *, source: str, in_fmt: str, out_dir: Path, out_
     base = get_profile(profile if profile is not None else (schema.profile if schema is not None else None))
     prof = base.with_overrides(max_records=max_records, max_bytes=max_bytes)
     _prepare_out_dir(out_dir, force=force)
-    source_sha = sha256_of(stream)
+    # one background thread hashes the source and writes and hashes the parts while polars reads and encodes
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cgformat-split") as pool:
+        try:
+            return _split(pool, stream, source=source, in_fmt=in_fmt, out_dir=out_dir, out_fmt=out_fmt,
+                          read_options=read_options, schema=schema, prof=prof, do_validate=do_validate,
+                          force=force, write_options=write_options, max_issues=max_issues, progress=progress)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _split(pool: ThreadPoolExecutor, stream: BinaryIO, *, source: str, in_fmt: str, out_dir: Path, out_fmt: str,
+           read_options: ReadOptions | None, schema: Schema | None, prof: LimitProfile, do_validate: bool,
+           force: bool, write_options: WriteOptions | None, max_issues: int,
+           progress: Callable[[int], None] | None) -> SplitResult:
+    digest = source_digest(stream, pool)
     reader = formats.open_reader(stream, in_fmt, source=source, options=read_options)
     info = reader.info
     labels = info.labels
@@ -168,10 +226,6 @@ def run_split(stream: BinaryIO, *, source: str, in_fmt: str, out_dir: Path, out_
     if schema is not None and out_fmt == "xml" and wopts.xml_tags is None:
         wopts = WriteOptions(bom=wopts.bom, delimiter=wopts.delimiter, xml_tags=schema.xml_tags_for(labels),
                              root_tag=wopts.root_tag, record_tag=wopts.record_tag, sheet_name=wopts.sheet_name)
-    ident = split_id(source_sha, {"type": schema.name if schema else None, "format": out_fmt,
-                                  "max_records": prof.max_records, "max_bytes": prof.max_bytes,
-                                  "validate": bool(schema is not None and do_validate),
-                                  "bom": wopts.bom, "delimiter": wopts.delimiter, "xml_tags": wopts.xml_tags})
     stem = Path(source).stem if source not in ("-", "<stream>", "<bytes>") else "stdin"
 
     validator = Validator(schema, info, profile=prof) if schema is not None and do_validate else None
@@ -182,7 +236,7 @@ def run_split(stream: BinaryIO, *, source: str, in_fmt: str, out_dir: Path, out_
         if all(name in resolved for name in schema.dedupe_key):
             key_cols = [resolved[name] for name in schema.dedupe_key]
 
-    work = out_dir / f".split-{ident}.partial"
+    work = out_dir / f".split-{os.getpid()}.partial"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
     collector = ReportCollector(max_issues=max_issues)
@@ -192,7 +246,7 @@ def run_split(stream: BinaryIO, *, source: str, in_fmt: str, out_dir: Path, out_
     rejects_path = work / f"rejects.{out_fmt}"
     rejected = 0
     total = 0
-    pw = _PartWriter(work, out_fmt, labels, wopts, prof)
+    pw = _PartWriter(work, out_fmt, labels, wopts, prof, pool)
     try:
         with rejects_path.open("wb") as rej_stream:
             rej_writer = formats.open_writer(rej_stream, out_fmt, rej_labels, options=WriteOptions(
@@ -228,10 +282,16 @@ def run_split(stream: BinaryIO, *, source: str, in_fmt: str, out_dir: Path, out_
         if validator is not None:
             collector.add([i for i in validator.finish(records=total, bytes=info.bytes)
                            if str(i.code) not in _SPLIT_SOLVES])
+        source_sha = digest.result()
+        ident = split_id(source_sha, {"type": schema.name if schema else None, "format": out_fmt,
+                                      "max_records": prof.max_records, "max_bytes": prof.max_bytes,
+                                      "validate": bool(schema is not None and do_validate),
+                                      "bom": wopts.bom, "delimiter": wopts.delimiter, "xml_tags": wopts.xml_tags})
         manifest = _commit(pw, out_dir=out_dir, work=work, ident=ident, stem=stem, source=source,
                            source_sha=source_sha, schema=schema, out_fmt=out_fmt, prof=prof, total=total,
                            rejected=rejected, rejects_path=rejects_path, force=force)
     finally:
+        wait(pw.parts)  # the background writes end before their folder is removed
         shutil.rmtree(work, ignore_errors=True)
     report = collector.report(source=source, type=schema.name if schema else "", format=info.format,
                               encoding=info.encoding, delimiter=info.delimiter, records=total, bytes=info.bytes)
@@ -335,6 +395,7 @@ def _commit(pw: _PartWriter, *, out_dir: Path, work: Path, ident: str, stem: str
             force: bool) -> Manifest:
     """Move the parts into place under their final names, then write the manifest (last, atomically)."""
     n = len(pw.parts)
+    written = pw.written()   # every part on disk before anything old is removed
     if force:
         for old in _old_outputs(out_dir):
             with contextlib.suppress(OSError):
@@ -342,7 +403,7 @@ def _commit(pw: _PartWriter, *, out_dir: Path, work: Path, ident: str, stem: str
         with contextlib.suppress(OSError):
             (out_dir / MANIFEST_NAME).unlink()
     parts: list[Part] = []
-    for i, w in enumerate(pw.parts, start=1):
+    for i, w in enumerate(written, start=1):
         name = part_name(stem, ident, i, n, out_fmt)
         os.replace(w.path, out_dir / name)
         parts.append(Part(file=name, records=w.records, bytes=w.bytes, sha256=w.sha256,

@@ -144,6 +144,26 @@ def test_split_disk_full_partway_leaves_no_manifest(tmp_path: Path, monkeypatch:
     assert _files(out) == []
 
 
+def test_split_part_write_failing_in_the_background_leaves_nothing(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # parts are written by a background thread: its failure must still end the run with exit 3 and no files
+    original = Path.write_bytes
+
+    def write_bytes(self: Path, data: bytes) -> int:  # type: ignore[override]
+        if self.name.startswith("part-0000003"):
+            raise OSError(28, "No space left on device")
+        return original(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)
+    src = tmp_path / "in.csv"
+    src.write_bytes(corpus.csv_bytes(50))
+    out = tmp_path / "parts"
+    code, err = _cli(["split", str(src), "--out", str(out), "--type", "transactional", "--max-records", "10"])
+    assert code == 3
+    assert "No space left on device" in err
+    assert _files(out) == []
+
+
 # --------------------------------------------------------------------------------------------- interrupted runs
 
 
