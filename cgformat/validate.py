@@ -45,6 +45,7 @@ class _Check:
     fails: pl.Expr
     message: str
     hygiene: bool = False       # a text-hygiene check: run only on rows the cheap pre-filter flags
+    screen: pl.Expr | None = None  # cheap, true wherever ``fails`` can be: ``fails`` runs on those rows only
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,6 +107,12 @@ class Validator:
                                               if schema is not None else None)
         self.header_issues: list[Issue] = self._header_issues()
         self._checks: list[_Check] = self._plan()
+        self._plain = [(i, c) for i, c in enumerate(self._checks) if not c.hygiene and c.screen is None]
+        self._screened = [(i, c) for i, c in enumerate(self._checks) if not c.hygiene and c.screen is not None]
+        self._hygiene = [(i, c) for i, c in enumerate(self._checks) if c.hygiene]
+        self._hygiene_columns = sorted({c.column for _, c in self._hygiene if c.column is not None})
+        self._hygiene_of = {col: [(i, c) for i, c in self._hygiene if c.column == col]
+                            for col in self._hygiene_columns}
         self._keys: list[tuple[tuple[str, ...], tuple[str, ...]]] = self._dedupe_plan()
         self._seen: list[list[pl.DataFrame]] = [[] for _ in self._keys]
 
@@ -162,7 +169,8 @@ class Validator:
             _Check(code=IssueCode.CONTROL_CHARACTER, severity=Severity.ERROR, column=column, field=column,
                    fails=~checks.control_free(v), message=_MSG["control"], hygiene=True),
             _Check(code=IssueCode.TOO_LONG, severity=w, column=column, field=column,
-                   fails=~checks.max_length(v, limit), message=_MSG["too-long"].format(n=limit)),
+                   fails=~checks.max_length(v, limit), message=_MSG["too-long"].format(n=limit),
+                   screen=_longer_in_bytes(v, limit)),
             _Check(code=IssueCode.FORMULA_INJECTION, severity=w, column=column, field=column,
                    fails=~checks.formula_free(v), message=_MSG["formula"], hygiene=True),
             _Check(code=IssueCode.MOJIBAKE, severity=w, column=column, field=column,
@@ -173,9 +181,10 @@ class Validator:
         e, w = Severity.ERROR, Severity.WARNING
         out: list[_Check] = []
 
-        def add(code: IssueCode, default: Severity, fails: pl.Expr, message: str, hygiene: bool = False) -> None:
+        def add(code: IssueCode, default: Severity, fails: pl.Expr, message: str, hygiene: bool = False,
+                screen: pl.Expr | None = None) -> None:
             out.append(_Check(code=code, severity=f.severity(code, default), column=column, field=column,
-                              fails=fails, message=message, hygiene=hygiene))
+                              fails=fails, message=message, hygiene=hygiene, screen=screen))
 
         if f.required:
             add(IssueCode.MISSING_CELL, e, missing, _MSG["required"].format(f=f.name))
@@ -184,9 +193,11 @@ class Validator:
         if kind == "email":
             add(IssueCode.INVALID_EMAIL, e, ~checks.email(v), _MSG["email"])
         elif kind == "phone":
+            # a mangled number is no phone number either: both checks run only where the phone check fails
             lossy = ~checks.lossy_number(v)
-            add(IssueCode.LOSSY_NUMBER, e, lossy, _MSG["lossy"])
-            add(IssueCode.INVALID_PHONE, e, ~checks.phone(v) & ~lossy, _MSG["phone"])
+            bad_phone = ~checks.phone(v)
+            add(IssueCode.LOSSY_NUMBER, e, lossy, _MSG["lossy"], screen=bad_phone)
+            add(IssueCode.INVALID_PHONE, e, bad_phone & ~lossy, _MSG["phone"], screen=bad_phone)
         elif kind in ("date", "datetime"):
             fmt = f.format or ("%Y-%m-%d" if kind == "date" else "%Y-%m-%d %H:%M:%S")
             add(IssueCode.INVALID_DATETIME, e, ~(checks.strict_format(v, fmt) & checks.calendar(v, fmt)),
@@ -215,7 +226,7 @@ class Validator:
                 _MSG["min-length"].format(n=f.min_length))
         if f.max_length is not None:
             add(IssueCode.TOO_LONG, w if f.role == "text" else e, ~checks.max_length(v, f.max_length),
-                _MSG["too-long"].format(n=f.max_length))
+                _MSG["too-long"].format(n=f.max_length), screen=_longer_in_bytes(v, f.max_length))
         # a value of a checked shape (email, phone, date, number, enum) cannot hold these anyway
         if kind == "text" and f.enum is None:
             add(IssueCode.CONTROL_CHARACTER, e, ~checks.control_free(v), _MSG["control"], True)
@@ -225,7 +236,9 @@ class Validator:
             add(IssueCode.FORMULA_INJECTION, w, ~checks.formula_free(v), _MSG["formula"], True)
             add(IssueCode.MOJIBAKE, w, ~checks.mojibake_free(v), _MSG["mojibake"], True)
         if kind == "text" and f.role == "id":
-            add(IssueCode.LOSSY_NUMBER, w, ~checks.lossy_number(v), _MSG["lossy"])
+            # a whole number (what most ids are) is never a mangled one
+            add(IssueCode.LOSSY_NUMBER, w, ~checks.lossy_number(v), _MSG["lossy"],
+                screen=v.cast(pl.Int64, strict=False).is_null())
         return out
 
     def _column_of(self, name: str) -> str | None:
@@ -308,21 +321,23 @@ class Validator:
             reader = issues_frame(batch.issues).with_columns(pl.lit(-1, dtype=pl.Int32).alias("__order"))
             parts.append(reader)
         if self._checks and n:
-            plain = [(i, c) for i, c in enumerate(self._checks) if not c.hygiene]
-            hygiene = [(i, c) for i, c in enumerate(self._checks) if c.hygiene]
-            screened = sorted({c.column for _, c in hygiene if c.column is not None})
-            flags = frame.select([c.fails.alias(f"c{i}") for i, c in plain]
-                                 + [pl.col(col).str.contains(checks.SUSPECT_RE).alias(f"s{j}")
-                                    for j, col in enumerate(screened)])
-            parts += self._issues_of(plain, flags, frame, records, lines)
-            if screened:
-                suspect = flags.select(pl.any_horizontal([f"s{j}" for j in range(len(screened))]))\
-                    .to_series()
-                if suspect.any():
-                    sub = frame.filter(suspect)
-                    sub_flags = sub.select([c.fails.alias(f"c{i}") for i, c in hygiene])
-                    parts += self._issues_of(hygiene, sub_flags, sub, records.filter(suspect),
-                                             lines.filter(suspect))
+            stage = [c.fails.alias(f"c{i}") for i, c in self._plain]
+            if self._screened:
+                stage.append(pl.any_horizontal([c.screen for _, c in self._screened
+                                                 if c.screen is not None]).alias("screened"))
+            few = [c for c in self._hygiene_columns if _few_values(frame[c])]
+            many = [c for c in self._hygiene_columns if c not in few]
+            stage += [pl.col(c).str.contains(checks.SUSPECT_RE).alias(f"s:{c}") for c in many]
+            # lazy: polars shares the common sub-expressions (a column's ``== ""``, a pattern used twice)
+            flags = frame.lazy().select(stage).collect()
+            parts += self._issues_of(self._plain, flags, frame, records, lines)
+            if self._screened:
+                parts += self._issues_where(self._screened, flags["screened"], frame, records, lines)
+            if self._hygiene_columns:
+                suspect: dict[str, pl.Series | None] = {c: flags[f"s:{c}"] for c in many}
+                suspect.update(_suspect_by_value(frame, few))
+                for col in self._hygiene_columns:
+                    parts += self._issues_where(self._hygiene_of[col], suspect[col], frame, records, lines)
         for k, (names, cols) in enumerate(self._keys):
             dup = self._duplicates(k, names, cols, frame, records, lines)
             if dup.height:
@@ -337,6 +352,17 @@ class Validator:
                                | (pl.col("code") == IssueCode.RAGGED_ROW.value)))["record"]
         ok = ~records.is_in(bad.unique().implode()) if bad.len() else pl.Series("ok", [True] * n, dtype=pl.Boolean)
         return BatchResult(ok=ok.alias("ok"), issues=issues, first_record=batch.first_record, strict=self.strict)
+
+    def _issues_where(self, planned: list[tuple[int, _Check]], mask: pl.Series | None, frame: pl.DataFrame,
+                      records: pl.Series, lines: pl.Series) -> list[pl.DataFrame]:
+        """Issue frames of these checks, run on the rows ``mask`` flags only (no issue elsewhere)."""
+        if mask is None or not mask.any():
+            return []
+        needed = {n for _, c in planned for n in c.fails.meta.root_names()}
+        needed.update(c.column for _, c in planned if c.column is not None)
+        sub = frame.select([c for c in frame.columns if c in needed]).filter(mask)
+        flags = sub.lazy().select([c.fails.alias(f"c{i}") for i, c in planned]).collect()
+        return self._issues_of(planned, flags, sub, records.filter(mask), lines.filter(mask))
 
     @staticmethod
     def _issues_of(planned: list[tuple[int, _Check]], flags: pl.DataFrame, frame: pl.DataFrame,
@@ -370,53 +396,61 @@ class Validator:
 
         Seen keys are kept as two independent hashes per key (64 and 32 bits) with the first record (16
         bytes a key, whatever its length: 80 MB for 5,000,000 keys), in a few sorted runs of geometric
-        sizes: a batch is sorted once and meets each run in a merge join, and each key is re-merged only
-        O(log n) times. A false duplicate needs both hashes to collide (odds near 2^-96 per pair of keys);
-        a collision of the first alone can at worst hide a duplicate.
+        sizes: the batch is sorted once, its distinct keys meet each run in a merge join, and each key is
+        re-merged only O(log n) times. A false duplicate needs both hashes to collide (odds near 2^-96 per
+        pair of keys); a collision of the first alone can at worst hide a duplicate.
         """
-        parts = [pl.col(c).str.strip_chars().str.to_lowercase() for c in cols]
-        keyed = frame.select(pl.any_horizontal([p == "" for p in parts]).alias("blank"),
-                             pl.concat_str(parts, separator="\x1f").alias("key"))
-        key = keyed["key"]
-        kb = pl.DataFrame([records.alias("record"), lines.alias("line"), frame[cols[0]].alias("value"),
-                           key.hash(seed=0x9E37).alias("h1"),
-                           (key.hash(seed=0x7F4A) & 0xFFFFFFFF).cast(pl.UInt32).alias("h2")]) \
-            .filter(~keyed["blank"])
-        if kb.height == 0:
+        if frame.height == 0:
             return issues_frame()
-        kb = kb.sort("h1", maintain_order=True)  # stable: records stay in order within a key
-        start = (pl.col("h1") != pl.col("h1").shift(1)) | (pl.col("h2") != pl.col("h2").shift(1))
-        kb = kb.with_columns(pl.when(start.fill_null(True)).then(pl.col("record")).otherwise(None)
-                             .forward_fill().alias("inbatch"), pl.col("h1").set_sorted())
-        first: pl.Series | None = None
+        parts = [_normalised_key(frame[c]) for c in cols]
+        blank = parts[0] == ""
+        for p in parts[1:]:
+            blank = blank | (p == "")
+        key = parts[0] if len(parts) == 1 else pl.DataFrame(parts).select(
+            pl.concat_str(pl.all(), separator="\x1f")).to_series()
+        kb = pl.DataFrame([pl.int_range(0, frame.height, eager=True, dtype=pl.UInt32).alias("row"),
+                           key.hash(seed=0x9E37).alias("h1"),
+                           (key.hash(seed=0x7F4A) & 0xFFFFFFFF).cast(pl.UInt32).alias("h2")])
+        if blank.all():
+            return issues_frame()
+        if blank.any():
+            kb = kb.filter(~blank)
+        # stable sort by h1: each key's rows are contiguous (records in order) unless two keys share h1
+        kb = kb.sort("h1", maintain_order=True)
+        start = ((pl.col("h1") != pl.col("h1").shift(1)) | (pl.col("h2") != pl.col("h2").shift(1))).fill_null(True)
+        kb = kb.with_columns(start.alias("start"))
+        kb = kb.with_columns(pl.when("start").then(pl.col("row")).forward_fill().alias("first_row"),
+                             (pl.col("start").cum_sum() - 1).alias("group"))
+        distinct = kb.filter("start").select(pl.col("h1").set_sorted(), "h2", "first_row")
+        seen: pl.Series | None = None
+        keys = distinct.select("h1", "h2")
         for run in self._seen[k]:
-            joined = kb.select("h1", "h2").join(run.rename({"h2": "h2_seen"}), on="h1", how="left",
-                                                maintain_order="left")
-            if joined.height != kb.height:  # two keys sharing h1 (vanishingly rare): match on both hashes
-                joined = kb.select("h1", "h2").join(run.rename({"h2": "h2_seen"}).with_columns(
-                    pl.col("h2_seen").alias("h2")), on=["h1", "h2"], how="left", maintain_order="left")
-            hit = joined.select(pl.when(pl.col("h2") == pl.col("h2_seen")).then(pl.col("first").cast(pl.Int64))
-                                .alias("first"))["first"]
-            first = hit if first is None else first.fill_null(hit)
-        kb = kb.with_columns(first.alias("first") if first is not None
-                             else pl.lit(None, dtype=pl.Int64).alias("first"))
-        dup_of = pl.coalesce(pl.col("first"),
-                             pl.when(pl.col("inbatch") != pl.col("record")).then(pl.col("inbatch")))
-        kb = kb.with_columns(dup_of.alias("dup_of"))
-        new = kb.filter(pl.col("first").is_null() & (pl.col("inbatch") == pl.col("record"))) \
-            .select(pl.col("h1").set_sorted(), "h2", pl.col("record").cast(pl.UInt32).alias("first"))
+            hit = _lookup(run, keys)
+            seen = hit if seen is None else seen.fill_null(hit)
+        first_record = (distinct["first_row"].cast(pl.Int64) + records[0]).alias("first")
+        fresh = seen.is_null() if seen is not None else None
+        new = keys.with_columns(first_record.cast(pl.UInt32))
+        if fresh is not None:
+            new = new.filter(fresh)
         if new.height:
-            runs = [*self._seen[k], new]
+            runs = [*self._seen[k], new.with_columns(pl.col("h1").set_sorted())]
             while len(runs) > 1 and runs[-2].height <= 2 * runs[-1].height:
                 top = runs.pop()
                 runs[-1] = runs[-1].merge_sorted(top, key="h1").with_columns(pl.col("h1").set_sorted())
             self._seen[k] = runs
-        dups = kb.filter(pl.col("dup_of").is_not_null()).sort("record").rechunk()  # (pl.format panics on
-        # columns of unequal chunks in polars 2.1)
+        # a record repeats the first record of its key: seen in an earlier batch, else earlier in this one
+        group = kb["group"]
+        in_batch = pl.when(~kb["start"]).then(first_record.gather(group))
+        dup_of = in_batch if seen is None else pl.coalesce(seen.gather(group), in_batch)
+        dups = kb.select("row", dup_of.alias("dup_of")).filter(pl.col("dup_of").is_not_null()).sort("row")
         if dups.height == 0:
             return issues_frame()
+        rows = dups["row"]
         label = " + ".join(names)
-        return dups.select(
+        out = pl.DataFrame([records.gather(rows).alias("record"), lines.gather(rows).alias("line"),
+                            frame[cols[0]].gather(rows).alias("value"), dups["dup_of"]]).rechunk()
+        # (pl.format panics on columns of unequal chunks in polars 2.1)
+        return out.select(
             pl.lit(IssueCode.DUPLICATE_ROW.value).alias("code"),
             pl.lit(Severity.ERROR.value).alias("severity"),
             pl.col("record"), pl.col("line"),
@@ -463,6 +497,57 @@ class Validator:
                              message=f"CG accepts .csv, .xls, .xlsx and .xml files, not {suffix}: rename it or "
                                      f"`cgformat convert` it"))
         return out
+
+
+def _few_values(values: pl.Series) -> bool:
+    """Whether a column seems to repeat a few values (judged on its first records): then checking each
+    distinct value once and looking the verdicts up costs less than checking every value."""
+    head = values.head(1000)
+    return head.len() >= 100 and head.n_unique() * 2 < head.len()
+
+
+def _suspect_by_value(frame: pl.DataFrame, columns: Sequence[str]) -> dict[str, pl.Series | None]:
+    """Per column, where :data:`~cgformat.checks.SUSPECT_RE` matches (``None``: nowhere), from its
+    distinct values."""
+    if not columns:
+        return {}
+    distinct = frame.lazy().select([pl.col(c).unique().implode() for c in columns]).collect()
+    out: dict[str, pl.Series | None] = {}
+    for c in columns:
+        values = distinct[c].explode()
+        bad = values.filter(values.str.contains(checks.SUSPECT_RE))
+        out[c] = frame[c].is_in(bad.implode()) if bad.len() else None
+    return out
+
+
+def _longer_in_bytes(value: pl.Expr, limit: int) -> pl.Expr:
+    """True where the value has more than ``limit`` bytes: a cheap screen for more than ``limit`` characters."""
+    return value.str.len_bytes() > limit
+
+
+# a value with none of these (upper-case ASCII, ASCII white space, anything not ASCII) is its own
+# normalised key: stripping and lower-casing leave it as it is
+_NORMALISE_RE = r"[A-Z\t-\r \x{80}-\x{10FFFF}]"
+
+
+def _normalised_key(values: pl.Series) -> pl.Series:
+    """``values`` stripped of surrounding white space and lower-cased (only the values that need it)."""
+    rows = values.str.contains(_NORMALISE_RE).arg_true()
+    if rows.len() == 0:
+        return values
+    if rows.len() == values.len():
+        return values.str.strip_chars().str.to_lowercase()
+    return values.clone().scatter(rows, values.gather(rows).str.strip_chars().str.to_lowercase())
+
+
+def _lookup(run: pl.DataFrame, keys: pl.DataFrame) -> pl.Series:
+    """For each key (columns h1, h2), the first record ``run`` holds for it, else null (both sorted by h1)."""
+    joined = keys.join(run.rename({"h2": "h2_seen"}), on="h1", how="left", maintain_order="left")
+    if joined.height != keys.height:  # two seen keys share h1 (vanishingly rare): match on both hashes
+        return keys.join(run, on=["h1", "h2"], how="left", maintain_order="left")["first"] \
+            .cast(pl.Int64).alias("seen")
+    return joined.select(pl.when(pl.col("h2") == pl.col("h2_seen")).then(pl.col("first").cast(pl.Int64))
+                         .alias("seen")).to_series()
 
 
 def _header_line(info: SourceInfo) -> int | None:
