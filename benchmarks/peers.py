@@ -296,6 +296,15 @@ def split_polars(src: str, out_dir: str, size: str) -> None:
         df.slice(offset, n).write_csv(out / f"part-{i:05d}.csv")
 
 
+def read_polars(src: str, rtype: str) -> None:
+    """Floor: polars alone reading the CSV as text (issue 3's yardstick for validate)."""
+    import polars as pl
+
+    del rtype
+    df = pl.read_csv(src, infer_schema=False)
+    _result(issues=0, records=df.height)
+
+
 def copy_polars(src: str, dst: str) -> None:
     """Floor: polars reads the CSV as text and writes it back as one file (issue 4's yardstick for split)."""
     import polars as pl
@@ -318,6 +327,7 @@ OPERATIONS: dict[str, Callable[..., None]] = {
     "xml-csv-polars": xml_csv_polars,
     "split-polars": split_polars,
     "copy-polars": copy_polars,
+    "read-polars": read_polars,
 }
 
 

@@ -106,6 +106,9 @@ def _validate_tools(rtype: str) -> list[Tool]:
         Tool(name="polars floor", role="floor", needs=("py:polars",),
              argv=[PY, PEERS, "validate-floor", "{src}", "{type}"],
              note="read_csv(infer_schema=False) + the same regexes, strptime and length checks as expressions"),
+        Tool(name="polars read alone", role="floor", needs=("py:polars",),
+             argv=[PY, PEERS, "read-polars", "{src}", "{type}"],
+             note="read_csv(infer_schema=False) and nothing else: issue 3's yardstick"),
         Tool(name="pandera (polars)", role="peer", needs=("py:pandera", "py:polars"),
              argv=[PY, PEERS, "validate-pandera", "{src}", "{type}"],
              note="DataFrameSchema, lazy=True (every failure)"),
@@ -117,6 +120,8 @@ def _validate_tools(rtype: str) -> list[Tool]:
 
 def _validate_targets() -> list[Target]:
     return [
+        Target(text="validate within 2x of polars alone reading the file (issue 3)", num="cgformat validate",
+               den=("polars read alone",), limit=2.0),
         Target(text="validate within 2x of the polars floor", num="cgformat validate", den=("polars floor",),
                limit=2.0),
         Target(text="validate 20x faster than frictionless", num="frictionless", den=("cgformat validate",),
