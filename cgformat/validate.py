@@ -108,7 +108,11 @@ class Validator:
         self.header_issues: list[Issue] = self._header_issues()
         self._checks: list[_Check] = self._plan()
         self._plain = [(i, c) for i, c in enumerate(self._checks) if not c.hygiene and c.screen is None]
-        self._screened = [(i, c) for i, c in enumerate(self._checks) if not c.hygiene and c.screen is not None]
+        # the screened checks, grouped by their screen (a phone column's two checks share one)
+        self._screens: dict[str, tuple[pl.Expr, list[tuple[int, _Check]]]] = {}
+        for i, c in enumerate(self._checks):
+            if not c.hygiene and c.screen is not None:
+                self._screens.setdefault(str(c.screen), (c.screen, []))[1].append((i, c))
         self._hygiene = [(i, c) for i, c in enumerate(self._checks) if c.hygiene]
         self._hygiene_columns = sorted({c.column for _, c in self._hygiene if c.column is not None})
         self._hygiene_of = {col: [(i, c) for i, c in self._hygiene if c.column == col]
@@ -322,20 +326,23 @@ class Validator:
             parts.append(reader)
         if self._checks and n:
             stage = [c.fails.alias(f"c{i}") for i, c in self._plain]
-            if self._screened:
-                stage.append(pl.any_horizontal([c.screen for _, c in self._screened
-                                                 if c.screen is not None]).alias("screened"))
+            stage += [screen.alias(f"g{j}") for j, (screen, _) in enumerate(self._screens.values())]
             few = [c for c in self._hygiene_columns if _few_values(frame[c])]
             many = [c for c in self._hygiene_columns if c not in few]
             stage += [pl.col(c).str.contains(checks.SUSPECT_RE).alias(f"s:{c}") for c in many]
-            # lazy: polars shares the common sub-expressions (a column's ``== ""``, a pattern used twice)
-            flags = frame.lazy().select(stage).collect()
+            # lazy: polars shares the common sub-expressions (a column's ``== ""``, a pattern used twice);
+            # the distinct values of the columns that repeat a few are gathered alongside
+            queries = [frame.lazy().select(stage)]
+            if few:
+                queries.append(frame.lazy().select([pl.col(c).unique().implode() for c in few]))
+            flags, *distinct = pl.collect_all(queries)
             parts += self._issues_of(self._plain, flags, frame, records, lines)
-            if self._screened:
-                parts += self._issues_where(self._screened, flags["screened"], frame, records, lines)
+            if self._screens:
+                parts += self._screened_issues(flags, frame, records, lines)
             if self._hygiene_columns:
                 suspect: dict[str, pl.Series | None] = {c: flags[f"s:{c}"] for c in many}
-                suspect.update(_suspect_by_value(frame, few))
+                if distinct:
+                    suspect.update(_suspect_by_value(frame, distinct[0]))
                 for col in self._hygiene_columns:
                     parts += self._issues_where(self._hygiene_of[col], suspect[col], frame, records, lines)
         for k, (names, cols) in enumerate(self._keys):
@@ -353,6 +360,18 @@ class Validator:
         ok = ~records.is_in(bad.unique().implode()) if bad.len() else pl.Series("ok", [True] * n, dtype=pl.Boolean)
         return BatchResult(ok=ok.alias("ok"), issues=issues, first_record=batch.first_record, strict=self.strict)
 
+    def _screened_issues(self, flags: pl.DataFrame, frame: pl.DataFrame, records: pl.Series,
+                         lines: pl.Series) -> list[pl.DataFrame]:
+        """Issues of the screened checks: those whose screen (column ``g{j}``) flags a row, on such rows."""
+        groups = list(self._screens.values())
+        hits = flags.select([pl.col(f"g{j}").any() for j in range(len(groups))]).row(0)
+        active = [j for j, hit in enumerate(hits) if hit]
+        if not active:
+            return []
+        planned = sorted((ic for j in active for ic in groups[j][1]), key=lambda ic: ic[0])
+        mask = flags.select(pl.any_horizontal([f"g{j}" for j in active])).to_series()
+        return self._issues_where(planned, mask, frame, records, lines)
+
     def _issues_where(self, planned: list[tuple[int, _Check]], mask: pl.Series | None, frame: pl.DataFrame,
                       records: pl.Series, lines: pl.Series) -> list[pl.DataFrame]:
         """Issue frames of these checks, run on the rows ``mask`` flags only (no issue elsewhere)."""
@@ -361,7 +380,7 @@ class Validator:
         needed = {n for _, c in planned for n in c.fails.meta.root_names()}
         needed.update(c.column for _, c in planned if c.column is not None)
         sub = frame.select([c for c in frame.columns if c in needed]).filter(mask)
-        flags = sub.lazy().select([c.fails.alias(f"c{i}") for i, c in planned]).collect()
+        flags = sub.select([c.fails.alias(f"c{i}") for i, c in planned])
         return self._issues_of(planned, flags, sub, records.filter(mask), lines.filter(mask))
 
     @staticmethod
@@ -506,14 +525,11 @@ def _few_values(values: pl.Series) -> bool:
     return head.len() >= 100 and head.n_unique() * 2 < head.len()
 
 
-def _suspect_by_value(frame: pl.DataFrame, columns: Sequence[str]) -> dict[str, pl.Series | None]:
-    """Per column, where :data:`~cgformat.checks.SUSPECT_RE` matches (``None``: nowhere), from its
-    distinct values."""
-    if not columns:
-        return {}
-    distinct = frame.lazy().select([pl.col(c).unique().implode() for c in columns]).collect()
+def _suspect_by_value(frame: pl.DataFrame, distinct: pl.DataFrame) -> dict[str, pl.Series | None]:
+    """Per column of ``distinct`` (one row: the list of a column's distinct values), where
+    :data:`~cgformat.checks.SUSPECT_RE` matches in ``frame`` (``None``: nowhere)."""
     out: dict[str, pl.Series | None] = {}
-    for c in columns:
+    for c in distinct.columns:
         values = distinct[c].explode()
         bad = values.filter(values.str.contains(checks.SUSPECT_RE))
         out[c] = frame[c].is_in(bad.implode()) if bad.len() else None
@@ -531,12 +547,14 @@ _NORMALISE_RE = r"[A-Z\t-\r \x{80}-\x{10FFFF}]"
 
 
 def _normalised_key(values: pl.Series) -> pl.Series:
-    """``values`` stripped of surrounding white space and lower-cased (only the values that need it)."""
+    """``values`` stripped of surrounding white space and lower-cased (only the values that need it, unless
+    most do, judged on the first ones)."""
+    head = values.head(1000)
+    if head.str.contains(_NORMALISE_RE).sum() * 2 > head.len():
+        return values.str.strip_chars().str.to_lowercase()
     rows = values.str.contains(_NORMALISE_RE).arg_true()
     if rows.len() == 0:
         return values
-    if rows.len() == values.len():
-        return values.str.strip_chars().str.to_lowercase()
     return values.clone().scatter(rows, values.gather(rows).str.strip_chars().str.to_lowercase())
 
 
