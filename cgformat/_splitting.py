@@ -261,8 +261,11 @@ def _split(pool: ThreadPoolExecutor, stream: BinaryIO, *, source: str, in_fmt: s
                 rej_writer.write(frame.with_columns(reasons.alias("~cgformat_errors")), records=records)
                 rejected += frame.height
 
-            carry = pl.DataFrame({c: pl.Series(c, [], dtype=pl.String) for c in info.columns})
-            carry_rec = pl.Series("record", [], dtype=pl.Int64)
+            # a CSV source's own bytes are copied into CSV parts of the same dialect, instead of encoded again
+            same_dialect = out_fmt == "csv" and info.format == "csv" and wopts.delimiter == info.delimiter \
+                and not wopts.bom
+            carry = _Carry(frame=pl.DataFrame({c: pl.Series(c, [], dtype=pl.String) for c in info.columns}),
+                           records=pl.Series("record", [], dtype=pl.Int64))
             for batch in reader.batches():
                 frame, recs = batch.frame, batch.records
                 total += frame.height
@@ -271,13 +274,12 @@ def _split(pool: ThreadPoolExecutor, stream: BinaryIO, *, source: str, in_fmt: s
                 ok = result.ok
                 if not ok.all():
                     reject(frame.filter(~ok), recs.filter(~ok), result.errors_column().filter(~ok))
-                carry = pl.concat([carry, frame.filter(ok)], how="vertical")
-                carry_rec = pl.concat([carry_rec, recs.filter(ok)])
-                carry, carry_rec = _pack(pw, carry, carry_rec, key_cols, final=False, reject=reject,
-                                         collector=collector)
+                carry = carry.extend(frame.filter(ok), recs.filter(ok),
+                                     raw=batch.raw if same_dialect and ok.all() else None, sizes=batch.raw_sizes)
+                carry = _pack(pw, carry, key_cols, final=False, reject=reject, collector=collector)
                 if progress is not None:
                     progress(total)
-            _pack(pw, carry, carry_rec, key_cols, final=True, reject=reject, collector=collector)
+            _pack(pw, carry, key_cols, final=True, reject=reject, collector=collector)
             rej_writer.close()
         if validator is not None:
             collector.add([i for i in validator.finish(records=total, bytes=info.bytes)
@@ -314,12 +316,45 @@ def _check(batch: RecordBatch, validator: Validator | None) -> BatchResult:
     return BatchResult(ok=ok, issues=issues, first_record=batch.first_record)
 
 
-def _pack(pw: _PartWriter, frame: pl.DataFrame, records: pl.Series, key_cols: list[str], *, final: bool,
-          reject: Callable[[pl.DataFrame, pl.Series, pl.Series], None], collector: ReportCollector
-          ) -> tuple[pl.DataFrame, pl.Series]:
-    """Write every complete part of ``frame``; return the rows left for the next batch."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Carry:
+    """Records waiting for a part: their frame and numbers, and, when known for all of them, their bytes as
+    the part writer would write them (``raw``) with each record's share (``sizes``)."""
+
+    frame: pl.DataFrame
+    records: pl.Series
+    raw: bytes | None = None
+    sizes: pl.Series | None = None
+
+    def extend(self, frame: pl.DataFrame, records: pl.Series, *, raw: bytes | None,
+               sizes: pl.Series | None) -> _Carry:
+        """These records followed by more; the bytes stay known only if they are known for both."""
+        if self.frame.height == 0:
+            known = raw is not None and sizes is not None
+            return _Carry(frame=frame, records=records, raw=raw if known else None, sizes=sizes if known else None)
+        if raw is None or sizes is None or self.raw is None or self.sizes is None:
+            return _Carry(frame=pl.concat([self.frame, frame], how="vertical"),
+                          records=pl.concat([self.records, records]))
+        return _Carry(frame=pl.concat([self.frame, frame], how="vertical"), records=pl.concat([self.records, records]),
+                      raw=self.raw + raw, sizes=pl.concat([self.sizes, sizes]))
+
+    def rest(self, start: int, offsets: list[int] | None) -> _Carry:
+        """The records from ``start`` on (``offsets``: each record's start in ``raw``, and its end)."""
+        raw = self.raw[offsets[start]:] if self.raw is not None and offsets is not None else None
+        return _Carry(frame=self.frame.slice(start), records=self.records.slice(start), raw=raw,
+                      sizes=self.sizes.slice(start) if raw is not None and self.sizes is not None else None)
+
+
+def _pack(pw: _PartWriter, carry: _Carry, key_cols: list[str], *, final: bool,
+          reject: Callable[[pl.DataFrame, pl.Series, pl.Series], None], collector: ReportCollector) -> _Carry:
+    """Write every complete part of the carried records; return the records left for the next batch."""
     prof = pw.profile
-    sizes = formats.record_sizes(pw.fmt, frame, pw.labels, options=pw.options).cast(pl.Int64)
+    frame, records = carry.frame, carry.records
+    raw = carry.raw if pw.exact and carry.sizes is not None else None
+    if raw is not None and carry.sizes is not None:
+        sizes = carry.sizes
+    else:
+        sizes = formats.record_sizes(pw.fmt, frame, pw.labels, options=pw.options).cast(pl.Int64)
     # keys compare as the validator compares them (trimmed, case-insensitive), hashed to one integer so that
     # grouping is cheap; a hash collision could only cut a part early, never let duplicates share one
     prev = None
@@ -342,12 +377,12 @@ def _pack(pw: _PartWriter, frame: pl.DataFrame, records: pl.Series, key_cols: li
                           prev=prev, final=final)
         for i in plan.too_large:
             too_large(i)
+        offsets = [0, *sizes.cum_sum().to_list()]
         if plan.parts:
-            body = pw.encode_body(frame.slice(0, plan.parts[-1][1]), sizes)
-            offsets = [0, *sizes.cum_sum().to_list()]
+            body = raw if raw is not None else pw.encode_body(frame.slice(0, plan.parts[-1][1]), sizes)
             for start, end in plan.parts:
                 pw.store(pw.head + body[offsets[start]:offsets[end]] + pw.tail, records.slice(start, end - start))
-        return frame.slice(plan.rest), records.slice(plan.rest)
+        return _Carry(frame=frame, records=records, raw=raw, sizes=sizes).rest(plan.rest, offsets)
 
     s = 0
     n = frame.height
@@ -363,7 +398,7 @@ def _pack(pw: _PartWriter, frame: pl.DataFrame, records: pl.Series, key_cols: li
         if not plan.parts:
             break  # the unfinished tail waits for the next batch
         s = _write_part(pw, frame, records, s, s + plan.parts[0][1])
-    return frame.slice(s), records.slice(s)
+    return _Carry(frame=frame, records=records).rest(s, None)
 
 
 def _write_part(pw: _PartWriter, frame: pl.DataFrame, records: pl.Series, s: int, e: int) -> int:

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO, Literal
 
+import numpy as np
 import polars as pl
 
 from ..errors import EncodingError, ReadError, UsageError
@@ -348,6 +349,7 @@ class Parsed:
     ragged: list[tuple[int, int, str | None]] = field(default_factory=list)  # (row, fields, extra)
     stray: list[tuple[int, str]] = field(default_factory=list)  # (row, what) quote irregularities
     newlines: int | None = None            # LFs in the piece, when already counted
+    raw_sizes: pl.Series | None = None     # when the piece is what cgformat's writer writes: record bytes
 
 
 @dataclass(slots=True)
@@ -596,14 +598,25 @@ def parse_canonical(piece: bytes, *, delimiter: str, ncols: int) -> Parsed | Non
     n = frame.height
     newlines = piece.count(b"\n")
     offsets = pl.int_range(0, n, eager=True, dtype=pl.Int64)
-    if newlines != n - (0 if piece.endswith(b"\n") else 1):
+    inner_breaks = newlines != n - (0 if piece.endswith(b"\n") else 1)
+    if inner_breaks:
         # line breaks inside quoted values: a record starts after those of the records before it
         inner = frame.select(pl.sum_horizontal(pl.col(c).str.count_matches("\n", literal=True)
                                                for c in names).fill_null(0).cast(pl.Int64)).to_series()
         offsets = offsets + inner.cum_sum() - inner
+    # cgformat's writer writes LF line ends, quotes only where needed, and an empty value unquoted: a piece
+    # written that way is that writer's output for its records, byte for byte
+    raw_sizes = None
+    if (style == "necessary" and newline == b"\n" and piece.endswith(b"\n") and n
+            and (b'""' not in piece or not frame.select(pl.any_horizontal(pl.all() == "").any()).item())):
+        ends = np.flatnonzero(np.frombuffer(piece, dtype=np.uint8) == 10)
+        if inner_breaks:   # the LF that ends each record: the one before the next record's first line
+            last_line = np.append(offsets.to_numpy()[1:], newlines) - 1
+            ends = ends[last_line]
+        raw_sizes = pl.Series("bytes", np.diff(ends, prepend=-1), dtype=pl.Int64)
     if frame.null_count().sum_horizontal().item():
         frame = frame.fill_null("")
-    return Parsed(frame=frame, lines=offsets.alias("line"), newlines=newlines)
+    return Parsed(frame=frame, lines=offsets.alias("line"), newlines=newlines, raw_sizes=raw_sizes)
 
 
 def parse_fast(piece: bytes, *, delimiter: str, ncols: int) -> Parsed | int:

@@ -106,13 +106,37 @@ class _Batcher:
     lines: list[pl.Series] = field(default_factory=list)
     issues: list[tuple[int, Issue]] = field(default_factory=list)   # (record it belongs before/to, issue)
     count: int = 0
+    raws: list[bytes | None] = field(default_factory=list)          # each frame's writer bytes, if known
+    sizes: list[pl.Series | None] = field(default_factory=list)     # and each record's share of them
 
-    def add(self, frame: pl.DataFrame, lines: pl.Series, issues: list[tuple[int, Issue]]) -> None:
+    def add(self, frame: pl.DataFrame, lines: pl.Series, issues: list[tuple[int, Issue]],
+            raw: bytes | None = None, sizes: pl.Series | None = None) -> None:
         if frame.height:
             self.frames.append(frame)
             self.lines.append(lines)
+            self.raws.append(raw if sizes is not None else None)
+            self.sizes.append(sizes if raw is not None else None)
             self.count += frame.height
         self.issues.extend(issues)
+
+    def _take_raw(self, n: int) -> tuple[bytes | None, pl.Series | None]:
+        """The writer bytes of the first ``n`` pending records (None unless known for all of them); the
+        rest stays pending."""
+        if not self.frames or any(r is None for r in self.raws):
+            self.raws = [None] if self.count > n else []
+            self.sizes = [None] if self.count > n else []
+            return None, None
+        raws = [r for r in self.raws if r is not None]
+        sizes_all = pl.concat([s for s in self.sizes if s is not None]) if len(self.sizes) > 1 \
+            else self.sizes[0]
+        assert sizes_all is not None
+        raw_all = raws[0] if len(raws) == 1 else b"".join(raws)
+        cut = int(sizes_all.slice(0, n).sum())
+        if self.count > n:
+            self.raws, self.sizes = [raw_all[cut:]], [sizes_all.slice(n)]
+        else:
+            self.raws, self.sizes = [], []
+        return raw_all[:cut] if cut < len(raw_all) else raw_all, sizes_all.slice(0, n)
 
     def take(self, *, final: bool) -> Iterator[RecordBatch]:
         # without ``final`` one record is held back, so trailing issues (blank rows) join the last batch
@@ -131,12 +155,13 @@ class _Batcher:
             else:
                 mine = [issue for key, issue in self.issues if key <= last]
                 self.issues = [(key, issue) for key, issue in self.issues if key > last]
+            raw, raw_sizes = self._take_raw(n)
             rest = self.count - n
             self.frames = [frame.slice(n)] if rest else []
             self.lines = [lines.slice(n)] if rest else []
             self.count = rest
             batch = RecordBatch(frame=frame.slice(0, n), lines=lines.slice(0, n).alias("line"),
-                                first_record=self.next_record, issues=tuple(mine))
+                                first_record=self.next_record, issues=tuple(mine), raw=raw, raw_sizes=raw_sizes)
             self.next_record = last + 1
             yield batch
 
@@ -277,7 +302,8 @@ class CsvReader:
                 need_more = True
                 continue
             batcher.add(*self._finish(parsed, line=line, first_record=batcher.next_record + batcher.count,
-                                      ncols=ncols, columns=columns))
+                                      ncols=ncols, columns=columns),
+                        raw=piece[:used] if parsed.raw_sizes is not None else None, sizes=parsed.raw_sizes)
             line += parsed.newlines if parsed.newlines is not None else piece.count(b"\n", 0, used)
             pending = [part for part in (piece[used:] if used < len(piece) else b"", rest) if part]
             size = sum(len(part) for part in pending)

@@ -501,6 +501,13 @@ def test_canonical_parse_is_the_exact_parse_or_nothing(piece: tuple[bytes, int])
     assert got.frame.rows() == slow.frame.rows()
     assert got.lines.to_list() == slow.lines.to_list()
     assert got.newlines == data.count(b"\n")
+    if got.raw_sizes is not None:
+        # the piece is, byte for byte, what cgformat's writer writes for these records
+        labels = tuple(f"h{i}" for i in range(ncols))
+        header = len(",".join(labels)) + 1
+        assert write(got.frame, labels)[header:] == data
+        assert got.raw_sizes.to_list() == csvfmt.record_sizes(got.frame, labels=labels,
+                                                              options=WriteOptions()).to_list()
 
 
 @pytest.mark.parametrize("style", ["necessary", "always"])

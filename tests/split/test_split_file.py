@@ -159,6 +159,44 @@ def test_property_parts_give_back_the_input_within_limits(tmp_path_factory: pyte
         assert part.records == max_records or part.bytes + int(sizes[nxt]) > max_bytes
 
 
+def _split_parts(src: bytes, out: Path, **options: object) -> tuple[list[tuple[str, str]], int]:
+    result = api.split_file(src, out, fmt="csv", **options)  # type: ignore[arg-type]
+    return [(p.file, p.sha256) for p in result.manifest.parts], result.encodes
+
+
+def test_csv_parts_are_copied_from_a_source_in_the_writers_dialect(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from cgformat.formats import _csvscan
+
+    frame = pl.DataFrame({"id": [f"{i:03d}" for i in range(60)],
+                          "note": ["", 'say "hi"', "a,b", "two\nlines", "plain"] * 12, "x": ["1", "", "", "2"] * 15})
+    src = csv_bytes(frame)
+    copied, copied_encodes = _split_parts(src, tmp_path / "a", max_records=7, max_bytes=400)
+    original = _csvscan.parse_canonical
+
+    def without_raw(*args: object, **kwargs: object) -> object:
+        got = original(*args, **kwargs)  # type: ignore[arg-type]
+        if got is not None:
+            got.raw_sizes = None
+        return got
+
+    monkeypatch.setattr(_csvscan, "parse_canonical", without_raw)
+    encoded, encoded_encodes = _split_parts(src, tmp_path / "b", max_records=7, max_bytes=400)
+    assert copied == encoded            # the same parts, byte for byte
+    assert copied_encodes == 1          # the empty file only: every part was copied from the source
+    assert encoded_encodes > 1
+    check_split(tmp_path / "a", frame, fmt="csv", max_records=7, max_bytes=400)
+
+
+def test_a_source_in_another_dialect_is_encoded_again(tmp_path: Path) -> None:
+    # quoted empty values, CRLF line ends, a semicolon: each part is written in cgformat's dialect
+    for src in (b'id,v\n1,""\n2,x\n', b"id,v\r\n1,\r\n2,x\r\n", b"id;v\n1;\n2;x\n"):
+        out = tmp_path / str(len(list(tmp_path.iterdir())))
+        result = api.split_file(src, out, fmt="csv", max_records=5)
+        assert result.encodes > 1
+        assert (out / result.manifest.parts[0].file).read_bytes() == b"id,v\n1,\n2,x\n"
+
+
 def test_manifest_json_shape(tmp_path: Path) -> None:
     api.split_file(csv_bytes(pl.DataFrame({"a": ["1", "2"]})), tmp_path / "o", fmt="csv")
     doc = json.loads((tmp_path / "o" / "manifest.json").read_text())
