@@ -8,6 +8,7 @@ which is written last. A failed run leaves no manifest.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import io
 import os
@@ -219,6 +220,8 @@ def _split(pool: ThreadPoolExecutor, stream: BinaryIO, *, source: str, in_fmt: s
            force: bool, write_options: WriteOptions | None, max_issues: int,
            progress: Callable[[int], None] | None) -> SplitResult:
     digest = source_digest(stream, pool)
+    # CSV parts may be copied from a CSV source's own bytes (see same_dialect below)
+    read_options = dataclasses.replace(read_options or ReadOptions(), keep_raw=out_fmt == "csv")
     reader = formats.open_reader(stream, in_fmt, source=source, options=read_options)
     info = reader.info
     labels = info.labels

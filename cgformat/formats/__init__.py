@@ -53,6 +53,8 @@ class ReadOptions:
     max_cells: int = 20_000_000          # excel: refuse sheets spanning more cells (protects memory)
     max_columns: int = 1_024             # any: refuse more columns than this (protects memory and time)
     max_field_bytes: int = 10_000_000    # any: refuse a value (or label) longer than this, in UTF-8 bytes
+    keep_raw: bool = False               # csv: hand over each batch's bytes when they are exactly what the CSV
+                                         # writer writes (RecordBatch.raw); split copies them into parts
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

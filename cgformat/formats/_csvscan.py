@@ -22,7 +22,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO, Literal
 
-import numpy as np
 import polars as pl
 
 from ..errors import EncodingError, ReadError, UsageError
@@ -563,13 +562,14 @@ def _newline_of(piece: bytes) -> bytes | None:
     return b"\r\n" if at and piece[at - 1] == 13 else b"\n"
 
 
-def parse_canonical(piece: bytes, *, delimiter: str, ncols: int) -> Parsed | None:
+def parse_canonical(piece: bytes, *, delimiter: str, ncols: int, keep_raw: bool = False) -> Parsed | None:
     """Parse a piece with one polars read when polars, writing the frame back, gives the piece's exact bytes.
 
     A file written by a CSV writer that quotes only where needed (Excel, polars, pandas, cgformat) or every
     field, with LF or CRLF line ends, is read back byte for byte: then the piece is regular RFC 4180, every
     record has ``ncols`` fields, there are no blank lines, and the frame is its exact parse (a writer's output
     has one RFC reading). Any other piece gives None, and :func:`parse_fast` vouches for it line by line.
+    With ``keep_raw``, a piece that is exactly what cgformat's CSV writer writes comes with each record's bytes.
     """
     if ncols < 2 or not piece or piece.startswith(UTF8_BOM):
         return None
@@ -607,8 +607,10 @@ def parse_canonical(piece: bytes, *, delimiter: str, ncols: int) -> Parsed | Non
     # cgformat's writer writes LF line ends, quotes only where needed, and an empty value unquoted: a piece
     # written that way is that writer's output for its records, byte for byte
     raw_sizes = None
-    if (style == "necessary" and newline == b"\n" and piece.endswith(b"\n") and n
+    if (keep_raw and style == "necessary" and newline == b"\n" and piece.endswith(b"\n") and n
             and (b'""' not in piece or not frame.select(pl.any_horizontal(pl.all() == "").any()).item())):
+        import numpy as np  # only a split needs it
+
         ends = np.flatnonzero(np.frombuffer(piece, dtype=np.uint8) == 10)
         if inner_breaks:   # the LF that ends each record: the one before the next record's first line
             last_line = np.append(offsets.to_numpy()[1:], newlines) - 1
@@ -619,7 +621,7 @@ def parse_canonical(piece: bytes, *, delimiter: str, ncols: int) -> Parsed | Non
     return Parsed(frame=frame, lines=offsets.alias("line"), newlines=newlines, raw_sizes=raw_sizes)
 
 
-def parse_fast(piece: bytes, *, delimiter: str, ncols: int) -> Parsed | int:
+def parse_fast(piece: bytes, *, delimiter: str, ncols: int, keep_raw: bool = False) -> Parsed | int:
     """Parse a piece of whole records with polars; or return the line offset of the first record the
     fast path cannot vouch for (irregular quoting, a quote still open at the end ...).
 
@@ -632,7 +634,7 @@ def parse_fast(piece: bytes, *, delimiter: str, ncols: int) -> Parsed | int:
     ``ncols`` for one-line records matching the exact shape, and otherwise delimiters minus those inside
     the parsed values + 1.
     """
-    canonical = parse_canonical(piece, delimiter=delimiter, ncols=ncols)
+    canonical = parse_canonical(piece, delimiter=delimiter, ncols=ncols, keep_raw=keep_raw)
     if canonical is not None:
         return canonical
     if piece.startswith(UTF8_BOM):

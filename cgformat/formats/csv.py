@@ -323,7 +323,7 @@ class CsvReader:
     def _parse(self, piece: bytes, *, final: bool, at_boundary: bool, ncols: int) -> tuple[Parsed, int]:
         delimiter = self._delimiter
         if at_boundary:
-            fast = parse_fast(piece, delimiter=delimiter, ncols=ncols)
+            fast = parse_fast(piece, delimiter=delimiter, ncols=ncols, keep_raw=self._options.keep_raw)
             if isinstance(fast, Parsed):
                 return fast, len(piece)
             if fast > 0:
