@@ -596,7 +596,14 @@ def parse_canonical(piece: bytes, *, delimiter: str, ncols: int, keep_raw: bool 
     else:
         return None
     n = frame.height
-    newlines = piece.count(b"\n")
+    want_raw = keep_raw and style == "necessary" and newline == b"\n" and piece.endswith(b"\n") and n > 0
+    if want_raw:
+        import numpy as np  # only a split needs it
+
+        line_ends = np.flatnonzero(np.frombuffer(piece, dtype=np.uint8) == 10)
+        newlines = len(line_ends)
+    else:
+        newlines = piece.count(b"\n")
     offsets = pl.int_range(0, n, eager=True, dtype=pl.Int64)
     inner_breaks = newlines != n - (0 if piece.endswith(b"\n") else 1)
     if inner_breaks:
@@ -607,11 +614,8 @@ def parse_canonical(piece: bytes, *, delimiter: str, ncols: int, keep_raw: bool 
     # cgformat's writer writes LF line ends, quotes only where needed, and an empty value unquoted: a piece
     # written that way is that writer's output for its records, byte for byte
     raw_sizes = None
-    if (keep_raw and style == "necessary" and newline == b"\n" and piece.endswith(b"\n") and n
-            and (b'""' not in piece or not frame.select(pl.any_horizontal(pl.all() == "").any()).item())):
-        import numpy as np  # only a split needs it
-
-        ends = np.flatnonzero(np.frombuffer(piece, dtype=np.uint8) == 10)
+    if want_raw and (b'""' not in piece or not frame.select(pl.any_horizontal(pl.all() == "").any()).item()):
+        ends = line_ends
         if inner_breaks:   # the LF that ends each record: the one before the next record's first line
             last_line = np.append(offsets.to_numpy()[1:], newlines) - 1
             ends = ends[last_line]
