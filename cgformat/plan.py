@@ -38,14 +38,18 @@ def previous_same_key(keys: pl.DataFrame) -> pl.Series:
     A key whose values are all empty (or null) is no key: such rows never count as duplicates.
     """
     cols = keys.columns
-    if not cols:
-        return pl.Series("prev", [-1] * keys.height, dtype=pl.Int64)
+    none = pl.repeat(-1, keys.height, eager=True, dtype=pl.Int64).alias("prev")
+    if not cols or keys.height == 0:
+        return none
     blank = pl.all_horizontal([(pl.col(c) == "") if keys.schema[c] == pl.String else pl.col(c).is_null()
                                for c in cols])
-    out = keys.with_row_index("__i").select(
-        pl.when(blank).then(None).otherwise(pl.col("__i").shift(1).over(cols)).cast(pl.Int64).alias("prev")
-    )["prev"]
-    return out.fill_null(-1)
+    # a stable sort by key puts each key's rows together in their order: a row's previous same key is the
+    # row before it there (a sort, where a window over the keys would hash every one into a group table)
+    ordered = keys.with_row_index("__i").filter(~blank).sort(cols, maintain_order=True, nulls_last=True)
+    same = pl.all_horizontal([pl.col(c).eq_missing(pl.col(c).shift(1)) for c in cols]) & (pl.int_range(pl.len()) > 0)
+    found = ordered.select(pl.col("__i"), pl.when(same).then(pl.col("__i").shift(1)).otherwise(-1)
+                           .cast(pl.Int64).alias("prev"))
+    return none.scatter(found["__i"], found["prev"])
 
 
 def plan_parts(sizes: pl.Series, *, envelope: int, max_records: int, max_bytes: int,

@@ -53,6 +53,17 @@ def test_previous_same_key_ignores_blank_keys() -> None:
     assert prev.to_list() == [-1, -1, 0, -1, -1, -1, 5, 2, 1]
 
 
+@given(rows=st.lists(st.tuples(st.sampled_from(["", "a", "b"]), st.sampled_from([None, 1, 2])), max_size=40))
+def test_previous_same_key_is_the_nearest_earlier_row_with_that_key(rows: list[tuple[str, int | None]]) -> None:
+    # several key columns, text and numbers with nulls; a key of only blanks is no key
+    frame = pl.DataFrame(rows, schema={"t": pl.String, "n": pl.Int64}, orient="row")
+    want = []
+    for i, row in enumerate(rows):
+        blank = row == ("", None)
+        want.append(-1 if blank else max((j for j in range(i) if rows[j] == row), default=-1))
+    assert previous_same_key(frame).to_list() == want
+
+
 def test_duplicates_never_share_a_part() -> None:
     keys = ["a", "b", "a", "", "", "c", "c", "a", "b"]
     prev = previous_same_key(pl.DataFrame({"e": keys}))
