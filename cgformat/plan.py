@@ -60,26 +60,29 @@ def plan_parts(sizes: pl.Series, *, envelope: int, max_records: int, max_bytes: 
     :func:`previous_same_key` of the rows, to keep duplicates apart. When ``final`` is false the last,
     possibly unfinished part is not emitted but left in ``rest`` for the caller to extend.
     """
+    import numpy as np  # the loop runs once per part: numpy's calls cost microseconds, polars' more
+
     n = sizes.len()
     budget = max_bytes - envelope
-    sizes = sizes.cast(pl.Int64)
-    cum = sizes.cum_sum()
+    size = sizes.cast(pl.Int64).fill_null(0).to_numpy()
+    cum = np.cumsum(size)
+    before = prev.cast(pl.Int64).fill_null(-1).to_numpy() if prev is not None else None
     parts: list[tuple[int, int]] = []
     too_large: list[int] = []
     s = 0
     rest = n
     while s < n:
-        size_s = sizes[s]
+        size_s = int(size[s])
         if size_s > budget:
             too_large.append(s)
             s += 1
             continue
-        base = cum[s] - size_s
-        e_bytes = int(cum.search_sorted(base + budget, side="right"))
+        base = int(cum[s]) - size_s
+        e_bytes = int(np.searchsorted(cum, base + budget, side="right"))
         e = min(s + max_records, e_bytes, n)
-        if prev is not None and e - s > 1:
-            clash = (prev.slice(s + 1, e - s - 1) >= s).arg_true()
-            if clash.len():
+        if before is not None and e - s > 1:
+            clash = np.flatnonzero(before[s + 1:e] >= s)
+            if len(clash):
                 e = s + 1 + int(clash[0])
         if e == n and not final and e - s < max_records:
             rest = s
