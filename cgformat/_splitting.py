@@ -97,6 +97,9 @@ def sha256_of(stream: BinaryIO) -> str:
     return digest.hexdigest()
 
 
+_PENDING_PARTS = 4   # parts encoded and waiting for the background writer, at most
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Written:
     path: Path
@@ -160,8 +163,11 @@ class _PartWriter:
                             first_record=first, last_record=last)
 
         self.parts.append(self.pool.submit(write))
-        while self._checked < len(self.parts) - 1 and self.parts[self._checked].done():
-            self.parts[self._checked].result()   # a part that could not be written stops the run here
+        # at most a few parts wait for the writer (memory stays bounded); one that could not be written
+        # stops the run here
+        while self._checked < len(self.parts) and (self.parts[self._checked].done()
+                                                   or len(self.parts) - self._checked > _PENDING_PARTS):
+            self.parts[self._checked].result()
             self._checked += 1
 
     def written(self) -> list[_Written]:

@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, BinaryIO
 import polars as pl
 
 from ..errors import CgformatError, LimitExceeded, ReadError
+from ._prefetch import prefetch
 
 if TYPE_CHECKING:
     from ..model import RecordBatch, SourceInfo
@@ -528,13 +529,17 @@ class GuardedReader:
         check_labels(self.info, options)
 
     def batches(self) -> Iterator[RecordBatch]:
-        """The inner reader's batches, each checked by :func:`check_batch`."""
+        """The inner reader's batches, each checked by :func:`check_batch`, read one ahead by a background
+        thread while the caller works on the last one."""
         try:
-            for batch in self._inner.batches():
-                check_batch(batch, self.info, self._options)
-                yield batch
+            yield from prefetch(self._checked())
         except Exception as error:
             raise reader_failure(error, fmt=self._fmt, source=self._source or self.info.source) from error
+
+    def _checked(self) -> Iterator[RecordBatch]:
+        for batch in self._inner.batches():
+            check_batch(batch, self.info, self._options)
+            yield batch
 
 
 # --------------------------------------------------------------------------------------------- files

@@ -73,7 +73,7 @@ __all__ = [
     "record_sizes",
 ]
 
-DEFAULT_CHUNK_SIZE = 16 << 20
+DEFAULT_CHUNK_SIZE = 8 << 20
 """Bytes read and parsed at a time (the parser holds about two chunks plus their frames)."""
 MAX_QUOTED_BYTES = 32 << 20
 """A quoted field still open after this many bytes is taken to be a quote that is never closed."""
