@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any, TextIO
 
 import click
@@ -142,11 +143,20 @@ def validate_cmd(src: str, record_type: str | None, schema_path: str | None, tem
         report = checked.report
         clean, rejects = partition(table, checked)
         labels = table.info.labels
-        if clean_path:
-            _write(clean, clean_path, labels=labels, input_format=table.info.format, schema=schema)
-        if rejects_path:
-            _write(rejects, rejects_path, labels=(*labels, ERRORS_COLUMN), input_format=table.info.format,
-                   schema=schema)
+        written: list[str] = []
+        try:
+            if clean_path:
+                _write(clean, clean_path, labels=labels, input_format=table.info.format, schema=schema)
+                written.append(clean_path)
+            if rejects_path:
+                _write(rejects, rejects_path, labels=(*labels, ERRORS_COLUMN), input_format=table.info.format,
+                       schema=schema)
+        except BaseException:
+            # the valid records alone, without their rejects, would look like the whole file: remove them
+            for path in written:
+                if path != "-":
+                    Path(path).unlink(missing_ok=True)
+            raise
         if not as_json:
             click.echo(f"cgformat: {clean.height} valid record(s)" + (f" -> {clean_path}" if clean_path else "")
                        + f", {rejects.height} rejected" + (f" -> {rejects_path}" if rejects_path else ""),

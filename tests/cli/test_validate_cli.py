@@ -136,6 +136,16 @@ def test_clean_and_rejects(tmp_path: Path, ext: str) -> None:
     assert run("validate", str(clean), "--type", "transactional")[0] == 0
 
 
+def test_clean_file_is_removed_when_the_rejects_cannot_be_written(tmp_path: Path) -> None:
+    # the valid records alone would pass for the whole file: without their rejects, neither is left
+    src = write(tmp_path, "r.csv", OK + "0003,not-an-email,31612345678,C,C,NL,2025-03-01 10:00:00\n")
+    clean, rejects = tmp_path / "c.csv", tmp_path / "missing" / "r.csv"
+    code, _, err = run("validate", src, "--type", "transactional", "--clean", str(clean), "--rejects", str(rejects))
+    assert code == 3
+    assert "missing" in err
+    assert not clean.exists()
+
+
 def test_ragged_row_goes_to_rejects(tmp_path: Path) -> None:
     src = write(tmp_path, "r.csv", OK + "0003,x@example.com,31612345678\n")
     clean, rejects = tmp_path / "c.csv", tmp_path / "r2.csv"
