@@ -174,11 +174,19 @@ def _unescape(value: pl.Series) -> pl.Series:
     return out.alias(value.name)
 
 
+def _count_bytes(data: bytes, *values: int) -> list[int]:
+    """How often each byte value occurs in ``data`` (numpy counts several times faster than bytes.count)."""
+    import numpy as np
+
+    array = np.frombuffer(data, dtype=np.uint8)
+    return [int(np.count_nonzero(array == value)) for value in values]
+
+
 def _tokens(chunk: bytes, *, markup_only: bool = False) -> pl.DataFrame:
     # Equal counts and one row per ">" make the split exact: no raw ">" in text, no row dropped. Comments,
     # CDATA and processing instructions need no test of their own: their tags never match the shape.
-    closes = chunk.count(b">")
-    if chunk.count(b"<") != closes:
+    closes, opens = _count_bytes(chunk, b">"[0], b"<"[0])
+    if opens != closes:
         raise Bail
     try:
         frame = pl.read_csv(io.BytesIO(chunk), separator="<", eol_char=">", quote_char=None, has_header=False,
@@ -209,7 +217,7 @@ def _scan(chunk: bytes, *, shape: Shape | None, rtag: str, line: int,
         raise Bail
     if not values:
         # the shape has no line feed in a tag, so every line feed is in text
-        return Chunk(frame=None, lines=None, count=count), shape, line + chunk.count(b"\n")
+        return Chunk(frame=None, lines=None, count=count), shape, line + _count_bytes(chunk, 10)[0]
     text = toks["text"]
     fields = set(shape.value_at)
     for position in range(period):
