@@ -1,8 +1,12 @@
 """Private machinery of the CSV reader: encoding sniffing, transcoding, record scanning and parsing.
 
-Everything here works on UTF-8 bytes whose line ends are ``\\n`` (CR-only input is translated first).
-Two parsers give the same answer on well-formed input:
+Everything here works on UTF-8 bytes whose line ends are ``\\n`` or ``\\r\\n`` (CR-only input is translated
+first). Three parsers give the same answer on well-formed input; the cheapest that can vouch for a piece is
+used:
 
+* :func:`parse_canonical` reads a piece with one polars read and has polars write the frame back: when that
+  gives the piece's bytes exactly (files written by Excel, polars, pandas, cgformat ...), the frame is the
+  piece's exact parse. With ``keep_raw`` it also gives each record's bytes, for a split to copy.
 * :func:`parse_fast` hands a whole piece to polars and checks, with vectorised line statistics, that the
   piece is regular RFC 4180 (quotes only around whole fields, ``""`` inside them); it returns the line of
   the first irregular record when it is not.
