@@ -224,7 +224,8 @@ class _Refused(Exception):
 def convert_file(src: Source, dst: str | Path | BinaryIO, *, from_fmt: str | None = None,
                  to_fmt: str | None = None, read_options: ReadOptions | None = None,
                  write_options: WriteOptions | None = None,
-                 xml_tags: Sequence[str] | None = None) -> ConvertResult:
+                 xml_tags: Sequence[str] | None = None,
+                 progress: Callable[[int], None] | None = None) -> ConvertResult:
     """Convert between formats, streaming where the formats allow, every value kept exactly.
 
     An input with structural errors (ragged rows, undecodable bytes) is refused: no output is left and the
@@ -260,6 +261,8 @@ def convert_file(src: Source, dst: str | Path | BinaryIO, *, from_fmt: str | Non
                     raise _Refused
                 writer.write(batch.frame, records=batch_records(batch.first_record, batch.frame.height))
                 records += batch.frame.height
+                if progress is not None:
+                    progress(records)
             writer.close()
 
         try:

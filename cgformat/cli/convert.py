@@ -13,6 +13,7 @@ from ..formats import WriteOptions
 from ..model import Severity
 from ._app import EXIT_DATA, main
 from ._options import DELIMITER, make_read_options, read_options
+from ._progress import records_progress
 
 
 def _echo_issues(issues: Any, *, limit: int = 20) -> None:
@@ -58,8 +59,10 @@ def convert(src: str, dst: str, from_fmt: str | None, to_fmt: str | None, bom: b
             tags = schema.xml_tags_for(reader.info.labels)
     if dst == "-" and as_json:
         raise click.UsageError("--json needs DST to be a file: stdout carries the data")
-    result = api.convert_file(src, dst, from_fmt=from_fmt, to_fmt=to_fmt, read_options=options,
-                              write_options=WriteOptions(bom=bom, delimiter=out_delimiter), xml_tags=tags)
+    with records_progress(f"converting {src}") as update:
+        result = api.convert_file(src, dst, from_fmt=from_fmt, to_fmt=to_fmt, read_options=options,
+                                  write_options=WriteOptions(bom=bom, delimiter=out_delimiter), xml_tags=tags,
+                                  progress=update)
     info = result.info
     notes = [i for i in result.issues if i.severity is Severity.WARNING]
     errors = [i for i in result.issues if i.severity is Severity.ERROR]

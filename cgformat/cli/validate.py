@@ -21,6 +21,7 @@ from ..schema import Schema, describe_rules, list_schemas, load_schema
 from ..validate import ERRORS_COLUMN, check_table, partition, validate
 from ._app import EXIT_DATA, main
 from ._options import load_schema_from_options, make_read_options, read_options, schema_options
+from ._progress import CountingReader, records_progress
 
 _HUMAN_ISSUES = 20
 
@@ -162,9 +163,10 @@ def validate_cmd(src: str, record_type: str | None, schema_path: str | None, tem
                        + f", {rejects.height} rejected" + (f" -> {rejects_path}" if rejects_path else ""),
                        err=True)
     else:
-        with api.open_source(src, fmt=from_fmt, options=options) as reader:
-            report = validate(reader, schema, profile=profile, template=template, strict=strict,
-                              max_issues=limit)
+        with api.open_source(src, fmt=from_fmt, options=options) as reader, \
+                records_progress(f"validating {src}") as update:
+            report = validate(CountingReader(reader, update), schema, profile=profile, template=template,
+                              strict=strict, max_issues=limit)
     if as_json:
         click.echo(report.to_json())
     else:
