@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import io
 import os
+import secrets
 import shutil
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -184,6 +185,25 @@ def _prepare_out_dir(out: Path, *, force: bool) -> None:
     if (out / MANIFEST_NAME).exists() and not force:
         raise UsageError(f"{out} already holds a split ({MANIFEST_NAME}); use a new folder or --force to replace it")
     out.mkdir(parents=True, exist_ok=True)
+    for stale in out.glob(".split-*.partial"):   # left by a split that was killed: its process is gone
+        pid = stale.name[len(".split-"):-len(".partial")].split("-")[0]
+        if not (pid.isdigit() and _alive(int(pid))):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id runs (it may be splitting into the same folder: its work is left alone)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
 
 
 def _old_outputs(out: Path) -> Iterator[Path]:
@@ -245,7 +265,7 @@ def _split(pool: ThreadPoolExecutor, stream: BinaryIO, *, source: str, in_fmt: s
         if all(name in resolved for name in schema.dedupe_key):
             key_cols = [resolved[name] for name in schema.dedupe_key]
 
-    work = out_dir / f".split-{os.getpid()}.partial"
+    work = out_dir / f".split-{os.getpid()}-{secrets.token_hex(4)}.partial"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
     collector = ReportCollector(max_issues=max_issues)

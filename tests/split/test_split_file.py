@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 from pathlib import Path
 
 import polars as pl
@@ -122,6 +123,20 @@ def test_a_failed_split_leaves_no_manifest(tmp_path: Path) -> None:
         api.split_file(csv_bytes(frame), tmp_path / "o", fmt="csv", to_fmt="xml")
     assert not (tmp_path / "o" / "manifest.json").exists()
     assert [p.name for p in (tmp_path / "o").iterdir()] == []
+
+
+def test_work_folders_of_killed_splits_are_removed(tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    gone = out / ".split-4194999-0a1b2c3d.partial"    # no such process (beyond the default pid range)
+    older = out / ".split-5e3a9c0d1f.partial"          # named the way earlier versions named it
+    mine = out / f".split-{os.getpid()}-feedbeef.partial"   # this process may be splitting there too
+    for folder in (gone, older, mine):
+        folder.mkdir(parents=True)
+        (folder / "part-0000001.csv").write_bytes(b"a\n1\n")
+    api.split_file(b"a\n1\n2\n", out, fmt="csv")
+    assert not gone.exists()
+    assert not older.exists()
+    assert mine.exists()
 
 
 def test_duplicates_by_key_never_share_a_part(tmp_path: Path) -> None:
