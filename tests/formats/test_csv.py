@@ -510,6 +510,19 @@ def test_canonical_parse_is_the_exact_parse_or_nothing(piece: tuple[bytes, int])
                                                               options=WriteOptions()).to_list()
 
 
+@given(piece=_written_pieces(), chunk=st.integers(1, 60), batch=st.integers(1, 5))
+@settings(max_examples=200)
+def test_reader_agrees_with_the_slow_parser_on_written_files(piece: tuple[bytes, int], chunk: int,
+                                                             batch: int) -> None:
+    # what writers produce (and damaged copies of it): the canonical path's home ground, through the reader
+    body, ncols = piece
+    data = (",".join(f"h{i}" for i in range(ncols)) + "\n").encode() + body
+    with pytest.MonkeyPatch.context() as patch:
+        slow = _facts(_read_slow(data, patch, delimiter=","))
+    assert _facts(read(data, delimiter=",")) == slow
+    assert _facts(read(data, delimiter=",", chunk_size=chunk, batch_size=batch)) == slow
+
+
 @pytest.mark.parametrize("style", ["necessary", "always"])
 @pytest.mark.parametrize("terminator", ["\n", "\r\n"])
 def test_canonical_parse_takes_what_common_writers_write(style: str, terminator: str) -> None:
