@@ -23,7 +23,7 @@ from ._atomic import atomic_output
 from .errors import ReadError, UsageError, WriteError
 from .formats import Reader, ReadOptions, WriteOptions
 from .formats._guards import open_watched
-from .model import Issue, Severity, SourceInfo, Table
+from .model import Issue, RecordBatch, Severity, SourceInfo, Table
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -33,15 +33,18 @@ if TYPE_CHECKING:
     from .manifest import Manifest
     from .report import Report
     from .schema import Schema
+    from .validate import BatchResult
 
 __all__ = [
     "ConvertResult",
+    "Separated",
     "Source",
     "convert_file",
     "list_sheets",
     "open_source",
     "read_file",
     "schema_from_template",
+    "separate_file",
     "split",
     "split_file",
     "validate_file",
@@ -328,6 +331,88 @@ def validate_file(src: Source, schema: Schema | str | None, *, fmt: str | None =
 
     with open_source(src, fmt=fmt, options=options) as reader:
         return validate(reader, schema, profile=profile, template=template, strict=strict, max_issues=max_issues)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Separated:
+    """What :func:`separate_file` did: the validation report and how many records went to each output."""
+
+    report: Report
+    clean: int
+    rejected: int
+
+
+@contextlib.contextmanager
+def _output(dst: str | Path) -> Iterator[BinaryIO]:
+    """A binary sink for ``dst``: standard output for ``"-"``, else a file written atomically."""
+    if str(dst) == "-":
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    target = Path(dst)
+    if target.is_dir():
+        raise WriteError(f"{target} is a folder; give a file name")
+    if not target.parent.exists():
+        raise WriteError(f"cannot write {target}: folder {target.parent} does not exist")
+    with atomic_output(target) as stream:
+        yield stream
+
+
+def _output_format(dst: str | Path, input_format: str) -> str:
+    """The format to write ``dst`` in: its extension's, else the input's (an xls input gives xlsx)."""
+    try:
+        return formats.format_from_name(str(dst))
+    except UsageError:
+        return "xlsx" if input_format == "xls" else input_format
+
+
+def separate_file(src: Source, schema: Schema | str | None, *, clean: str | Path | None = None,
+                  rejects: str | Path | None = None, clean_format: str | None = None,
+                  rejects_format: str | None = None, fmt: str | None = None, options: ReadOptions | None = None,
+                  profile: LimitProfile | str | None = None, template: bool = False, strict: bool = False,
+                  max_issues: int = 1000, progress: Callable[[int], None] | None = None) -> Separated:
+    """Validate a source and write its valid records to ``clean`` and the others to ``rejects`` (their
+    original values plus an ``_errors`` column naming codes and fields), batch by batch: memory stays
+    bounded, every record lands in exactly one of the two, in input order, and neither file appears unless
+    both are complete. Formats default to the outputs' extensions, else the input's; XML outputs take the
+    schema's tags.
+    """
+    from .schema import load_schema
+    from .validate import ERRORS_COLUMN, partition_batch, validate
+
+    if clean is not None and rejects is not None and str(clean) != "-" and Path(clean) == Path(rejects):
+        raise UsageError(f"--clean and --rejects are the same file ({clean}): give two names")
+    spec = load_schema(schema) if isinstance(schema, str) else schema
+    counts = {"clean": 0, "rejected": 0, "read": 0}
+    with open_source(src, fmt=fmt, options=options) as reader, contextlib.ExitStack() as outputs:
+        info = reader.info
+        writers: dict[str, formats.Writer] = {}
+        for name, dst, out_fmt, labels in (("clean", clean, clean_format, info.labels),
+                                           ("rejects", rejects, rejects_format, (*info.labels, ERRORS_COLUMN))):
+            if dst is None:
+                continue
+            key = formats.check_format(out_fmt or _output_format(dst, info.format), write=True)
+            tags = spec.xml_tags_for(labels) if spec is not None and key == "xml" else None
+            sink = outputs.enter_context(_output(dst))
+            writers[name] = formats.open_writer(sink, key, labels, options=WriteOptions(xml_tags=tags))
+
+        def separate(batch: RecordBatch, result: BatchResult) -> None:
+            good, bad = partition_batch(batch, result)
+            if "clean" in writers and good.height:
+                writers["clean"].write(good, records=batch.records.filter(result.ok))
+            if "rejects" in writers and bad.height:
+                writers["rejects"].write(bad, records=batch.records.filter(~result.ok))
+            counts["clean"] += good.height
+            counts["rejected"] += bad.height
+            counts["read"] += batch.frame.height
+            if progress is not None:
+                progress(counts["read"])
+
+        report = validate(reader, spec, profile=profile, template=template, strict=strict, max_issues=max_issues,
+                          on_batch=separate)
+        for writer in writers.values():
+            writer.close()
+    return Separated(report=report, clean=counts["clean"], rejected=counts["rejected"])
 
 
 def schema_from_template(path: Source, *, base: Schema | None = None, sheet: str | int | None = None,

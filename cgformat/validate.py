@@ -8,7 +8,7 @@ stream alike. :func:`validate` runs it over a :class:`~cgformat.model.Table` or 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import PurePath
 
@@ -26,6 +26,7 @@ __all__ = [
     "Validator",
     "check_table",
     "partition",
+    "partition_batch",
     "validate",
 ]
 
@@ -635,7 +636,8 @@ def _batches_of(source: Table | Iterable[RecordBatch]) -> Iterable[RecordBatch]:
 
 def _run(info: SourceInfo, batches: Iterable[RecordBatch], extra: Sequence[Issue], schema: Schema | str | None,
          *, profile: LimitProfile | str | None, template: bool, strict: bool, max_issues: int,
-         keep: bool) -> tuple[Report, list[BatchResult]]:
+         keep: bool, on_batch: Callable[[RecordBatch, BatchResult], None] | None = None,
+         ) -> tuple[Report, list[BatchResult]]:
     v = Validator(schema, info, profile=profile, template=template, strict=strict)
     collector = ReportCollector(max_issues=max_issues)
     collector.add(v.header_issues)
@@ -654,6 +656,8 @@ def _run(info: SourceInfo, batches: Iterable[RecordBatch], extra: Sequence[Issue
         records += batch.frame.height
         if keep:
             kept.append(result)
+        if on_batch is not None:
+            on_batch(batch, result)
     if extra:
         collector.add([i for i in extra if i.record is None])
     collector.add(v.finish(records=records, bytes=info.bytes))
@@ -664,11 +668,13 @@ def _run(info: SourceInfo, batches: Iterable[RecordBatch], extra: Sequence[Issue
 
 
 def validate(source: Table | object, schema: Schema | str | None, *, profile: LimitProfile | str | None = None,
-             template: bool = False, strict: bool = False, max_issues: int = 1000) -> Report:
+             template: bool = False, strict: bool = False, max_issues: int = 1000,
+             on_batch: Callable[[RecordBatch, BatchResult], None] | None = None) -> Report:
     """Validate a whole :class:`Table`, or a reader (anything with ``info`` and ``batches()``), streaming.
 
     ``schema`` is a :class:`Schema`, a built-in type name, or ``None`` for structural checks only.
-    ``profile`` defaults to the schema's (``revenue`` for revenue, else ``api``).
+    ``profile`` defaults to the schema's (``revenue`` for revenue, else ``api``). ``on_batch`` is called with
+    each batch and its result, in order (see :func:`partition_batch` to separate its records).
     """
     if isinstance(source, Table):
         info = source.info
@@ -679,7 +685,7 @@ def validate(source: Table | object, schema: Schema | str | None, *, profile: Li
         extra = ()
         batches = source.batches()  # type: ignore[attr-defined]
     report, _ = _run(info, batches, extra, schema, profile=profile, template=template, strict=strict,
-                     max_issues=max_issues, keep=False)
+                     max_issues=max_issues, keep=False, on_batch=on_batch)
     return report
 
 
@@ -706,6 +712,17 @@ def partition(table: Table, validated: Validated) -> tuple[pl.DataFrame, pl.Data
     frame = table.frame
     clean = frame.filter(validated.ok)
     rejects = frame.with_columns(validated.errors.alias(_ERRORS_COLUMN)).filter(~validated.ok)
+    return clean, rejects
+
+
+def partition_batch(batch: RecordBatch, result: BatchResult) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One batch's (clean, rejects), as :func:`partition` separates a whole table: the rejects keep their
+    original values plus a last column of reasons (named ``~cgformat_errors``: it never clashes with a label)."""
+    frame = batch.frame
+    if result.ok.all():
+        return frame, frame.clear().with_columns(pl.lit("", dtype=pl.String).alias("~cgformat_errors"))
+    clean = frame.filter(result.ok)
+    rejects = frame.with_columns(result.errors_column().alias("~cgformat_errors")).filter(~result.ok)
     return clean, rejects
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Any, TextIO
 
 import click
@@ -18,7 +17,7 @@ from ..model import Severity
 from ..normalize import NormalizeOptions, fix_table
 from ..report import Report
 from ..schema import Schema, describe_rules, list_schemas, load_schema
-from ..validate import ERRORS_COLUMN, check_table, partition, validate
+from ..validate import validate
 from ._app import EXIT_DATA, main
 from ._options import load_schema_from_options, make_read_options, read_options, schema_options
 from ._progress import CountingReader, records_progress
@@ -138,29 +137,14 @@ def validate_cmd(src: str, record_type: str | None, schema_path: str | None, tem
     template = template_path is not None
     limit = max_errors if max_errors is not None else 1000
     if clean_path or rejects_path:
-        table = api.read_file(src, fmt=from_fmt, options=options)
-        checked = check_table(table, schema, profile=profile, template=template, strict=strict,
-                              max_issues=limit)
-        report = checked.report
-        clean, rejects = partition(table, checked)
-        labels = table.info.labels
-        written: list[str] = []
-        try:
-            if clean_path:
-                _write(clean, clean_path, labels=labels, input_format=table.info.format, schema=schema)
-                written.append(clean_path)
-            if rejects_path:
-                _write(rejects, rejects_path, labels=(*labels, ERRORS_COLUMN), input_format=table.info.format,
-                       schema=schema)
-        except BaseException:
-            # the valid records alone, without their rejects, would look like the whole file: remove them
-            for path in written:
-                if path != "-":
-                    Path(path).unlink(missing_ok=True)
-            raise
+        with records_progress(f"validating {src}") as update:
+            done = api.separate_file(src, schema, clean=clean_path, rejects=rejects_path, fmt=from_fmt,
+                                     options=options, profile=profile, template=template, strict=strict,
+                                     max_issues=limit, progress=update)
+        report = done.report
         if not as_json:
-            click.echo(f"cgformat: {clean.height} valid record(s)" + (f" -> {clean_path}" if clean_path else "")
-                       + f", {rejects.height} rejected" + (f" -> {rejects_path}" if rejects_path else ""),
+            click.echo(f"cgformat: {done.clean} valid record(s)" + (f" -> {clean_path}" if clean_path else "")
+                       + f", {done.rejected} rejected" + (f" -> {rejects_path}" if rejects_path else ""),
                        err=True)
     else:
         with api.open_source(src, fmt=from_fmt, options=options) as reader, \
