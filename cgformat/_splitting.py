@@ -14,6 +14,7 @@ import io
 import os
 import secrets
 import shutil
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -59,33 +60,36 @@ class SplitResult:
     recuts: int = 0
 
 
-def _sha256_fd(fd: int) -> str:
-    """The SHA-256 of a file descriptor's content, read with pread (its position is left alone); closes it."""
+def _sha256_fd(fd: int, stop: threading.Event) -> str:
+    """The SHA-256 of a file descriptor's content, read with pread (its position is left alone); closes it.
+    Gives up (returns "") once ``stop`` is set: the split it was for has failed or was interrupted."""
     digest = hashlib.sha256()
     offset = 0
     try:
         before = os.fstat(fd)
-        while chunk := os.pread(fd, 4 << 20, offset):
+        while not stop.is_set() and (chunk := os.pread(fd, 4 << 20, offset)):
             digest.update(chunk)
             offset += len(chunk)
         after = os.fstat(fd)
     finally:
         os.close(fd)
+    if stop.is_set():
+        return ""
     if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or offset != after.st_size:
         raise ReadError("the input changed while it was being read; split it again once it is complete")
     return digest.hexdigest()
 
 
-def source_digest(stream: BinaryIO, pool: ThreadPoolExecutor) -> Future[str]:
+def source_digest(stream: BinaryIO, pool: ThreadPoolExecutor, stop: threading.Event) -> Future[str]:
     """The SHA-256 of a seekable stream's content: computed by ``pool`` while the stream is read, when the
-    stream is a file; at once (and the stream left at its start) otherwise."""
+    stream is a file (abandoned once ``stop`` is set); at once (and the stream left at its start) otherwise."""
     try:
         fd = os.dup(stream.fileno())
     except (OSError, AttributeError, io.UnsupportedOperation):
         done: Future[str] = Future()
         done.set_result(sha256_of(stream))
         return done
-    return pool.submit(_sha256_fd, fd)
+    return pool.submit(_sha256_fd, fd, stop)
 
 
 def sha256_of(stream: BinaryIO) -> str:
@@ -232,20 +236,23 @@ def run_split(stream: BinaryIO, *, source: str, in_fmt: str, out_dir: Path, out_
     prof = base.with_overrides(max_records=max_records, max_bytes=max_bytes)
     _prepare_out_dir(out_dir, force=force)
     # one background thread hashes the source and writes and hashes the parts while polars reads and encodes
+    stop = threading.Event()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cgformat-split") as pool:
         try:
-            return _split(pool, stream, source=source, in_fmt=in_fmt, out_dir=out_dir, out_fmt=out_fmt,
+            return _split(pool, stop, stream, source=source, in_fmt=in_fmt, out_dir=out_dir, out_fmt=out_fmt,
                           read_options=read_options, schema=schema, prof=prof, do_validate=do_validate,
                           force=force, write_options=write_options, max_issues=max_issues, progress=progress)
         finally:
+            stop.set()   # a hash still running is not needed any more (on success it is done already)
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _split(pool: ThreadPoolExecutor, stream: BinaryIO, *, source: str, in_fmt: str, out_dir: Path, out_fmt: str,
+def _split(pool: ThreadPoolExecutor, stop: threading.Event, stream: BinaryIO, *, source: str, in_fmt: str,
+           out_dir: Path, out_fmt: str,
            read_options: ReadOptions | None, schema: Schema | None, prof: LimitProfile, do_validate: bool,
            force: bool, write_options: WriteOptions | None, max_issues: int,
            progress: Callable[[int], None] | None) -> SplitResult:
-    digest = source_digest(stream, pool)
+    digest = source_digest(stream, pool, stop)
     # CSV parts may be copied from a CSV source's own bytes (see same_dialect below)
     read_options = dataclasses.replace(read_options or ReadOptions(), keep_raw=out_fmt == "csv")
     reader = formats.open_reader(stream, in_fmt, source=source, options=read_options)

@@ -125,6 +125,22 @@ def test_a_failed_split_leaves_no_manifest(tmp_path: Path) -> None:
     assert [p.name for p in (tmp_path / "o").iterdir()] == []
 
 
+def test_the_source_hash_gives_up_once_the_split_stops(tmp_path: Path) -> None:
+    import threading
+
+    from cgformat._splitting import _sha256_fd
+
+    src = tmp_path / "big.csv"
+    src.write_bytes(b"a,b\n" * 100_000)
+    stop = threading.Event()
+    assert _sha256_fd(os.open(src, os.O_RDONLY), stop) == hashlib.sha256(src.read_bytes()).hexdigest()
+    stop.set()
+    fd = os.open(src, os.O_RDONLY)
+    assert _sha256_fd(fd, stop) == ""
+    with pytest.raises(OSError):
+        os.fstat(fd)  # closed either way
+
+
 def test_work_folders_of_killed_splits_are_removed(tmp_path: Path) -> None:
     out = tmp_path / "o"
     gone = out / ".split-4194999-0a1b2c3d.partial"    # no such process (beyond the default pid range)
