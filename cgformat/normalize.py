@@ -224,6 +224,43 @@ NORMALIZERS: dict[str, Callable[[pl.Expr, NormalizeOptions], pl.Expr]] = {
 GENERIC = ("strip", "nfc")
 """Applied to every column, known to the schema or not, before the field's own normalizers."""
 
+_IDENTITY_WHERE: dict[str, Callable[[pl.Expr], pl.Expr]] = {
+    "nfc": lambda v: v.str.contains(r"^[\x00-\x7F]*$"),
+    "phone": lambda v: v.str.contains(r"^(?:[1-9][0-9]*)?$"),
+    "email": lambda v: ~v.str.contains(r"^\s|\s$|@[^@]*[A-Z\x{80}-\x{10FFFF}][^@]*$"),
+    "datetime": lambda v: v.str.contains(r"^(?:[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2})?$"),
+    "date": lambda v: v.str.contains(r"^(?:[0-9]{4}-[0-9]{2}-[0-9]{2})?$"),
+}
+# Cheap screens, true where a normalizer is known to give the value back unchanged (ASCII text is NFC; a
+# phone of digits not starting with 0 is digits; an e-mail without edge spaces or capitals after its last
+# @; a date already in CG's shape, valid or not): the costly expression runs on the other values only.
+# The date screens hold only without --date-format (a format of the user's may read an invalid CG-shaped
+# date another way).
+
+
+def identity_where(name: str, value: pl.Expr, options: NormalizeOptions) -> pl.Expr | None:
+    """A cheap expression true where normalizer ``name`` leaves ``value`` as it is, or None if there is none."""
+    if name in ("datetime", "date") and options.date_format:
+        return None
+    screen = _IDENTITY_WHERE.get(name)
+    return screen(value) if screen is not None else None
+
+
+def apply(frame: pl.DataFrame, column: str, name: str, options: NormalizeOptions) -> pl.Series:
+    """Normalizer ``name`` applied to one column of ``frame``: on the values its screen does not pass only."""
+    expr = NORMALIZERS[name](pl.col(column), options).alias(column)
+    screen = identity_where(name, pl.col(column), options)
+    if screen is None:
+        return frame.select(expr).to_series()
+    values = frame[column]
+    todo = frame.select(~screen).to_series().arg_true()
+    if todo.len() == 0:
+        return values
+    if todo.len() == values.len():
+        return frame.select(expr).to_series()
+    fixed = values.gather(todo).to_frame(column).select(expr).to_series()
+    return values.scatter(todo, fixed)
+
 
 # ------------------------------------------------------------------------------------------ whole tables
 
@@ -279,8 +316,12 @@ def normalize(table: Table, chains: dict[str, tuple[str, ...]], *, options: Norm
     current = frame
     # one stage at a time, materialised: each expression then reads a plain column (cheap to plan and run)
     for k in range(max((len(ch) for ch in col_chains.values()), default=0)):
-        exprs = [NORMALIZERS[ch[k]](pl.col(c), opts).alias(c) for c, ch in col_chains.items() if k < len(ch)]
-        nxt = current.with_columns(exprs)
+        staged = [(c, ch[k]) for c, ch in col_chains.items() if k < len(ch)]
+        exprs = [NORMALIZERS[name](pl.col(c), opts).alias(c) for c, name in staged
+                 if identity_where(name, pl.col(c), opts) is None]
+        screened = [apply(current, c, name, opts) for c, name in staged
+                    if identity_where(name, pl.col(c), opts) is not None]
+        nxt = current.with_columns([*exprs, *screened])
         for c, ch in col_chains.items():
             if k < len(ch):
                 mask = nxt[c] != current[c]
@@ -311,7 +352,15 @@ def normalize(table: Table, chains: dict[str, tuple[str, ...]], *, options: Norm
     for col in date_columns:
         if col not in cols:
             continue
-        amb = frame.select(ambiguous_dates(pl.col(col), opts).alias("a"))["a"]
+        if opts.date_format:
+            continue  # a format was given: nothing is ambiguous
+        # only a day/month/year shape can be ambiguous: the costly parse runs on those values alone
+        shaped = frame.select(pl.col(col).str.strip_chars().str.contains(_DMY).alias("s"))["s"]
+        rows = shaped.arg_true()
+        if rows.len() == 0:
+            continue
+        sub = frame[col].gather(rows).to_frame(col).select(ambiguous_dates(pl.col(col), opts).alias("a"))["a"]
+        amb = pl.Series("a", [False] * frame.height, dtype=pl.Boolean).scatter(rows, sub)
         if not amb.any():
             continue
         found.append(pl.DataFrame([records, lines, frame[col].alias("value")]).filter(amb).select(

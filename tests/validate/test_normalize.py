@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from cgformat.errors import UsageError
 from cgformat.model import Table
-from cgformat.normalize import NORMALIZERS, NormalizeOptions, fix_table, translate_date_format
+from cgformat.normalize import NORMALIZERS, NormalizeOptions, apply, fix_table, identity_where, translate_date_format
 from cgformat.schema import load_schema
 from cgformat.validate import validate
 
@@ -157,3 +157,25 @@ def test_normalizing_twice_equals_once(rows: list[tuple[str, ...]], country: str
     twice = fix_table(t2, schema, options=opts)
     assert twice.frame.equals(once.frame)
     assert twice.changes.height == 0
+
+
+# ------------------------------------------------------------------------------- screens: where nothing changes
+
+_PIECES = st.sampled_from(["0", "1", "9", "00", "31", "2024", "-", ":", " ", "/", ".", "+", "(", ")", "@", "a", "Z",
+                           "é", "e\u0301", "Ä", "\t", "x.COM", "2025-02-30", "2024-06-02 20:15:29", "12", "T"])
+
+
+@given(values=st.lists(st.lists(_PIECES, max_size=6).map("".join), min_size=1, max_size=30),
+       country=st.sampled_from([None, "31"]), date_format=st.sampled_from([None, "DD/MM/YYYY", "%Y-%d-%m %H:%M:%S"]))
+@settings(max_examples=200)
+def test_a_screened_normalizer_changes_nothing_where_its_screen_passes(values: list[str], country: str | None,
+                                                                      date_format: str | None) -> None:
+    opts = NormalizeOptions(default_country=country, date_format=date_format)
+    frame = pl.DataFrame({"v": values})
+    for name, fn in NORMALIZERS.items():
+        full = frame.select(fn(pl.col("v"), opts)).to_series()
+        screen = identity_where(name, pl.col("v"), opts)
+        if screen is not None:
+            passed = frame.select(screen).to_series()
+            assert (full.filter(passed) == frame["v"].filter(passed)).all(), name
+        assert apply(frame, "v", name, opts).to_list() == full.to_list(), name
