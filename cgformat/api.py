@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 import polars as pl
 
@@ -37,9 +37,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ConvertResult",
+    "Fixed",
     "Separated",
     "Source",
     "convert_file",
+    "fix_file",
     "list_sheets",
     "open_source",
     "read_file",
@@ -413,6 +415,102 @@ def separate_file(src: Source, schema: Schema | str | None, *, clean: str | Path
         for writer in writers.values():
             writer.close()
     return Separated(report=report, clean=counts["clean"], rejected=counts["rejected"])
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fixed:
+    """What :func:`fix_file` did. ``broken`` lists records it could not read exactly (ragged rows): when
+    there are any, nothing was written. ``issues`` are the values left alone on purpose (ambiguous dates),
+    with the columns of :data:`~cgformat.report.ISSUE_SCHEMA`."""
+
+    info: SourceInfo
+    records: int
+    bytes: int
+    labels: tuple[str, ...]
+    counts: dict[str, int]
+    changed_cells: int
+    changed_records: int
+    renamed: dict[str, str]
+    issues: pl.DataFrame
+    reader_issues: tuple[Issue, ...]
+    broken: tuple[Issue, ...] = ()
+
+
+class _Broken(Exception):
+    """Internal: abort the atomic outputs of a fix because the input has records it cannot read exactly."""
+
+
+def fix_file(src: Source, dst: str | Path, schema: Schema | None, *, options: Any = None, rename: bool = True,
+             changes: str | Path | None = None, fmt: str | None = None, read_options: ReadOptions | None = None,
+             progress: Callable[[int], None] | None = None) -> Fixed:
+    """``cgformat fix`` over a whole source, batch by batch (memory stays bounded): the fixed records to
+    ``dst`` (its extension's format, else the input's), every change to ``changes`` (record, line, field,
+    before, after, normalizers); both written atomically, and neither when the input has broken records.
+    ``options`` is a :class:`~cgformat.normalize.NormalizeOptions`.
+    """
+    from .normalize import NormalizeOptions, fix_plan, normalize
+    from .report import issues_frame
+
+    opts = options or NormalizeOptions()
+    found: list[pl.DataFrame] = []
+    totals: dict[str, int] = {}
+    cells = changed_records = records = 0
+    with open_source(src, fmt=fmt, options=read_options) as reader:
+        info = reader.info
+        plan = fix_plan(info.labels, schema, rename=rename)
+        reader_issues: list[Issue] = list(info.issues)
+        broken: list[Issue] = []
+        batches = iter(reader.batches())
+        try:
+            with contextlib.ExitStack() as outputs:
+                key = formats.check_format(_output_format(dst, info.format), write=True)
+                tags = schema.xml_tags_for(plan.labels) if schema is not None and key == "xml" else None
+                sink: BinaryIO = outputs.enter_context(_output(dst))
+                counting = _CountingSink(sink) if str(dst) == "-" else None
+                writer = formats.open_writer(cast(BinaryIO, counting) if counting is not None else sink, key,
+                                             plan.labels, options=WriteOptions(xml_tags=tags))
+                log: formats.Writer | None = None
+                if changes is not None:
+                    log = formats.open_writer(outputs.enter_context(_output(changes)),
+                                              formats.check_format(_output_format(changes, "csv"), write=True),
+                                              ("record", "line", "field", "before", "after", "normalizers"),
+                                              options=WriteOptions())
+                for batch in batches:
+                    reader_issues.extend(batch.issues)
+                    broken.extend(i for i in batch.issues if i.severity is Severity.ERROR and i.record is not None)
+                    if broken:
+                        raise _Broken
+                    out = normalize(Table(info=info, frame=batch.frame, lines=batch.lines), plan.chains,
+                                    options=opts, labels=plan.labels, date_columns=plan.date_columns,
+                                    first_record=batch.first_record)
+                    writer.write(out.frame, records=batch.records)
+                    if log is not None and out.changes.height:
+                        log.write(out.changes.select(pl.all().cast(pl.String)))
+                    for name, n in out.counts.items():
+                        totals[name] = totals.get(name, 0) + n
+                    cells += out.changes.height
+                    changed_records += out.changes["record"].n_unique() if out.changes.height else 0
+                    if out.issues.height:
+                        found.append(out.issues)
+                    records += batch.frame.height
+                    if progress is not None:
+                        progress(records)
+                writer.close()
+                if log is not None:
+                    log.close()
+        except _Broken:
+            for batch in batches:   # read on, so that every broken record is counted
+                reader_issues.extend(batch.issues)
+                broken.extend(i for i in batch.issues if i.severity is Severity.ERROR and i.record is not None)
+            written = 0
+        else:
+            written = counting.count if counting is not None else Path(dst).stat().st_size
+    if plan.renamed:
+        totals["rename"] = len(plan.renamed)
+    return Fixed(info=info, records=records, bytes=written, labels=plan.labels, counts=totals, changed_cells=cells,
+                 changed_records=changed_records, renamed=dict(plan.renamed),
+                 issues=pl.concat(found) if found else issues_frame(), reader_issues=tuple(reader_issues),
+                 broken=tuple(broken))
 
 
 def schema_from_template(path: Source, *, base: Schema | None = None, sheet: str | int | None = None,

@@ -22,10 +22,14 @@ from .schema import Schema
 __all__ = [
     "GENERIC",
     "NORMALIZERS",
+    "FixPlan",
     "NormalizeOptions",
     "Normalized",
     "ambiguous_dates",
+    "apply",
+    "fix_plan",
     "fix_table",
+    "identity_where",
     "normalize",
     "normalizers_for",
     "translate_date_format",
@@ -299,16 +303,17 @@ def normalizers_for(kind_normalizers: Sequence[str]) -> tuple[str, ...]:
 
 def normalize(table: Table, chains: dict[str, tuple[str, ...]], *, options: NormalizeOptions | None = None,
               labels: Sequence[str] | None = None, renamed: dict[str, str] | None = None,
-              date_columns: Sequence[str] = ()) -> Normalized:
+              date_columns: Sequence[str] = (), first_record: int = 1) -> Normalized:
     """Apply each column's normalizer chain (column name -> normalizer names) and report every change.
 
     Columns absent from ``chains`` get the generic chain. ``labels`` are the header to write (default:
     the table's); ``date_columns`` are checked for ambiguous day/month values, reported as warnings.
+    ``first_record`` numbers the table's first row (a batch of a larger source).
     """
     opts = options or NormalizeOptions()
     frame = table.frame
     cols = frame.columns
-    records = table.records
+    records = table.records + (first_record - 1)
     lines = table.lines.alias("line")
     counts: dict[str, int] = {}
     col_chains = {c: chains.get(c, GENERIC) for c in cols}
@@ -376,13 +381,30 @@ def normalize(table: Table, chains: dict[str, tuple[str, ...]], *, options: Norm
                       changes=changes, renamed=dict(renamed or {}), issues=issues)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FixPlan:
+    """What ``cgformat fix`` does to a source with these labels: each column's normalizer chain, the header
+    to write, the labels renamed, and the date columns checked for ambiguous day/month values."""
+
+    chains: dict[str, tuple[str, ...]]
+    labels: tuple[str, ...]
+    renamed: dict[str, str]
+    date_columns: tuple[str, ...]
+
+
 def fix_table(table: Table, schema: Schema | None, *, options: NormalizeOptions | None = None,
               rename: bool = True) -> Normalized:
     """Normalize a table as ``cgformat fix`` does: every column trimmed and NFC, each schema field's own
     normalizers, and (with ``rename``) aliased or mis-cased headers renamed to the canonical field names."""
+    plan = fix_plan(table.info.labels, schema, rename=rename)
+    return normalize(table, plan.chains, options=options, labels=plan.labels, renamed=plan.renamed,
+                     date_columns=plan.date_columns)
+
+
+def fix_plan(labels: tuple[str, ...], schema: Schema | None, *, rename: bool = True) -> FixPlan:
+    """The :class:`FixPlan` for a header (the columns are :func:`~cgformat.model.unique_columns` of it)."""
     chains: dict[str, tuple[str, ...]] = {}
     date_columns: list[str] = []
-    labels = table.info.labels
     renamed: dict[str, str] = {}
     if schema is not None:
         res = schema.resolve(labels)
@@ -397,5 +419,5 @@ def fix_table(table: Table, schema: Schema | None, *, options: NormalizeOptions 
             new = schema.canonical_labels(labels)
             if len(set(new)) == len(new):
                 renamed = {old: nw for old, nw in zip(labels, new, strict=True) if old != nw}
-                labels = new
-    return normalize(table, chains, options=options, labels=labels, renamed=renamed, date_columns=date_columns)
+                labels = tuple(new)
+    return FixPlan(chains=chains, labels=tuple(labels), renamed=renamed, date_columns=tuple(date_columns))

@@ -7,37 +7,18 @@ import sys
 from typing import Any, TextIO
 
 import click
-import polars as pl
 
 from .. import api
-from ..errors import UsageError
-from ..formats import WriteOptions, format_from_name
 from ..limits import PROFILES
-from ..model import Severity
-from ..normalize import NormalizeOptions, fix_table
+from ..normalize import NormalizeOptions
 from ..report import Report
-from ..schema import Schema, describe_rules, list_schemas, load_schema
+from ..schema import describe_rules, list_schemas, load_schema
 from ..validate import validate
 from ._app import EXIT_DATA, main
 from ._options import load_schema_from_options, make_read_options, read_options, schema_options
 from ._progress import CountingReader, records_progress
 
 _HUMAN_ISSUES = 20
-
-
-def _out_format(path: str, input_format: str) -> str:
-    """The format to write ``path`` in: its extension's, else the input's (xls input -> xlsx)."""
-    try:
-        return format_from_name(path)  # .xls is refused by the writer with a clear message
-    except UsageError:
-        return "xlsx" if input_format == "xls" else input_format
-
-
-def _write(frame: pl.DataFrame, path: str, *, labels: tuple[str, ...], input_format: str,
-           schema: Schema | None) -> int:
-    fmt = _out_format(path, input_format)
-    tags = schema.xml_tags_for(labels) if schema is not None else None
-    return api.write_file(frame, path, fmt=fmt, labels=labels, options=WriteOptions(xml_tags=tags))
 
 
 def _is_tty(stream: TextIO) -> bool:
@@ -188,33 +169,28 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
     schema = load_schema_from_options(record_type=record_type, schema_path=schema_path,
                                       template_path=template_path, required=False)
     opts = NormalizeOptions(default_country=default_country, date_format=date_format)
-    table = api.read_file(src, fmt=from_fmt, options=make_read_options(**read_kw))
-    broken = [i for i in table.issues if i.severity is Severity.ERROR and i.record is not None]
-    if broken:
-        first = broken[0]
-        _refuse(len(broken), src, first.code, first.record, first.line)
-    out = fix_table(table, schema, options=opts, rename=not no_rename)
-    written = _write(out.frame, dst, labels=out.labels, input_format=table.info.format, schema=schema)
-    if changes_path:
-        changes = out.changes.select(pl.all().cast(pl.String))
-        api.write_file(changes, changes_path, fmt=_out_format(changes_path, "csv"), labels=tuple(changes.columns))
-    changed_records = out.changes["record"].n_unique() if out.changes.height else 0
+    with records_progress(f"fixing {src}") as update:
+        out = api.fix_file(src, dst, schema, options=opts, rename=not no_rename, changes=changes_path, fmt=from_fmt,
+                           read_options=make_read_options(**read_kw), progress=update)
+    if out.broken:
+        first = out.broken[0]
+        _refuse(len(out.broken), src, first.code, first.record, first.line)
     if as_json:
         click.echo(json.dumps({
-            "cgformat_fix": 1, "source": table.info.source, "target": dst, "type": schema.name if schema else None,
-            "records": table.frame.height, "bytes": written, "changed_cells": out.changed_cells,
-            "changed_records": changed_records, "counts": out.counts, "renamed": out.renamed,
+            "cgformat_fix": 1, "source": out.info.source, "target": dst, "type": schema.name if schema else None,
+            "records": out.records, "bytes": out.bytes, "changed_cells": out.changed_cells,
+            "changed_records": out.changed_records, "counts": out.counts, "renamed": out.renamed,
             "issues": list(out.issues.iter_rows(named=True)),
-            "reader_issues": [i.to_dict() for i in table.issues]}, ensure_ascii=False))
+            "reader_issues": [i.to_dict() for i in out.reader_issues]}, ensure_ascii=False))
         return
-    lines = [f"{table.info.source} -> {dst}: {table.frame.height} records, {out.changed_cells} cell(s) changed "
-             f"in {changed_records} record(s)"]
+    lines = [f"{out.info.source} -> {dst}: {out.records} records, {out.changed_cells} cell(s) changed "
+             f"in {out.changed_records} record(s)"]
     done = [(k, v) for k, v in out.counts.items() if v and k != "rename"]
     if done:
         lines.append("changes by normalizer: " + ", ".join(f"{k} {v}" for k, v in done))
     for old, new in out.renamed.items():
         lines.append(f"renamed header {old!r} -> {new!r}")
-    notes = [i for i in table.issues if i.code in ("non-utf8", "delimiter", "bom-removed")]
+    notes = [i for i in out.reader_issues if i.code in ("non-utf8", "delimiter", "bom-removed")]
     for i in notes:
         lines.append(f"converted: {i.code} ({i.value}) -> UTF-8 with commas")
     if out.issues.height:

@@ -1,0 +1,52 @@
+"""``cgformat fix`` batch by batch: the same records, changes and positions as fixing the whole table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from cgformat import api
+from cgformat.formats import ReadOptions
+from cgformat.normalize import NormalizeOptions, fix_table
+from cgformat.schema import load_schema
+
+SOURCE = (
+    "Customer Number,E-mail,Phone,OrderDate\n"
+    " 0001 ,Anna@Example.COM,+31 6 1234 5678,2025-03-01 10:00:00\n"
+    "0002,bram@example.com,0612345678,03/04/2025\n"
+    "0003,\"cees@EXAMPLE.com \",0031 6 12345678,25/12/2024 09:30\n"
+    "0004,dirk@example.com,31612345678,45658\n"
+    "0005,Cafe\u0301@example.com,(06) 1234-5678,2024-1-2\n"
+)
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 100])
+def test_batch_by_batch_equals_the_whole_table(tmp_path: Path, batch_size: int) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text(SOURCE, encoding="utf-8")
+    schema = load_schema("transactional")
+    opts = NormalizeOptions(default_country="31")
+    done = api.fix_file(src, tmp_path / "out.csv", schema, options=opts, changes=tmp_path / "changes.csv",
+                        read_options=ReadOptions(batch_size=batch_size))
+    whole = fix_table(api.read_file(src), schema, options=opts)
+    fixed = api.read_file(tmp_path / "out.csv")
+    assert fixed.info.labels == whole.labels == done.labels
+    assert fixed.frame.rows() == whole.frame.rows()
+    changes = api.read_file(tmp_path / "changes.csv").frame
+    assert changes.rows() == whole.changes.select(pl.all().cast(pl.String)).rows()
+    assert (done.records, done.changed_cells, done.counts) == (5, whole.changed_cells, whole.counts)
+    assert done.changed_records == whole.changes["record"].n_unique()
+    assert done.issues.rows() == whole.issues.rows()            # 03/04/2025 left alone, at record 2
+    assert done.issues["record"].to_list() == [2]
+    assert done.renamed == whole.renamed
+
+
+def test_broken_records_leave_nothing_and_are_all_counted(tmp_path: Path) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text("Email,Phone\na@b.co,1\nx\nc@d.co,2\ny,3,4\n", encoding="utf-8")
+    done = api.fix_file(src, tmp_path / "out.csv", None, changes=tmp_path / "changes.csv",
+                        read_options=ReadOptions(batch_size=1))
+    assert [(i.code, i.record) for i in done.broken] == [("ragged-row", 2), ("ragged-row", 4)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
