@@ -185,23 +185,14 @@ class _CountingSink(io.RawIOBase):
 
 def _write_to(dst: str | Path | BinaryIO, emit: object) -> int:
     assert callable(emit)
-    if isinstance(dst, (str, Path)):
-        if str(dst) == "-":
-            sink = _CountingSink(sys.stdout.buffer)
-            emit(sink)
-            sink.flush()
-            return sink.count
-        target = Path(dst)
-        if target.is_dir():
-            raise WriteError(f"{target} is a folder; give a file name")
-        if not target.parent.exists():
-            raise WriteError(f"cannot write {target}: folder {target.parent} does not exist")
-        with atomic_output(target) as stream:
+    if isinstance(dst, (str, Path)) and str(dst) != "-":
+        with _output(dst) as stream:
             emit(stream)
             written = stream.tell()
         return written
-    counting = _CountingSink(dst)
+    counting = _CountingSink(sys.stdout.buffer if isinstance(dst, (str, Path)) else dst)
     emit(counting)
+    counting.flush()
     return counting.count
 
 

@@ -135,6 +135,11 @@ def test_split_disk_full_partway_leaves_no_manifest(tmp_path: Path, monkeypatch:
         original(self, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(_splitting._PartWriter, "store", store)
+    _split_runs_out_of_space(tmp_path)
+
+
+def _split_runs_out_of_space(tmp_path: Path) -> None:
+    """Split 50 records into parts of 10 with the disk filling up on the way: exit 3, nothing left."""
     src = tmp_path / "in.csv"
     src.write_bytes(corpus.csv_bytes(50))
     out = tmp_path / "parts"
@@ -155,13 +160,7 @@ def test_split_part_write_failing_in_the_background_leaves_nothing(tmp_path: Pat
         return original(self, data)
 
     monkeypatch.setattr(Path, "write_bytes", write_bytes)
-    src = tmp_path / "in.csv"
-    src.write_bytes(corpus.csv_bytes(50))
-    out = tmp_path / "parts"
-    code, err = _cli(["split", str(src), "--out", str(out), "--type", "transactional", "--max-records", "10"])
-    assert code == 3
-    assert "No space left on device" in err
-    assert _files(out) == []
+    _split_runs_out_of_space(tmp_path)
 
 
 # --------------------------------------------------------------------------------------------- interrupted runs
