@@ -15,6 +15,7 @@ from pathlib import PurePath
 import polars as pl
 
 from . import checks
+from ._seen import SeenKeys
 from .limits import LimitProfile, get_profile
 from .model import Issue, IssueCode, RecordBatch, Severity, SourceInfo, Table
 from .report import ISSUE_SCHEMA, Report, ReportCollector, issues_frame
@@ -119,7 +120,7 @@ class Validator:
         self._hygiene_of = {col: [(i, c) for i, c in self._hygiene if c.column == col]
                             for col in self._hygiene_columns}
         self._keys: list[tuple[tuple[str, ...], tuple[str, ...]]] = self._dedupe_plan()
-        self._seen: list[list[pl.DataFrame]] = [[] for _ in self._keys]
+        self._seen = [SeenKeys() for _ in self._keys]
 
     # ----------------------------------------------------------------------------------------- header
 
@@ -412,63 +413,33 @@ class Validator:
 
     def _duplicates(self, k: int, names: tuple[str, ...], cols: tuple[str, ...], frame: pl.DataFrame,
                     records: pl.Series, lines: pl.Series) -> pl.DataFrame:
-        """Records whose key repeats an earlier one, in this batch or any before.
-
-        Seen keys are kept as two independent hashes per key (64 and 32 bits) with the first record (16
-        bytes a key, whatever its length: 80 MB for 5,000,000 keys), in a few sorted runs of geometric
-        sizes: the batch is sorted once, its distinct keys meet each run in a merge join, and each key is
-        re-merged only O(log n) times. A false duplicate needs both hashes to collide (odds near 2^-96 per
-        pair of keys); a collision of the first alone can at worst hide a duplicate.
-        """
+        """Records whose key repeats an earlier one, in this batch or any before (see :mod:`cgformat._seen`:
+        keys are kept as two hashes with their first record, 16 bytes a key)."""
         if frame.height == 0:
             return issues_frame()
         parts = [_normalised_key(frame[c]) for c in cols]
         blank = parts[0] == ""
         for p in parts[1:]:
             blank = blank | (p == "")
-        key = parts[0] if len(parts) == 1 else pl.DataFrame(parts).select(
-            pl.concat_str(pl.all(), separator="\x1f")).to_series()
-        kb = pl.DataFrame([pl.int_range(0, frame.height, eager=True, dtype=pl.UInt32).alias("row"),
-                           key.hash(seed=0x9E37).alias("h1"),
-                           (key.hash(seed=0x7F4A) & 0xFFFFFFFF).cast(pl.UInt32).alias("h2")])
         if blank.all():
             return issues_frame()
+        key = parts[0] if len(parts) == 1 else pl.DataFrame(parts).select(
+            pl.concat_str(pl.all(), separator="\x1f")).to_series()
+        h1 = key.hash(seed=0x9E37).to_numpy()
+        h2 = (key.hash(seed=0x7F4A) & 0xFFFFFFFF).cast(pl.UInt32).to_numpy()
+        numbers = records.to_numpy()
+        filled = None
         if blank.any():
-            kb = kb.filter(~blank)
-        # stable sort by h1: each key's rows are contiguous (records in order) unless two keys share h1
-        kb = kb.sort("h1", maintain_order=True)
-        start = ((pl.col("h1") != pl.col("h1").shift(1)) | (pl.col("h2") != pl.col("h2").shift(1))).fill_null(True)
-        kb = kb.with_columns(start.alias("start"))
-        kb = kb.with_columns(pl.when("start").then(pl.col("row")).forward_fill().alias("first_row"),
-                             (pl.col("start").cum_sum() - 1).alias("group"))
-        distinct = kb.filter("start").select(pl.col("h1").set_sorted(), "h2", "first_row")
-        seen: pl.Series | None = None
-        keys = distinct.select("h1", "h2")
-        for run in self._seen[k]:
-            hit = _lookup(run, keys)
-            seen = hit if seen is None else seen.fill_null(hit)
-        first_record = (distinct["first_row"].cast(pl.Int64) + records[0]).alias("first")
-        fresh = seen.is_null() if seen is not None else None
-        new = keys.with_columns(first_record.cast(pl.UInt32))
-        if fresh is not None:
-            new = new.filter(fresh)
-        if new.height:
-            runs = [*self._seen[k], new.with_columns(pl.col("h1").set_sorted())]
-            while len(runs) > 1 and runs[-2].height <= 2 * runs[-1].height:
-                top = runs.pop()
-                runs[-1] = runs[-1].merge_sorted(top, key="h1").with_columns(pl.col("h1").set_sorted())
-            self._seen[k] = runs
-        # a record repeats the first record of its key: seen in an earlier batch, else earlier in this one
-        group = kb["group"]
-        in_batch = pl.when(~kb["start"]).then(first_record.gather(group))
-        dup_of = in_batch if seen is None else pl.coalesce(seen.gather(group), in_batch)
-        dups = kb.select("row", dup_of.alias("dup_of")).filter(pl.col("dup_of").is_not_null()).sort("row")
-        if dups.height == 0:
+            filled = (~blank).arg_true().to_numpy()
+            h1, h2, numbers = h1[filled], h2[filled], numbers[filled]
+        at, dup_of = self._seen[k].add(h1, h2, numbers)
+        if len(at) == 0:
             return issues_frame()
-        rows = dups["row"]
+        rows = pl.Series("row", filled[at] if filled is not None else at, dtype=pl.UInt32)
         label = " + ".join(names)
         out = pl.DataFrame([records.gather(rows).alias("record"), lines.gather(rows).alias("line"),
-                            frame[cols[0]].gather(rows).alias("value"), dups["dup_of"]]).rechunk()
+                            frame[cols[0]].gather(rows).alias("value"),
+                            pl.Series("dup_of", dup_of, dtype=pl.Int64)]).rechunk()
         # (pl.format panics on columns of unequal chunks in polars 2.1)
         return out.select(
             pl.lit(IssueCode.DUPLICATE_ROW.value).alias("code"),
@@ -557,16 +528,6 @@ def _normalised_key(values: pl.Series) -> pl.Series:
     if rows.len() == 0:
         return values
     return values.clone().scatter(rows, values.gather(rows).str.strip_chars().str.to_lowercase())
-
-
-def _lookup(run: pl.DataFrame, keys: pl.DataFrame) -> pl.Series:
-    """For each key (columns h1, h2), the first record ``run`` holds for it, else null (both sorted by h1)."""
-    joined = keys.join(run.rename({"h2": "h2_seen"}), on="h1", how="left", maintain_order="left")
-    if joined.height != keys.height:  # two seen keys share h1 (vanishingly rare): match on both hashes
-        return keys.join(run, on=["h1", "h2"], how="left", maintain_order="left")["first"] \
-            .cast(pl.Int64).alias("seen")
-    return joined.select(pl.when(pl.col("h2") == pl.col("h2_seen")).then(pl.col("first").cast(pl.Int64))
-                         .alias("seen")).to_series()
 
 
 def _header_line(info: SourceInfo) -> int | None:

@@ -24,9 +24,13 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO, Literal
+from typing import TYPE_CHECKING, BinaryIO, Literal
 
 import polars as pl
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 from ..errors import EncodingError, ReadError, UsageError
 
@@ -566,14 +570,72 @@ def _newline_of(piece: bytes) -> bytes | None:
     return b"\r\n" if at and piece[at - 1] == 13 else b"\n"
 
 
-def parse_canonical(piece: bytes, *, delimiter: str, ncols: int, keep_raw: bool = False) -> Parsed | None:
-    """Parse a piece with one polars read when polars, writing the frame back, gives the piece's exact bytes.
+def _regular_lines(piece: bytes, frame: pl.DataFrame, *, delimiter: str,
+                   ncols: int) -> tuple[int, npt.NDArray[np.intp] | None] | None:
+    """For a piece that ends with a LF, when the byte facts prove ``frame`` (read by polars, empty values as
+    ``""``) is its exact parse: the piece's LF count and, when some value holds a line break, the line offset
+    where each record starts. Else None.
 
-    A file written by a CSV writer that quotes only where needed (Excel, polars, pandas, cgformat) or every
-    field, with LF or CRLF line ends, is read back byte for byte: then the piece is regular RFC 4180, every
-    record has ``ncols`` fields, there are no blank lines, and the frame is its exact parse (a writer's output
-    has one RFC reading). Any other piece gives None, and :func:`parse_fast` vouches for it line by line.
-    With ``keep_raw``, a piece that is exactly what cgformat's CSV writer writes comes with each record's bytes.
+    The proof, all vectorised over quote positions and byte counts (no write-back):
+
+    * the quoting is regular RFC 4180: by its running parity each quote opens a field (it comes first in
+      the piece or right after a delimiter or LF), closes one (it comes last or right before a delimiter
+      or LF) or is half of a doubled quote inside a quoted field; every CR is inside quotes. Then the piece
+      has exactly one RFC reading, and polars' is it for every record polars reads as complete;
+    * no record lacks fields: polars refuses a record with too many, and fills a short one (or a blank
+      line) with empty values, which the bytes then cannot add up to. A piece's bytes are the value bytes,
+      plus the quote bytes less one per doubled quote, plus ``ncols - 1`` delimiters and a LF per record;
+      a record with ``f`` fields has ``ncols - f`` delimiters fewer, never more.
+    """
+    import numpy as np  # loaded by the first CSV read, not by every command
+
+    size = len(piece)
+    data = np.frombuffer(piece, dtype=np.uint8)
+    quotes = np.flatnonzero(data == 34)
+    nquotes = len(quotes)
+    if nquotes % 2:
+        return None
+    d = ord(delimiter)
+    doubled = 0
+    if nquotes:
+        opens, closes = quotes[0::2], quotes[1::2]
+        before = data[np.maximum(opens - 1, 0)]
+        after = data[np.minimum(closes + 1, size - 1)]
+        at_start = opens == 0
+        at_end = closes == size - 1
+        if not (at_start | ((before == d) | (before == 10) | (before == 34)) & ~at_start).all():
+            return None
+        pair = (after == 34) & ~at_end
+        if not (at_end | ((after == d) | (after == 10)) & ~at_end | pair).all():
+            return None
+        doubled = int(np.count_nonzero(pair))
+    if b"\r" in piece:
+        crs = np.flatnonzero(data == 13)
+        if (np.searchsorted(quotes, crs) % 2 == 0).any():   # an even number of quotes before it: outside
+            return None
+    n = frame.height
+    values = sum(v or 0 for v in frame.select(pl.all().str.len_bytes().sum()).row(0))
+    if not piece.endswith(b"\n") or size != values + nquotes - doubled + n * ncols:
+        return None
+    line_ends = np.flatnonzero(data == 10)
+    if len(line_ends) == n:
+        return len(line_ends), None
+    # line breaks inside quoted values (an odd number of quotes before them): a record starts on the line
+    # after the line end of the record before
+    ends = np.flatnonzero(np.searchsorted(quotes, line_ends) % 2 == 0)
+    return len(line_ends), np.concatenate(([0], ends[:-1] + 1))
+
+
+def parse_canonical(piece: bytes, *, delimiter: str, ncols: int, keep_raw: bool = False) -> Parsed | None:
+    """Parse a piece with one polars read when the piece can be proved to be regular, whole-record CSV.
+
+    Without ``keep_raw``, an LF piece whose quoting is regular and whose records are all complete (checked
+    on quote positions and byte counts, see :func:`_regular_lines`) is taken as polars reads it.
+    Otherwise polars writes the frame back: when that gives the piece's exact bytes (a writer that quotes
+    only where needed (Excel, polars, pandas, cgformat) or every field, LF or CRLF line ends), the frame is
+    its exact parse (a writer's output has one RFC reading). Any other piece gives None, and
+    :func:`parse_fast` vouches for it line by line. With ``keep_raw``, a piece that is exactly what cgformat's
+    CSV writer writes comes with each record's bytes.
     """
     if ncols < 2 or not piece or piece.startswith(UTF8_BOM):
         return None
@@ -581,36 +643,49 @@ def parse_canonical(piece: bytes, *, delimiter: str, ncols: int, keep_raw: bool 
     if newline is None:
         return None
     names = _columns(ncols)
+    regular = not keep_raw and newline == b"\n"
+    # polars drops an empty last field of a last record with no line end (``a,b,`` for two columns): end it
+    text = piece if not regular or piece.endswith(b"\n") else piece + b"\n"
     try:
-        # an unquoted empty field reads as null and a quoted one as "": each writes back as it was
-        frame = pl.read_csv(piece, has_header=False, separator=delimiter, quote_char='"',
-                            schema=dict.fromkeys(names, pl.String), empty_string_is_null=True,
+        # write-back: an unquoted empty field reads as null and a quoted one as "", each writes back as it was
+        frame = pl.read_csv(text, has_header=False, separator=delimiter, quote_char='"',
+                            schema=dict.fromkeys(names, pl.String), empty_string_is_null=not regular,
                             infer_schema=False, raise_if_empty=False)
     except pl.exceptions.PolarsError:
         return None
-    expected = piece if piece.endswith(b"\n") else piece + newline
-    styles: list[Literal["necessary", "always"]] = ["necessary", "always"] if piece.startswith(b'"') \
-        else ["necessary"]
-    for style in styles:
-        sink = io.BytesIO()
-        frame.write_csv(sink, include_header=False, separator=delimiter, quote_char='"',
-                        line_terminator=newline.decode(), quote_style=style)
-        if sink.getbuffer().nbytes == len(expected) and sink.getvalue() == expected:
-            break
-    else:
-        return None
     n = frame.height
-    want_raw = keep_raw and style == "necessary" and newline == b"\n" and piece.endswith(b"\n") and n > 0
-    if want_raw:
-        import numpy as np  # only a split needs it
-
-        line_ends = np.flatnonzero(np.frombuffer(piece, dtype=np.uint8) == 10)
-        newlines = len(line_ends)
+    line_ends = None
+    starts = None
+    if regular:
+        counted = _regular_lines(text, frame, delimiter=delimiter, ncols=ncols)
+        if counted is None:
+            return None
+        newlines = counted[0] - (len(text) - len(piece))
+        starts = counted[1]
     else:
-        newlines = piece.count(b"\n")
+        expected = piece if piece.endswith(b"\n") else piece + newline
+        styles: list[Literal["necessary", "always"]] = ["necessary", "always"] if piece.startswith(b'"') \
+            else ["necessary"]
+        for style in styles:
+            sink = io.BytesIO()
+            frame.write_csv(sink, include_header=False, separator=delimiter, quote_char='"',
+                            line_terminator=newline.decode(), quote_style=style)
+            if sink.getbuffer().nbytes == len(expected) and sink.getvalue() == expected:
+                break
+        else:
+            return None
+        if keep_raw and style == "necessary" and newline == b"\n" and piece.endswith(b"\n") and n > 0:
+            import numpy as np  # only a split needs it
+
+            line_ends = np.flatnonzero(np.frombuffer(piece, dtype=np.uint8) == 10)
+            newlines = len(line_ends)
+        else:
+            newlines = piece.count(b"\n")
     offsets = pl.int_range(0, n, eager=True, dtype=pl.Int64)
     inner_breaks = newlines != n - (0 if piece.endswith(b"\n") else 1)
-    if inner_breaks:
+    if starts is not None:
+        offsets = pl.Series(starts, dtype=pl.Int64)
+    elif inner_breaks:
         # line breaks inside quoted values: a record starts after those of the records before it
         inner = frame.select(pl.sum_horizontal(pl.col(c).str.count_matches("\n", literal=True)
                                                for c in names).fill_null(0).cast(pl.Int64)).to_series()
@@ -618,13 +693,14 @@ def parse_canonical(piece: bytes, *, delimiter: str, ncols: int, keep_raw: bool 
     # cgformat's writer writes LF line ends, quotes only where needed, and an empty value unquoted: a piece
     # written that way is that writer's output for its records, byte for byte
     raw_sizes = None
-    if want_raw and (b'""' not in piece or not frame.select(pl.any_horizontal(pl.all() == "").any()).item()):
+    if line_ends is not None and (b'""' not in piece
+                                  or not frame.select(pl.any_horizontal(pl.all() == "").any()).item()):
         ends = line_ends
         if inner_breaks:   # the LF that ends each record: the one before the next record's first line
             last_line = np.append(offsets.to_numpy()[1:], newlines) - 1
             ends = ends[last_line]
         raw_sizes = pl.Series("bytes", np.diff(ends, prepend=-1), dtype=pl.Int64)
-    if frame.null_count().sum_horizontal().item():
+    if not regular and frame.null_count().sum_horizontal().item():
         frame = frame.fill_null("")
     return Parsed(frame=frame, lines=offsets.alias("line"), newlines=newlines, raw_sizes=raw_sizes)
 

@@ -488,11 +488,44 @@ def _written_pieces(draw: st.DrawFn) -> tuple[bytes, int]:
     return data, ncols
 
 
-@given(piece=_written_pieces())
-@settings(max_examples=300)
-def test_canonical_parse_is_the_exact_parse_or_nothing(piece: tuple[bytes, int]) -> None:
+_TOKENS = st.sampled_from([b'"', b'""', b",", b"\n", b"\r", b"\r\n", b"a", b" ", b"\xc3\xa9", b";"])
+
+
+@st.composite
+def _token_pieces(draw: st.DrawFn) -> tuple[bytes, int]:
+    """Anything made of the bytes that matter to CSV structure: mostly irregular, sometimes regular."""
+    ncols = draw(st.integers(2, 4))
+    return b"".join(draw(st.lists(_TOKENS, min_size=1, max_size=40))), ncols
+
+
+_QUOTED = st.lists(st.sampled_from(["a", "\u00e9", ",", "\n", "\r", '""', " ", "\r\n"]), max_size=4).map(
+    lambda parts: '"' + "".join(parts) + '"')
+_UNQUOTED = st.text(alphabet="ab\u00e9 \t", max_size=3)
+
+
+@st.composite
+def _record_pieces(draw: st.DrawFn) -> tuple[bytes, int]:
+    """Records quoted any which way, some with a field too few or too many, some blank lines, some damage."""
+    ncols = draw(st.integers(2, 4))
+    counts = st.one_of(st.just(ncols), st.sampled_from([0, 1, ncols - 1, ncols + 1]))
+    records = [",".join(draw(st.lists(st.one_of(_QUOTED, _UNQUOTED), min_size=n, max_size=n)))
+               for n in draw(st.lists(counts, min_size=1, max_size=6))]
+    data = ("\n".join(records) + draw(st.sampled_from(["\n", ""]))).encode()
+    if data and draw(st.booleans()):
+        at = draw(st.integers(0, len(data) - 1))
+        data = data[:at] + draw(st.sampled_from([b'"', b",", b"\n", b"\r", b""])) + data[at + 1:]
+    return data, ncols
+
+
+@given(piece=st.one_of(_written_pieces(), _token_pieces(), _record_pieces()), keep_raw=st.booleans())
+@settings(max_examples=600)
+def test_canonical_parse_is_the_exact_parse_or_nothing(piece: tuple[bytes, int], keep_raw: bool) -> None:
     data, ncols = piece
-    got = _csvscan.parse_canonical(data, delimiter=",", ncols=ncols, keep_raw=True)
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return   # the reader hands over UTF-8 only
+    got = _csvscan.parse_canonical(data, delimiter=",", ncols=ncols, keep_raw=keep_raw)
     if got is None:
         return
     slow, used = _csvscan.parse_slow(data, delimiter=",", ncols=ncols, final=True)
@@ -537,9 +570,24 @@ def test_canonical_parse_takes_what_common_writers_write(style: str, terminator:
 
 
 @pytest.mark.parametrize("data", [b"a,b\n\nc,d\n", b"a,b\nc\n", b'a"b,c\n', b'"a"b,c\n', b"a,b\r\nc,d\n",
-                                  b'"a",b\n', b"\xef\xbb\xbfa,b\n"])
-def test_canonical_parse_declines_irregular_pieces(data: bytes) -> None:
-    assert _csvscan.parse_canonical(data, delimiter=",", ncols=2) is None
+                                  b"\xef\xbb\xbfa,b\n", b'a,"b\n', b'"a" ,b\n', b'a,b"\n', b"a,b\nc,d\r\n",
+                                  b"a,b\nc,d\re,f\n", b"a,b\n\n", b"\na,b\n", b'"a""b,c\n', b"a,b,c\n"])
+@pytest.mark.parametrize("keep_raw", [False, True])
+def test_canonical_parse_declines_irregular_pieces(data: bytes, keep_raw: bool) -> None:
+    assert _csvscan.parse_canonical(data, delimiter=",", ncols=2, keep_raw=keep_raw) is None
+
+
+@pytest.mark.parametrize(("data", "rows"), [
+    (b'"a",b\n', [("a", "b")]),                               # quoted where no quotes are needed
+    (b'"a","b"\nc,""\n', [("a", "b"), ("c", "")]),
+    (b'"x\r\ny",""""\n', [("x\r\ny", '"')]),                  # a CR inside quotes is data
+    (b'a,"p,q"\n"",\n', [("a", "p,q"), ("", "")]),
+])
+def test_canonical_parse_takes_regular_pieces_any_writer_quotes(data: bytes, rows: list[tuple[str, str]]) -> None:
+    got = _csvscan.parse_canonical(data, delimiter=",", ncols=2)
+    assert got is not None
+    assert got.frame.rows() == rows
+    assert got.newlines == data.count(b"\n")
 
 
 def test_fast_path_taken_for_an_ordinary_file(monkeypatch: pytest.MonkeyPatch) -> None:
