@@ -10,8 +10,6 @@ hash are told apart.
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 import numpy as np
 import numpy.typing as npt
 
@@ -23,22 +21,11 @@ _I64 = npt.NDArray[np.int64]
 _Run = tuple[_U64, _U32, _U32]     # first hashes (sorted), second hashes, first record of each key
 
 
-_T = TypeVar("_T", bound=np.generic)
-
-
 def _merge(a: _Run, b: _Run) -> _Run:
-    """Two runs as one, still sorted by the first hash (in O(len a + len b))."""
-    at = np.searchsorted(a[0], b[0], side="right") + np.arange(len(b[0]))
-    keep = np.ones(len(a[0]) + len(b[0]), dtype=bool)
-    keep[at] = False
-
-    def interleave(x: npt.NDArray[_T], y: npt.NDArray[_T]) -> npt.NDArray[_T]:
-        z = np.empty(len(keep), dtype=x.dtype)
-        z[at] = y
-        z[keep] = x
-        return z
-
-    return interleave(a[0], b[0]), interleave(a[1], b[1]), interleave(a[2], b[2])
+    """Two runs as one, still sorted by the first hash (a stable sort of two sorted runs is one merge)."""
+    order = np.argsort(np.concatenate((a[0], b[0])), kind="stable")
+    return (np.concatenate((a[0], b[0]))[order], np.concatenate((a[1], b[1]))[order],
+            np.concatenate((a[2], b[2]))[order])
 
 
 class SeenKeys:
@@ -57,7 +44,7 @@ class SeenKeys:
         n = len(h1)
         if n == 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        order = np.argsort(h1, kind="stable")   # a key's records stay in record order
+        order = np.argsort(h1)
         s1, s2 = h1[order], h2[order]
         same1 = s1[1:] == s1[:-1]
         if (same1 & (s2[1:] != s2[:-1])).any():
@@ -70,7 +57,8 @@ class SeenKeys:
         start[1:] = ~same1 | (s2[1:] != s2[:-1])
         group = np.cumsum(start) - 1
         d1, d2 = s1[start], s2[start]
-        first = records[order[start]].astype(np.int64)
+        first_row = np.minimum.reduceat(order, np.flatnonzero(start))    # each key's earliest record
+        first = records[first_row].astype(np.int64)
         seen = np.full(len(d1), -1, dtype=np.int64)
         for r1, r2, rf in self._runs:
             at = np.searchsorted(r1, d1)
@@ -93,7 +81,7 @@ class SeenKeys:
                 self._runs[-1] = _merge(self._runs[-1], top)
         # a record repeats the first record of its key: seen in an earlier batch, else earlier in this one
         earlier = seen[group]
-        dup_of = np.where(earlier >= 0, earlier, np.where(start, -1, first[group]))
+        dup_of = np.where(earlier >= 0, earlier, np.where(order == first_row[group], -1, first[group]))
         repeat = dup_of >= 0
         rows = order[repeat]
         back = np.argsort(rows, kind="stable")

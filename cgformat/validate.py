@@ -435,7 +435,7 @@ class Validator:
         at, dup_of = self._seen[k].add(h1, h2, numbers)
         if len(at) == 0:
             return issues_frame()
-        rows = pl.Series("row", filled[at] if filled is not None else at, dtype=pl.UInt32)
+        rows = pl.Series("row", (filled[at] if filled is not None else at).astype("uint32"))
         label = " + ".join(names)
         out = pl.DataFrame([records.gather(rows).alias("record"), lines.gather(rows).alias("line"),
                             frame[cols[0]].gather(rows).alias("value"),
