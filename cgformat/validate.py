@@ -8,18 +8,24 @@ stream alike. :func:`validate` runs it over a :class:`~cgformat.model.Table` or 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import PurePath
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from . import checks
+from ._prefetch import prefetch
 from ._seen import SeenKeys
 from .limits import LimitProfile, get_profile
 from .model import Issue, IssueCode, RecordBatch, Severity, SourceInfo, Table
 from .report import ISSUE_SCHEMA, Report, ReportCollector, issues_frame
 from .schema import DEFAULT_MAX_LENGTH, Field, Resolution, Schema, load_schema
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 __all__ = [
     "BatchResult",
@@ -80,6 +86,17 @@ class BatchResult:
             .str.join("; ").alias(_ERRORS_COLUMN))
         out = records.join(per, on="record", how="left", maintain_order="left")
         return out[_ERRORS_COLUMN].fill_null("")
+
+
+_KeyHashes = tuple["npt.NDArray[np.uint64]", "npt.NDArray[np.uint32]", "npt.NDArray[np.intp] | None"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Prepared:
+    """What :meth:`Validator.prepare` works out from a batch alone: issue frames of its values, key hashes."""
+
+    issues: tuple[pl.DataFrame, ...]
+    keys: tuple[_KeyHashes | None, ...]
 
 
 class Validator:
@@ -316,8 +333,9 @@ class Validator:
 
     # ----------------------------------------------------------------------------------------- batches
 
-    def check(self, batch: RecordBatch) -> BatchResult:
-        """Check one batch (batches must come in record order): per-record ok flags and the issues."""
+    def prepare(self, batch: RecordBatch) -> Prepared:
+        """What checking ``batch`` needs from the batch alone: the issues of its own values (reader issues,
+        cell checks) and the hashes of its keys. Keeps no state: it may run ahead, in another thread."""
         frame = batch.frame
         n = frame.height
         records = batch.records
@@ -347,8 +365,20 @@ class Validator:
                     suspect.update(_suspect_by_value(frame, distinct[0]))
                 for col in self._hygiene_columns:
                     parts += self._issues_where(self._hygiene_of[col], suspect[col], frame, records, lines)
+        return Prepared(issues=tuple(parts), keys=tuple(_key_hashes(cols, frame) for _, cols in self._keys))
+
+    def check(self, batch: RecordBatch, prepared: Prepared | None = None) -> BatchResult:
+        """Check one batch (batches must come in record order): per-record ok flags and the issues.
+        ``prepared`` is :meth:`prepare`'s answer for this batch, when it was worked out ahead."""
+        if prepared is None:
+            prepared = self.prepare(batch)
+        frame = batch.frame
+        n = frame.height
+        records = batch.records
+        lines = batch.lines.cast(pl.Int64).alias("line")
+        parts = list(prepared.issues)
         for k, (names, cols) in enumerate(self._keys):
-            dup = self._duplicates(k, names, cols, frame, records, lines)
+            dup = self._duplicates(k, names, cols, frame, records, lines, prepared.keys[k])
             if dup.height:
                 parts.append(dup.with_columns(pl.lit(len(self._checks) + k, dtype=pl.Int32).alias("__order")))
         if parts:
@@ -412,27 +442,14 @@ class Validator:
         return out
 
     def _duplicates(self, k: int, names: tuple[str, ...], cols: tuple[str, ...], frame: pl.DataFrame,
-                    records: pl.Series, lines: pl.Series) -> pl.DataFrame:
+                    records: pl.Series, lines: pl.Series, hashes: _KeyHashes | None) -> pl.DataFrame:
         """Records whose key repeats an earlier one, in this batch or any before (see :mod:`cgformat._seen`:
         keys are kept as two hashes with their first record, 16 bytes a key)."""
-        if frame.height == 0:
+        if hashes is None:
             return issues_frame()
-        parts = [_normalised_key(frame[c]) for c in cols]
-        blank = parts[0] == ""
-        for p in parts[1:]:
-            blank = blank | (p == "")
-        if blank.all():
-            return issues_frame()
-        key = parts[0] if len(parts) == 1 else pl.DataFrame(parts).select(
-            pl.concat_str(pl.all(), separator="\x1f")).to_series()
-        h1 = key.hash(seed=0x9E37).to_numpy()
-        h2 = (key.hash(seed=0x7F4A) & 0xFFFFFFFF).cast(pl.UInt32).to_numpy()
+        h1, h2, filled = hashes
         numbers = records.to_numpy()
-        filled = None
-        if blank.any():
-            filled = (~blank).arg_true().to_numpy()
-            h1, h2, numbers = h1[filled], h2[filled], numbers[filled]
-        at, dup_of = self._seen[k].add(h1, h2, numbers)
+        at, dup_of = self._seen[k].add(h1, h2, numbers if filled is None else numbers[filled])
         if len(at) == 0:
             return issues_frame()
         rows = pl.Series("row", (filled[at] if filled is not None else at).astype("uint32"))
@@ -511,6 +528,27 @@ def _suspect_by_value(frame: pl.DataFrame, distinct: pl.DataFrame) -> dict[str, 
 def _longer_in_bytes(value: pl.Expr, limit: int) -> pl.Expr:
     """True where the value has more than ``limit`` bytes: a cheap screen for more than ``limit`` characters."""
     return value.str.len_bytes() > limit
+
+
+def _key_hashes(cols: tuple[str, ...], frame: pl.DataFrame) -> _KeyHashes | None:
+    """The two hashes of each record's key (stripped, lower-cased values of ``cols``), for the records whose
+    key is not blank (``filled``: their rows, None for all); None when every key is blank."""
+    if frame.height == 0:
+        return None
+    parts = [_normalised_key(frame[c]) for c in cols]
+    blank = parts[0] == ""
+    for p in parts[1:]:
+        blank = blank | (p == "")
+    if blank.all():
+        return None
+    key = parts[0] if len(parts) == 1 else pl.DataFrame(parts).select(
+        pl.concat_str(pl.all(), separator="\x1f")).to_series()
+    h1 = key.hash(seed=0x9E37).to_numpy()
+    h2 = (key.hash(seed=0x7F4A) & 0xFFFFFFFF).cast(pl.UInt32).to_numpy()
+    if not blank.any():
+        return h1, h2, None
+    filled = (~blank).arg_true().to_numpy()
+    return h1[filled], h2[filled], filled
 
 
 # a value with none of these (upper-case ASCII, ASCII white space, anything not ASCII) is its own
@@ -604,15 +642,22 @@ def _run(info: SourceInfo, batches: Iterable[RecordBatch], extra: Sequence[Issue
     collector.add(v.header_issues)
     records = 0
     kept: list[BatchResult] = []
-    extra_by_record = issues_frame(extra) if extra else None
-    for given in batches:
-        batch = given
-        if extra_by_record is not None and extra_by_record.height:
-            lo, hi = batch.first_record, batch.first_record + batch.frame.height
-            mine = [i for i in extra if i.record is not None and lo <= i.record < hi]
-            if mine:
-                batch = replace(batch, issues=(*batch.issues, *mine))
-        result = v.check(batch)
+    placed = [i for i in extra if i.record is not None]
+
+    def prepared() -> Iterator[tuple[RecordBatch, Prepared]]:
+        for given in batches:
+            batch = given
+            if placed:
+                lo, hi = batch.first_record, batch.first_record + batch.frame.height
+                mine = [i for i in placed if lo <= i.record < hi]  # type: ignore[operator]
+                if mine:
+                    batch = replace(batch, issues=(*batch.issues, *mine))
+            yield batch, v.prepare(batch)
+
+    # a batch's own checks run a batch ahead, in a thread of their own (polars frees the GIL): the main
+    # thread keeps only what depends on the batches before (duplicates) and the report
+    for batch, ready in prefetch(prepared(), name="cgformat-check"):
+        result = v.check(batch, ready)
         collector.add(result.issues)
         records += batch.frame.height
         if keep:

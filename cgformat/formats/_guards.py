@@ -45,8 +45,8 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import polars as pl
 
+from .._prefetch import prefetch
 from ..errors import CgformatError, LimitExceeded, ReadError
-from ._prefetch import prefetch
 
 if TYPE_CHECKING:
     from ..model import RecordBatch, SourceInfo

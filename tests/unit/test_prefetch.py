@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from cgformat.formats._prefetch import prefetch
+from cgformat._prefetch import prefetch
 
 
 def test_items_come_in_order() -> None:
