@@ -4,9 +4,10 @@ Everything here works on UTF-8 bytes whose line ends are ``\\n`` or ``\\r\\n`` (
 first). Three parsers give the same answer on well-formed input; the cheapest that can vouch for a piece is
 used:
 
-* :func:`parse_canonical` reads a piece with one polars read and has polars write the frame back: when that
-  gives the piece's bytes exactly (files written by Excel, polars, pandas, cgformat ...), the frame is the
-  piece's exact parse. With ``keep_raw`` it also gives each record's bytes, for a split to copy.
+* :func:`parse_canonical` reads a piece with one polars read and proves the frame is the piece's exact parse:
+  for LF line ends from quote positions and byte counts (regular quoting, no record short of fields), for
+  CRLF by having polars write the frame back and get the piece's bytes. With ``keep_raw`` it also gives
+  each record's bytes when the piece is what cgformat's writer writes, for a split to copy.
 * :func:`parse_fast` hands a whole piece to polars and checks, with vectorised line statistics, that the
   piece is regular RFC 4180 (quotes only around whole fields, ``""`` inside them); it returns the line of
   the first irregular record when it is not.
@@ -570,11 +571,20 @@ def _newline_of(piece: bytes) -> bytes | None:
     return b"\r\n" if at and piece[at - 1] == 13 else b"\n"
 
 
-def _regular_lines(piece: bytes, frame: pl.DataFrame, *, delimiter: str,
-                   ncols: int) -> tuple[int, npt.NDArray[np.intp] | None] | None:
+@dataclass(frozen=True, slots=True)
+class _Lines:
+    """What :func:`_regular_lines` proved about a piece."""
+
+    newlines: int                               # LFs in the piece
+    starts: npt.NDArray[np.intp] | None         # line offset of each record, when some value holds a LF
+    raw_sizes: npt.NDArray[np.intp] | None      # each record's bytes, when asked and cgformat would write them
+
+
+def _regular_lines(piece: bytes, frame: pl.DataFrame, *, delimiter: str, ncols: int,
+                   raw: bool = False) -> _Lines | None:
     """For a piece that ends with a LF, when the byte facts prove ``frame`` (read by polars, empty values as
-    ``""``) is its exact parse: the piece's LF count and, when some value holds a line break, the line offset
-    where each record starts. Else None.
+    ``""``) is its exact parse: its line facts (with ``raw``, and when the piece is byte for byte what
+    cgformat's writer writes for these records, each record's bytes). Else None.
 
     The proof, all vectorised over quote positions and byte counts (no write-back):
 
@@ -586,6 +596,10 @@ def _regular_lines(piece: bytes, frame: pl.DataFrame, *, delimiter: str,
       line) with empty values, which the bytes then cannot add up to. A piece's bytes are the value bytes,
       plus the quote bytes less one per doubled quote, plus ``ncols - 1`` delimiters and a LF per record;
       a record with ``f`` fields has ``ncols - f`` delimiters fewer, never more.
+
+    cgformat's writer quotes a value exactly when it holds a delimiter, quote, CR or LF (an empty value
+    never, with two columns or more). In a regular piece every such value is quoted already, so the piece
+    is the writer's bytes exactly when every quoted field holds one of them.
     """
     import numpy as np  # loaded by the first CSV read, not by every command
 
@@ -597,6 +611,7 @@ def _regular_lines(piece: bytes, frame: pl.DataFrame, *, delimiter: str,
         return None
     d = ord(delimiter)
     doubled = 0
+    pair = None
     if nquotes:
         opens, closes = quotes[0::2], quotes[1::2]
         before = data[np.maximum(opens - 1, 0)]
@@ -618,24 +633,53 @@ def _regular_lines(piece: bytes, frame: pl.DataFrame, *, delimiter: str,
     if not piece.endswith(b"\n") or size != values + nquotes - doubled + n * ncols:
         return None
     line_ends = np.flatnonzero(data == 10)
-    if len(line_ends) == n:
-        return len(line_ends), None
-    # line breaks inside quoted values (an odd number of quotes before them): a record starts on the line
-    # after the line end of the record before
-    ends = np.flatnonzero(np.searchsorted(quotes, line_ends) % 2 == 0)
-    return len(line_ends), np.concatenate(([0], ends[:-1] + 1))
+    ends = line_ends
+    starts = None
+    if len(line_ends) != n:
+        # line breaks inside quoted values (an odd number of quotes before them): a record starts on the
+        # line after the line end of the record before
+        structural = np.flatnonzero(np.searchsorted(quotes, line_ends) % 2 == 0)
+        starts = np.concatenate(([0], structural[:-1] + 1))
+        ends = line_ends[structural]
+    raw_sizes = None
+    if raw and n and (pair is None or _quoted_where_needed(data, quotes, pair, d)):
+        raw_sizes = np.diff(ends, prepend=-1)
+    return _Lines(newlines=len(line_ends), starts=starts, raw_sizes=raw_sizes)
+
+
+def _quoted_where_needed(data: npt.NDArray[np.uint8], quotes: npt.NDArray[np.intp],
+                         pair: npt.NDArray[np.bool_], delimiter: int) -> bool:
+    """Whether every quoted field of a regular piece holds a delimiter, quote, CR or LF (``pair``: which
+    odd-numbered quotes start a doubled quote)."""
+    import numpy as np
+
+    # the quotes that open and close fields: not halves of a doubled quote
+    half = np.zeros(len(quotes), dtype=bool)
+    half[1::2] = pair
+    half[2::2] |= pair[: (len(quotes) - 1) // 2]
+    bounds = quotes[~half]
+    opens, closes = bounds[0::2], bounds[1::2]
+    # a field holding a doubled quote needs its quotes; any other needs a delimiter, CR or LF inside
+    holds_quote = np.searchsorted(quotes, closes) - np.searchsorted(quotes, opens) > 1
+    special = (data == delimiter) | (data == 10) | (data == 13)
+    # whether [open + 1, close) holds one: every other segment of a reduceat over the bounds (an empty
+    # field "" gives its closing quote's byte, not special: cgformat writes no quotes there)
+    edges = np.empty(2 * len(opens), dtype=np.intp)
+    edges[0::2] = opens + 1
+    edges[1::2] = closes
+    inside = np.logical_or.reduceat(special, edges)[0::2]
+    return bool((holds_quote | inside).all())
 
 
 def parse_canonical(piece: bytes, *, delimiter: str, ncols: int, keep_raw: bool = False) -> Parsed | None:
     """Parse a piece with one polars read when the piece can be proved to be regular, whole-record CSV.
 
-    Without ``keep_raw``, an LF piece whose quoting is regular and whose records are all complete (checked
-    on quote positions and byte counts, see :func:`_regular_lines`) is taken as polars reads it.
-    Otherwise polars writes the frame back: when that gives the piece's exact bytes (a writer that quotes
-    only where needed (Excel, polars, pandas, cgformat) or every field, LF or CRLF line ends), the frame is
-    its exact parse (a writer's output has one RFC reading). Any other piece gives None, and
-    :func:`parse_fast` vouches for it line by line. With ``keep_raw``, a piece that is exactly what cgformat's
-    CSV writer writes comes with each record's bytes.
+    An LF piece whose quoting is regular and whose records are all complete (checked on quote positions and
+    byte counts, see :func:`_regular_lines`) is taken as polars reads it. A CRLF piece is taken when polars,
+    writing the frame back, gives its exact bytes (a writer that quotes only where needed (Excel, polars,
+    pandas, cgformat) or every field): a writer's output has one RFC reading. Any other piece gives None,
+    and :func:`parse_fast` vouches for it line by line. With ``keep_raw``, an LF piece that is exactly what
+    cgformat's CSV writer writes comes with each record's bytes.
     """
     if ncols < 2 or not piece or piece.startswith(UTF8_BOM):
         return None
@@ -643,7 +687,7 @@ def parse_canonical(piece: bytes, *, delimiter: str, ncols: int, keep_raw: bool 
     if newline is None:
         return None
     names = _columns(ncols)
-    regular = not keep_raw and newline == b"\n"
+    regular = newline == b"\n"
     # polars drops an empty last field of a last record with no line end (``a,b,`` for two columns): end it
     text = piece if not regular or piece.endswith(b"\n") else piece + b"\n"
     try:
@@ -654,14 +698,16 @@ def parse_canonical(piece: bytes, *, delimiter: str, ncols: int, keep_raw: bool 
     except pl.exceptions.PolarsError:
         return None
     n = frame.height
-    line_ends = None
     starts = None
+    raw_sizes = None
     if regular:
-        counted = _regular_lines(text, frame, delimiter=delimiter, ncols=ncols)
-        if counted is None:
+        lines = _regular_lines(text, frame, delimiter=delimiter, ncols=ncols, raw=keep_raw and text is piece)
+        if lines is None:
             return None
-        newlines = counted[0] - (len(text) - len(piece))
-        starts = counted[1]
+        newlines = lines.newlines - (len(text) - len(piece))
+        starts = lines.starts
+        if lines.raw_sizes is not None:
+            raw_sizes = pl.Series("bytes", lines.raw_sizes, dtype=pl.Int64)
     else:
         expected = piece if piece.endswith(b"\n") else piece + newline
         styles: list[Literal["necessary", "always"]] = ["necessary", "always"] if piece.startswith(b'"') \
@@ -674,13 +720,7 @@ def parse_canonical(piece: bytes, *, delimiter: str, ncols: int, keep_raw: bool 
                 break
         else:
             return None
-        if keep_raw and style == "necessary" and newline == b"\n" and piece.endswith(b"\n") and n > 0:
-            import numpy as np  # only a split needs it
-
-            line_ends = np.flatnonzero(np.frombuffer(piece, dtype=np.uint8) == 10)
-            newlines = len(line_ends)
-        else:
-            newlines = piece.count(b"\n")
+        newlines = piece.count(b"\n")
     offsets = pl.int_range(0, n, eager=True, dtype=pl.Int64)
     inner_breaks = newlines != n - (0 if piece.endswith(b"\n") else 1)
     if starts is not None:
@@ -690,16 +730,6 @@ def parse_canonical(piece: bytes, *, delimiter: str, ncols: int, keep_raw: bool 
         inner = frame.select(pl.sum_horizontal(pl.col(c).str.count_matches("\n", literal=True)
                                                for c in names).fill_null(0).cast(pl.Int64)).to_series()
         offsets = offsets + inner.cum_sum() - inner
-    # cgformat's writer writes LF line ends, quotes only where needed, and an empty value unquoted: a piece
-    # written that way is that writer's output for its records, byte for byte
-    raw_sizes = None
-    if line_ends is not None and (b'""' not in piece
-                                  or not frame.select(pl.any_horizontal(pl.all() == "").any()).item()):
-        ends = line_ends
-        if inner_breaks:   # the LF that ends each record: the one before the next record's first line
-            last_line = np.append(offsets.to_numpy()[1:], newlines) - 1
-            ends = ends[last_line]
-        raw_sizes = pl.Series("bytes", np.diff(ends, prepend=-1), dtype=pl.Int64)
     if not regular and frame.null_count().sum_horizontal().item():
         frame = frame.fill_null("")
     return Parsed(frame=frame, lines=offsets.alias("line"), newlines=newlines, raw_sizes=raw_sizes)
