@@ -235,9 +235,10 @@ def run_split(stream: BinaryIO, *, source: str, in_fmt: str, out_dir: Path, out_
     base = get_profile(profile if profile is not None else (schema.profile if schema is not None else None))
     prof = base.with_overrides(max_records=max_records, max_bytes=max_bytes)
     _prepare_out_dir(out_dir, force=force)
-    # one background thread hashes the source and writes and hashes the parts while polars reads and encodes
+    # background threads hash the source and write and hash the parts while polars reads and encodes (two:
+    # the source's hash, started first, must not hold up the parts)
     stop = threading.Event()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cgformat-split") as pool:
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="cgformat-split") as pool:
         try:
             return _split(pool, stop, stream, source=source, in_fmt=in_fmt, out_dir=out_dir, out_fmt=out_fmt,
                           read_options=read_options, schema=schema, prof=prof, do_validate=do_validate,

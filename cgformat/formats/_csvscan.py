@@ -659,16 +659,16 @@ def _quoted_where_needed(data: npt.NDArray[np.uint8], quotes: npt.NDArray[np.int
     half[2::2] |= pair[: (len(quotes) - 1) // 2]
     bounds = quotes[~half]
     opens, closes = bounds[0::2], bounds[1::2]
-    # a field holding a doubled quote needs its quotes; any other needs a delimiter, CR or LF inside
+    lengths = closes - opens - 1
+    if not lengths.all():
+        return False    # an empty quoted field: cgformat writes no quotes there
+    # a field holding a doubled quote needs its quotes; any other needs a delimiter, CR or LF inside: look
+    # at the bytes inside quotes only (gathered, one segment per field)
     holds_quote = np.searchsorted(quotes, closes) - np.searchsorted(quotes, opens) > 1
-    special = (data == delimiter) | (data == 10) | (data == 13)
-    # whether [open + 1, close) holds one: every other segment of a reduceat over the bounds (an empty
-    # field "" gives its closing quote's byte, not special: cgformat writes no quotes there)
-    edges = np.empty(2 * len(opens), dtype=np.intp)
-    edges[0::2] = opens + 1
-    edges[1::2] = closes
-    inside = np.logical_or.reduceat(special, edges)[0::2]
-    return bool((holds_quote | inside).all())
+    firsts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    inner = data[np.repeat(opens + 1 - firsts, lengths) + np.arange(int(lengths.sum()))]
+    special = (inner == delimiter) | (inner == 10) | (inner == 13)
+    return bool((holds_quote | np.logical_or.reduceat(special, firsts)).all())
 
 
 def parse_canonical(piece: bytes, *, delimiter: str, ncols: int, keep_raw: bool = False) -> Parsed | None:
