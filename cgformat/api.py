@@ -351,6 +351,18 @@ def _output(dst: str | Path) -> Iterator[BinaryIO]:
         yield stream
 
 
+def _distinct_outputs(*named: tuple[str, str | Path | None]) -> None:
+    """Refuse two outputs that are one file (or both standard output): the one renamed last would win."""
+    given = [(name, dst) for name, dst in named if dst is not None]
+    for i, (name, dst) in enumerate(given):
+        for other, dst2 in given[:i]:
+            same = str(dst) == str(dst2) == "-" or ("-" not in (str(dst), str(dst2))
+                                                     and Path(dst).resolve() == Path(dst2).resolve())
+            if same:
+                where = "standard output" if str(dst) == "-" else str(dst)
+                raise UsageError(f"{other} and {name} are the same file ({where}): give two names")
+
+
 def _output_format(dst: str | Path, input_format: str) -> str:
     """The format to write ``dst`` in: its extension's, else the input's (an xls input gives xlsx)."""
     try:
@@ -373,8 +385,7 @@ def separate_file(src: Source, schema: Schema | str | None, *, clean: str | Path
     from .schema import load_schema
     from .validate import ERRORS_COLUMN, partition_batch, validate
 
-    if clean is not None and rejects is not None and str(clean) != "-" and Path(clean) == Path(rejects):
-        raise UsageError(f"--clean and --rejects are the same file ({clean}): give two names")
+    _distinct_outputs(("--clean", clean), ("--rejects", rejects))
     spec = load_schema(schema) if isinstance(schema, str) else schema
     counts = {"clean": 0, "rejected": 0, "read": 0}
     with open_source(src, fmt=fmt, options=options) as reader, contextlib.ExitStack() as outputs:
@@ -442,6 +453,7 @@ def fix_file(src: Source, dst: str | Path, schema: Schema | None, *, options: An
     from .normalize import NormalizeOptions, fix_plan, normalize
     from .report import issues_frame
 
+    _distinct_outputs(("DST", dst), ("--changes", changes))
     opts = options or NormalizeOptions()
     found: list[pl.DataFrame] = []
     totals: dict[str, int] = {}

@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 from cgformat import api
+from cgformat.errors import UsageError
 from cgformat.formats import ReadOptions
 from cgformat.normalize import NormalizeOptions, fix_table
 from cgformat.schema import load_schema
@@ -50,3 +51,15 @@ def test_broken_records_leave_nothing_and_are_all_counted(tmp_path: Path) -> Non
                         read_options=ReadOptions(batch_size=1))
     assert [(i.code, i.record) for i in done.broken] == [("ragged-row", 2), ("ragged-row", 4)]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+@pytest.mark.parametrize(("dst", "changes"), [("out.csv", "out.csv"), ("out.csv", "./sub/../out.csv"), ("-", "-")])
+def test_the_same_file_for_output_and_changes_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         dst: str, changes: str) -> None:
+    # both would be written, and the one renamed last would silently replace the other
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "in.csv").write_text(SOURCE, encoding="utf-8")
+    with pytest.raises(UsageError, match="same file"):
+        api.fix_file("in.csv", dst, load_schema("transactional"), changes=changes)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "sub"]
