@@ -10,10 +10,17 @@ The library in five calls::
     cgformat.Uploader  # sends a split folder to CG's File API (see cgformat.upload)
 """
 
+# ruff: noqa: E402 - the excepthook goes in before the heavy imports below
 from __future__ import annotations
 
+import sys as _sys
 from typing import TYPE_CHECKING, Any
 
+from ._interrupt import quiet_interrupts as _quiet_interrupts
+
+# a Ctrl-C while the modules below load (polars takes a few tenths of a second) gives one line, not a
+# traceback; the usual hook is back once they are loaded
+_hook_before = _quiet_interrupts()
 # The module cgformat.validate shares its name with the function below: load the module first, so that
 # the function bound afterwards is what `cgformat.validate` stays (a later `from cgformat.validate import X`
 # finds the module in sys.modules and leaves the attribute alone).
@@ -31,6 +38,8 @@ from .model import Issue, IssueCode, RecordBatch, Severity, SourceInfo, Table
 from .normalize import NormalizeOptions, fix_table
 from .report import Report
 from .schema import Field, Schema, list_schemas, load_schema
+
+_sys.excepthook = _hook_before
 
 if TYPE_CHECKING:
     from .upload import CgClient, Journal, Sandbox, Uploader

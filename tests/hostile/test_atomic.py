@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import cgformat
 from cgformat import api
 from cgformat.cli import main
 from cgformat.errors import LimitExceeded, ReadError
@@ -195,3 +196,22 @@ def test_interrupted_convert_leaves_nothing_that_looks_finished(sig: int, tmp_pa
     else:
         # killed outright: at most the hidden temporary file remains, never a file named like the output
         assert all(n.startswith(".out.xlsx.") and n.endswith(".partial") for n in left), left
+
+
+@pytest.mark.parametrize("entry", [["-m", "cgformat", "--version"], ["-c", "from cgformat.cli import main; main()"]],
+                         ids=["python -m", "console script"])
+def test_ctrl_c_while_loading_gives_one_line_not_a_traceback(entry: list[str], tmp_path: Path) -> None:
+    # a Ctrl-C while polars loads: stood in for by a polars whose import is interrupted, every time
+    fake = tmp_path / "polars"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("raise KeyboardInterrupt\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(Path(cgformat.__file__).parents[1])])}
+    done = subprocess.run([sys.executable, *entry], env=env, capture_output=True, timeout=60, check=False)
+    assert done.stderr.decode() == "cgformat: interrupted\n"
+    assert done.returncode in (-signal.SIGINT, 130)   # stopped by Ctrl-C, as Python reports it
+
+
+def test_the_library_leaves_the_usual_excepthook_once_loaded() -> None:
+    done = subprocess.run([sys.executable, "-c", "import sys, cgformat; print(sys.excepthook is sys.__excepthook__)"],
+                          capture_output=True, timeout=60, check=True)
+    assert done.stdout.decode().strip() == "True"
