@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+import numpy as np
 import polars as pl
 
 from . import formats
@@ -156,16 +157,20 @@ class _PartWriter:
         writer.close()
         return sink.getvalue()
 
-    def store(self, data: bytes, records: pl.Series) -> None:
-        """Keep an encoded part in the work folder under a provisional name (written and hashed by the
-        background thread, while the next batch is read)."""
+    def store(self, pieces: tuple[bytes | memoryview, ...], records: pl.Series) -> None:
+        """Keep an encoded part (its ``pieces`` one after the other) in the work folder under a provisional
+        name, written and hashed by a background thread while the next batch is read."""
         path = self.work / f"part-{len(self.parts) + 1:07d}.{self.fmt}"
         count, first, last = records.len(), int(records[0]), int(records[-1])
 
         def write() -> _Written:
-            path.write_bytes(data)
-            return _Written(path=path, records=count, bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
-                            first_record=first, last_record=last)
+            digest = hashlib.sha256()
+            with path.open("wb") as sink:
+                for piece in pieces:
+                    sink.write(piece)
+                    digest.update(piece)
+            return _Written(path=path, records=count, bytes=sum(len(p) for p in pieces),
+                            sha256=digest.hexdigest(), first_record=first, last_record=last)
 
         self.parts.append(self.pool.submit(write))
         # at most a few parts wait for the writer (memory stays bounded); one that could not be written
@@ -375,9 +380,9 @@ class _Carry:
         return _Carry(frame=pl.concat([self.frame, frame], how="vertical"), records=pl.concat([self.records, records]),
                       raw=self.raw + raw, sizes=pl.concat([self.sizes, sizes]))
 
-    def rest(self, start: int, offsets: list[int] | None) -> _Carry:
-        """The records from ``start`` on (``offsets``: each record's start in ``raw``, and its end)."""
-        raw = self.raw[offsets[start]:] if self.raw is not None and offsets is not None else None
+    def rest(self, start: int, offset: int | None) -> _Carry:
+        """The records from ``start`` on (``offset``: where record ``start`` begins in ``raw``)."""
+        raw = self.raw[offset:] if self.raw is not None and offset is not None else None
         return _Carry(frame=self.frame.slice(start), records=self.records.slice(start), raw=raw,
                       sizes=self.sizes.slice(start) if raw is not None and self.sizes is not None else None)
 
@@ -414,12 +419,14 @@ def _pack(pw: _PartWriter, carry: _Carry, key_cols: list[str], *, final: bool,
                           prev=prev, final=final)
         for i in plan.too_large:
             too_large(i)
-        offsets = [0, *sizes.cum_sum().to_list()]
+        offsets = np.concatenate(([0], np.cumsum(sizes.to_numpy())))
         if plan.parts:
-            body = raw if raw is not None else pw.encode_body(frame.slice(0, plan.parts[-1][1]), sizes)
+            # each part is the envelope around a stretch of the body, handed over without copying it
+            body = memoryview(raw if raw is not None else pw.encode_body(frame.slice(0, plan.parts[-1][1]), sizes))
             for start, end in plan.parts:
-                pw.store(pw.head + body[offsets[start]:offsets[end]] + pw.tail, records.slice(start, end - start))
-        return _Carry(frame=frame, records=records, raw=raw, sizes=sizes).rest(plan.rest, offsets)
+                pw.store((pw.head, body[int(offsets[start]):int(offsets[end])], pw.tail),
+                         records.slice(start, end - start))
+        return _Carry(frame=frame, records=records, raw=raw, sizes=sizes).rest(plan.rest, int(offsets[plan.rest]))
 
     s = 0
     n = frame.height
@@ -458,7 +465,7 @@ def _write_part(pw: _PartWriter, frame: pl.DataFrame, records: pl.Series, s: int
         data, e = best_data, best_end
         if len(data) > limit:
             raise WriteError(f"record {records[s]} alone does not fit in {limit} bytes as xlsx")
-    pw.store(data, records.slice(s, e - s))
+    pw.store((data,), records.slice(s, e - s))
     return e
 
 
