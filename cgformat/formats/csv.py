@@ -106,7 +106,7 @@ class _Batcher:
     lines: list[pl.Series] = field(default_factory=list)
     issues: list[tuple[int, Issue]] = field(default_factory=list)   # (record it belongs before/to, issue)
     count: int = 0
-    raws: list[bytes | None] = field(default_factory=list)          # each frame's writer bytes, if known
+    raws: list[bytes | memoryview | None] = field(default_factory=list)  # each frame's writer bytes, if known
     sizes: list[pl.Series | None] = field(default_factory=list)     # and each record's share of them
 
     def add(self, frame: pl.DataFrame, lines: pl.Series, issues: list[tuple[int, Issue]],
@@ -126,17 +126,33 @@ class _Batcher:
             self.raws = [None] if self.count > n else []
             self.sizes = [None] if self.count > n else []
             return None, None
-        raws = [r for r in self.raws if r is not None]
         sizes_all = pl.concat([s for s in self.sizes if s is not None]) if len(self.sizes) > 1 \
             else self.sizes[0]
         assert sizes_all is not None
-        raw_all = raws[0] if len(raws) == 1 else b"".join(raws)
         cut = int(sizes_all.slice(0, n).sum())
+        # the batch's bytes are the pending pieces up to ``cut`` (copied once, and only when they are not one
+        # whole piece); the rest stays pending as a view
+        taken: list[bytes | memoryview] = []
+        rest: list[bytes | memoryview | None] = []
+        got = 0
+        for r in self.raws:
+            assert r is not None
+            if got >= cut:
+                rest.append(r)
+            elif got + len(r) <= cut:
+                taken.append(r)
+                got += len(r)
+            else:
+                view = memoryview(r)
+                taken.append(view[: cut - got])
+                rest.append(view[cut - got:])
+                got = cut
+        raw = taken[0] if len(taken) == 1 and isinstance(taken[0], bytes) else b"".join(taken)
         if self.count > n:
-            self.raws, self.sizes = [raw_all[cut:]], [sizes_all.slice(n)]
+            self.raws, self.sizes = rest, [sizes_all.slice(n)]
         else:
             self.raws, self.sizes = [], []
-        return raw_all[:cut] if cut < len(raw_all) else raw_all, sizes_all.slice(0, n)
+        return raw, sizes_all.slice(0, n)
 
     def take(self, *, final: bool) -> Iterator[RecordBatch]:
         # without ``final`` one record is held back, so trailing issues (blank rows) join the last batch
