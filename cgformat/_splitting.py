@@ -365,7 +365,7 @@ class _Carry:
 
     frame: pl.DataFrame
     records: pl.Series
-    raw: bytes | None = None
+    raw: tuple[bytes | memoryview, ...] | None = None   # the records' bytes, in consecutive segments
     sizes: pl.Series | None = None
 
     def extend(self, frame: pl.DataFrame, records: pl.Series, *, raw: bytes | None,
@@ -373,18 +373,31 @@ class _Carry:
         """These records followed by more; the bytes stay known only if they are known for both."""
         if self.frame.height == 0:
             known = raw is not None and sizes is not None
-            return _Carry(frame=frame, records=records, raw=raw if known else None, sizes=sizes if known else None)
+            return _Carry(frame=frame, records=records, raw=(raw,) if known and raw is not None else None,
+                          sizes=sizes if known else None)
         if raw is None or sizes is None or self.raw is None or self.sizes is None:
             return _Carry(frame=pl.concat([self.frame, frame], how="vertical"),
                           records=pl.concat([self.records, records]))
         return _Carry(frame=pl.concat([self.frame, frame], how="vertical"), records=pl.concat([self.records, records]),
-                      raw=self.raw + raw, sizes=pl.concat([self.sizes, sizes]))
+                      raw=(*self.raw, raw), sizes=pl.concat([self.sizes, sizes]))
 
     def rest(self, start: int, offset: int | None) -> _Carry:
         """The records from ``start`` on (``offset``: where record ``start`` begins in ``raw``)."""
-        raw = self.raw[offset:] if self.raw is not None and offset is not None else None
+        raw = _between(self.raw, offset, None) if self.raw is not None and offset is not None else None
         return _Carry(frame=self.frame.slice(start), records=self.records.slice(start), raw=raw,
                       sizes=self.sizes.slice(start) if raw is not None and self.sizes is not None else None)
+
+
+def _between(segments: tuple[bytes | memoryview, ...], start: int, end: int | None) -> tuple[memoryview, ...]:
+    """Views of bytes ``start`` to ``end`` (None: the end) of consecutive segments, nothing copied."""
+    out = []
+    at = 0
+    for seg in segments:
+        lo, hi = max(start - at, 0), len(seg) if end is None else min(end - at, len(seg))
+        if lo < hi:
+            out.append(memoryview(seg)[lo:hi])
+        at += len(seg)
+    return tuple(out)
 
 
 def _pack(pw: _PartWriter, carry: _Carry, key_cols: list[str], *, final: bool,
@@ -422,9 +435,9 @@ def _pack(pw: _PartWriter, carry: _Carry, key_cols: list[str], *, final: bool,
         offsets = np.concatenate(([0], np.cumsum(sizes.to_numpy())))
         if plan.parts:
             # each part is the envelope around a stretch of the body, handed over without copying it
-            body = memoryview(raw if raw is not None else pw.encode_body(frame.slice(0, plan.parts[-1][1]), sizes))
+            body = raw if raw is not None else (pw.encode_body(frame.slice(0, plan.parts[-1][1]), sizes),)
             for start, end in plan.parts:
-                pw.store((pw.head, body[int(offsets[start]):int(offsets[end])], pw.tail),
+                pw.store((pw.head, *_between(body, int(offsets[start]), int(offsets[end])), pw.tail),
                          records.slice(start, end - start))
         return _Carry(frame=frame, records=records, raw=raw, sizes=sizes).rest(plan.rest, int(offsets[plan.rest]))
 
