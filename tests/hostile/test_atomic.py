@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -153,14 +154,14 @@ def _split_runs_out_of_space(tmp_path: Path) -> None:
 def test_split_part_write_failing_in_the_background_leaves_nothing(tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     # parts are written by a background thread: its failure must still end the run with exit 3 and no files
-    original = Path.write_bytes
+    original = Path.open
 
-    def write_bytes(self: Path, data: bytes) -> int:  # type: ignore[override]
-        if self.name.startswith("part-0000003"):
+    def open_(self: Path, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if self.name.startswith("part-0000003") and "w" in mode:
             raise OSError(28, "No space left on device")
-        return original(self, data)
+        return original(self, mode, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "write_bytes", write_bytes)
+    monkeypatch.setattr(Path, "open", open_)
     _split_runs_out_of_space(tmp_path)
 
 
