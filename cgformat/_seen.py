@@ -19,6 +19,7 @@ _U64 = npt.NDArray[np.uint64]
 _U32 = npt.NDArray[np.uint32]
 _I64 = npt.NDArray[np.int64]
 _Run = tuple[_U64, _U32, _U32]     # first hashes (sorted), second hashes, first record of each key
+_MAX_RECORD = 2**32 - 1            # first records are kept in 32 bits
 
 
 def _merge(a: _Run, b: _Run) -> _Run:
@@ -44,6 +45,8 @@ class SeenKeys:
         n = len(h1)
         if n == 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        if int(records.max()) > _MAX_RECORD:
+            raise OverflowError(f"record numbers above {_MAX_RECORD} do not fit the duplicate store")
         order = np.argsort(h1)
         s1, s2 = h1[order], h2[order]
         same1 = s1[1:] == s1[:-1]
