@@ -23,10 +23,19 @@ _MAX_RECORD = 2**32 - 1            # first records are kept in 32 bits
 
 
 def _merge(a: _Run, b: _Run) -> _Run:
-    """Two runs as one, still sorted by the first hash (a stable sort of two sorted runs is one merge)."""
-    order = np.argsort(np.concatenate((a[0], b[0])), kind="stable")
-    return (np.concatenate((a[0], b[0]))[order], np.concatenate((a[1], b[1]))[order],
-            np.concatenate((a[2], b[2]))[order])
+    """Two runs as one, still sorted by the first hash: ``b``'s entries go where a binary search puts them
+    (beside the merged run, only a position per entry of ``b`` and a byte per entry are held)."""
+    at = np.searchsorted(a[0], b[0], side="right")
+    at += np.arange(len(at), dtype=at.dtype)
+    from_a = np.ones(len(a[0]) + len(b[0]), dtype=bool)
+    from_a[at] = False
+    h1 = np.empty(len(from_a), dtype=a[0].dtype)
+    h2 = np.empty(len(from_a), dtype=a[1].dtype)
+    first = np.empty(len(from_a), dtype=a[2].dtype)
+    for merged, x, y in ((h1, a[0], b[0]), (h2, a[1], b[1]), (first, a[2], b[2])):
+        merged[at] = y
+        merged[from_a] = x
+    return h1, h2, first
 
 
 class SeenKeys:
