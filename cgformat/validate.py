@@ -17,7 +17,6 @@ import polars as pl
 
 from . import checks
 from ._prefetch import prefetch
-from ._seen import SeenKeys
 from .limits import LimitProfile, get_profile
 from .model import Issue, IssueCode, RecordBatch, Severity, SourceInfo, Table
 from .report import ISSUE_SCHEMA, Report, ReportCollector, issues_frame
@@ -26,6 +25,8 @@ from .schema import DEFAULT_MAX_LENGTH, Field, Resolution, Schema, load_schema
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
+
+    from ._seen import SeenKeys
 
 __all__ = [
     "BatchResult",
@@ -137,7 +138,11 @@ class Validator:
         self._hygiene_of = {col: [(i, c) for i, c in self._hygiene if c.column == col]
                             for col in self._hygiene_columns}
         self._keys: list[tuple[tuple[str, ...], tuple[str, ...]]] = self._dedupe_plan()
-        self._seen = [SeenKeys() for _ in self._keys]
+        self._seen: list[SeenKeys] = []
+        if self._keys:
+            from ._seen import SeenKeys  # numpy: loaded only when there are keys to compare
+
+            self._seen = [SeenKeys() for _ in self._keys]
 
     # ----------------------------------------------------------------------------------------- header
 
