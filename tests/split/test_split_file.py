@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from cgformat import api, formats
 from cgformat.errors import UsageError
-from cgformat.formats import WriteOptions
+from cgformat.formats import ReadOptions, WriteOptions
 from cgformat.manifest import load_manifest
 
 TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")) | st.sampled_from(
@@ -195,14 +195,17 @@ def _split_parts(src: bytes, out: Path, **options: object) -> tuple[list[tuple[s
     return [(p.file, p.sha256) for p in result.manifest.parts], result.encodes
 
 
-def test_csv_parts_are_copied_from_a_source_in_the_writers_dialect(tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("batch_size", [100_000, 5])
+def test_csv_parts_are_copied_from_a_source_in_the_writers_dialect(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   batch_size: int) -> None:
     from cgformat.formats import _csvscan
 
     frame = pl.DataFrame({"id": [f"{i:03d}" for i in range(60)],
                           "note": ["", 'say "hi"', "a,b", "two\nlines", "plain"] * 12, "x": ["1", "", "", "2"] * 15})
     src = csv_bytes(frame)
-    copied, copied_encodes = _split_parts(src, tmp_path / "a", max_records=7, max_bytes=400)
+    # with batches of 5 records, parts of up to 7 take their bytes from two batches
+    copied, copied_encodes = _split_parts(src, tmp_path / "a", max_records=7, max_bytes=400,
+                                          read_options=ReadOptions(batch_size=batch_size))
     original = _csvscan.parse_canonical
 
     def without_raw(*args: object, **kwargs: object) -> object:
@@ -212,7 +215,8 @@ def test_csv_parts_are_copied_from_a_source_in_the_writers_dialect(tmp_path: Pat
         return got
 
     monkeypatch.setattr(_csvscan, "parse_canonical", without_raw)
-    encoded, encoded_encodes = _split_parts(src, tmp_path / "b", max_records=7, max_bytes=400)
+    encoded, encoded_encodes = _split_parts(src, tmp_path / "b", max_records=7, max_bytes=400,
+                                            read_options=ReadOptions(batch_size=batch_size))
     assert copied == encoded            # the same parts, byte for byte
     assert copied_encodes == 1          # the empty file only: every part was copied from the source
     assert encoded_encodes > 1
