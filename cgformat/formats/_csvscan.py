@@ -4,10 +4,10 @@ Everything here works on UTF-8 bytes whose line ends are ``\\n`` or ``\\r\\n`` (
 first). Three parsers give the same answer on well-formed input; the cheapest that can vouch for a piece is
 used:
 
-* :func:`parse_canonical` reads a piece with one polars read and proves the frame is the piece's exact parse:
-  for LF line ends from quote positions and byte counts (regular quoting, no record short of fields), for
-  CRLF by having polars write the frame back and get the piece's bytes. With ``keep_raw`` it also gives
-  each record's bytes when the piece is what cgformat's writer writes, for a split to copy.
+* :func:`parse_canonical` reads a piece with one polars read and proves, from quote positions and byte
+  counts, that the frame is the piece's exact parse (regular quoting, no record short of fields: what
+  Excel, polars, pandas and cgformat write). With ``keep_raw`` it also gives each record's bytes when the
+  piece is what cgformat's writer writes, for a split to copy.
 * :func:`parse_fast` hands a whole piece to polars and checks, with vectorised line statistics, that the
   piece is regular RFC 4180 (quotes only around whole fields, ``""`` inside them); it returns the line of
   the first irregular record when it is not.
@@ -21,11 +21,10 @@ Positions are 0-based here (line offsets inside a piece); the reader turns them 
 from __future__ import annotations
 
 import codecs
-import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, BinaryIO, Literal
+from typing import TYPE_CHECKING, BinaryIO
 
 import polars as pl
 
@@ -580,11 +579,12 @@ class _Lines:
     raw_sizes: npt.NDArray[np.intp] | None      # each record's bytes, when asked and cgformat would write them
 
 
-def _regular_lines(piece: bytes, frame: pl.DataFrame, *, delimiter: str, ncols: int,
+def _regular_lines(piece: bytes, frame: pl.DataFrame, *, delimiter: str, ncols: int, crlf: bool = False,
                    raw: bool = False) -> _Lines | None:
-    """For a piece that ends with a LF, when the byte facts prove ``frame`` (read by polars, empty values as
-    ``""``) is its exact parse: its line facts (with ``raw``, and when the piece is byte for byte what
-    cgformat's writer writes for these records, each record's bytes). Else None.
+    """For a piece that ends with a LF (with ``crlf``: every record with CR LF), when the byte facts prove
+    ``frame`` (read by polars, empty values as ``""``) is its exact parse: its line facts (with ``raw``, and
+    when the piece is byte for byte what cgformat's writer writes for these records, each record's bytes).
+    Else None.
 
     The proof, all vectorised over quote positions and byte counts (no write-back):
 
@@ -594,8 +594,10 @@ def _regular_lines(piece: bytes, frame: pl.DataFrame, *, delimiter: str, ncols: 
       has exactly one RFC reading, and polars' is it for every record polars reads as complete;
     * no record lacks fields: polars refuses a record with too many, and fills a short one (or a blank
       line) with empty values, which the bytes then cannot add up to. A piece's bytes are the value bytes,
-      plus the quote bytes less one per doubled quote, plus ``ncols - 1`` delimiters and a LF per record;
-      a record with ``f`` fields has ``ncols - f`` delimiters fewer, never more.
+      plus the quote bytes less one per doubled quote, plus ``ncols - 1`` delimiters and a LF per record
+      (and a CR before it, with ``crlf``: then every CR outside quotes must be right before a record's LF,
+      and every record's LF must have one); a record with ``f`` fields has ``ncols - f`` delimiters fewer,
+      never more.
 
     cgformat's writer quotes a value exactly when it holds a delimiter, quote, CR or LF (an empty value
     never, with two columns or more). In a regular piece every such value is quoted already, so the piece
@@ -621,16 +623,19 @@ def _regular_lines(piece: bytes, frame: pl.DataFrame, *, delimiter: str, ncols: 
         if not (at_start | ((before == d) | (before == 10) | (before == 34)) & ~at_start).all():
             return None
         pair = (after == 34) & ~at_end
-        if not (at_end | ((after == d) | (after == 10)) & ~at_end | pair).all():
+        ends_field = (after == d) | (after == (13 if crlf else 10))
+        if not (at_end | ends_field & ~at_end | pair).all():
             return None
         doubled = int(np.count_nonzero(pair))
+    outside_crs = None
     if b"\r" in piece:
         crs = np.flatnonzero(data == 13)
-        if (np.searchsorted(quotes, crs) % 2 == 0).any():   # an even number of quotes before it: outside
+        outside_crs = crs[np.searchsorted(quotes, crs) % 2 == 0]   # an even number of quotes before them
+        if len(outside_crs) and not crlf:
             return None
     n = frame.height
     values = sum(v or 0 for v in frame.select(pl.all().str.len_bytes().sum()).row(0))
-    if not piece.endswith(b"\n") or size != values + nquotes - doubled + n * ncols:
+    if not piece.endswith(b"\n") or size != values + nquotes - doubled + n * (ncols + crlf):
         return None
     line_ends = np.flatnonzero(data == 10)
     ends = line_ends
@@ -641,8 +646,10 @@ def _regular_lines(piece: bytes, frame: pl.DataFrame, *, delimiter: str, ncols: 
         structural = np.flatnonzero(np.searchsorted(quotes, line_ends) % 2 == 0)
         starts = np.concatenate(([0], structural[:-1] + 1))
         ends = line_ends[structural]
+    if crlf and (outside_crs is None or len(outside_crs) != len(ends) or (outside_crs != ends - 1).any()):
+        return None
     raw_sizes = None
-    if raw and n and (pair is None or _quoted_where_needed(data, quotes, pair, d)):
+    if raw and not crlf and n and (pair is None or _quoted_where_needed(data, quotes, pair, d)):
         raw_sizes = np.diff(ends, prepend=-1)
     return _Lines(newlines=len(line_ends), starts=starts, raw_sizes=raw_sizes)
 
@@ -674,11 +681,10 @@ def _quoted_where_needed(data: npt.NDArray[np.uint8], quotes: npt.NDArray[np.int
 def parse_canonical(piece: bytes, *, delimiter: str, ncols: int, keep_raw: bool = False) -> Parsed | None:
     """Parse a piece with one polars read when the piece can be proved to be regular, whole-record CSV.
 
-    An LF piece whose quoting is regular and whose records are all complete (checked on quote positions and
-    byte counts, see :func:`_regular_lines`) is taken as polars reads it. A CRLF piece is taken when polars,
-    writing the frame back, gives its exact bytes (a writer that quotes only where needed (Excel, polars,
-    pandas, cgformat) or every field): a writer's output has one RFC reading. Any other piece gives None,
-    and :func:`parse_fast` vouches for it line by line. With ``keep_raw``, an LF piece that is exactly what
+    A piece with LF or CRLF line ends whose quoting is regular and whose records are all complete (checked on
+    quote positions and byte counts, see :func:`_regular_lines`) is taken as polars reads it: what Excel,
+    polars, pandas and cgformat write, quoted where needed or everywhere. Any other piece gives None, and
+    :func:`parse_fast` vouches for it line by line. With ``keep_raw``, an LF piece that is exactly what
     cgformat's CSV writer writes comes with each record's bytes.
     """
     if ncols < 2 or not piece or piece.startswith(UTF8_BOM):
@@ -686,53 +692,23 @@ def parse_canonical(piece: bytes, *, delimiter: str, ncols: int, keep_raw: bool 
     newline = _newline_of(piece)
     if newline is None:
         return None
-    names = _columns(ncols)
-    regular = newline == b"\n"
     # polars drops an empty last field of a last record with no line end (``a,b,`` for two columns): end it
-    text = piece if not regular or piece.endswith(b"\n") else piece + b"\n"
+    text = piece if piece.endswith(b"\n") else piece + newline
     try:
-        # write-back: an unquoted empty field reads as null and a quoted one as "", each writes back as it was
         frame = pl.read_csv(text, has_header=False, separator=delimiter, quote_char='"',
-                            schema=dict.fromkeys(names, pl.String), empty_string_is_null=not regular,
+                            schema=dict.fromkeys(_columns(ncols), pl.String), empty_string_is_null=False,
                             infer_schema=False, raise_if_empty=False)
     except pl.exceptions.PolarsError:
         return None
-    n = frame.height
-    starts = None
-    raw_sizes = None
-    if regular:
-        lines = _regular_lines(text, frame, delimiter=delimiter, ncols=ncols, raw=keep_raw and text is piece)
-        if lines is None:
-            return None
-        newlines = lines.newlines - (len(text) - len(piece))
-        starts = lines.starts
-        if lines.raw_sizes is not None:
-            raw_sizes = pl.Series("bytes", lines.raw_sizes, dtype=pl.Int64)
-    else:
-        expected = piece if piece.endswith(b"\n") else piece + newline
-        styles: list[Literal["necessary", "always"]] = ["necessary", "always"] if piece.startswith(b'"') \
-            else ["necessary"]
-        for style in styles:
-            sink = io.BytesIO()
-            frame.write_csv(sink, include_header=False, separator=delimiter, quote_char='"',
-                            line_terminator=newline.decode(), quote_style=style)
-            if sink.getbuffer().nbytes == len(expected) and sink.getvalue() == expected:
-                break
-        else:
-            return None
-        newlines = piece.count(b"\n")
-    offsets = pl.int_range(0, n, eager=True, dtype=pl.Int64)
-    inner_breaks = newlines != n - (0 if piece.endswith(b"\n") else 1)
-    if starts is not None:
-        offsets = pl.Series(starts, dtype=pl.Int64)
-    elif inner_breaks:
-        # line breaks inside quoted values: a record starts after those of the records before it
-        inner = frame.select(pl.sum_horizontal(pl.col(c).str.count_matches("\n", literal=True)
-                                               for c in names).fill_null(0).cast(pl.Int64)).to_series()
-        offsets = offsets + inner.cum_sum() - inner
-    if not regular and frame.null_count().sum_horizontal().item():
-        frame = frame.fill_null("")
-    return Parsed(frame=frame, lines=offsets.alias("line"), newlines=newlines, raw_sizes=raw_sizes)
+    lines = _regular_lines(text, frame, delimiter=delimiter, ncols=ncols, crlf=newline == b"\r\n",
+                           raw=keep_raw and text is piece)
+    if lines is None:
+        return None
+    offsets = (pl.int_range(0, frame.height, eager=True, dtype=pl.Int64) if lines.starts is None
+               else pl.Series(lines.starts, dtype=pl.Int64))
+    raw_sizes = None if lines.raw_sizes is None else pl.Series("bytes", lines.raw_sizes, dtype=pl.Int64)
+    return Parsed(frame=frame, lines=offsets.alias("line"), newlines=lines.newlines - (text is not piece),
+                  raw_sizes=raw_sizes)
 
 
 def parse_fast(piece: bytes, *, delimiter: str, ncols: int, keep_raw: bool = False) -> Parsed | int:

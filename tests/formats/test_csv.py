@@ -510,7 +510,8 @@ def _record_pieces(draw: st.DrawFn) -> tuple[bytes, int]:
     counts = st.one_of(st.just(ncols), st.sampled_from([0, 1, ncols - 1, ncols + 1]))
     records = [",".join(draw(st.lists(st.one_of(_QUOTED, _UNQUOTED), min_size=n, max_size=n)))
                for n in draw(st.lists(counts, min_size=1, max_size=6))]
-    data = ("\n".join(records) + draw(st.sampled_from(["\n", ""]))).encode()
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    data = (newline.join(records) + draw(st.sampled_from([newline, ""]))).encode()
     if data and draw(st.booleans()):
         at = draw(st.integers(0, len(data) - 1))
         data = data[:at] + draw(st.sampled_from([b'"', b",", b"\n", b"\r", b""])) + data[at + 1:]
@@ -571,7 +572,8 @@ def test_canonical_parse_takes_what_common_writers_write(style: str, terminator:
 
 @pytest.mark.parametrize("data", [b"a,b\n\nc,d\n", b"a,b\nc\n", b'a"b,c\n', b'"a"b,c\n', b"a,b\r\nc,d\n",
                                   b"\xef\xbb\xbfa,b\n", b'a,"b\n', b'"a" ,b\n', b'a,b"\n', b"a,b\nc,d\r\n",
-                                  b"a,b\nc,d\re,f\n", b"a,b\n\n", b"\na,b\n", b'"a""b,c\n', b"a,b,c\n"])
+                                  b"a,b\nc,d\re,f\n", b"a,b\n\n", b"\na,b\n", b'"a""b,c\n', b"a,b,c\n",
+                                  b"a,b\r\nc\r,d\r\n", b"a,b\r\n\r\n", b"a,b\r\nc\r\n", b'a,"b"\r\r\n'])
 @pytest.mark.parametrize("keep_raw", [False, True])
 def test_canonical_parse_declines_irregular_pieces(data: bytes, keep_raw: bool) -> None:
     assert _csvscan.parse_canonical(data, delimiter=",", ncols=2, keep_raw=keep_raw) is None
@@ -582,6 +584,7 @@ def test_canonical_parse_declines_irregular_pieces(data: bytes, keep_raw: bool) 
     (b'"a","b"\nc,""\n', [("a", "b"), ("c", "")]),
     (b'"x\r\ny",""""\n', [("x\r\ny", '"')]),                  # a CR inside quotes is data
     (b'a,"p,q"\n"",\n', [("a", "p,q"), ("", "")]),
+    (b'a,"b"\r\n"c\r\nd",e\r\n', [("a", "b"), ("c\r\nd", "e")]),    # CRLF: the CR of a line end is not data
 ])
 def test_canonical_parse_takes_regular_pieces_any_writer_quotes(data: bytes, rows: list[tuple[str, str]]) -> None:
     got = _csvscan.parse_canonical(data, delimiter=",", ncols=2)
