@@ -573,7 +573,8 @@ def test_canonical_parse_takes_what_common_writers_write(style: str, terminator:
 @pytest.mark.parametrize("data", [b"a,b\n\nc,d\n", b"a,b\nc\n", b'a"b,c\n', b'"a"b,c\n', b"a,b\r\nc,d\n",
                                   b"\xef\xbb\xbfa,b\n", b'a,"b\n', b'"a" ,b\n', b'a,b"\n', b"a,b\nc,d\r\n",
                                   b"a,b\nc,d\re,f\n", b"a,b\n\n", b"\na,b\n", b'"a""b,c\n', b"a,b,c\n",
-                                  b"a,b\r\nc\r,d\r\n", b"a,b\r\n\r\n", b"a,b\r\nc\r\n", b'a,"b"\r\r\n'])
+                                  b"a,b\r\nc\r,d\r\n", b"a,b\r\n\r\n", b"a,b\r\nc\r\n", b'a,"b"\r\r\n',
+                                  b"a,b\nc,d,", b"a,b\r\nc,d,"])   # an extra empty field polars would drop
 @pytest.mark.parametrize("keep_raw", [False, True])
 def test_canonical_parse_declines_irregular_pieces(data: bytes, keep_raw: bool) -> None:
     assert _csvscan.parse_canonical(data, delimiter=",", ncols=2, keep_raw=keep_raw) is None
@@ -585,6 +586,7 @@ def test_canonical_parse_declines_irregular_pieces(data: bytes, keep_raw: bool) 
     (b'"x\r\ny",""""\n', [("x\r\ny", '"')]),                  # a CR inside quotes is data
     (b'a,"p,q"\n"",\n', [("a", "p,q"), ("", "")]),
     (b'a,"b"\r\n"c\r\nd",e\r\n', [("a", "b"), ("c\r\nd", "e")]),    # CRLF: the CR of a line end is not data
+    (b"a,b\nc,", [("a", "b"), ("c", "")]),                        # the input's last record, with no line end
 ])
 def test_canonical_parse_takes_regular_pieces_any_writer_quotes(data: bytes, rows: list[tuple[str, str]]) -> None:
     got = _csvscan.parse_canonical(data, delimiter=",", ncols=2)
