@@ -368,18 +368,18 @@ class _Carry:
     raw: tuple[bytes | memoryview, ...] | None = None   # the records' bytes, in consecutive segments
     sizes: pl.Series | None = None
 
-    def extend(self, frame: pl.DataFrame, records: pl.Series, *, raw: bytes | None,
+    def extend(self, frame: pl.DataFrame, records: pl.Series, *, raw: tuple[bytes | memoryview, ...] | None,
                sizes: pl.Series | None) -> _Carry:
         """These records followed by more; the bytes stay known only if they are known for both."""
         if self.frame.height == 0:
             known = raw is not None and sizes is not None
-            return _Carry(frame=frame, records=records, raw=(raw,) if known and raw is not None else None,
+            return _Carry(frame=frame, records=records, raw=raw if known else None,
                           sizes=sizes if known else None)
         if raw is None or sizes is None or self.raw is None or self.sizes is None:
             return _Carry(frame=pl.concat([self.frame, frame], how="vertical"),
                           records=pl.concat([self.records, records]))
         return _Carry(frame=pl.concat([self.frame, frame], how="vertical"), records=pl.concat([self.records, records]),
-                      raw=(*self.raw, raw), sizes=pl.concat([self.sizes, sizes]))
+                      raw=(*self.raw, *raw), sizes=pl.concat([self.sizes, sizes]))
 
     def rest(self, start: int, offset: int | None) -> _Carry:
         """The records from ``start`` on (``offset``: where record ``start`` begins in ``raw``)."""

@@ -110,7 +110,7 @@ class _Batcher:
     sizes: list[pl.Series | None] = field(default_factory=list)     # and each record's share of them
 
     def add(self, frame: pl.DataFrame, lines: pl.Series, issues: list[tuple[int, Issue]],
-            raw: bytes | None = None, sizes: pl.Series | None = None) -> None:
+            raw: bytes | memoryview | None = None, sizes: pl.Series | None = None) -> None:
         if frame.height:
             self.frames.append(frame)
             self.lines.append(lines)
@@ -119,9 +119,9 @@ class _Batcher:
             self.count += frame.height
         self.issues.extend(issues)
 
-    def _take_raw(self, n: int) -> tuple[bytes | None, pl.Series | None]:
-        """The writer bytes of the first ``n`` pending records (None unless known for all of them); the
-        rest stays pending."""
+    def _take_raw(self, n: int) -> tuple[tuple[bytes | memoryview, ...] | None, pl.Series | None]:
+        """The writer bytes of the first ``n`` pending records, as consecutive segments (None unless known
+        for all of them); the rest stays pending."""
         if not self.frames or any(r is None for r in self.raws):
             self.raws = [None] if self.count > n else []
             self.sizes = [None] if self.count > n else []
@@ -130,8 +130,8 @@ class _Batcher:
             else self.sizes[0]
         assert sizes_all is not None
         cut = int(sizes_all.slice(0, n).sum())
-        # the batch's bytes are the pending pieces up to ``cut`` (copied once, and only when they are not one
-        # whole piece); the rest stays pending as a view
+        # the batch's bytes are the pending pieces up to ``cut``, as views (nothing copied); the rest stays
+        # pending as a view
         taken: list[bytes | memoryview] = []
         rest: list[bytes | memoryview | None] = []
         got = 0
@@ -147,12 +147,11 @@ class _Batcher:
                 taken.append(view[: cut - got])
                 rest.append(view[cut - got:])
                 got = cut
-        raw = taken[0] if len(taken) == 1 and isinstance(taken[0], bytes) else b"".join(taken)
         if self.count > n:
             self.raws, self.sizes = rest, [sizes_all.slice(n)]
         else:
             self.raws, self.sizes = [], []
-        return raw, sizes_all.slice(0, n)
+        return tuple(taken), sizes_all.slice(0, n)
 
     def take(self, *, final: bool) -> Iterator[RecordBatch]:
         # without ``final`` one record is held back, so trailing issues (blank rows) join the last batch
@@ -319,7 +318,7 @@ class CsvReader:
                 continue
             batcher.add(*self._finish(parsed, line=line, first_record=batcher.next_record + batcher.count,
                                       ncols=ncols, columns=columns),
-                        raw=piece[:used] if parsed.raw_sizes is not None else None, sizes=parsed.raw_sizes)
+                        raw=memoryview(piece)[:used] if parsed.raw_sizes is not None else None, sizes=parsed.raw_sizes)
             line += parsed.newlines if parsed.newlines is not None else piece.count(b"\n", 0, used)
             pending = [part for part in (piece[used:] if used < len(piece) else b"", rest) if part]
             size = sum(len(part) for part in pending)
