@@ -33,7 +33,7 @@ from .manifest import MANIFEST_NAME, Manifest, Part
 from .model import Issue, IssueCode, RecordBatch, Severity, unique_columns
 from .plan import part_name, plan_parts, previous_same_key, split_id
 from .report import Report, ReportCollector, issues_frame
-from .validate import BatchResult, Validator
+from .validate import BatchResult, Validator, key_hash_column
 
 if TYPE_CHECKING:
     from .schema import Schema
@@ -410,14 +410,9 @@ def _pack(pw: _PartWriter, carry: _Carry, key_cols: list[str], *, final: bool,
         sizes = carry.sizes
     else:
         sizes = formats.record_sizes(pw.fmt, frame, pw.labels, options=pw.options).cast(pl.Int64)
-    # keys compare as the validator compares them (trimmed, case-insensitive), hashed to one integer so that
-    # grouping is cheap; a hash collision could only cut a part early, never let duplicates share one
-    prev = None
-    if key_cols:
-        norm = [pl.col(c).str.strip_chars().str.to_lowercase() for c in key_cols]
-        blank = pl.all_horizontal([x == "" for x in norm])
-        prev = previous_same_key(frame.select(
-            pl.when(blank).then(None).otherwise(pl.struct(norm).hash()).alias("key")))
+    # keys as the validator judges duplicates (trimmed, case-insensitive, a key with a blank part is none),
+    # hashed to one integer so that grouping is cheap; a hash collision could only cut a part early
+    prev = previous_same_key(key_hash_column(frame, key_cols).to_frame()) if key_cols else None
 
     def too_large(i: int) -> None:
         issue = Issue(code=IssueCode.RECORD_TOO_LARGE, severity=Severity.ERROR, record=int(records[i]),

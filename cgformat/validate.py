@@ -535,15 +535,35 @@ def _longer_in_bytes(value: pl.Expr, limit: int) -> pl.Expr:
     return value.str.len_bytes() > limit
 
 
-def _key_hashes(cols: tuple[str, ...], frame: pl.DataFrame) -> _KeyHashes | None:
-    """The two hashes of each record's key (stripped, lower-cased values of ``cols``), for the records whose
-    key is not blank (``filled``: their rows, None for all); None when every key is blank."""
-    if frame.height == 0:
-        return None
+def _key_parts(cols: Sequence[str], frame: pl.DataFrame) -> tuple[list[pl.Series], pl.Series]:
+    """Each key column's values as keys compare (stripped, lower-cased), and which records have no key: a
+    blank part leaves a record without one (a phone-only record has no Email + OrderDate key)."""
     parts = [_normalised_key(frame[c]) for c in cols]
     blank = parts[0] == ""
     for p in parts[1:]:
         blank = blank | (p == "")
+    return parts, blank
+
+
+def key_hash_column(frame: pl.DataFrame, cols: Sequence[str]) -> pl.Series:
+    """One 64-bit hash per record of its key as duplicates are judged here, null for a record without a key:
+    what ``cgformat split`` keeps apart (equal hashes of unequal keys could only cut a part early)."""
+    hashes = _key_hashes(tuple(cols), frame)
+    none = pl.repeat(None, frame.height, eager=True, dtype=pl.UInt64).alias("key")
+    if hashes is None:
+        return none
+    h1, _, filled = hashes
+    if filled is None:
+        return pl.Series("key", h1, dtype=pl.UInt64)
+    return none.scatter(filled, h1)
+
+
+def _key_hashes(cols: tuple[str, ...], frame: pl.DataFrame) -> _KeyHashes | None:
+    """The two hashes of each record's key (see :func:`_key_parts`), for the records that have one
+    (``filled``: their rows, None for all); None when no record has one."""
+    if frame.height == 0:
+        return None
+    parts, blank = _key_parts(cols, frame)
     if blank.all():
         return None
     key = parts[0] if len(parts) == 1 else pl.DataFrame(parts).select(
