@@ -51,7 +51,9 @@ class SplitResult:
     """A finished split: its manifest, where it was written, the validation report, and the encoding work.
 
     ``encodes`` counts part encodings; ``recuts`` the xlsx parts whose size estimate was off and that had to
-    be encoded again to fit the byte limit (csv and xml sizes are exact: never re-cut).
+    be encoded again to fit the byte limit (csv and xml sizes are exact: never re-cut). ``key_cuts`` counts
+    the parts that end early to keep records with the same de-duplication key apart (each one more upload
+    than the limits alone need).
     """
 
     manifest: Manifest
@@ -59,6 +61,7 @@ class SplitResult:
     report: Report
     encodes: int = 0
     recuts: int = 0
+    key_cuts: int = 0
 
 
 def _sha256_fd(fd: int, stop: threading.Event) -> str:
@@ -129,6 +132,7 @@ class _PartWriter:
         self._checked = 0
         self.encodes = 0
         self.recuts = 0
+        self.key_cuts = 0
         if self.exact:
             # an empty file is head + tail; records go between them, each exactly its record size
             empty = self.encode(pl.DataFrame({c: pl.Series(c, [], dtype=pl.String) for c in unique_columns(labels)}))
@@ -339,7 +343,8 @@ def _split(pool: ThreadPoolExecutor, stop: threading.Event, stream: BinaryIO, *,
         shutil.rmtree(work, ignore_errors=True)
     report = collector.report(source=source, type=schema.name if schema else "", format=info.format,
                               encoding=info.encoding, delimiter=info.delimiter, records=total, bytes=info.bytes)
-    return SplitResult(manifest=manifest, out_dir=out_dir, report=report, encodes=pw.encodes, recuts=pw.recuts)
+    return SplitResult(manifest=manifest, out_dir=out_dir, report=report, encodes=pw.encodes, recuts=pw.recuts,
+                       key_cuts=pw.key_cuts)
 
 
 def _check(batch: RecordBatch, validator: Validator | None) -> BatchResult:
@@ -427,6 +432,7 @@ def _pack(pw: _PartWriter, carry: _Carry, key_cols: list[str], *, final: bool,
                           prev=prev, final=final)
         for i in plan.too_large:
             too_large(i)
+        pw.key_cuts += len(plan.key_cuts)
         offsets = np.concatenate(([0], np.cumsum(sizes.to_numpy())))
         if plan.parts:
             # each part is the envelope around a stretch of the body, handed over without copying it
@@ -449,7 +455,9 @@ def _pack(pw: _PartWriter, carry: _Carry, key_cols: list[str], *, final: bool,
             continue
         if not plan.parts:
             break  # the unfinished tail waits for the next batch
-        s = _write_part(pw, frame, records, s, s + plan.parts[0][1])
+        end = s + plan.parts[0][1]
+        s = _write_part(pw, frame, records, s, end)
+        pw.key_cuts += s == end and 0 in plan.key_cuts   # not when re-cut for size: then bytes ended it
     return _Carry(frame=frame, records=records).rest(s, None)
 
 

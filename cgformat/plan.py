@@ -25,11 +25,14 @@ class Plan:
 
     ``parts`` are ``[start, end)`` row ranges; ``too_large`` the rows that fit no part; ``rest`` the first
     row of the unfinished last part, left for the next batch to complete (the row count when ``final``).
+    ``key_cuts`` are the parts (indices into ``parts``) that end before the limits make them end, because
+    the next row repeats a key of the part.
     """
 
     parts: tuple[tuple[int, int], ...]
     too_large: tuple[int, ...]
     rest: int
+    key_cuts: tuple[int, ...] = ()
 
 
 def previous_same_key(keys: pl.DataFrame) -> pl.Series:
@@ -69,6 +72,7 @@ def plan_parts(sizes: pl.Series, *, envelope: int, max_records: int, max_bytes: 
     before = prev.cast(pl.Int64).fill_null(-1).to_numpy() if prev is not None else None
     parts: list[tuple[int, int]] = []
     too_large: list[int] = []
+    key_cuts: list[int] = []
     s = 0
     rest = n
     while s < n:
@@ -80,16 +84,21 @@ def plan_parts(sizes: pl.Series, *, envelope: int, max_records: int, max_bytes: 
         base = int(cum[s]) - size_s
         e_bytes = int(np.searchsorted(cum, base + budget, side="right"))
         e = min(s + max_records, e_bytes, n)
+        cut_by_key = False
         if before is not None and e - s > 1:
             clash = np.flatnonzero(before[s + 1:e] >= s)
             if len(clash):
                 e = s + 1 + int(clash[0])
+                cut_by_key = True
         if e == n and not final and e - s < max_records:
             rest = s
             break
+        if cut_by_key:
+            key_cuts.append(len(parts))
         parts.append((s, e))
         s = e
-    return Plan(parts=tuple(parts), too_large=tuple(too_large), rest=rest if s < n else n)
+    return Plan(parts=tuple(parts), too_large=tuple(too_large), rest=rest if s < n else n,
+                key_cuts=tuple(key_cuts))
 
 
 def split_id(source_sha256: str, options: dict[str, object]) -> str:

@@ -63,10 +63,15 @@ def split(src: str, out_dir: str, to_fmt: str | None, record_type: str | None, s
     for issue in report.issue_list():
         if issue.record is None:
             click.echo(f"  {issue.severity}: {issue.code}: {issue.message}", err=True)
+    if result.key_cuts and schema is not None:
+        click.echo(f"  {result.key_cuts} part(s) end early to keep records with the same "
+                   f"{' + '.join(schema.dedupe_key)} apart (CG keeps only the first of each in a file): remove "
+                   f"or merge the repeats to need fewer uploads ('cgformat validate' lists them as duplicate-row)",
+                   err=True)
+    if result.recuts:
+        click.echo(f"  ({result.recuts} xlsx part(s) re-cut to fit the byte limit)", err=True)
     if m.rejected:
         click.echo(f"{m.rejected} record(s) rejected: see {Path(out_dir) / (m.rejects_file or '')} "
                    "(column _errors) or run 'cgformat validate' on the source for details", err=True)
         sys.exit(EXIT_DATA)
-    if result.recuts:
-        click.echo(f"  ({result.recuts} xlsx part(s) re-cut to fit the byte limit)", err=True)
 

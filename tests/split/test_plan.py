@@ -69,6 +69,11 @@ def test_duplicates_never_share_a_part() -> None:
     prev = previous_same_key(pl.DataFrame({"e": keys}))
     plan = plan_parts(pl.Series([1] * 9), envelope=0, max_records=5, max_bytes=1000, prev=prev)
     assert plan.parts == ((0, 2), (2, 6), (6, 9))
+    assert plan.key_cuts == (0, 1)      # the last part ends at the end, not at a key
+    # a part the record limit ends at the very row that repeats a key is no key cut
+    plan = plan_parts(pl.Series([1] * 4), envelope=0, max_records=2, max_bytes=1000,
+                      prev=previous_same_key(pl.DataFrame({"e": ["a", "b", "a", "c"]})))
+    assert (plan.parts, plan.key_cuts) == (((0, 2), (2, 4)), ())
 
 
 @given(sizes=st.lists(st.integers(1, 40), max_size=60), envelope=st.integers(0, 10),

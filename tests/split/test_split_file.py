@@ -167,6 +167,30 @@ def test_duplicates_by_key_never_share_a_part(tmp_path: Path) -> None:
     assert [len(p) for p in parts] == [2, 2]
 
 
+@pytest.mark.parametrize("to_fmt", ["csv", "xlsx", "xml"])
+def test_parts_ended_by_a_repeated_key_are_counted_and_named_on_the_command_line(tmp_path: Path,
+                                                                                 to_fmt: str) -> None:
+    from click.testing import CliRunner
+
+    from cgformat.cli import main
+    from cgformat.schema import load_schema
+
+    emails = ["same@x.nl" if i % 3 == 0 else f"u{i}@x.nl" for i in range(1, 31)]   # 10 repeats of one
+    src = tmp_path / "dups.csv"
+    src.write_bytes(csv_bytes(pl.DataFrame({"Email": emails})))
+    result = api.split_file(src, tmp_path / "o", to_fmt=to_fmt, schema=load_schema("contact"), validate=False)
+    assert [p.records for p in result.manifest.parts] == [5] + [3] * 8 + [1]
+    assert result.key_cuts == 9
+    run = CliRunner().invoke(main, ["split", str(src), "--out", str(tmp_path / "c"), "--type", "contact",
+                                    "--no-validate", "--to", to_fmt])
+    assert run.exit_code == 0
+    assert "9 part(s) end early to keep records with the same Email apart" in run.stderr
+    # the limits alone: no such line
+    run = CliRunner().invoke(main, ["split", str(src), "--out", str(tmp_path / "d"), "--no-validate"])
+    assert run.exit_code == 0
+    assert "end early" not in run.stderr
+
+
 @pytest.mark.parametrize("validate", [True, False])
 def test_a_key_with_a_blank_part_is_no_key_as_in_validate(tmp_path: Path, validate: bool) -> None:
     # historical de-duplicates by Email + OrderDate; phone-only records (no Email) on the same date are no
