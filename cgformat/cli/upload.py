@@ -357,7 +357,8 @@ def upload(target: Path, record_type: str | None, region: str | None, base_url: 
         except UploadError as exc:
             error = {"kind": "api" if isinstance(exc, ApiError) else "manifest", "message": str(exc),
                      "code": getattr(exc, "code", None)}
-            _finish(journal, summarize(journal, stopped="error", error=error), progress, as_json)
+            # the error says what to do (fix the key, restore or split again): no blanket "resume" advice
+            _finish(journal, summarize(journal, stopped="error", error=error), progress, as_json, refused=True)
             raise
         except KeyboardInterrupt:
             progress.say("cgformat: aborted; a part in flight stays 'sending' and is sent again (once) on resume",
@@ -369,11 +370,15 @@ def upload(target: Path, record_type: str | None, region: str | None, base_url: 
         sys.exit(EXIT_INCOMPLETE)
 
 
-def _finish(journal: Journal, summary: UploadSummary, progress: _Progress, as_json: bool) -> None:
+def _finish(journal: Journal, summary: UploadSummary, progress: _Progress, as_json: bool, *,
+            refused: bool = False) -> None:
     if summary.complete:
         progress.say(f"done: {summary.delivered} of {summary.parts} parts delivered "
                      f"({_records(summary.records_delivered)}), {summary.confirmed} confirmed in CG's statistics",
                      "sent")
+    elif refused:
+        progress.say(f"stopped by the error below: {summary.delivered} of {summary.parts} parts delivered "
+                     f"({_records(summary.records_delivered)}), as the journal records", "stopped")
     else:
         progress.say(f"stopped: {summary.delivered} of {summary.parts} parts delivered "
                      f"({_records(summary.records_delivered)}); run the same command again to resume", "stopped")

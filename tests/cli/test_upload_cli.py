@@ -117,6 +117,18 @@ def test_refused_by_cg_exits_4_with_its_code(tmp_path: Path, box: Sandbox) -> No
     assert summary["complete"] is False
 
 
+def test_a_part_changed_since_the_split_gets_the_errors_advice_not_resume(tmp_path: Path, box: Sandbox) -> None:
+    folder = write_split(tmp_path / "parts", parts=2)
+    first = folder / names(folder)[0]
+    first.write_bytes(first.read_bytes() + b"x")
+    result = cg("upload", str(folder), "--base-url", box.url, *FAST, env=KEY)
+    assert result.exit_code == 4
+    assert "stopped by the error below: 0 of 2 parts delivered" in result.stderr
+    assert "the file changed since the split; split again" in result.stderr
+    assert "run the same command again to resume" not in result.stderr
+    assert box.received == []
+
+
 def test_faults_outliving_the_retries_exit_5_and_resume(tmp_path: Path, box: Sandbox) -> None:
     folder = write_split(tmp_path / "parts", parts=2)
     box.fail_next(2, status=503)
