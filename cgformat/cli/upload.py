@@ -249,11 +249,13 @@ def _resolve_target(target: Path, record_type: str | None, profile_name: str | N
     return _single_file_manifest(target, record_type, profile), journal_path_for(target), record_type
 
 
-def _dry_run(manifest: Manifest, journal_path: Path, *, record_type: str, url: str, interval_s: float,
-             as_json: bool) -> None:
+def _dry_run(manifest: Manifest, journal_path: Path, *, record_type: str, base_url: str, upload_path: str,
+             interval_s: float, as_json: bool) -> None:
+    url = base_url + upload_path
     if journal_path.exists():
+        # the checks of the real run: a journal of another server, path or type is refused, not planned
         journal = Journal.load(journal_path, clock=time.time)
-        journal.check_fits(manifest, type=record_type, base_url=journal.base_url, upload_path=journal.upload_path)
+        journal.check_fits(manifest, type=record_type, base_url=base_url, upload_path=upload_path)
     else:
         journal = Journal.create(journal_path, manifest=manifest, type=record_type, base_url=url, auth_url=None,
                                  upload_path="", statistics_path=None, clock=time.time)
@@ -331,7 +333,8 @@ def upload(target: Path, record_type: str | None, region: str | None, base_url: 
     path = upload_path or (previous.upload_path if previous is not None else _upload_path(typ))
     interval_s = manifest.profile.interval_s if interval is None else interval
     if dry_run:
-        _dry_run(manifest, journal_path, record_type=typ, url=url + path, interval_s=interval_s, as_json=as_json)
+        _dry_run(manifest, journal_path, record_type=typ, base_url=url, upload_path=path, interval_s=interval_s,
+                 as_json=as_json)
         return
     credentials = _credentials()
     journal = Journal.open(journal_path, manifest=manifest, type=typ, base_url=url, auth_url=token_url,

@@ -70,6 +70,18 @@ def test_dry_run_prints_the_plan_and_sends_nothing(tmp_path: Path, box: Sandbox)
     assert text.stdout.count("send at") == 3
 
 
+def test_dry_run_refuses_a_journal_of_another_server_as_the_real_run_does(tmp_path: Path, box: Sandbox) -> None:
+    folder = write_split(tmp_path / "parts", parts=2)
+    assert cg("upload", str(folder), "--base-url", box.url, *FAST, env=KEY).exit_code == 0
+    other = "http://127.0.0.1:9"
+    real = cg("upload", str(folder), "--base-url", other, *FAST, env=KEY)
+    dry = cg("upload", str(folder), "--base-url", other, "--dry-run")
+    assert real.exit_code == dry.exit_code == 2
+    assert f"was started with base URL {box.url!r}, not {other!r}" in dry.stderr
+    assert "already confirmed" not in dry.stdout     # before: a plan of nothing to send, exit 0
+    assert cg("upload", str(folder), "--dry-run").exit_code == 0    # the journal's own server
+
+
 def test_dry_run_finds_a_changed_part(tmp_path: Path, box: Sandbox) -> None:
     folder = write_split(tmp_path / "parts", parts=2)
     (folder / names(folder)[1]).write_text("changed")
