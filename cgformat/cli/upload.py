@@ -402,8 +402,13 @@ def _endpoints(journal: Journal | None, region: str | None, base_url: str | None
 @contextmanager
 def _session(journal: Journal | None, region: str | None, base_url: str | None, auth_url: str | None,
              timeout: float) -> Iterator[CgClient]:
-    """A client for CG (or a sandbox), with the credentials of the environment."""
+    """A client for CG (or a sandbox), with the credentials of the environment. With a journal, the server
+    is the one its parts went to: another one is refused (its upload ids are not these uploads: deleting
+    them there would delete someone else's)."""
     url, token_url = _endpoints(journal, region, base_url, auth_url)
+    if journal is not None and url != journal.base_url:
+        raise UsageError(f"the uploads of {journal.path} went to {journal.base_url!r}, not {url!r}: leave out "
+                         f"--region / --base-url (the journal knows the server), or give that one")
     credentials = _credentials()
     with _http(url, timeout) as http:
         yield CgClient(http, base_url=url, credentials=credentials, auth_url=token_url)

@@ -209,6 +209,25 @@ def test_status_and_undo(tmp_path: Path, box: Sandbox) -> None:
     assert "400200" in gone.stderr
 
 
+@pytest.mark.parametrize("command", ["status", "undo"])
+def test_status_and_undo_of_a_journal_refuse_another_server(tmp_path: Path, box: Sandbox, command: str) -> None:
+    # the ids in the journal are the uploads of the server they went to: asking another one (a wrong
+    # --region) would report on, or delete, other uploads that happen to have those ids
+    folder = write_split(tmp_path / "parts", parts=2)
+    assert cg("upload", str(folder), "--base-url", box.url, *FAST, env=KEY).exit_code == 0
+    with Sandbox() as other:
+        refused = cg(command, str(folder), "--base-url", other.url, "--yes" if command == "undo" else "--json",
+                     env=KEY)
+        assert refused.exit_code == 2
+        assert f"went to {box.url!r}, not {other.url!r}" in refused.stderr
+        assert other.requests == []
+    journal = json.loads((folder / "upload-journal.json").read_text())
+    assert [p["undone_at"] for p in journal["parts"]] == [None, None]    # nothing marked undone
+    assert len(box.uploads()) == 2
+    assert cg(command, str(folder), "--base-url", box.url, "--yes" if command == "undo" else "--json",
+              env=KEY).exit_code == 0   # the journal's own server, named: fine
+
+
 # ------------------------------------------------------------------------------------------ done-when
 def test_twenty_parts_with_faults_then_status_and_undo(tmp_path: Path, box: Sandbox) -> None:
     folder = write_split(tmp_path / "parts", parts=20, records=5, bad_records={7: 2})
