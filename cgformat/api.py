@@ -436,6 +436,7 @@ class Fixed:
     issues: pl.DataFrame
     reader_issues: tuple[Issue, ...]
     broken: tuple[Issue, ...] = ()
+    reordered: bool = False        # the columns were put in the template's order
 
 
 class _Broken(Exception):
@@ -467,11 +468,12 @@ def fix_file(src: Source, dst: str | Path, schema: Schema | None, *, options: An
         try:
             with contextlib.ExitStack() as outputs:
                 key = formats.check_format(_output_format(dst, info.format), write=True)
-                tags = schema.xml_tags_for(plan.labels) if schema is not None and key == "xml" else None
+                labels = plan.output_labels
+                tags = schema.xml_tags_for(labels) if schema is not None and key == "xml" else None
                 sink: BinaryIO = outputs.enter_context(_output(dst))
                 counting = _CountingSink(sink) if str(dst) == "-" else None
                 writer = formats.open_writer(cast(BinaryIO, counting) if counting is not None else sink, key,
-                                             plan.labels, options=WriteOptions(xml_tags=tags))
+                                             labels, options=WriteOptions(xml_tags=tags))
                 log: formats.Writer | None = None
                 if changes is not None:
                     log = formats.open_writer(outputs.enter_context(_output(changes)),
@@ -485,7 +487,7 @@ def fix_file(src: Source, dst: str | Path, schema: Schema | None, *, options: An
                         raise _Broken
                     out = normalize(Table(info=info, frame=batch.frame, lines=batch.lines), plan.chains,
                                     options=opts, labels=plan.labels, date_columns=plan.date_columns,
-                                    first_record=batch.first_record)
+                                    first_record=batch.first_record).in_order(plan.order)
                     writer.write(out.frame, records=batch.records)
                     if log is not None and out.changes.height:
                         log.write(out.changes.select(pl.all().cast(pl.String)))
@@ -510,10 +512,10 @@ def fix_file(src: Source, dst: str | Path, schema: Schema | None, *, options: An
             written = counting.count if counting is not None else Path(dst).stat().st_size
     if plan.renamed:
         totals["rename"] = len(plan.renamed)
-    return Fixed(info=info, records=records, bytes=written, labels=plan.labels, counts=totals, changed_cells=cells,
-                 changed_records=changed_records, renamed=dict(plan.renamed),
+    return Fixed(info=info, records=records, bytes=written, labels=plan.output_labels, counts=totals,
+                 changed_cells=cells, changed_records=changed_records, renamed=dict(plan.renamed),
                  issues=pl.concat(found) if found else issues_frame(), reader_issues=tuple(reader_issues),
-                 broken=tuple(broken))
+                 broken=tuple(broken), reordered=plan.order is not None)
 
 
 def schema_from_template(path: Source, *, base: Schema | None = None, sheet: str | int | None = None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import polars as pl
 
@@ -291,6 +291,14 @@ class Normalized:
         """How many cells differ from the input."""
         return self.changes.height
 
+    def in_order(self, order: Sequence[int] | None) -> Normalized:
+        """The same, its columns in ``order`` (positions of the columns as read; None: as they are)."""
+        if order is None:
+            return self
+        columns = self.frame.columns
+        return replace(self, frame=self.frame.select([columns[i] for i in order]),
+                       labels=tuple(self.labels[i] for i in order))
+
 
 def normalizers_for(kind_normalizers: Sequence[str]) -> tuple[str, ...]:
     """The chain for a column: the generic normalizers, then the field's own (each once, in order)."""
@@ -384,21 +392,30 @@ def normalize(table: Table, chains: dict[str, tuple[str, ...]], *, options: Norm
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FixPlan:
     """What ``cgformat fix`` does to a source with these labels: each column's normalizer chain, the header
-    to write, the labels renamed, and the date columns checked for ambiguous day/month values."""
+    to write (``labels``, in the order the columns are read), the labels renamed, the date columns checked
+    for ambiguous day/month values, and, for a template, the order to write the columns in (``order``:
+    positions of the columns as read; None to keep them as they are)."""
 
     chains: dict[str, tuple[str, ...]]
     labels: tuple[str, ...]
     renamed: dict[str, str]
     date_columns: tuple[str, ...]
+    order: tuple[int, ...] | None = None
+
+    @property
+    def output_labels(self) -> tuple[str, ...]:
+        """The header as written: ``labels`` in ``order``."""
+        return self.labels if self.order is None else tuple(self.labels[i] for i in self.order)
 
 
 def fix_table(table: Table, schema: Schema | None, *, options: NormalizeOptions | None = None,
               rename: bool = True) -> Normalized:
     """Normalize a table as ``cgformat fix`` does: every column trimmed and NFC, each schema field's own
-    normalizers, and (with ``rename``) aliased or mis-cased headers renamed to the canonical field names."""
+    normalizers, and (with ``rename``) aliased or mis-cased headers renamed to the canonical field names
+    and, for a template, the columns put in its order."""
     plan = fix_plan(table.info.labels, schema, rename=rename)
     return normalize(table, plan.chains, options=options, labels=plan.labels, renamed=plan.renamed,
-                     date_columns=plan.date_columns)
+                     date_columns=plan.date_columns).in_order(plan.order)
 
 
 def fix_plan(labels: tuple[str, ...], schema: Schema | None, *, rename: bool = True) -> FixPlan:
@@ -406,6 +423,7 @@ def fix_plan(labels: tuple[str, ...], schema: Schema | None, *, rename: bool = T
     chains: dict[str, tuple[str, ...]] = {}
     date_columns: list[str] = []
     renamed: dict[str, str] = {}
+    order: tuple[int, ...] | None = None
     if schema is not None:
         res = schema.resolve(labels)
         for m in res.columns:
@@ -420,4 +438,17 @@ def fix_plan(labels: tuple[str, ...], schema: Schema | None, *, rename: bool = T
             if len(set(new)) == len(new):
                 renamed = {old: nw for old, nw in zip(labels, new, strict=True) if old != nw}
                 labels = tuple(new)
-    return FixPlan(chains=chains, labels=tuple(labels), renamed=renamed, date_columns=tuple(date_columns))
+                if schema.template:
+                    order = _template_order(labels, schema)
+    return FixPlan(chains=chains, labels=tuple(labels), renamed=renamed, date_columns=tuple(date_columns),
+                   order=order)
+
+
+def _template_order(labels: tuple[str, ...], schema: Schema) -> tuple[int, ...] | None:
+    """A template wants its columns in its order: the template's columns found among ``labels`` (renamed
+    already), in that order, then the others as they stand (no value is dropped); None when in order."""
+    at = {label: i for i, label in enumerate(labels)}
+    first = [at[f.name] for f in schema.fields if f.name in at]
+    taken = set(first)
+    order = (*first, *(i for i in range(len(labels)) if i not in taken))
+    return None if order == tuple(range(len(labels))) else order

@@ -63,3 +63,35 @@ def test_the_same_file_for_output_and_changes_is_refused(tmp_path: Path, monkeyp
     with pytest.raises(UsageError, match="same file"):
         api.fix_file("in.csv", dst, load_schema("transactional"), changes=changes)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "sub"]
+
+
+@pytest.mark.parametrize("to", ["csv", "xml"])
+def test_fix_with_a_template_puts_the_columns_in_its_order_and_validate_agrees(tmp_path: Path, to: str) -> None:
+    from click.testing import CliRunner
+
+    from cgformat.cli import main
+
+    (tmp_path / "template.csv").write_text("Email,FirstName,LastName,OrderDate\n", encoding="utf-8")
+    src = tmp_path / "in.csv"
+    src.write_text("email,LastName,FirstName,Note,OrderDate\na@x.nl,B,A,n1,2026-01-01 10:00:00\n"
+                   "c@x.nl,D,C,n2,2026-01-02 10:00:00\n", encoding="utf-8")
+    schema = api.schema_from_template(tmp_path / "template.csv")
+    done = api.fix_file(src, tmp_path / f"out.{to}", schema, read_options=ReadOptions(batch_size=1))
+    # the template's columns in its order, then the one it lacks: no value dropped
+    assert done.reordered
+    assert done.labels == ("Email", "FirstName", "LastName", "OrderDate", "Note")
+    fixed = api.read_file(tmp_path / f"out.{to}")
+    assert fixed.frame.rows() == [("a@x.nl", "A", "B", "2026-01-01 10:00:00", "n1"),
+                                  ("c@x.nl", "C", "D", "2026-01-02 10:00:00", "n2")]
+    whole = fix_table(api.read_file(src), schema)
+    assert (whole.labels, whole.frame.rows()) == (done.labels, fixed.frame.rows())
+    report = api.validate_file(tmp_path / f"out.{to}", schema, template=True)
+    assert report.by_code["code"].to_list() == ["extra-label"]      # only the column the template lacks
+    run = CliRunner().invoke(main, ["fix", str(src), str(tmp_path / "cli.csv"), "--template",
+                                    str(tmp_path / "template.csv")])
+    assert run.exit_code == 0
+    assert "columns put in the template's order: Email, FirstName, LastName, OrderDate, Note" in run.stdout
+    assert f"next: cgformat validate {tmp_path / 'cli.csv'} --template {tmp_path / 'template.csv'}" in run.stdout
+    # in order already: nothing said
+    again = api.fix_file(tmp_path / "cli.csv", tmp_path / "again.csv", schema)
+    assert not again.reordered
