@@ -27,7 +27,9 @@ from ._progress import records_progress
               help="Limit profile: api (default; revenue for the revenue type), revenue, inapp, sftp.")
 @click.option("--max-records", type=click.IntRange(min=1), help="Override the profile's records per part.")
 @click.option("--max-bytes", type=click.IntRange(min=1), help="Override the profile's bytes per part.")
-@click.option("--no-validate", is_flag=True, help="With a type: do not validate, put every record in a part.")
+@click.option("--no-validate", is_flag=True,
+              help="With a type: do not validate, put every record in a part (records repeating the type's "
+                   "de-duplication key still go to different parts).")
 @click.option("--force", is_flag=True, help="Replace an earlier split in DIR (never one being uploaded).")
 @click.option("--bom", is_flag=True, help="CSV parts: start each with a UTF-8 byte order mark.")
 @read_options
