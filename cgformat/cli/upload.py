@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 
 import click
 import httpx
+import polars as pl
 from rich.console import Console
 
 from ..errors import ApiError, CgformatError, ManifestError, TransportError, UploadError, UsageError
@@ -52,7 +53,7 @@ from ..upload.runner import (
     summarize,
 )
 from ..upload.sandbox import Sandbox, parse_fault
-from ._app import EXIT_INCOMPLETE, EXIT_UPLOAD, EXIT_USAGE, main
+from ._app import EXIT_DATA, EXIT_INCOMPLETE, EXIT_UPLOAD, EXIT_USAGE, main
 
 _UPLOAD_FORMATS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xls": "xls", ".xml": "xml"}
 
@@ -205,7 +206,10 @@ class _Progress:
 
 # ---------------------------------------------------------------------------------------------- upload
 def _single_file_manifest(path: Path, record_type: str, profile: LimitProfile) -> Manifest:
-    """A one-part manifest for a file sent as it is, after checking it against the profile's limits."""
+    """A one-part manifest for a file sent as it is, after checking it against the profile's limits and for
+    what CG would garble or refuse whatever the customer's column mapping: an encoding other than UTF-8, a
+    delimiter other than a comma, broken (ragged) records, control characters (a split folder was
+    checked when it was split)."""
     fmt = _UPLOAD_FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise UsageError(f"{path}: CG takes .csv, .xls, .xlsx or .xml files; convert it first ('cgformat convert')")
@@ -215,11 +219,25 @@ def _single_file_manifest(path: Path, record_type: str, profile: LimitProfile) -
         raise UsageError(f"{path} is {len(data):,} bytes, over the {profile.name} profile's "
                          f"{profile.max_bytes:,}-byte limit: {split_hint}")
     from .. import api  # reading the file to count its records needs the data layer (the CLI may use it)
+    from ..validate import validate
 
-    records = api.read_file(path).frame.height
+    table = api.read_file(path)
+    records = table.frame.height
     if records > profile.max_records:
         raise UsageError(f"{path} holds {records:,} records, over the {profile.name} profile's "
                          f"{profile.max_records:,}-record limit: {split_hint}")
+    # no record type's columns here (a customer's mapping may name them otherwise): the file's own soundness
+    report = validate(table, None, profile=profile)
+    if report.errors:
+        codes = report.by_code.filter(pl.col("code").is_in(
+            report.issues.filter(pl.col("severity") == "error")["code"].unique().implode()))
+        found = ", ".join(f"{code} x{count}" for code, count, _ in codes.iter_rows())
+        recode = {"non-utf8", "delimiter"} & set(codes["code"].to_list())
+        click.echo(f"cgformat: error: {path} is not sent: {report.errors} error(s) CG would garble or refuse "
+                   f"({found}); 'cgformat validate {path}' lists them"
+                   + (f"; 'cgformat fix {path} FIXED' writes a UTF-8, comma-separated copy" if recode else ""),
+                   err=True)
+        sys.exit(EXIT_DATA)
     digest = hashlib.sha256(data).hexdigest()
     part = Part(file=path.name, records=records, bytes=len(data), sha256=digest, first_record=1,
                 last_record=records)

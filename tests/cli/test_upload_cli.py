@@ -177,6 +177,27 @@ def test_a_single_file_is_checked_then_sent_with_its_journal_beside_it(tmp_path:
     assert box.received == ["small.csv"]
 
 
+@pytest.mark.parametrize(("content", "codes", "fix_hint"), [
+    ((HEADER + "\n0001,zoë@example.com,316,A,B,NL,2025-03-01 10:00:00\n").encode("cp1252"), "non-utf8 x1", True),
+    ((HEADER.replace(",", ";") + "\n0001;a@example.com;316;A;B;NL;2025-03-01 10:00:00\n").encode(), "delimiter x1",
+     True),
+    ((HEADER + "\n0001,a@example.com\n").encode(), "ragged-row x1", False),
+])
+def test_a_single_file_cg_would_garble_is_not_sent(tmp_path: Path, box: Sandbox, content: bytes, codes: str,
+                                                   fix_hint: bool) -> None:
+    # a split folder was validated when it was split; a single file goes straight to CG: a cp1252 file
+    # comes out as Ã© in survey emails, a semicolon file as empty fields (whatever the record type's columns)
+    data = tmp_path / "one.csv"
+    data.write_bytes(content)
+    for dry in ((), ("--dry-run",)):
+        refused = cg("upload", str(data), "--type", "transactional", "--base-url", box.url, *dry, *FAST, env=KEY)
+        assert refused.exit_code == 1
+        assert f"one.csv is not sent: 1 error(s) CG would garble or refuse ({codes})" in refused.stderr
+        assert ("cgformat fix" in refused.stderr) == fix_hint
+    assert box.received == []
+    assert not (tmp_path / "one.csv.upload-journal.json").exists()
+
+
 # ------------------------------------------------------------------------------------------ status, undo
 def test_status_and_undo(tmp_path: Path, box: Sandbox) -> None:
     folder = write_split(tmp_path / "parts", parts=3, bad_records={3: 2})
