@@ -62,17 +62,21 @@ class BatchResult:
     """The outcome of checking one batch.
 
     ``ok`` (Boolean, one per record) is true where the record has no error-severity issue (with
-    ``strict``, no issue at all); ``issues`` has the columns of :data:`~cgformat.report.ISSUE_SCHEMA`,
-    ordered by record then column.
+    ``strict``, no issue at all) and the header has none either; ``issues`` has the columns of
+    :data:`~cgformat.report.ISSUE_SCHEMA`, ordered by record then column. ``header`` names the header's
+    errors (``code:field`` joined by ``; ``): they reject every record (a column CG requires is missing, a
+    label repeats, a template's order is not kept), as no record can be uploaded under that header.
     """
 
     ok: pl.Series
     issues: pl.DataFrame
     first_record: int
     strict: bool = False
+    header: str = ""
 
     def errors_column(self) -> pl.Series:
-        """Per record, the issues that reject it as ``code:field`` joined by ``; `` (``""`` when ok)."""
+        """Per record, the issues that reject it as ``code:field`` joined by ``; `` (``""`` when ok), the
+        header's errors first."""
         n = self.ok.len()
         records = pl.DataFrame({"record": pl.int_range(self.first_record, self.first_record + n,
                                                        eager=True, dtype=pl.Int64)})
@@ -81,12 +85,15 @@ class BatchResult:
             bad = bad.filter((pl.col("severity") == Severity.ERROR.value)
                              | (pl.col("code") == IssueCode.RAGGED_ROW.value))
         if bad.height == 0:
-            return pl.Series(_ERRORS_COLUMN, [""] * n, dtype=pl.String)
+            return pl.Series(_ERRORS_COLUMN, [self.header] * n, dtype=pl.String)
         per = bad.group_by("record", maintain_order=True).agg(
             pl.concat_str([pl.col("code"), pl.col("field").fill_null("")], separator=":")
             .str.join("; ").alias(_ERRORS_COLUMN))
-        out = records.join(per, on="record", how="left", maintain_order="left")
-        return out[_ERRORS_COLUMN].fill_null("")
+        own = records.join(per, on="record", how="left", maintain_order="left")[_ERRORS_COLUMN]
+        if not self.header:
+            return own.fill_null("")
+        return own.to_frame().select(pl.concat_str([pl.lit(self.header), pl.lit("; ") + pl.col(_ERRORS_COLUMN)],
+                                                   ignore_nulls=True).alias(_ERRORS_COLUMN)).to_series()
 
 
 _KeyHashes = tuple["npt.NDArray[np.uint64]", "npt.NDArray[np.uint32]", "npt.NDArray[np.intp] | None"]
@@ -137,6 +144,9 @@ class Validator:
         self._hygiene_columns = sorted({c.column for _, c in self._hygiene if c.column is not None})
         self._hygiene_of = {col: [(i, c) for i, c in self._hygiene if c.column == col]
                             for col in self._hygiene_columns}
+        # header errors (found above and by the rules' planning) reject every record: see BatchResult.header
+        self._header_errors = "; ".join(f"{i.code}:{i.field or ''}" for i in self.header_issues
+                                        if i.severity is Severity.ERROR)
         self._keys: list[tuple[tuple[str, ...], tuple[str, ...]]] = self._dedupe_plan()
         self._seen: list[SeenKeys] = []
         if self._keys:
@@ -394,8 +404,14 @@ class Validator:
         bad = issues.filter(pl.col("record").is_not_null()
                             & ((pl.col("severity") == Severity.ERROR.value) | pl.lit(self.strict)
                                | (pl.col("code") == IssueCode.RAGGED_ROW.value)))["record"]
-        ok = ~records.is_in(bad.unique().implode()) if bad.len() else pl.Series("ok", [True] * n, dtype=pl.Boolean)
-        return BatchResult(ok=ok.alias("ok"), issues=issues, first_record=batch.first_record, strict=self.strict)
+        if self._header_errors:
+            ok = pl.Series("ok", [False] * n, dtype=pl.Boolean)
+        elif bad.len():
+            ok = ~records.is_in(bad.unique().implode())
+        else:
+            ok = pl.Series("ok", [True] * n, dtype=pl.Boolean)
+        return BatchResult(ok=ok.alias("ok"), issues=issues, first_record=batch.first_record, strict=self.strict,
+                           header=self._header_errors)
 
     def _screened_issues(self, flags: pl.DataFrame, frame: pl.DataFrame, records: pl.Series,
                          lines: pl.Series) -> list[pl.DataFrame]:

@@ -11,6 +11,7 @@ import click
 from .. import api
 from ..formats import WriteOptions
 from ..limits import PROFILES
+from ..model import Severity
 from ._app import EXIT_DATA, main
 from ._options import load_schema_from_options, make_read_options, read_options, schema_options
 from ._progress import records_progress
@@ -62,9 +63,15 @@ def split(src: str, out_dir: str, to_fmt: str | None, record_type: str | None, s
     for code, count, first in report.by_code.iter_rows():
         where = f" (first at record {first})" if first is not None else ""
         click.echo(f"  {count} x {code}{where}", err=True)
+    header_errors = False
     for issue in report.issue_list():
         if issue.record is None:
             click.echo(f"  {issue.severity}: {issue.code}: {issue.message}", err=True)
+            header_errors = header_errors or issue.severity is Severity.ERROR
+    if header_errors and m.rejected:
+        click.echo("  every record is rejected: no part can be uploaded under a header with errors; fix the "
+                   "header, give the customer's --template or --schema, or split it as it is with --no-validate",
+                   err=True)
     if result.key_cuts and schema is not None:
         click.echo(f"  {result.key_cuts} part(s) end early to keep records with the same "
                    f"{' + '.join(schema.dedupe_key)} apart (CG keeps only the first of each in a file): remove "

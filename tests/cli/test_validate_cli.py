@@ -136,6 +136,32 @@ def test_clean_and_rejects(tmp_path: Path, ext: str) -> None:
     assert run("validate", str(clean), "--type", "transactional")[0] == 0
 
 
+def test_a_header_with_errors_sends_every_record_to_the_rejects(tmp_path: Path) -> None:
+    # no record can be uploaded under a header CG refuses (OrderDate missing, Email twice): a "clean" file
+    # with that header would only be refused at upload
+    text = ("CustomerNumber,Email,SMS_Telephone,Email\n0001,a@example.com,31612345678,b@example.com\n"
+            "0002,bad,31612345678,c@example.com\n")
+    src = write(tmp_path, "in.csv", text)
+    clean, rejects = tmp_path / "clean.csv", tmp_path / "rejects.csv"
+    code, _, err = run("validate", src, "--type", "transactional", "--clean", str(clean), "--rejects", str(rejects))
+    assert code == 1
+    assert "0 valid record(s)" in err
+    assert read_file(clean).frame.height == 0
+    assert read_file(rejects).frame["_errors"].to_list() == [
+        "duplicate-label:Email~2; missing-label:OrderDate",
+        "duplicate-label:Email~2; missing-label:OrderDate; invalid-email:Email"]
+    # split: no part, every record in rejects.csv, and why
+    code, _, err = run("split", src, "--out", str(tmp_path / "parts"), "--type", "transactional")
+    assert code == 1
+    assert "into 0 part(s)" in err
+    assert "every record is rejected: no part can be uploaded under a header with errors" in err
+    assert read_file(tmp_path / "parts" / "rejects.csv").frame.height == 2
+    # as it is, on request
+    code, _, err = run("split", src, "--out", str(tmp_path / "raw"), "--type", "transactional", "--no-validate")
+    assert code == 0
+    assert "into 1 part(s)" in err
+
+
 def test_clean_file_is_removed_when_the_rejects_cannot_be_written(tmp_path: Path) -> None:
     # the valid records alone would pass for the whole file: without their rejects, neither is left
     src = write(tmp_path, "r.csv", OK + "0003,not-an-email,31612345678,C,C,NL,2025-03-01 10:00:00\n")
