@@ -204,8 +204,8 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
         lines += ["  " + x for x in _plain_table(["record", "line", "field", "code", "value", "message"], rows)]
     if changes_path:
         lines.append(f"every change: {changes_path}")
-    how = (f" --template {template_path}" if template_path else f" --schema {schema_path}" if schema_path
-           else f" --type {schema.name}" if schema else "")
+    how = "".join(f" {flag} {value}" for flag, value in (("--schema", schema_path), ("--template", template_path),
+                                                         ("--type", record_type)) if value)
     lines.append(f"next: cgformat validate {dst}{how}")
     click.echo("\n".join(lines), err=False)
 
