@@ -59,6 +59,9 @@ def convert(src: str, dst: str, from_fmt: str | None, to_fmt: str | None, bom: b
             tags = schema.xml_tags_for(reader.info.labels)
     if dst == "-" and as_json:
         raise click.UsageError("--json needs DST to be a file: stdout carries the data")
+    if dst == "-" and (to_fmt or "").lower() == "xlsx" and sys.stdout.isatty():
+        raise click.UsageError("an XLSX workbook is binary: it is not written to a terminal; redirect standard "
+                               "output to a file (> out.xlsx) or give DST")
     with records_progress(f"converting {src}") as update:
         result = api.convert_file(src, dst, from_fmt=from_fmt, to_fmt=to_fmt, read_options=options,
                                   write_options=WriteOptions(bom=bom, delimiter=out_delimiter), xml_tags=tags,

@@ -94,3 +94,32 @@ def test_unknown_extension_is_a_usage_error(tmp_path: Path) -> None:
     code, _, err = run("convert", str(src), str(tmp_path / "o.json"))
     assert code == 2
     assert "extension" in err
+
+
+def test_a_workbook_is_not_written_to_a_terminal(tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    src = tmp_path / "in.csv"
+    src.write_text("Email\na@x.nl\n", encoding="utf-8")
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "cgformat", "convert", str(src), "-", "--to", "xlsx"],
+                              stdout=follower, stderr=subprocess.PIPE, timeout=60, check=False)
+        os.set_blocking(leader, False)
+        try:
+            shown = os.read(leader, 1 << 16)
+        except BlockingIOError:
+            shown = b""
+    finally:
+        os.close(leader)
+        os.close(follower)
+    assert proc.returncode == 2
+    assert b"not written to a terminal" in proc.stderr
+    assert b"PK" not in shown        # no zip bytes on the screen
+    # redirected, as asked: the workbook
+    piped = subprocess.run([sys.executable, "-m", "cgformat", "convert", str(src), "-", "--to", "xlsx"],
+                           capture_output=True, timeout=60, check=True)
+    assert piped.stdout.startswith(b"PK")
