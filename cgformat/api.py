@@ -436,7 +436,8 @@ class Fixed:
     issues: pl.DataFrame
     reader_issues: tuple[Issue, ...]
     broken: tuple[Issue, ...] = ()
-    reordered: bool = False        # the columns were put in the template's order
+    reordered: bool = False        # the columns were put in the order the schema's exact header wants
+    added: tuple[str, ...] = ()    # empty columns added for optional fields that header needs
 
 
 class _Broken(Exception):
@@ -515,7 +516,7 @@ def fix_file(src: Source, dst: str | Path, schema: Schema | None, *, options: An
     return Fixed(info=info, records=records, bytes=written, labels=plan.output_labels, counts=totals,
                  changed_cells=cells, changed_records=changed_records, renamed=dict(plan.renamed),
                  issues=pl.concat(found) if found else issues_frame(), reader_issues=tuple(reader_issues),
-                 broken=tuple(broken), reordered=plan.order is not None)
+                 broken=tuple(broken), reordered=plan.reordered, added=plan.added)
 
 
 def schema_from_template(path: Source, *, base: Schema | None = None, sheet: str | int | None = None,

@@ -291,13 +291,15 @@ class Normalized:
         """How many cells differ from the input."""
         return self.changes.height
 
-    def in_order(self, order: Sequence[int] | None) -> Normalized:
-        """The same, its columns in ``order`` (positions of the columns as read; None: as they are)."""
+    def in_order(self, order: Sequence[int | str] | None) -> Normalized:
+        """The same, its columns in ``order``: positions of the columns as read, and labels of empty columns
+        to add (None: as they are)."""
         if order is None:
             return self
         columns = self.frame.columns
-        return replace(self, frame=self.frame.select([columns[i] for i in order]),
-                       labels=tuple(self.labels[i] for i in order))
+        return replace(self, frame=self.frame.select([
+            pl.col(columns[i]) if isinstance(i, int) else pl.lit("", dtype=pl.String).alias(f"{i}~added")
+            for i in order]), labels=tuple(self.labels[i] if isinstance(i, int) else i for i in order))
 
 
 def normalizers_for(kind_normalizers: Sequence[str]) -> tuple[str, ...]:
@@ -393,19 +395,33 @@ def normalize(table: Table, chains: dict[str, tuple[str, ...]], *, options: Norm
 class FixPlan:
     """What ``cgformat fix`` does to a source with these labels: each column's normalizer chain, the header
     to write (``labels``, in the order the columns are read), the labels renamed, the date columns checked
-    for ambiguous day/month values, and, for a template, the order to write the columns in (``order``:
-    positions of the columns as read; None to keep them as they are)."""
+    for ambiguous day/month values, and, for a schema whose header must match exactly (a template, the
+    revenue type), the columns to write (``order``: positions of the columns as read, and labels of empty
+    columns to add; None to keep them as they are)."""
 
     chains: dict[str, tuple[str, ...]]
     labels: tuple[str, ...]
     renamed: dict[str, str]
     date_columns: tuple[str, ...]
-    order: tuple[int, ...] | None = None
+    order: tuple[int | str, ...] | None = None
 
     @property
     def output_labels(self) -> tuple[str, ...]:
-        """The header as written: ``labels`` in ``order``."""
-        return self.labels if self.order is None else tuple(self.labels[i] for i in self.order)
+        """The header as written: ``labels`` in ``order``, added columns included."""
+        if self.order is None:
+            return self.labels
+        return tuple(self.labels[i] if isinstance(i, int) else i for i in self.order)
+
+    @property
+    def reordered(self) -> bool:
+        """Whether the columns read are written in another order."""
+        kept = [i for i in (self.order or ()) if isinstance(i, int)]
+        return kept != sorted(kept)
+
+    @property
+    def added(self) -> tuple[str, ...]:
+        """Empty columns added for fields the header needs (values optional)."""
+        return tuple(i for i in (self.order or ()) if isinstance(i, str))
 
 
 def fix_table(table: Table, schema: Schema | None, *, options: NormalizeOptions | None = None,
@@ -423,7 +439,7 @@ def fix_plan(labels: tuple[str, ...], schema: Schema | None, *, rename: bool = T
     chains: dict[str, tuple[str, ...]] = {}
     date_columns: list[str] = []
     renamed: dict[str, str] = {}
-    order: tuple[int, ...] | None = None
+    order: tuple[int | str, ...] | None = None
     if schema is not None:
         res = schema.resolve(labels)
         for m in res.columns:
@@ -438,17 +454,26 @@ def fix_plan(labels: tuple[str, ...], schema: Schema | None, *, rename: bool = T
             if len(set(new)) == len(new):
                 renamed = {old: nw for old, nw in zip(labels, new, strict=True) if old != nw}
                 labels = tuple(new)
-                if schema.template:
-                    order = _template_order(labels, schema)
+                order = _exact_order(labels, schema)
     return FixPlan(chains=chains, labels=tuple(labels), renamed=renamed, date_columns=tuple(date_columns),
                    order=order)
 
 
-def _template_order(labels: tuple[str, ...], schema: Schema) -> tuple[int, ...] | None:
-    """A template wants its columns in its order: the template's columns found among ``labels`` (renamed
-    already), in that order, then the others as they stand (no value is dropped); None when in order."""
+def _exact_order(labels: tuple[str, ...], schema: Schema) -> tuple[int | str, ...] | None:
+    """A header that must match exactly (a template, the revenue type) wants the schema's columns in its
+    order: those found among ``labels`` (renamed already), then the others as they stand (no value is
+    dropped). A missing field whose values are optional gets an empty column; a template's are left
+    missing (the template does not say whether CG needs their values: validate reports them). None when
+    nothing changes, and for other schemas."""
+    if not (schema.template or schema.fields_match == "exact"):
+        return None
     at = {label: i for i, label in enumerate(labels)}
-    first = [at[f.name] for f in schema.fields if f.name in at]
-    taken = set(first)
+    first: list[int | str] = []
+    for f in schema.fields:
+        if f.name in at:
+            first.append(at[f.name])
+        elif not schema.template and not f.required:
+            first.append(f.name)
+    taken = {i for i in first if isinstance(i, int)}
     order = (*first, *(i for i in range(len(labels)) if i not in taken))
     return None if order == tuple(range(len(labels))) else order

@@ -163,8 +163,9 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
 
     Trims spaces, Unicode NFC, e-mail domains in lower case, phones to digits (country code first),
     dates to YYYY-MM-DD HH:MM:SS (only where unambiguous, or per --date-format; Excel serial numbers too),
-    Y/N from yes/no/true/false/1/0, aliased headers renamed; with --template, the columns in its order
-    (columns it lacks stay, at the end). Output is UTF-8 with commas.
+    Y/N from yes/no/true/false/1/0, aliased headers renamed; where the header must match exactly (a
+    --template, the revenue type) the columns in its order (others stay, at the end) and, for a type, empty
+    columns for its optional fields. Output is UTF-8 with commas.
     Without a type only trimming and NFC apply. Then run 'cgformat validate DST'.
     """
     schema = load_schema_from_options(record_type=record_type, schema_path=schema_path,
@@ -181,7 +182,7 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
             "cgformat_fix": 1, "source": out.info.source, "target": dst, "type": schema.name if schema else None,
             "records": out.records, "bytes": out.bytes, "changed_cells": out.changed_cells,
             "changed_records": out.changed_records, "counts": out.counts, "renamed": out.renamed,
-            "reordered": out.reordered,
+            "reordered": out.reordered, "added": list(out.added),
             "issues": list(out.issues.iter_rows(named=True)),
             "reader_issues": [i.to_dict() for i in out.reader_issues]}, ensure_ascii=False))
         return
@@ -192,8 +193,10 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
         lines.append("changes by normalizer: " + ", ".join(f"{k} {v}" for k, v in done))
     for old, new in out.renamed.items():
         lines.append(f"renamed header {old!r} -> {new!r}")
+    if out.added:
+        lines.append("added empty column(s) the header needs: " + ", ".join(out.added))
     if out.reordered:
-        lines.append("columns put in the template's order: " + ", ".join(out.labels))
+        lines.append("columns put in the order the header needs: " + ", ".join(out.labels))
     notes = [i for i in out.reader_issues if i.code in ("non-utf8", "delimiter", "bom-removed")]
     for i in notes:
         lines.append(f"converted: {i.code} ({i.value}) -> UTF-8 with commas")

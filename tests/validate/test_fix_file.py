@@ -90,8 +90,42 @@ def test_fix_with_a_template_puts_the_columns_in_its_order_and_validate_agrees(t
     run = CliRunner().invoke(main, ["fix", str(src), str(tmp_path / "cli.csv"), "--template",
                                     str(tmp_path / "template.csv")])
     assert run.exit_code == 0
-    assert "columns put in the template's order: Email, FirstName, LastName, OrderDate, Note" in run.stdout
+    assert "columns put in the order the header needs: Email, FirstName, LastName, OrderDate, Note" in run.stdout
     assert f"next: cgformat validate {tmp_path / 'cli.csv'} --template {tmp_path / 'template.csv'}" in run.stdout
     # in order already: nothing said
     again = api.fix_file(tmp_path / "cli.csv", tmp_path / "again.csv", schema)
     assert not again.reordered
+
+
+@pytest.mark.parametrize("to", ["csv", "xml", "xlsx"])
+def test_fix_revenue_gives_the_exact_header_adding_empty_optional_columns(tmp_path: Path, to: str) -> None:
+    # revenue's header must be exact: its order, every column (Description may be empty, not absent)
+    src = tmp_path / "rev.csv"
+    src.write_text("Revenue,Account,Start Date,End Date,Type\n1234,Acme,2026-01-01,2026-12-31,ARR\n",
+                   encoding="utf-8")
+    schema = load_schema("revenue")
+    done = api.fix_file(src, tmp_path / f"out.{to}", schema)
+    assert done.added == ("Description",)
+    assert done.reordered
+    want = ("Account name", "Revenue amount", "Revenue start date", "Revenue end date", "Revenue type",
+            "Description")
+    assert done.labels == want
+    fixed = api.read_file(tmp_path / f"out.{to}")
+    assert fixed.frame.rows() == [("Acme", "1234", "2026-01-01", "2026-12-31", "ARR", "")]
+    whole = fix_table(api.read_file(src), schema)
+    assert whole.labels == want
+    assert whole.frame.rows() == fixed.frame.rows()
+    assert api.validate_file(tmp_path / f"out.{to}", schema).errors == 0
+    assert api.validate_file(src, schema).errors > 0
+
+
+def test_fix_adds_no_column_a_template_lacks_and_leaves_other_types_alone(tmp_path: Path) -> None:
+    (tmp_path / "template.csv").write_text("Email,FirstName\n", encoding="utf-8")
+    src = tmp_path / "in.csv"
+    src.write_text("FirstName\nA\n", encoding="utf-8")
+    done = api.fix_file(src, tmp_path / "out.csv", api.schema_from_template(tmp_path / "template.csv"))
+    assert (done.added, done.labels) == ((), ("FirstName",))     # validate says Email is missing
+    # transactional's header need not be exact: columns stay where they are, none added
+    src.write_text("OrderDate,Email\n2026-01-01 10:00:00,a@x.nl\n", encoding="utf-8")
+    done = api.fix_file(src, tmp_path / "out2.csv", load_schema("transactional"))
+    assert (done.added, done.reordered, done.labels) == ((), False, ("OrderDate", "Email"))
