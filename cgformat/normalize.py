@@ -298,7 +298,7 @@ class Normalized:
             return self
         columns = self.frame.columns
         return replace(self, frame=self.frame.select([
-            pl.col(columns[i]) if isinstance(i, int) else pl.lit("", dtype=pl.String).alias(f"{i}~added")
+            pl.col(columns[i]) if isinstance(i, int) else pl.lit("", dtype=pl.String).alias(f"\x00added:{i}")
             for i in order]), labels=tuple(self.labels[i] if isinstance(i, int) else i for i in order))
 
 
