@@ -55,6 +55,7 @@ class IssueCode(StrEnum):
     LOSSY_NUMBER = "lossy-number"              # a value that looks like a number mangled by a spreadsheet
     INVALID_DATETIME = "invalid-datetime"
     AMBIGUOUS_DATE = "ambiguous-date"          # fix: day/month order cannot be told
+    ZONED_DATE = "zoned-date"                  # fix: a date and time with a time zone (CG takes none)
     OUT_OF_RANGE = "out-of-range"
     INVALID_ENUM = "invalid-enum"
     TOO_LONG = "too-long"

@@ -138,6 +138,8 @@ _YMD = re.compile(r"^([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})" + _TIME + "$"
 _DMY = re.compile(r"^([0-9]{1,2})[-/.]([0-9]{1,2})[-/.]([0-9]{4})" + _TIME + "$").pattern
 _COMPACT = r"^((?:19|20)[0-9]{2})([0-9]{2})([0-9]{2})$"
 _SERIAL = r"^[1-9][0-9]{4}(?:\.[0-9]+)?$"
+_ZONED = (r"^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?"   # ISO date and time
+          r"\s*(?:Z|[+-][0-9]{2}:?[0-9]{2})\s*$")                                            # and a zone
 _TEXT_FORMATS = ("%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%d-%b-%Y", "%d %b %Y %H:%M:%S",
                  "%d %B %Y %H:%M:%S", "%d %b %Y %H:%M", "%d-%b-%Y %H:%M:%S")
 
@@ -367,6 +369,15 @@ def normalize(table: Table, chains: dict[str, tuple[str, ...]], *, options: Norm
     for col in date_columns:
         if col not in cols:
             continue
+        # an ISO date and time with a zone (Z, +02:00) is left alone: which zone CG's times are in is the
+        # account's, and dropping or shifting the offset would be a guess
+        zoned = frame.select((pl.col(col).str.contains(_ZONED) & (new_frame[col] == pl.col(col))).alias("z"))["z"]
+        if zoned.any():
+            found.append(pl.DataFrame([records, lines, frame[col].alias("value")]).filter(zoned).select(
+                pl.lit(IssueCode.ZONED_DATE.value).alias("code"), pl.lit(Severity.WARNING.value).alias("severity"),
+                "record", "line", pl.lit(col).alias("field"), "value",
+                pl.lit("has a time zone: left as it is; CG takes the date and time without one: give the time in "
+                       "the zone your CG account uses, as YYYY-MM-DD HH:MM:SS").alias("message")))
         if opts.date_format:
             continue  # a format was given: nothing is ambiguous
         # only a day/month/year shape can be ambiguous: the costly parse runs on those values alone

@@ -121,6 +121,26 @@ def test_fix_table_reports_counts_changes_and_renames() -> None:
         ("ambiguous-date", 3, 4, "SurveyCompletedDate", "03/04/2025")]
 
 
+def test_a_date_with_a_time_zone_is_left_alone_and_reported() -> None:
+    # which zone CG's times are in is the account's: dropping or shifting the offset would be a guess
+    t = make_table(("Email", "OrderDate"), [
+        ("a@x.nl", "2026-01-01T10:00:00Z"), ("b@x.nl", "2026-01-01T10:00:00"),
+        ("c@x.nl", "2026-01-01 10:00:00+02:00"), ("d@x.nl", "2026-01-01T10:00:00.000-0500"),
+        ("e@x.nl", "03/04/2025"),
+    ])
+    out = fix_table(t, load_schema("transactional"))
+    assert out.frame["OrderDate"].to_list() == ["2026-01-01T10:00:00Z", "2026-01-01 10:00:00",
+                                                "2026-01-01 10:00:00+02:00", "2026-01-01T10:00:00.000-0500",
+                                                "03/04/2025"]
+    assert out.issues.select("code", "record", "field").rows() == [
+        ("zoned-date", 1, "OrderDate"), ("zoned-date", 3, "OrderDate"), ("zoned-date", 4, "OrderDate"),
+        ("ambiguous-date", 5, "OrderDate")]
+    # a format that reads the zone as text converts them: nothing left to report
+    given = fix_table(t, load_schema("transactional"), options=NormalizeOptions(date_format="%Y-%m-%dT%H:%M:%SZ"))
+    assert given.frame["OrderDate"][0] == "2026-01-01 10:00:00"
+    assert given.issues.filter(pl.col("record") == 1).height == 0
+
+
 def test_fix_then_validate_is_valid() -> None:
     t = make_table(("Customer ID", "E-mail", "Mobile", "First Name", "OrderDate"), [
         ("1", " anna@Example.com ", "06-12345678", " Anna", "2025/03/01 10:00"),
