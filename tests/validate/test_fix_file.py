@@ -101,7 +101,7 @@ def test_fix_with_a_template_puts_the_columns_in_its_order_and_validate_agrees(t
 def test_fix_revenue_gives_the_exact_header_adding_empty_optional_columns(tmp_path: Path, to: str) -> None:
     # revenue's header must be exact: its order, every column (Description may be empty, not absent)
     src = tmp_path / "rev.csv"
-    src.write_text("Revenue,Account,Start Date,End Date,Type\n1234,Acme,2026-01-01,2026-12-31,ARR\n",
+    src.write_text('Revenue,Account,Start Date,End Date,Type\n"1,234.12",Acme,2026-01-01,2026-12-31,ARR\n',
                    encoding="utf-8")
     schema = load_schema("revenue")
     done = api.fix_file(src, tmp_path / f"out.{to}", schema)

@@ -90,6 +90,25 @@ def test_yes_no_and_integer() -> None:
         "7", "0", "-5", "1,000", "7.5", "10", ""]
 
 
+@pytest.mark.parametrize(("value", "as_integer", "as_amount"), [
+    # thousands separators in shapes that read one way only
+    ("1,234,567", "1234567", "1234567"), ("1.234.567", "1234567", "1234567"), ("1 234 567", "1234567", "1234567"),
+    ("1'234.00", "1234", "1234"), ("1.234,00", "1234", "1234"), ("1,234,567.00", "1234567", "1234567"),
+    # a real fraction: no whole number, but CG's rule for amounts drops it ("1,234.12 is sent as 1234")
+    ("1,234.12", "1,234.12", "1234"), ("1.234,56", "1.234,56", "1234"), ("1234.5", "1234.5", "1234"),
+    ("1234,50", "1234,50", "1234"), ("-1,234.99", "-1,234.99", "-1234"), ("-0.5", "-0.5", "0"),
+    ("1 234,50", "1 234,50", "1234"), ("12,345.678", "12,345.678", "12345"),
+    # a lone separator before three digits: thousands or decimals? left alone
+    ("1,234", "1,234", "1,234"), ("1.234", "1.234", "1.234"), ("-12,345", "-12,345", "-12,345"),
+    # no number
+    ("1,2345.6", "1,2345.6", "1,2345.6"), ("12 34", "12 34", "12 34"), ("abc", "abc", "abc"), ("", "", ""),
+])
+def test_integer_and_amount_take_thousands_separators_read_one_way_only(value: str, as_integer: str,
+                                                                       as_amount: str) -> None:
+    assert norm("integer", [value]) == [as_integer]
+    assert norm("amount", [value]) == [as_amount]
+
+
 HIST = ("E-mail", "NPS", "SurveyCompletedDate", "FollowUpRequired", "Phone", "Comment")
 
 
