@@ -6,6 +6,7 @@ Progress goes to stderr; ``--json`` documents and the ``status`` table go to std
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -40,7 +41,15 @@ from ..upload.client import (
     resolve_auth_url,
     resolve_base_url,
 )
-from ..upload.journal import Journal, PartEntry, PartState, journal_path_for, to_iso
+from ..upload.journal import (
+    Journal,
+    JournalBusy,
+    PartEntry,
+    PartState,
+    journal_lock,
+    journal_path_for,
+    to_iso,
+)
 from ..upload.runner import (
     RetryPolicy,
     Uploader,
@@ -343,52 +352,54 @@ def upload(target: Path, record_type: str | None, region: str | None, base_url: 
     CG_CLIENT_SECRET, in the environment. Exit 0 all sent, 4 refused by CG, 5 stopped with parts left.
     """
     manifest, journal_path, typ = _resolve_target(target, record_type, profile_name)
-    previous = Journal.load(journal_path, clock=time.time) if journal_path.exists() else None
-    if previous is not None and previous.undone:
-        raise UsageError(f"the uploads of {journal_path} were undone ('cgformat undo'); to send the parts again, "
-                         f"move that journal away first")
-    url, token_url = _endpoints(previous, region, base_url, auth_url)
-    path = upload_path or (previous.upload_path if previous is not None else _upload_path(typ))
-    interval_s = manifest.profile.interval_s if interval is None else interval
-    if dry_run:
-        _dry_run(manifest, journal_path, record_type=typ, base_url=url, upload_path=path, interval_s=interval_s,
-                 as_json=as_json)
-        return
-    credentials = _credentials()
-    journal = Journal.open(journal_path, manifest=manifest, type=typ, base_url=url, auth_url=token_url,
-                           upload_path=path, statistics_path=STATISTICS_PATHS.get(typ), clock=time.time)
-    progress = _Progress(target=str(target), url=url + path, interval_s=interval_s)
-    stop = _Stop(lambda line: progress.say(line, "stopped"))
-    with _http(url, timeout) as http, stop.installed():
-        client = CgClient(http, base_url=url, credentials=credentials, auth_url=token_url,
-                          response_format="xml" if xml_answers else "json")
-        uploader = Uploader(client=client, journal=journal, interval_s=interval_s, clock=time.time,
-                            sleep=stop.sleep, should_stop=stop.event.is_set,
-                            rng=random.Random(),  # noqa: S311  (jitter, not crypto)
-                            retry=RetryPolicy(max_attempts=max_attempts, base_s=retry_wait, cap_s=retry_cap),
-                            on_event=progress, confirm_wait_s=confirm_wait)
-        try:
-            summary = uploader.run()
-        except TransportError as exc:
-            # faults outlived the retries: nothing was refused, the run can simply resume later (exit 5, not 4)
-            progress.say(f"cgformat: error: {exc}", "failed")
-            _finish(journal, summarize(journal, stopped="error", error={"kind": "transport", "message": str(exc)}),
-                    progress, as_json)
+    # one run at a time on these parts: a second one would send them again, ahead of the interval
+    with contextlib.nullcontext() if dry_run else journal_lock(journal_path, doing="this upload"):
+        previous = Journal.load(journal_path, clock=time.time) if journal_path.exists() else None
+        if previous is not None and previous.undone:
+            raise UsageError(f"the uploads of {journal_path} were undone ('cgformat undo'); to send the parts again, "
+                             f"move that journal away first")
+        url, token_url = _endpoints(previous, region, base_url, auth_url)
+        path = upload_path or (previous.upload_path if previous is not None else _upload_path(typ))
+        interval_s = manifest.profile.interval_s if interval is None else interval
+        if dry_run:
+            _dry_run(manifest, journal_path, record_type=typ, base_url=url, upload_path=path, interval_s=interval_s,
+                     as_json=as_json)
+            return
+        credentials = _credentials()
+        journal = Journal.open(journal_path, manifest=manifest, type=typ, base_url=url, auth_url=token_url,
+                               upload_path=path, statistics_path=STATISTICS_PATHS.get(typ), clock=time.time)
+        progress = _Progress(target=str(target), url=url + path, interval_s=interval_s)
+        stop = _Stop(lambda line: progress.say(line, "stopped"))
+        with _http(url, timeout) as http, stop.installed():
+            client = CgClient(http, base_url=url, credentials=credentials, auth_url=token_url,
+                              response_format="xml" if xml_answers else "json")
+            uploader = Uploader(client=client, journal=journal, interval_s=interval_s, clock=time.time,
+                                sleep=stop.sleep, should_stop=stop.event.is_set,
+                                rng=random.Random(),  # noqa: S311  (jitter, not crypto)
+                                retry=RetryPolicy(max_attempts=max_attempts, base_s=retry_wait, cap_s=retry_cap),
+                                on_event=progress, confirm_wait_s=confirm_wait)
+            try:
+                summary = uploader.run()
+            except TransportError as exc:
+                # faults outlived the retries: nothing was refused, the run can simply resume later (exit 5, not 4)
+                progress.say(f"cgformat: error: {exc}", "failed")
+                _finish(journal, summarize(journal, stopped="error", error={"kind": "transport", "message": str(exc)}),
+                        progress, as_json)
+                sys.exit(EXIT_INCOMPLETE)
+            except UploadError as exc:
+                error = {"kind": "api" if isinstance(exc, ApiError) else "manifest", "message": str(exc),
+                         "code": getattr(exc, "code", None)}
+                # the error says what to do (fix the key, restore or split again): no blanket "resume" advice
+                _finish(journal, summarize(journal, stopped="error", error=error), progress, as_json, refused=True)
+                raise
+            except KeyboardInterrupt:
+                progress.say("cgformat: aborted; a part in flight stays 'sending' and is sent again (once) on resume",
+                             "failed")
+                _finish(journal, summarize(journal, stopped="aborted"), progress, as_json)
+                sys.exit(EXIT_INCOMPLETE)
+        _finish(journal, summary, progress, as_json)
+        if not summary.complete:
             sys.exit(EXIT_INCOMPLETE)
-        except UploadError as exc:
-            error = {"kind": "api" if isinstance(exc, ApiError) else "manifest", "message": str(exc),
-                     "code": getattr(exc, "code", None)}
-            # the error says what to do (fix the key, restore or split again): no blanket "resume" advice
-            _finish(journal, summarize(journal, stopped="error", error=error), progress, as_json, refused=True)
-            raise
-        except KeyboardInterrupt:
-            progress.say("cgformat: aborted; a part in flight stays 'sending' and is sent again (once) on resume",
-                         "failed")
-            _finish(journal, summarize(journal, stopped="aborted"), progress, as_json)
-            sys.exit(EXIT_INCOMPLETE)
-    _finish(journal, summary, progress, as_json)
-    if not summary.complete:
-        sys.exit(EXIT_INCOMPLETE)
 
 
 def _finish(journal: Journal, summary: UploadSummary, progress: _Progress, as_json: bool, *,
@@ -499,12 +510,20 @@ def status(target: Path | None, upload_id: int | None, record_type: str | None, 
                 click.echo(f"  {log_line}")
         return
     assert target is not None
-    journal = Journal.load(journal_path_for(target), clock=time.time)
+    path = journal_path_for(target)
+    journal = Journal.load(path, clock=time.time)
     if not offline:
-        with _session(journal, region, base_url, auth_url, timeout) as client:
-            for entry in journal.parts:
-                if entry.delivered and not entry.undone_at:
-                    _refresh(client, journal, entry)
+        # refreshing writes the journal: not while an upload writes it too (the older copy would win)
+        try:
+            with journal_lock(path, doing="asking CG"):
+                journal = Journal.load(path, clock=time.time)
+                with _session(journal, region, base_url, auth_url, timeout) as client:
+                    for entry in journal.parts:
+                        if entry.delivered and not entry.undone_at:
+                            _refresh(client, journal, entry)
+        except JournalBusy as exc:
+            click.echo(f"cgformat: {exc}; shown as the journal stands", err=True)
+            journal = Journal.load(path, clock=time.time)
     rows = [_status_row(e) for e in journal.parts]
     if as_json:
         _emit_json({"cgformat_status": 1, "journal": str(journal.path), "base_url": journal.base_url,
@@ -557,30 +576,32 @@ def undo(target: Path | None, upload_id: int | None, region: str | None, base_ur
             _emit_json({"cgformat_undo": 1, "deleted": [upload_id], "not_found": [], "unknown": []})
         return
     assert target is not None
-    journal = Journal.load(journal_path_for(target), clock=time.time)
-    todo = [e for e in journal.parts if e.delivered and not e.undone_at]
-    deleted: list[int] = []
-    not_found: list[int] = []
-    with _session(journal, region, base_url, auth_url, timeout) as client:
-        todo = [_refresh(client, journal, e) if e.upload_id is None else e for e in todo]
-        known = [e for e in todo if e.upload_id is not None]
-        unknown = [e for e in todo if e.upload_id is None]
-        if known:
-            _confirm(f"Delete {len(known)} uploads ({_records(sum(e.records for e in known))}) of {target} from "
-                     f"{client.base_url}? CG removes every record they created, survey responses included.", yes)
-        for e in known:
-            assert e.upload_id is not None
-            try:
-                client.delete(e.upload_id)
-                deleted.append(e.upload_id)
-                click.echo(f"part {e.index} of {len(journal.parts)}: deleted upload {e.upload_id} ({e.file})", err=True)
-            except ApiError as exc:
-                if exc.code != CODE_FILE_NOT_FOUND:
-                    raise
-                not_found.append(e.upload_id)
-                click.echo(f"part {e.index} of {len(journal.parts)}: upload {e.upload_id} was already gone "
-                           f"(400200)", err=True)
-            journal.update(e.index, undone_at=to_iso(time.time()))
+    with journal_lock(journal_path_for(target), doing="this undo"):   # not while an upload sends them
+        journal = Journal.load(journal_path_for(target), clock=time.time)
+        todo = [e for e in journal.parts if e.delivered and not e.undone_at]
+        deleted: list[int] = []
+        not_found: list[int] = []
+        with _session(journal, region, base_url, auth_url, timeout) as client:
+            todo = [_refresh(client, journal, e) if e.upload_id is None else e for e in todo]
+            known = [e for e in todo if e.upload_id is not None]
+            unknown = [e for e in todo if e.upload_id is None]
+            if known:
+                _confirm(f"Delete {len(known)} uploads ({_records(sum(e.records for e in known))}) of {target} from "
+                         f"{client.base_url}? CG removes every record they created, survey responses included.", yes)
+            for e in known:
+                assert e.upload_id is not None
+                try:
+                    client.delete(e.upload_id)
+                    deleted.append(e.upload_id)
+                    click.echo(f"part {e.index} of {len(journal.parts)}: deleted upload {e.upload_id} ({e.file})",
+                               err=True)
+                except ApiError as exc:
+                    if exc.code != CODE_FILE_NOT_FOUND:
+                        raise
+                    not_found.append(e.upload_id)
+                    click.echo(f"part {e.index} of {len(journal.parts)}: upload {e.upload_id} was already gone "
+                               f"(400200)", err=True)
+                journal.update(e.index, undone_at=to_iso(time.time()))
     for e in unknown:
         click.echo(f"part {e.index} of {len(journal.parts)}: {e.file} is not in CG's statistics yet: "
                    "cannot delete it; try again later", err=True)

@@ -15,7 +15,9 @@ last send is kept so that a restart still keeps the interval. No secret is ever 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -31,10 +33,12 @@ __all__ = [
     "JOURNAL_NAME",
     "JOURNAL_VERSION",
     "Journal",
+    "JournalBusy",
     "PartEntry",
     "PartState",
     "atomic_write",
     "from_iso",
+    "journal_lock",
     "journal_path_for",
     "to_iso",
 ]
@@ -65,6 +69,38 @@ def to_iso(t: float | None) -> str | None:
 def from_iso(s: str | None) -> float | None:
     """An ISO-8601 time written by :func:`to_iso` back to epoch seconds, or ``None``."""
     return None if not s else datetime.fromisoformat(s).timestamp()
+
+
+class JournalBusy(UsageError):
+    """Another process holds the journal's lock (see :func:`journal_lock`)."""
+
+
+@contextmanager
+def journal_lock(path: Path, *, doing: str) -> Iterator[None]:
+    """Hold the lock of the journal at ``path`` (``JOURNAL.lock`` beside it) while a run sends or deletes its
+    parts: a second run on the same parts (another terminal, an overlapping cron job) is refused instead of
+    sending them again, ahead of the interval, and racing for the journal. The operating system drops the
+    lock when the process ends, however it ends: a crash leaves nothing to clean up. ``doing`` names the
+    refused run's own job in the message."""
+    try:
+        import fcntl
+    except ImportError:   # pragma: no cover - not POSIX: runs are not kept apart
+        yield
+        return
+    lock_path = path.with_name(path.name + ".lock")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
+            raise JournalBusy(f"another cgformat (process {holder}) is uploading or undoing the parts of "
+                              f"{path} now: {doing} waits until it has finished (or is stopped)") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+        yield
+    finally:
+        os.close(fd)   # releases the lock
 
 
 def journal_path_for(target: str | Path) -> Path:

@@ -115,3 +115,31 @@ def test_ctrl_c_during_a_send_lets_it_finish_and_a_second_aborts(tmp_path: Path,
     assert states(folder) == ["sent", "sent", "sending", "pending"]
     assert resume(folder, box).returncode == 0
     assert box.received == names(folder)
+
+
+def test_a_second_run_on_the_same_parts_is_refused_while_one_sends(tmp_path: Path, box: Sandbox) -> None:
+    # two terminals, or an overlapping cron job: the second run would send the parts again, ahead of the
+    # interval, and race the first for the journal (before: both sent every part)
+    folder = write_split(tmp_path / "parts", parts=3)
+    first = start(folder, box, "--interval", "60")
+    wait_for(lambda: states(folder)[:1] == ["sent"], first)
+    second = subprocess.run([*CLI, "upload", str(folder), "--base-url", box.url, "--interval", "0",
+                             "--confirm-wait", "0"], env=ENV, capture_output=True, text=True, timeout=60, check=False)
+    assert second.returncode == 2
+    assert f"another cgformat (process {first.pid}) is uploading or undoing the parts of" in second.stderr
+    undo = subprocess.run([*CLI, "undo", str(folder), "--yes"], env=ENV, capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert undo.returncode == 2
+    assert "this undo waits until it has finished" in undo.stderr
+    status = subprocess.run([*CLI, "status", str(folder), "--json"], env=ENV, capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert status.returncode == 0
+    assert "shown as the journal stands" in status.stderr
+    assert [p["state"] for p in json.loads(status.stdout)["parts"]][1:] == ["pending", "pending"]
+    assert box.received == names(folder)[:1]    # the second run sent nothing, the undo deleted nothing
+    assert len(box.uploads()) == 1
+    first.send_signal(signal.SIGINT)             # stops in its wait: the lock goes with the process
+    first.communicate(timeout=20)
+    assert first.returncode == 5
+    assert resume(folder, box).returncode == 0
+    assert box.received == names(folder)
