@@ -438,6 +438,12 @@ class Fixed:
     broken: tuple[Issue, ...] = ()
     reordered: bool = False        # the columns were put in the order the schema's exact header wants
     added: tuple[str, ...] = ()    # empty columns added for optional fields that header needs
+    dropped: tuple[int, ...] = ()  # 1-based positions of unlabelled, empty columns left out
+
+
+def _rereadable(src: Source) -> bool:
+    """Whether a source can be opened twice (a path or bytes; not standard input or a stream)."""
+    return isinstance(src, bytes) or (isinstance(src, (str, Path)) and str(src) != "-")
 
 
 class _Broken(Exception):
@@ -452,7 +458,7 @@ def fix_file(src: Source, dst: str | Path, schema: Schema | None, *, options: An
     before, after, normalizers); both written atomically, and neither when the input has broken records.
     ``options`` is a :class:`~cgformat.normalize.NormalizeOptions`.
     """
-    from .normalize import NormalizeOptions, fix_plan, normalize
+    from .normalize import NormalizeOptions, empty_unlabelled, fix_plan, normalize
     from .report import issues_frame
 
     _distinct_outputs(("DST", dst), ("--changes", changes))
@@ -462,7 +468,13 @@ def fix_file(src: Source, dst: str | Path, schema: Schema | None, *, options: An
     cells = changed_records = records = 0
     with open_source(src, fmt=fmt, options=read_options) as reader:
         info = reader.info
-        plan = fix_plan(info.labels, schema, rename=rename)
+        drop: tuple[int, ...] = ()
+        if rename and any(not label.strip() for label in info.labels) and _rereadable(src):
+            # a column with no label (a trailing delimiter) is dropped when it holds nothing: a pass of its
+            # own first, as the header is written before the records
+            with open_source(src, fmt=fmt, options=read_options) as first:
+                drop = empty_unlabelled(first.info.labels, (b.frame for b in first.batches()))
+        plan = fix_plan(info.labels, schema, rename=rename, drop=drop)
         reader_issues: list[Issue] = list(info.issues)
         broken: list[Issue] = []
         batches = iter(reader.batches())
@@ -516,7 +528,7 @@ def fix_file(src: Source, dst: str | Path, schema: Schema | None, *, options: An
     return Fixed(info=info, records=records, bytes=written, labels=plan.output_labels, counts=totals,
                  changed_cells=cells, changed_records=changed_records, renamed=dict(plan.renamed),
                  issues=pl.concat(found) if found else issues_frame(), reader_issues=tuple(reader_issues),
-                 broken=tuple(broken), reordered=plan.reordered, added=plan.added)
+                 broken=tuple(broken), reordered=plan.reordered, added=plan.added, dropped=plan.dropped)
 
 
 def schema_from_template(path: Source, *, base: Schema | None = None, sheet: str | int | None = None,

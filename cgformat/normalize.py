@@ -9,7 +9,7 @@ order is reported as ``ambiguous-date``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 import polars as pl
@@ -27,6 +27,7 @@ __all__ = [
     "Normalized",
     "ambiguous_dates",
     "apply",
+    "empty_unlabelled",
     "fix_plan",
     "fix_table",
     "identity_where",
@@ -477,19 +478,44 @@ class FixPlan:
         """Empty columns added for fields the header needs (values optional)."""
         return tuple(i for i in (self.order or ()) if isinstance(i, str))
 
+    @property
+    def dropped(self) -> tuple[int, ...]:
+        """1-based positions of the columns read that are not written (unlabelled and empty)."""
+        if self.order is None:
+            return ()
+        kept = {i for i in self.order if isinstance(i, int)}
+        return tuple(i + 1 for i in range(len(self.labels)) if i not in kept)
+
 
 def fix_table(table: Table, schema: Schema | None, *, options: NormalizeOptions | None = None,
               rename: bool = True) -> Normalized:
     """Normalize a table as ``cgformat fix`` does: every column trimmed and NFC, each schema field's own
-    normalizers, and (with ``rename``) aliased or mis-cased headers renamed to the canonical field names
-    and, for a template, the columns put in its order."""
-    plan = fix_plan(table.info.labels, schema, rename=rename)
+    normalizers, and (with ``rename``) aliased or mis-cased headers renamed to the canonical field names,
+    an exact header's columns put in its order, and unlabelled empty columns dropped."""
+    drop = empty_unlabelled(table.info.labels, [table.frame]) if rename else ()
+    plan = fix_plan(table.info.labels, schema, rename=rename, drop=drop)
     return normalize(table, plan.chains, options=options, labels=plan.labels, renamed=plan.renamed,
                      date_columns=plan.date_columns).in_order(plan.order)
 
 
-def fix_plan(labels: tuple[str, ...], schema: Schema | None, *, rename: bool = True) -> FixPlan:
-    """The :class:`FixPlan` for a header (the columns are :func:`~cgformat.model.unique_columns` of it)."""
+def empty_unlabelled(labels: Sequence[str], frames: Iterable[pl.DataFrame]) -> tuple[int, ...]:
+    """Positions (0-based) of the columns with a blank label and no value in any of ``frames`` (the whole
+    source): what a trailing delimiter in a spreadsheet export leaves. Dropping them loses nothing."""
+    blank = [i for i, label in enumerate(labels) if not label.strip()]
+    if not blank:
+        return ()
+    filled: set[int] = set()
+    for frame in frames:
+        names = frame.columns
+        row = frame.select([(pl.col(names[i]) != "").any() for i in blank]).row(0) if frame.height else ()
+        filled.update(i for i, has in zip(blank, row, strict=False) if has)
+    return tuple(i for i in blank if i not in filled)
+
+
+def fix_plan(labels: tuple[str, ...], schema: Schema | None, *, rename: bool = True,
+             drop: Sequence[int] = ()) -> FixPlan:
+    """The :class:`FixPlan` for a header (the columns are :func:`~cgformat.model.unique_columns` of it);
+    ``drop``: positions of columns not to write (:func:`empty_unlabelled`)."""
     chains: dict[str, tuple[str, ...]] = {}
     date_columns: list[str] = []
     renamed: dict[str, str] = {}
@@ -509,6 +535,8 @@ def fix_plan(labels: tuple[str, ...], schema: Schema | None, *, rename: bool = T
                 renamed = {old: nw for old, nw in zip(labels, new, strict=True) if old != nw}
                 labels = tuple(new)
                 order = _exact_order(labels, schema)
+    if drop:
+        order = tuple(i for i in (order or range(len(labels))) if not (isinstance(i, int) and i in drop))
     return FixPlan(chains=chains, labels=tuple(labels), renamed=renamed, date_columns=tuple(date_columns),
                    order=order)
 

@@ -182,7 +182,7 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
             "cgformat_fix": 1, "source": out.info.source, "target": dst, "type": schema.name if schema else None,
             "records": out.records, "bytes": out.bytes, "changed_cells": out.changed_cells,
             "changed_records": out.changed_records, "counts": out.counts, "renamed": out.renamed,
-            "reordered": out.reordered, "added": list(out.added),
+            "reordered": out.reordered, "added": list(out.added), "dropped": list(out.dropped),
             "issues": list(out.issues.iter_rows(named=True)),
             "reader_issues": [i.to_dict() for i in out.reader_issues]}, ensure_ascii=False))
         return
@@ -193,6 +193,8 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
         lines.append("changes by normalizer: " + ", ".join(f"{k} {v}" for k, v in done))
     for old, new in out.renamed.items():
         lines.append(f"renamed header {old!r} -> {new!r}")
+    if out.dropped:
+        lines.append("removed empty column(s) with no label (column " + ", ".join(map(str, out.dropped)) + ")")
     if out.added:
         lines.append("added empty column(s) the header needs: " + ", ".join(out.added))
     if out.reordered:

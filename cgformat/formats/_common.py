@@ -19,7 +19,8 @@ def label_issues(labels: tuple[str, ...], line: int) -> list[Issue]:
     for position, (label, column) in enumerate(zip(labels, columns, strict=True), start=1):
         if label == "":
             issues.append(Issue(code=IssueCode.BLANK_LABEL, severity=Severity.ERROR, line=line, field=column,
-                                value=label, message=f"header column {position} has no label; name it"))
+                                value=label, message=f"header column {position} has no label; name it, or remove "
+                                                     f"the column (`cgformat fix` removes it when it holds no value)"))
         elif label in seen:
             issues.append(Issue(code=IssueCode.DUPLICATE_LABEL, severity=Severity.ERROR, line=line,
                                 field=column, value=label,

@@ -129,3 +129,28 @@ def test_fix_adds_no_column_a_template_lacks_and_leaves_other_types_alone(tmp_pa
     src.write_text("OrderDate,Email\n2026-01-01 10:00:00,a@x.nl\n", encoding="utf-8")
     done = api.fix_file(src, tmp_path / "out2.csv", load_schema("transactional"))
     assert (done.added, done.reordered, done.labels) == ((), False, ("OrderDate", "Email"))
+
+
+@pytest.mark.parametrize("batch_size", [1, 100])
+def test_fix_drops_unlabelled_columns_only_when_they_hold_nothing(tmp_path: Path, batch_size: int) -> None:
+    # a trailing delimiter in a spreadsheet export: a blank label (an error, which rejects every record)
+    # over an empty column; dropping it loses nothing. A value anywhere in it keeps it (and the error)
+    schema = load_schema("transactional")
+    src = tmp_path / "in.csv"
+    src.write_text("Email,OrderDate,,\na@x.nl,2026-01-01 10:00:00,,\nb@x.nl,2026-01-02 10:00:00,,\n",
+                   encoding="utf-8")
+    done = api.fix_file(src, tmp_path / "out.csv", schema, read_options=ReadOptions(batch_size=batch_size))
+    assert done.dropped == (3, 4)
+    assert (tmp_path / "out.csv").read_text(encoding="utf-8") == (
+        "Email,OrderDate\na@x.nl,2026-01-01 10:00:00\nb@x.nl,2026-01-02 10:00:00\n")
+    assert api.validate_file(tmp_path / "out.csv", schema).errors == 0
+    assert fix_table(api.read_file(src), schema).labels == ("Email", "OrderDate")
+    # a value in the last record keeps column 4
+    src.write_text("Email,OrderDate,,\na@x.nl,2026-01-01 10:00:00,,\nb@x.nl,2026-01-02 10:00:00,,kept\n",
+                   encoding="utf-8")
+    done = api.fix_file(src, tmp_path / "out2.csv", schema, read_options=ReadOptions(batch_size=batch_size))
+    assert done.dropped == (3,)
+    assert api.read_file(tmp_path / "out2.csv").frame.rows()[1] == ("b@x.nl", "2026-01-02 10:00:00", "kept")
+    assert fix_table(api.read_file(src), schema).labels == ("Email", "OrderDate", "")
+    # --no-rename keeps the header as it is
+    assert api.fix_file(src, tmp_path / "out3.csv", schema, rename=False).dropped == ()
