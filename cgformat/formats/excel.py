@@ -51,7 +51,7 @@ import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -507,8 +507,10 @@ class ExcelReader:
             rest = rest.filter(~pl.col("~blank"))
             lines = rest["~line"].alias("line")
             body = rest.drop("~line", "~blank")
-            body = body.rename(dict(zip(body.columns, unique_columns(labels), strict=True)))
-        issues.extend(i for i in issues_cells if i.line is not None and i.line <= header_row)
+            named = dict(zip(body.columns, unique_columns(labels), strict=True))
+            body = body.rename(named)
+            issues_cells = [replace(i, field=named.get(i.field or "")) for i in issues_cells]
+        issues.extend(replace(i, field=None) for i in issues_cells if i.line is not None and i.line <= header_row)
         self._cell_issues = [i for i in issues_cells if i.line is not None and i.line > header_row]
         self._frame = body
         self._lines = lines
@@ -558,6 +560,7 @@ def _with_errors(frame: pl.DataFrame, cells: list[tuple[int, int, str]]) -> tupl
             continue
         updates.setdefault(name, []).append((row - 1, text))
         issues.append(Issue(code=IssueCode.CELL_ERROR, severity=Severity.WARNING, line=row, value=text,
+                            field=name,   # the sheet column for now: the reader names its field
                             message=f"cell {xl_col_to_name(column)}{row} holds the error {text}; it is "
                                     f"kept as text: fix the formula or its input"))
     for name, items in updates.items():

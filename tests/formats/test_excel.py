@@ -52,8 +52,8 @@ def test_xlsx_cells_as_excel_shows_them() -> None:
     assert table.info.labels == LABELS
     assert table.frame.rows() == [ROW2, ROW3, ROW5, ROW6]
     assert table.lines.to_list() == [2, 3, 5, 6]
-    assert [(str(i.code), i.record, i.line, i.value) for i in table.issues] == [
-        ("blank-row", None, 4, None), ("cell-error", 3, 5, "#DIV/0!")]
+    assert [(str(i.code), i.record, i.line, i.field, i.value) for i in table.issues] == [
+        ("blank-row", None, 4, None, None), ("cell-error", 3, 5, "Formula", "#DIV/0!")]   # G5: Formula
     assert all(i.severity is Severity.WARNING for i in table.issues)
 
 
