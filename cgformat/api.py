@@ -438,7 +438,8 @@ class Fixed:
     broken: tuple[Issue, ...] = ()
     reordered: bool = False        # the columns were put in the order the schema's exact header wants
     added: tuple[str, ...] = ()    # empty columns added for optional fields that header needs
-    dropped: tuple[int, ...] = ()  # 1-based positions of unlabelled, empty columns left out
+    dropped: tuple[int, ...] = ()  # 1-based positions of the columns left out (unlabelled and empty, or unknown
+                                   # with ``drop_extra``)
 
 
 def _rereadable(src: Source) -> bool:
@@ -452,11 +453,12 @@ class _Broken(Exception):
 
 def fix_file(src: Source, dst: str | Path, schema: Schema | None, *, options: Any = None, rename: bool = True,
              changes: str | Path | None = None, fmt: str | None = None, read_options: ReadOptions | None = None,
-             progress: Callable[[int], None] | None = None) -> Fixed:
+             progress: Callable[[int], None] | None = None, drop_extra: bool = False) -> Fixed:
     """``cgformat fix`` over a whole source, batch by batch (memory stays bounded): the fixed records to
     ``dst`` (its extension's format, else the input's), every change to ``changes`` (record, line, field,
     before, after, normalizers); both written atomically, and neither when the input has broken records.
-    ``options`` is a :class:`~cgformat.normalize.NormalizeOptions`.
+    ``options`` is a :class:`~cgformat.normalize.NormalizeOptions`. ``drop_extra`` leaves out the columns
+    ``schema`` does not know (a template takes no other column).
     """
     from .normalize import NormalizeOptions, empty_unlabelled, fix_plan, normalize
     from .report import issues_frame
@@ -474,7 +476,9 @@ def fix_file(src: Source, dst: str | Path, schema: Schema | None, *, options: An
             # own first, as the header is written before the records
             with open_source(src, fmt=fmt, options=read_options) as first:
                 drop = empty_unlabelled(first.info.labels, (b.frame for b in first.batches()))
-        plan = fix_plan(info.labels, schema, rename=rename, drop=drop)
+        if drop_extra and schema is None:
+            raise UsageError("leaving out unknown columns needs a record type, a schema or a template")
+        plan = fix_plan(info.labels, schema, rename=rename, drop=drop, drop_extra=drop_extra)
         reader_issues: list[Issue] = list(info.issues)
         broken: list[Issue] = []
         batches = iter(reader.batches())

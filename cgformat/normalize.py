@@ -513,15 +513,18 @@ def empty_unlabelled(labels: Sequence[str], frames: Iterable[pl.DataFrame]) -> t
 
 
 def fix_plan(labels: tuple[str, ...], schema: Schema | None, *, rename: bool = True,
-             drop: Sequence[int] = ()) -> FixPlan:
+             drop: Sequence[int] = (), drop_extra: bool = False) -> FixPlan:
     """The :class:`FixPlan` for a header (the columns are :func:`~cgformat.model.unique_columns` of it);
-    ``drop``: positions of columns not to write (:func:`empty_unlabelled`)."""
+    ``drop``: positions of columns not to write (:func:`empty_unlabelled`); with ``drop_extra``, the columns
+    the schema does not know are not written either (asked for: a template takes no other column)."""
     chains: dict[str, tuple[str, ...]] = {}
     date_columns: list[str] = []
     renamed: dict[str, str] = {}
     order: tuple[int | str, ...] | None = None
     if schema is not None:
         res = schema.resolve(labels)
+        if drop_extra:
+            drop = (*drop, *(m.position - 1 for m in res.columns if m.field is None))
         for m in res.columns:
             f = m.field if m.how != "duplicate" else None
             if f is None:

@@ -155,10 +155,12 @@ def validate_cmd(src: str, record_type: str | None, schema_path: str | None, tem
               help="Write every change (record, line, field, before, after, normalizers) to this file.")
 @click.option("--no-rename", is_flag=True, help="Keep header labels as they are (default: aliases such as "
                                                 "E-mail become the canonical field names).")
+@click.option("--drop-extra", is_flag=True, help="Leave out the columns the type, schema or template does not "
+                                                 "know (a template takes no other column); each is reported.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
 def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None, template_path: str | None,
             from_fmt: str | None, default_country: str | None, date_format: str | None,
-            changes_path: str | None, no_rename: bool, as_json: bool, **read_kw: Any) -> None:
+            changes_path: str | None, no_rename: bool, drop_extra: bool, as_json: bool, **read_kw: Any) -> None:
     """Write DST: SRC with the safe fixes made, each one reported.
 
     Trims spaces, Unicode NFC, e-mail domains in lower case, phones to digits (country code first),
@@ -173,7 +175,7 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
     opts = NormalizeOptions(default_country=default_country, date_format=date_format)
     with records_progress(f"fixing {src}") as update:
         out = api.fix_file(src, dst, schema, options=opts, rename=not no_rename, changes=changes_path, fmt=from_fmt,
-                           read_options=make_read_options(**read_kw), progress=update)
+                           read_options=make_read_options(**read_kw), progress=update, drop_extra=drop_extra)
     if out.broken:
         first = out.broken[0]
         _refuse(len(out.broken), src, first.code, first.record, first.line)
@@ -194,7 +196,9 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
     for old, new in out.renamed.items():
         lines.append(f"renamed header {old!r} -> {new!r}")
     if out.dropped:
-        lines.append("removed empty column(s) with no label (column " + ", ".join(map(str, out.dropped)) + ")")
+        labels = out.info.labels
+        lines.append("removed column(s): " + ", ".join(
+            f"{n} {labels[n - 1]!r}" if labels[n - 1].strip() else f"{n} (no label)" for n in out.dropped))
     if out.added:
         lines.append("added empty column(s) the header needs: " + ", ".join(out.added))
     if out.reordered:

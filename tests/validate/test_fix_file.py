@@ -154,3 +154,28 @@ def test_fix_drops_unlabelled_columns_only_when_they_hold_nothing(tmp_path: Path
     assert fix_table(api.read_file(src), schema).labels == ("Email", "OrderDate", "")
     # --no-rename keeps the header as it is
     assert api.fix_file(src, tmp_path / "out3.csv", schema, rename=False).dropped == ()
+
+
+def test_fix_drop_extra_leaves_out_the_columns_a_template_lacks_when_asked(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cgformat.cli import main
+    from cgformat.errors import UsageError as Usage
+
+    (tmp_path / "template.csv").write_text("Email,FirstName\n", encoding="utf-8")
+    src = tmp_path / "in.csv"
+    src.write_text("Note,email,FirstName,Region\nn1,a@x.nl,A,north\n", encoding="utf-8")
+    schema = api.schema_from_template(tmp_path / "template.csv")
+    kept = api.fix_file(src, tmp_path / "kept.csv", schema)          # by default no value is dropped
+    assert kept.labels == ("Email", "FirstName", "Note", "Region")
+    assert api.validate_file(tmp_path / "kept.csv", schema, template=True).errors == 2     # the two extras
+    done = api.fix_file(src, tmp_path / "out.csv", schema, drop_extra=True)
+    assert (done.dropped, done.labels) == ((1, 4), ("Email", "FirstName"))
+    assert api.read_file(tmp_path / "out.csv").frame.rows() == [("a@x.nl", "A")]
+    assert api.validate_file(tmp_path / "out.csv", schema, template=True).errors == 0
+    with pytest.raises(Usage, match="needs a record type, a schema or a template"):
+        api.fix_file(src, tmp_path / "none.csv", None, drop_extra=True)
+    run = CliRunner().invoke(main, ["fix", str(src), str(tmp_path / "cli.csv"), "--template",
+                                    str(tmp_path / "template.csv"), "--drop-extra"])
+    assert run.exit_code == 0
+    assert "removed column(s): 1 'Note', 4 'Region'" in run.stdout
