@@ -511,19 +511,20 @@ def status(target: Path | None, upload_id: int | None, record_type: str | None, 
         return
     assert target is not None
     path = journal_path_for(target)
-    journal = Journal.load(path, clock=time.time)
+    journal: Journal | None = None
     if not offline:
         # refreshing writes the journal: not while an upload writes it too (the older copy would win)
         try:
-            with journal_lock(path, doing="asking CG"):
-                journal = Journal.load(path, clock=time.time)
-                with _session(journal, region, base_url, auth_url, timeout) as client:
-                    for entry in journal.parts:
-                        if entry.delivered and not entry.undone_at:
-                            _refresh(client, journal, entry)
+            with _locked_journal(path, doing="asking CG") as journal, \
+                    _session(journal, region, base_url, auth_url, timeout) as client:
+                for entry in journal.parts:
+                    if entry.delivered and not entry.undone_at:
+                        _refresh(client, journal, entry)
         except JournalBusy as exc:
             click.echo(f"cgformat: {exc}; shown as the journal stands", err=True)
-            journal = Journal.load(path, clock=time.time)
+            journal = None
+    if journal is None:
+        journal = Journal.load(path, clock=time.time)
     rows = [_status_row(e) for e in journal.parts]
     if as_json:
         _emit_json({"cgformat_status": 1, "journal": str(journal.path), "base_url": journal.base_url,
@@ -536,6 +537,15 @@ def status(target: Path | None, upload_id: int | None, record_type: str | None, 
                    + (f", {undone} undone" if undone else "") + "; "
                    f"{sum(r['successful_records'] or 0 for r in rows):,} records successful, "
                    f"{sum(r['unsuccessful_records'] or 0 for r in rows):,} unsuccessful (CG's statistics)")
+
+
+@contextmanager
+def _locked_journal(path: Path, *, doing: str) -> Iterator[Journal]:
+    """The journal at ``path``, read under its lock (see :func:`journal_lock`); a missing or damaged journal
+    is refused first, before a lock file is made beside it."""
+    Journal.load(path, clock=time.time)
+    with journal_lock(path, doing=doing):
+        yield Journal.load(path, clock=time.time)
 
 
 # ------------------------------------------------------------------------------------------------ undo
@@ -576,8 +586,7 @@ def undo(target: Path | None, upload_id: int | None, region: str | None, base_ur
             _emit_json({"cgformat_undo": 1, "deleted": [upload_id], "not_found": [], "unknown": []})
         return
     assert target is not None
-    with journal_lock(journal_path_for(target), doing="this undo"):   # not while an upload sends them
-        journal = Journal.load(journal_path_for(target), clock=time.time)
+    with _locked_journal(journal_path_for(target), doing="this undo") as journal:   # not while an upload sends
         todo = [e for e in journal.parts if e.delivered and not e.undone_at]
         deleted: list[int] = []
         not_found: list[int] = []

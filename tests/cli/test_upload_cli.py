@@ -323,3 +323,14 @@ def test_sandbox_command_serves_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.parametrize("command", ["status", "undo"])
+def test_no_journal_is_refused_before_a_lock_file_is_made(tmp_path: Path, command: str) -> None:
+    data = tmp_path / "never.csv"
+    data.write_text("Email\na@x.nl\n")
+    result = cg(command, str(data), "--base-url", "http://127.0.0.1:9", *(("--yes",) if command == "undo" else ()),
+                env=KEY)
+    assert result.exit_code != 0
+    assert "no upload journal" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["never.csv"]
