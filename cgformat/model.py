@@ -56,6 +56,7 @@ class IssueCode(StrEnum):
     INVALID_DATETIME = "invalid-datetime"
     AMBIGUOUS_DATE = "ambiguous-date"          # fix: day/month order cannot be told
     ZONED_DATE = "zoned-date"                  # fix: a date and time with a time zone (CG takes none)
+    UNREAD_DATE = "unread-date"                # fix: a date that --date-format does not read
     OUT_OF_RANGE = "out-of-range"
     INVALID_ENUM = "invalid-enum"
     TOO_LONG = "too-long"

@@ -181,6 +181,8 @@ _YMD = re.compile(r"^([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})" + _TIME + "$"
 _DMY = re.compile(r"^([0-9]{1,2})[-/.]([0-9]{1,2})[-/.]([0-9]{4})" + _TIME + "$").pattern
 _COMPACT = r"^((?:19|20)[0-9]{2})([0-9]{2})([0-9]{2})$"
 _SERIAL = r"^[1-9][0-9]{4}(?:\.[0-9]+)?$"
+_CG_SHAPE_DATETIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
+_CG_SHAPE_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _ZONED = (r"^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?"   # ISO date and time
           r"\s*(?:Z|[+-][0-9]{2}:?[0-9]{2})\s*$")                                            # and a zone
 _TEXT_FORMATS = ("%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%d-%b-%Y", "%d %b %Y %H:%M:%S",
@@ -322,7 +324,7 @@ class Normalized:
     ``changes`` has columns record, line, field, before, after, normalizers (comma-separated names of the
     normalizers that changed that cell). ``renamed`` maps old header labels to canonical field names.
     ``issues`` (columns of :data:`~cgformat.report.ISSUE_SCHEMA`) lists values left alone on purpose
-    (``ambiguous-date``).
+    (``ambiguous-date``, ``zoned-date``, ``unread-date``: a date that ``--date-format`` does not read).
     """
 
     frame: pl.DataFrame
@@ -423,7 +425,18 @@ def normalize(table: Table, chains: dict[str, tuple[str, ...]], *, options: Norm
                 pl.lit("has a time zone: left as it is; CG takes the date and time without one: give the time in "
                        "the zone your CG account uses, as YYYY-MM-DD HH:MM:SS").alias("message")))
         if opts.date_format:
-            continue  # a format was given: nothing is ambiguous
+            # a format was given: nothing is ambiguous, but a value it does not read is left as it is,
+            # which the user asked not to happen: say so (not for a value already in CG's shape or zoned)
+            done = _CG_SHAPE_DATE if "date" in chains.get(col, ()) else _CG_SHAPE_DATETIME
+            unread = frame.select(((new_frame[col].str.strip_chars() != "") & ~new_frame[col].str.contains(done)
+                                   & ~pl.col(col).str.contains(_ZONED)).alias("u"))["u"]
+            if unread.any():
+                found.append(pl.DataFrame([records, lines, frame[col].alias("value")]).filter(unread).select(
+                    pl.lit(IssueCode.UNREAD_DATE.value).alias("code"),
+                    pl.lit(Severity.WARNING.value).alias("severity"), "record", "line", pl.lit(col).alias("field"),
+                    "value", pl.lit(f"does not match --date-format {opts.date_format!r} (or is no real date): "
+                                    f"left as it is; give the format these values are written in").alias("message")))
+            continue
         # only a day/month/year shape can be ambiguous: the costly parse runs on those values alone
         shaped = frame.select(pl.col(col).str.strip_chars().str.contains(_DMY).alias("s"))["s"]
         rows = shaped.arg_true()

@@ -160,6 +160,26 @@ def test_a_date_with_a_time_zone_is_left_alone_and_reported() -> None:
     assert given.issues.filter(pl.col("record") == 1).height == 0
 
 
+
+def test_a_date_the_given_format_does_not_read_is_reported() -> None:
+    # --date-format DD-MM-YYYY on values with a time of day changed nothing and said nothing
+    t = make_table(("Email", "OrderDate"), [
+        ("a@x.nl", "27-11-2026 14:05"), ("b@x.nl", "03-12-2026"), ("c@x.nl", ""),
+        ("d@x.nl", "2026-01-01 10:00:00"), ("e@x.nl", "31-02-2026"), ("f@x.nl", "2026-01-01T10:00:00Z"),
+    ])
+    out = fix_table(t, load_schema("transactional"), options=NormalizeOptions(date_format="DD-MM-YYYY"))
+    assert out.frame["OrderDate"].to_list() == ["27-11-2026 14:05", "2026-12-03 00:00:00", "",
+                                                "2026-01-01 10:00:00", "31-02-2026", "2026-01-01T10:00:00Z"]
+    assert out.issues.select("code", "record", "line", "field", "value").rows() == [
+        ("unread-date", 1, 2, "OrderDate", "27-11-2026 14:05"),
+        ("unread-date", 5, 6, "OrderDate", "31-02-2026"),
+        ("zoned-date", 6, 7, "OrderDate", "2026-01-01T10:00:00Z"),
+    ]
+    assert "--date-format 'DD-MM-YYYY'" in out.issues["message"][0]
+    # without a format nothing of the kind is reported (validate reports what fix could not read)
+    plain = fix_table(t, load_schema("transactional"))
+    assert "unread-date" not in plain.issues["code"].to_list()
+
 def test_fix_then_validate_is_valid() -> None:
     t = make_table(("Customer ID", "E-mail", "Mobile", "First Name", "OrderDate"), [
         ("1", " anna@Example.com ", "06-12345678", " Anna", "2025/03/01 10:00"),
