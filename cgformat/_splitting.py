@@ -233,6 +233,14 @@ def _old_outputs(out: Path) -> Iterator[Path]:
         yield out / old.rejects_file
 
 
+def _read_choices(options: ReadOptions) -> dict[str, object]:
+    """The read options given that change which records are read (another sheet of one workbook must not
+    give parts the same names); none given adds nothing, so the names of such splits stay as they were."""
+    chosen = {"sheet": options.sheet, "header_row": options.header_row, "encoding": options.encoding,
+              "in_delimiter": options.delimiter, "record_tag": options.record_tag}
+    return {f"read_{key}": value for key, value in chosen.items() if value is not None}
+
+
 def run_split(stream: BinaryIO, *, source: str, in_fmt: str, out_dir: Path, out_fmt: str | None = None,
               read_options: ReadOptions | None = None, schema: Schema | None = None,
               profile: LimitProfile | str | None = None, max_records: int | None = None,
@@ -334,7 +342,8 @@ def _split(pool: ThreadPoolExecutor, stop: threading.Event, stream: BinaryIO, *,
         ident = split_id(source_sha, {"type": schema.name if schema else None, "format": out_fmt,
                                       "max_records": prof.max_records, "max_bytes": prof.max_bytes,
                                       "validate": bool(schema is not None and do_validate),
-                                      "bom": wopts.bom, "delimiter": wopts.delimiter, "xml_tags": wopts.xml_tags})
+                                      "bom": wopts.bom, "delimiter": wopts.delimiter, "xml_tags": wopts.xml_tags,
+                                      **_read_choices(read_options)})
         manifest = _commit(pw, out_dir=out_dir, work=work, ident=ident, stem=stem, source=source,
                            source_sha=source_sha, schema=schema, out_fmt=out_fmt, prof=prof, total=total,
                            rejected=rejected, rejects_path=rejects_path, force=force)

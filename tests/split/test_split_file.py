@@ -17,6 +17,7 @@ from cgformat import api, formats
 from cgformat.errors import UsageError
 from cgformat.formats import ReadOptions, WriteOptions
 from cgformat.manifest import load_manifest
+from cgformat.plan import split_id
 
 TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")) | st.sampled_from(
     ['"', ",", ";", "\n", "0", "=", " ", "é", "𝄞"]), max_size=12)
@@ -91,6 +92,33 @@ def test_same_input_same_names_different_input_other_names(tmp_path: Path) -> No
     assert [p.file for p in a.parts] == [p.file for p in b.parts]
     assert not {p.file for p in a.parts} & {p.file for p in c.parts}
     assert not {p.file for p in a.parts} & {p.file for p in d.parts}
+
+
+def test_another_sheet_or_header_row_of_one_source_gives_other_names(tmp_path: Path) -> None:
+    # both sheets of one workbook were split into parts of the same names (CG refuses, or its SFTP ignores,
+    # a name it has seen)
+    import xlsxwriter
+
+    sink = io.BytesIO()
+    book = xlsxwriter.Workbook(sink, {"in_memory": True})
+    for name, value in (("One", "1"), ("Two", "2")):
+        sheet = book.add_worksheet(name)
+        sheet.write(0, 0, "Title")
+        sheet.write(2, 0, "a")
+        sheet.write(3, 0, value)
+    book.close()
+    data = sink.getvalue()
+    names = [{p.file for p in api.split_file(data, tmp_path / f"o{i}", fmt="xlsx", to_fmt="csv",
+                                             read_options=opts).manifest.parts}
+             for i, opts in enumerate((ReadOptions(sheet="One"), ReadOptions(sheet="Two"),
+                                       ReadOptions(sheet="Two", header_row=3)))]
+    assert not names[0] & names[1] and not names[1] & names[2]
+    # no read option given: the names are what they were before read options counted
+    frame = pl.DataFrame({"a": ["1", "2", "3"]})
+    plain = api.split_file(csv_bytes(frame), tmp_path / "p", fmt="csv", max_records=2).manifest
+    assert plain.parts[0].file.split("-")[1] == split_id(plain.source_sha256, {
+        "type": None, "format": "csv", "max_records": 2, "max_bytes": 2_000_000, "validate": False,
+        "bom": False, "delimiter": ",", "xml_tags": None})
 
 
 def test_a_record_larger_than_the_limit_is_rejected_with_its_reason(tmp_path: Path) -> None:
