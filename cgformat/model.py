@@ -45,6 +45,7 @@ class IssueCode(StrEnum):
     REPEATED_ELEMENT = "repeated-element"      # xml: the same field element twice in one record (first kept)
     XML_ATTRIBUTE = "xml-attribute"            # xml: attributes on a record or field element (ignored)
     STRAY_CONTENT = "stray-content"            # xml: text or elements outside any field (ignored)
+    TITLE_ROW = "title-row"                    # the header row holds one value at most (a title above the header?)
     CELL_ERROR = "cell-error"                  # excel: an error value (#DIV/0!, #N/A ...) kept as its text
     # cells
     MISSING_CELL = "missing-cell"              # a required value is empty
@@ -117,6 +118,7 @@ class SourceInfo:
     sheet: str | None = None                     # excel only: the sheet read
     record_tag: str | None = None                # xml only: the record element's tag
     issues: tuple[Issue, ...] = ()               # file- and header-level issues found while opening
+    header_line: int | None = None               # csv, excel: the line / sheet row of the header (None: 1)
 
     @property
     def columns(self) -> tuple[str, ...]:

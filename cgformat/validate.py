@@ -178,9 +178,11 @@ class Validator:
                 own.append(Issue(code=IssueCode.DUPLICATE_LABEL, severity=Severity.ERROR, line=1, field=column,
                                  value=label, message=f"column {pos} repeats the header {label!r} of column "
                                                       f"{labels.index(label) + 1}: keep one of them"))
+        # the header's own issues are made at line 1: moved to the header's line (the reader's have theirs)
         line = _header_line(self.info)
-        out = reader + own + list(self.resolution.issues if self.resolution else ())
-        return [replace(i, line=line) if (i.line == 1 and line != 1 and i.record is None) else i for i in out]
+        mine = own + list(self.resolution.issues if self.resolution else ())
+        return reader + [replace(i, line=line) if (i.line == 1 and line != 1 and i.record is None) else i
+                         for i in mine]
 
     # ----------------------------------------------------------------------------------------- cells
 
@@ -610,8 +612,9 @@ def _normalised_key(values: pl.Series) -> pl.Series:
 
 
 def _header_line(info: SourceInfo) -> int | None:
-    """The line of the header: 1 for CSV and sheets, none for XML (no header row)."""
-    return None if info.format == "xml" else 1
+    """The line of the header: where the reader found it (1 unless blank lines, or a title with
+    ``--header-row``, come first); none for XML (no header row)."""
+    return None if info.format == "xml" else info.header_line or 1
 
 
 def _shape(fmt: str) -> str:

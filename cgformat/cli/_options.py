@@ -38,12 +38,15 @@ _DEFAULTS = ReadOptions()
 
 
 def read_options(func: F) -> F:
-    """Add the input options (--from, --sheet, --encoding, --delimiter, --record-tag and the protective limits
-    --max-cells, --max-columns, --max-field-bytes) to a command."""
+    """Add the input options (--from, --sheet, --header-row, --encoding, --delimiter, --record-tag and the
+    protective limits --max-cells, --max-columns, --max-field-bytes) to a command."""
     opts = [
         click.option("--from", "from_fmt", type=click.Choice(["csv", "xlsx", "xls", "xml"]),
                      help="Input format (default: from the extension; needed for '-').", metavar="FORMAT"),
         click.option("--sheet", help="Excel sheet: its name, or its position counted from 1."),
+        click.option("--header-row", type=click.IntRange(min=1), metavar="N",
+                     help="CSV and Excel: the line (sheet row) the header is on, when rows above it hold a "
+                          "title or notes; they are left out. Default: the first non-empty one."),
         click.option("--encoding", help="CSV: force the input encoding (default: detect UTF-8, UTF-16, cp1252)."),
         click.option("--delimiter", type=DELIMITER, help="CSV: force the input delimiter (default: detect)."),
         click.option("--record-tag", help="XML: the record element's tag (records/record, RECORDS/RECORD "
@@ -65,7 +68,8 @@ def read_options(func: F) -> F:
 
 def make_read_options(*, sheet: str | None = None, encoding: str | None = None, delimiter: str | None = None,
                       record_tag: str | None = None, max_cells: int | None = None, max_columns: int | None = None,
-                      max_field_bytes: int | None = None, **_: Any) -> ReadOptions:
+                      max_field_bytes: int | None = None, header_row: int | None = None,
+                      **_: Any) -> ReadOptions:
     """Build :class:`ReadOptions` from the values of :func:`read_options`.
 
     A ``--sheet`` of digits is a 1-based position unless a sheet has exactly that name (the excel reader
@@ -73,6 +77,7 @@ def make_read_options(*, sheet: str | None = None, encoding: str | None = None, 
     their defaults unless given.
     """
     return ReadOptions(encoding=encoding, delimiter=delimiter, sheet=sheet, record_tag=record_tag,
+                       header_row=header_row,
                        max_cells=max_cells or _DEFAULTS.max_cells,
                        max_columns=max_columns or _DEFAULTS.max_columns,
                        max_field_bytes=max_field_bytes or _DEFAULTS.max_field_bytes)

@@ -10,6 +10,7 @@ import click
 
 from .. import api
 from ..limits import PROFILES
+from ..model import IssueCode
 from ..normalize import NormalizeOptions
 from ..report import Report
 from ..schema import describe_rules, list_schemas, load_schema
@@ -176,8 +177,11 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
     with records_progress(f"fixing {src}") as update:
         out = api.fix_file(src, dst, schema, options=opts, rename=not no_rename, changes=changes_path, fmt=from_fmt,
                            read_options=make_read_options(**read_kw), progress=update, drop_extra=drop_extra)
+    title = next((i for i in out.info.issues if i.code == IssueCode.TITLE_ROW), None)
     if out.broken:
         first = out.broken[0]
+        if title is not None:
+            click.echo(f"cgformat: {title.message}", err=True)
         _refuse(len(out.broken), src, first.code, first.record, first.line)
     if as_json:
         click.echo(json.dumps({
@@ -203,6 +207,8 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
         lines.append("added empty column(s) the header needs: " + ", ".join(out.added))
     if out.reordered:
         lines.append("columns put in the order the header needs: " + ", ".join(out.labels))
+    if title is not None:
+        lines.append(f"warning: {title.message}")
     notes = [i for i in out.reader_issues if i.code in ("non-utf8", "delimiter", "bom-removed")]
     for i in notes:
         lines.append(f"converted: {i.code} ({i.value}) -> UTF-8 with commas")

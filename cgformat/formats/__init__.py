@@ -14,7 +14,7 @@ from typing import BinaryIO, Protocol
 
 import polars as pl
 
-from ..errors import UnsupportedFormat
+from ..errors import UnsupportedFormat, UsageError
 from ..model import RecordBatch, SourceInfo
 
 __all__ = [
@@ -47,6 +47,8 @@ class ReadOptions:
     encoding: str | None = None          # csv: force an encoding (utf-8, utf-16, cp1252, latin-1 ...)
     delimiter: str | None = None         # csv: force a delimiter
     sheet: str | int | None = None       # excel: sheet name or 0-based index
+    header_row: int | None = None        # csv, excel: 1-based line / sheet row of the header (rows above it
+                                         # are no records: a title); None: the first non-empty one
     record_tag: str | None = None        # xml: the record element's tag (records/record and RECORDS/RECORD
                                          # are recognised by themselves)
     batch_size: int = DEFAULT_BATCH_SIZE # records per batch for streaming formats
@@ -125,6 +127,11 @@ def open_reader(stream: BinaryIO, fmt: str, *, source: str, options: ReadOptions
     fmt = check_format(fmt)
     mod = _module(fmt)
     options = options or ReadOptions()
+    if options.header_row is not None:
+        if fmt == "xml":
+            raise UsageError("a header row is for CSV and Excel sources: an XML record names its fields itself")
+        if options.header_row < 1:
+            raise UsageError(f"the header row is counted from 1, not {options.header_row}")
     from ._guards import GuardedReader, reader_failure
 
     try:

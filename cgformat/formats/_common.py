@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Sequence
 from typing import BinaryIO
 
 from ..model import Issue, IssueCode, Severity, unique_columns
 
-__all__ = ["label_issues", "seekable"]
+__all__ = ["label_issues", "seekable", "title_row_hint"]
 
 
 def label_issues(labels: tuple[str, ...], line: int) -> list[Issue]:
@@ -33,6 +34,29 @@ def label_issues(labels: tuple[str, ...], line: int) -> list[Issue]:
                                         f"spaces; remove them"))
         seen.setdefault(label, position)
     return issues
+
+
+_HINT_ROWS = 30   # rows below a title-like header searched for the real one
+
+
+def title_row_hint(labels: tuple[str, ...], header_line: int, rows: Sequence[tuple[Sequence[str], int]], *,
+                   where: str) -> Issue | None:
+    """A ``title-row`` warning when the header row holds at most one value (a title such as "Order export")
+    and one of the next ``rows`` (values, line) holds several: it names that line for ``--header-row``.
+    ``where`` is "line" (CSV) or "sheet row" (Excel)."""
+    filled = [label for label in labels if label.strip()]
+    if len(filled) > 1:
+        return None
+    for values, line in rows[:_HINT_ROWS]:
+        if sum(1 for v in values if v.strip()) >= 2:
+            title = f" ({filled[0][:60]!r})" if filled else ""
+            return Issue(code=IssueCode.TITLE_ROW, severity=Severity.WARNING, line=header_line,
+                         value=filled[0] if filled else None,
+                         message=f"{where} {header_line} holds {'one value' if filled else 'nothing'}{title} "
+                                 f"where the header should be: if the header is {where} {line}, give "
+                                 f"--header-row {line} (with `cgformat fix --header-row {line}` the rows above "
+                                 f"it are left out of the file written)")
+    return None
 
 
 def seekable(stream: BinaryIO) -> BinaryIO:

@@ -46,7 +46,7 @@ import polars as pl
 from ..errors import ReadError, UsageError, WriteError
 from ..model import Issue, IssueCode, RecordBatch, Severity, SourceInfo
 from . import ReadOptions, WriteOptions
-from ._common import label_issues, seekable
+from ._common import label_issues, seekable, title_row_hint
 from ._csvscan import (
     UTF8_BOM,
     CsvEncodingError,
@@ -201,7 +201,7 @@ class CsvReader:
         self._sniff = sniff(stream, start=self._start, chunk_size=chunk_size, forced=options.encoding,
                             source=source)
         issues = self._encoding_issues(self._sniff)
-        labels, delimiter, body_offset, body_line, header_issues = self._header()
+        labels, delimiter, body_offset, header_line, body_line, header_issues = self._header()
         if delimiter != ",":
             issues.append(Issue(code=IssueCode.DELIMITER, severity=Severity.WARNING, value=delimiter,
                                 message=f"the delimiter is a {_name(delimiter)}, not a comma: CG reads "
@@ -212,7 +212,8 @@ class CsvReader:
         self._body_offset = body_offset
         self._body_line = body_line
         self.info = SourceInfo(source=source, format="csv", labels=labels, bytes=self._sniff.size,
-                               encoding=self._sniff.label, delimiter=delimiter, issues=tuple(issues))
+                               encoding=self._sniff.label, delimiter=delimiter, issues=tuple(issues),
+                               header_line=header_line)
 
     # -- opening
 
@@ -235,7 +236,7 @@ class CsvReader:
     def _chunks(self) -> Iterator[bytes]:
         return text_chunks(self._stream, start=self._start, found=self._sniff, chunk_size=self._chunk_size)
 
-    def _header(self) -> tuple[tuple[str, ...], str, int, int, list[Issue]]:
+    def _header(self) -> tuple[tuple[str, ...], str, int, int, int, list[Issue]]:
         chunks = self._chunks()
         parts: list[bytes] = []
         got = 0
@@ -248,18 +249,35 @@ class CsvReader:
                 parts.append(data)
                 got += len(data)
         buf = b"".join(parts)
+        pos = 0
+        line = 1
+        wanted = self._options.header_row
+        while wanted is not None and line < wanted:
+            # the lines above the header (a title, notes) are no records: skipped whole
+            at = buf.find(b"\n", pos)
+            if at >= 0:
+                pos = at + 1
+                line += 1
+                continue
+            data = None if eof else next(chunks, None)
+            if data is None:
+                lines = line if buf[pos:] else line - 1   # nothing after the last line end: no line
+                raise ReadError(f"{self._source} has {lines:,} line(s): there is no line {wanted:,} "
+                                f"for the header")
+            buf += data
         if self._options.delimiter is not None:
             delimiter = _check_delimiter(self._options.delimiter)
         else:
-            cut = len(buf) if eof else buf.rfind(b"\n", 0, _SAMPLE_BYTES * 4) + 1
-            delimiter = detect_delimiter(buf[:cut], final=eof)
+            cut = len(buf) if eof else buf.rfind(b"\n", pos, pos + _SAMPLE_BYTES * 4) + 1
+            delimiter = detect_delimiter(buf[pos:cut] if cut > pos else b"", final=eof)
         issues: list[Issue] = []
-        pos = 0
-        line = 1
         while True:
             records, used = parse_records(buf[pos:], delimiter=delimiter, final=eof, max_records=1,
                                           max_quoted=self._max_quoted)
             if not records:
+                if eof and wanted is not None:
+                    raise ReadError(f"{self._source} has {line - 1:,} line(s): there is no line {wanted:,} "
+                                    f"for the header")
                 if eof:
                     raise ReadError(f"{self._source} is empty: no header row")
                 data = next(chunks, None)
@@ -269,6 +287,9 @@ class CsvReader:
                     buf += data
                 continue
             rec = records[0]
+            if wanted is not None and (rec.fields is None or not any(v.strip() for v in rec.fields)):
+                raise ReadError(f"{self._source}: line {line:,} is blank: it cannot be the header; give the "
+                                f"line the labels are on")
             if rec.fields is None:
                 issues.append(Issue(code=IssueCode.BLANK_ROW, severity=Severity.WARNING, line=line,
                                     message=f"line {line} is blank (before the header); it was skipped"))
@@ -282,8 +303,23 @@ class CsvReader:
             if rec.stray:
                 issues.append(Issue(code=IssueCode.STRAY_QUOTE, severity=Severity.WARNING, line=header_line,
                                     message=f"header row: {rec.stray}"))
+            if wanted is None:   # the likely cause of the label issues first
+                hint = self._title_hint(buf[pos:], labels, header_line, line, delimiter=delimiter, final=eof)
+                if hint is not None:
+                    issues.append(hint)
             issues.extend(label_issues(labels, header_line))
-            return labels, delimiter, pos, line, issues
+            return labels, delimiter, pos, header_line, line, issues
+
+    def _title_hint(self, rest: bytes, labels: tuple[str, ...], header_line: int, line: int, *, delimiter: str,
+                    final: bool) -> Issue | None:
+        """A ``title-row`` hint when the header holds one value at most and a record after it several."""
+        if sum(1 for label in labels if label.strip()) > 1:
+            return None
+        records, _ = parse_records(rest, delimiter=delimiter, final=final, max_records=30,
+                                   max_quoted=self._max_quoted)
+        rows = [([v.decode("utf-8", "replace") for v in r.fields], line + r.line)
+                for r in records if r.fields is not None]
+        return title_row_hint(labels, header_line, rows, where="line")
 
     # -- reading
 

@@ -65,7 +65,7 @@ from xlsxwriter.utility import xl_col_to_name
 from ..errors import LimitExceeded, ReadError, SheetError, WriteError
 from ..model import Issue, IssueCode, RecordBatch, Severity, SourceInfo, unique_columns
 from . import ReadOptions, WriteOptions
-from ._common import label_issues
+from ._common import label_issues, title_row_hint
 from ._guards import WorkbookGuard
 
 __all__ = ["ExcelReader", "SheetInfo", "XlsxWriter", "envelope_size", "list_sheets", "open_reader",
@@ -485,6 +485,13 @@ class ExcelReader:
         blank = frame.select(pl.all_horizontal(pl.all() == "").alias("blank")).to_series() if frame.width \
             else pl.Series("blank", [True] * frame.height, dtype=pl.Boolean)
         nonblank = (~blank).arg_true()
+        if options.header_row is not None:
+            if options.header_row > frame.height or blank[options.header_row - 1]:
+                raise ReadError(f"{source}: sheet row {options.header_row} of sheet {chosen!r} is empty"
+                                + (f" (the sheet has {frame.height:,} rows)" if options.header_row > frame.height
+                                   else "") + ": it cannot be the header; give the row the labels are on")
+            # the rows above the header are no records (a title, notes): left out
+            nonblank = nonblank.filter(nonblank >= options.header_row - 1)
         if len(nonblank) == 0:
             labels: tuple[str, ...] = ()
             header_row = 0
@@ -497,6 +504,12 @@ class ExcelReader:
             header_at = int(nonblank[0])
             header_row = header_at + 1
             labels = tuple(str(v) for v in frame.row(header_at))
+            if options.header_row is None:   # the likely cause of the label issues first
+                below = frame.slice(header_at + 1, 30)
+                hint = title_row_hint(labels, header_row, [
+                    (row, header_row + 1 + i) for i, row in enumerate(below.iter_rows())], where="sheet row")
+                if hint is not None:
+                    issues.append(hint)
             issues.extend(label_issues(labels, header_row))
             rest = frame.slice(header_at + 1).with_columns(
                 pl.int_range(header_at + 2, frame.height + 1, dtype=pl.Int64).alias("~line"),
@@ -510,12 +523,15 @@ class ExcelReader:
             named = dict(zip(body.columns, unique_columns(labels), strict=True))
             body = body.rename(named)
             issues_cells = [replace(i, field=named.get(i.field or "")) for i in issues_cells]
-        issues.extend(replace(i, field=None) for i in issues_cells if i.line is not None and i.line <= header_row)
+        issues.extend(replace(i, field=None) for i in issues_cells
+                      if i.line is not None and i.line <= header_row and (options.header_row is None
+                                                                           or i.line == header_row))
         self._cell_issues = [i for i in issues_cells if i.line is not None and i.line > header_row]
         self._frame = body
         self._lines = lines
         self.info = SourceInfo(source=source, format=kind if kind in ("xls", "xlsx") else fmt, labels=labels,
-                               bytes=len(data), sheet=chosen or None, issues=tuple(issues))
+                               bytes=len(data), sheet=chosen or None, issues=tuple(issues),
+                               header_line=header_row or None)
 
     def batches(self) -> Iterator[RecordBatch]:
         """Yield the records in order, in batches of at most ``ReadOptions.batch_size``."""

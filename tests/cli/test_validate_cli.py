@@ -320,3 +320,40 @@ def test_output_format_follows_the_extension(tmp_path: Path) -> None:
     code, _, _ = run("validate", src, "--type", "transactional", "--clean", str(tmp_path / "clean.data"))
     assert code == 0
     assert read_file(tmp_path / "clean.data", fmt="csv").frame.height == 2
+
+
+def test_header_issues_are_on_the_header_line_and_header_row_skips_a_title(tmp_path: Path) -> None:
+    # blank lines before the header: its issues were put on line 1
+    src = write(tmp_path, "late.csv", "\n\nEmail,Foo\na@x.nl,1\n")
+    code, out, _ = run("validate", src, "--type", "transactional", "--json")
+    found = {(i["code"], i["line"]) for i in json.loads(out)["issues"]}
+    assert {("blank-row", 1), ("blank-row", 2), ("missing-label", 3), ("extra-label", 3)} <= found
+    # a title above the header: named, and --header-row reads past it (fix writes the file without it)
+    titled = write(tmp_path, "titled.csv", "Order export,,\n\n" + OK)
+    code, out, _ = run("validate", titled, "--type", "transactional", "--json")
+    hint = json.loads(out)["issues"][0]
+    assert (code, hint["code"], hint["line"]) == (1, "title-row", 1)
+    assert "--header-row 3" in hint["message"]
+    code, out, _ = run("validate", titled, "--type", "transactional", "--header-row", "3", "--json")
+    report = json.loads(out)
+    assert (code, report["valid"], report["records"]) == (0, True, 2)
+    # fix without it says why its output (or its refusal) is what it is
+    code, _, err = run("fix", titled, str(tmp_path / "no.csv"), "--type", "transactional")
+    assert code == 1
+    assert "cgformat: line 1 holds one value ('Order export')" in err
+    assert "--header-row 3" in err
+    wide = write(tmp_path, "wide.csv", "Order export" + "," * 6 + "\n" + OK)
+    code, out, _ = run("fix", wide, str(tmp_path / "w.csv"), "--type", "transactional")
+    assert code == 0
+    assert "warning: line 1 holds one value ('Order export')" in out
+    assert "--header-row 2" in out
+    code, _, _ = run("fix", titled, str(tmp_path / "fixed.csv"), "--type", "transactional", "--header-row", "3")
+    assert code == 0
+    assert (tmp_path / "fixed.csv").read_text() == OK
+    code, _, err = run("validate", titled, "--type", "transactional", "--header-row", "2")
+    assert code == 3
+    assert "line 2 is blank: it cannot be the header" in err
+    xml = write(tmp_path, "r.xml", "<records><record><Email>a@x.nl</Email></record></records>")
+    code, _, err = run("validate", xml, "--type", "transactional", "--header-row", "2")
+    assert code == 2
+    assert "a header row is for CSV and Excel sources" in err

@@ -712,3 +712,47 @@ def test_round_trip_with_detected_delimiter_and_small_chunks(
     data = write(frame, labels)
     back = read(data, delimiter=",", chunk_size=5, batch_size=2)
     assert back.frame.rows() == frame.rows()
+
+
+# --------------------------------------------------------------------------------------------- title rows
+
+TITLED = b"Order export 2026-11-27,,\n,,\nEmail,FirstName,OrderDate\na@x.nl,Ann,\"x\ny\"\nb@x.nl,Bo,z\n"
+
+
+def test_a_title_above_the_header_is_named_with_the_header_line() -> None:
+    table = read(TITLED)
+    hint = table.info.issues[0]
+    assert (str(hint.code), hint.severity, hint.line, hint.value) == (
+        "title-row", Severity.WARNING, 1, "Order export 2026-11-27")
+    assert "--header-row 3" in hint.message
+    # a real header gives no hint; nor does a header of one column (nothing to compare)
+    assert "title-row" not in codes(read(b"Email,Name\n,\na@x.nl,Ann\n"))
+    assert "title-row" not in codes(read(b"Email\na@x.nl\nb@x.nl\n"))
+
+
+def test_header_row_skips_the_lines_above_it() -> None:
+    table = read(TITLED, header_row=3)
+    assert table.info.labels == ("Email", "FirstName", "OrderDate")
+    assert table.info.header_line == 3
+    assert table.frame.rows() == [("a@x.nl", "Ann", "x\ny"), ("b@x.nl", "Bo", "z")]
+    assert table.lines.to_list() == [4, 6]
+    assert issues(table) == []
+    # the first line by default, as ever (blank lines before the header are skipped and reported)
+    plain = read(b"\n\nEmail,Name\na@x.nl,Ann\n")
+    assert plain.info.header_line == 3
+    assert issues(plain) == [("blank-row", None, 1), ("blank-row", None, 2)]
+
+
+def test_header_row_must_be_a_line_with_labels() -> None:
+    for blank in (b"Title\n,,\nEmail,Name\n", b"Title\n\nEmail,Name\n"):   # no label on line 2
+        with pytest.raises(ReadError, match="line 2 is blank: it cannot be the header"):
+            read(blank, header_row=2)
+    with pytest.raises(ReadError, match="has 6 line"):
+        read(TITLED, header_row=9)
+    with pytest.raises(ReadError, match="has 6 line"):
+        read(TITLED, header_row=7)
+    # past a first chunk: the lines above are read as they come
+    many = b"note\n" * 1000 + b"Email,Name\na@x.nl,Ann\n"
+    table = read(many, header_row=1001, chunk_size=64)
+    assert table.frame.rows() == [("a@x.nl", "Ann")]
+    assert table.lines.to_list() == [1002]

@@ -278,3 +278,33 @@ def test_xlsx_round_trip(case: tuple[tuple[str, ...], pl.DataFrame]) -> None:
 def test_header_too_long() -> None:
     with pytest.raises(WriteError, match="the header, field"):
         excel.open_writer(io.BytesIO(), labels=("x" * 32_768,), options=WriteOptions())
+
+
+def _titled_book() -> bytes:
+    import xlsxwriter
+
+    sink = io.BytesIO()
+    book = xlsxwriter.Workbook(sink, {"in_memory": True})
+    sheet = book.add_worksheet("Orders")
+    sheet.write(0, 0, "Order export")
+    sheet.write_formula(1, 1, "=1/0", None, "#DIV/0!")   # an error cell above the header: not data
+    for col, label in enumerate(("Email", "Name")):
+        sheet.write(2, col, label)
+    sheet.write(3, 0, "a@x.nl")
+    sheet.write(3, 1, "Ann")
+    book.close()
+    return sink.getvalue()
+
+
+def test_a_title_row_is_named_and_header_row_skips_it() -> None:
+    table = read(_titled_book())
+    assert [(str(i.code), i.line) for i in table.info.issues][:2] == [("title-row", 1), ("blank-label", 1)]
+    assert "if the header is sheet row 3, give --header-row 3" in table.info.issues[0].message
+    given = read(_titled_book(), header_row=3)
+    assert given.info.labels == ("Email", "Name")
+    assert given.info.header_line == 3
+    assert given.frame.rows() == [("a@x.nl", "Ann")]
+    assert given.lines.to_list() == [4]
+    assert given.issues == ()
+    with pytest.raises(ReadError, match=r"sheet row 5 of sheet 'Orders' is empty \(the sheet has 4 rows\)"):
+        read(_titled_book(), header_row=5)
