@@ -41,9 +41,10 @@ if TYPE_CHECKING:
 __all__ = ["SplitResult", "run_split"]
 
 JOURNAL_NAME = "upload-journal.json"
-# file-level findings of validation that a split solves: its parts are within the limits, UTF-8, comma-separated
+# file-level findings of validation that a split solves: its parts are within the limits, UTF-8, comma-separated,
+# without Excel's sep= line
 _SPLIT_SOLVES = {IssueCode.TOO_MANY_RECORDS.value, IssueCode.FILE_TOO_LARGE.value, IssueCode.NON_UTF8.value,
-                 IssueCode.DELIMITER.value}
+                 IssueCode.DELIMITER.value, IssueCode.SEP_LINE.value}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -45,6 +45,7 @@ class IssueCode(StrEnum):
     REPEATED_ELEMENT = "repeated-element"      # xml: the same field element twice in one record (first kept)
     XML_ATTRIBUTE = "xml-attribute"            # xml: attributes on a record or field element (ignored)
     STRAY_CONTENT = "stray-content"            # xml: text or elements outside any field (ignored)
+    SEP_LINE = "sep-line"                      # csv: Excel's "sep=;" line before the header (read, left out)
     TITLE_ROW = "title-row"                    # the header row holds one value at most (a title above the header?)
     CELL_ERROR = "cell-error"                  # excel: an error value (#DIV/0!, #N/A ...) kept as its text
     # cells

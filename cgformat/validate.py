@@ -157,7 +157,7 @@ class Validator:
     # ----------------------------------------------------------------------------------------- header
 
     def _header_issues(self) -> list[Issue]:
-        regraded = {IssueCode.NON_UTF8.value, IssueCode.DELIMITER.value}
+        regraded = {IssueCode.NON_UTF8.value, IssueCode.DELIMITER.value, IssueCode.SEP_LINE.value}
         reader = [i for i in self.info.issues if not (str(i.code) in regraded and i.record is None)]
         reader_codes = {str(i.code) for i in reader}
         own: list[Issue] = []
@@ -522,6 +522,11 @@ class Validator:
                                      + ("CG's File API reads such a file as empty fields; "
                                         if strict else "CG accepts it only by arrangement; ")
                                      + "`cgformat fix` or `cgformat convert` writes commas"))
+        sep = next((i for i in info.issues if i.code == IssueCode.SEP_LINE), None)
+        if sep is not None:
+            out.append(Issue(code=IssueCode.SEP_LINE, severity=Severity.ERROR, line=sep.line, value=sep.value,
+                             message=f"line 1 {sep.value!r} is Excel's delimiter hint: CG would take it for the "
+                                     f"header; `cgformat fix` or `cgformat convert` writes the file without it"))
         suffix = PurePath(info.source).suffix.lower()
         if info.source not in ("-", "<bytes>", "<stream>") and suffix and suffix not in _CG_SUFFIXES:
             out.append(Issue(code=IssueCode.UNSUPPORTED_FORMAT, severity=Severity.WARNING, value=suffix,

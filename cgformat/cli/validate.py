@@ -212,6 +212,8 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
     notes = [i for i in out.reader_issues if i.code in ("non-utf8", "delimiter", "bom-removed")]
     for i in notes:
         lines.append(f"converted: {i.code} ({i.value}) -> UTF-8 with commas")
+    lines.extend(f"removed: line 1 {i.value!r} (Excel's delimiter hint)" for i in out.reader_issues
+                 if i.code == IssueCode.SEP_LINE)
     if out.issues.height:
         lines.append(f"left alone ({out.issues.height}):")
         rows = [[str(r["record"]), str(r["line"]), str(r["field"]), str(r["code"]), _cell(r["value"], 30),

@@ -37,6 +37,7 @@ Writing
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -79,6 +80,8 @@ MAX_QUOTED_BYTES = 32 << 20
 """A quoted field still open after this many bytes is taken to be a quote that is never closed."""
 _SAMPLE_BYTES = 64 << 10
 _SLOW_RECORDS = 2000     # records parsed the slow way before trying the fast way again
+# Excel's first-line delimiter hint ("sep=;"): one ASCII character other than a quote or line break
+_SEP_LINE = re.compile(rb'sep=([\x20-\x21\x23-\x7e\t])\r?(?:\n|\Z)', re.IGNORECASE)
 
 
 def _check_delimiter(delimiter: str) -> str:
@@ -252,6 +255,16 @@ class CsvReader:
         pos = 0
         line = 1
         wanted = self._options.header_row
+        issues: list[Issue] = []
+        hinted = _SEP_LINE.match(buf) if wanted != 1 else None
+        if hinted is not None:
+            # Excel's "sep=;" line: the delimiter, not a record (nor the header)
+            hint = hinted.group(1).decode()
+            pos, line = hinted.end(), 2
+            issues.append(Issue(code=IssueCode.SEP_LINE, severity=Severity.WARNING, line=1, value=f"sep={hint}",
+                                message=f"line 1 'sep={hint}' is Excel's delimiter hint, not a record: it was read "
+                                        f"as the delimiter and left out; CG would take it for the header, so upload "
+                                        f"what `cgformat fix` or `cgformat convert` writes (without it)"))
         while wanted is not None and line < wanted:
             # the lines above the header (a title, notes) are no records: skipped whole
             at = buf.find(b"\n", pos)
@@ -267,10 +280,11 @@ class CsvReader:
             buf += data
         if self._options.delimiter is not None:
             delimiter = _check_delimiter(self._options.delimiter)
+        elif hinted is not None:
+            delimiter = hinted.group(1).decode()
         else:
             cut = len(buf) if eof else buf.rfind(b"\n", pos, pos + _SAMPLE_BYTES * 4) + 1
             delimiter = detect_delimiter(buf[pos:cut] if cut > pos else b"", final=eof)
-        issues: list[Issue] = []
         while True:
             records, used = parse_records(buf[pos:], delimiter=delimiter, final=eof, max_records=1,
                                           max_quoted=self._max_quoted)

@@ -357,3 +357,19 @@ def test_header_issues_are_on_the_header_line_and_header_row_skips_a_title(tmp_p
     code, _, err = run("validate", xml, "--type", "transactional", "--header-row", "2")
     assert code == 2
     assert "a header row is for CSV and Excel sources" in err
+
+
+def test_a_sep_line_is_an_error_of_the_file_that_fix_and_split_leave_out(tmp_path: Path) -> None:
+    src = write(tmp_path, "sep.csv", "sep=,\n" + OK)
+    code, out, _ = run("validate", src, "--type", "transactional", "--json")
+    report = json.loads(out)
+    assert (code, report["records"]) == (1, 2)
+    assert [(i["code"], i["severity"], i["line"]) for i in report["issues"]] == [("sep-line", "error", 1)]
+    code, out, _ = run("fix", src, str(tmp_path / "f.csv"), "--type", "transactional")
+    assert code == 0
+    assert "removed: line 1 'sep=,' (Excel's delimiter hint)" in out
+    assert (tmp_path / "f.csv").read_text() == OK
+    code, _, _ = run("split", src, "--out", str(tmp_path / "parts"), "--type", "transactional")
+    assert code == 0
+    (part,) = sorted((tmp_path / "parts").glob("sep-*.csv"))
+    assert part.read_text() == OK

@@ -756,3 +756,19 @@ def test_header_row_must_be_a_line_with_labels() -> None:
     table = read(many, header_row=1001, chunk_size=64)
     assert table.frame.rows() == [("a@x.nl", "Ann")]
     assert table.lines.to_list() == [1002]
+
+
+def test_excels_sep_line_gives_the_delimiter_and_is_no_record() -> None:
+    data = b"sep=;\r\nEmail;Name\r\na@x.nl;Ann, B\r\n"
+    table = read(data)
+    assert (table.info.delimiter, table.info.labels, table.info.header_line) == (";", ("Email", "Name"), 2)
+    assert table.frame.rows() == [("a@x.nl", "Ann, B")]
+    assert table.lines.to_list() == [3]
+    assert [(str(i.code), i.line, i.value) for i in table.info.issues] == [
+        ("delimiter", None, ";"), ("sep-line", 1, "sep=;")]
+    # a forced delimiter wins; the line is still left out. With --header-row 1 it is the header, as asked
+    assert read(data, delimiter=",").info.labels == ("Email;Name",)
+    assert read(data, header_row=1).info.labels == ("sep=", "")
+    assert read(b"SEP=,\nEmail,Name\na@x.nl,Ann\n").info.labels == ("Email", "Name")
+    # not the hint: more than one character after it, or a header that happens to start with "sep="
+    assert read(b"sep=ab,x\n1,2\n").info.labels == ("sep=ab", "x")
