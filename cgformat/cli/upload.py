@@ -352,6 +352,13 @@ def upload(target: Path, record_type: str | None, region: str | None, base_url: 
     CG_CLIENT_SECRET, in the environment. Exit 0 all sent, 4 refused by CG, 5 stopped with parts left.
     """
     manifest, journal_path, typ = _resolve_target(target, record_type, profile_name)
+    if not any(part.records for part in manifest.parts):
+        # nothing to send: say why, and leave no journal (it would keep the folder from a new split)
+        why = (f"all {manifest.rejected:,} record(s) of {manifest.source} were rejected: see "
+               f"{target / (manifest.rejects_file or 'rejects')} (column _errors), fix them and split again"
+               if manifest.rejected else f"{manifest.source} had no records")
+        click.echo(f"cgformat: nothing to upload in {target}: {why}", err=True)
+        sys.exit(EXIT_DATA)
     # one run at a time on these parts: a second one would send them again, ahead of the interval
     with contextlib.nullcontext() if dry_run else journal_lock(journal_path, doing="this upload"):
         previous = Journal.load(journal_path, clock=time.time) if journal_path.exists() else None

@@ -177,6 +177,28 @@ def test_a_single_file_is_checked_then_sent_with_its_journal_beside_it(tmp_path:
     assert box.received == ["small.csv"]
 
 
+def test_nothing_to_upload_is_refused_before_any_journal(tmp_path: Path, box: Sandbox) -> None:
+    # a split whose every record was rejected "uploaded" 0 parts with exit 0 and left a journal behind, so
+    # the folder could not take a new split; a header-only file took an upload slot for nothing
+    src = tmp_path / "bad.csv"
+    src.write_text(HEADER + "\n0001,not-an-email,316,A,B,NL,2025-03-01 10:00:00\n")
+    folder = tmp_path / "parts"
+    assert cg("split", str(src), "--type", "transactional", "--out", str(folder)).exit_code == 1
+    for extra in ((), ("--dry-run",)):
+        result = cg("upload", str(folder), "--base-url", box.url, *FAST, *extra, env=KEY)
+        assert result.exit_code == 1
+        assert f"nothing to upload in {folder}: all 1 record(s) of {src} were rejected: see " \
+               f"{folder / 'rejects.csv'}" in result.stderr
+    assert sorted(p.name for p in folder.iterdir()) == ["manifest.json", "rejects.csv"]
+    empty = tmp_path / "empty.csv"
+    empty.write_text(HEADER + "\n")
+    result = cg("upload", str(empty), "--type", "transactional", "--base-url", box.url, *FAST, env=KEY)
+    assert result.exit_code == 1
+    assert f"nothing to upload in {empty}: {empty} had no records" in result.stderr
+    assert box.received == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv", "empty.csv", "parts"]
+
+
 @pytest.mark.parametrize(("content", "codes", "fix_hint"), [
     ((HEADER + "\n0001,zoë@example.com,316,A,B,NL,2025-03-01 10:00:00\n").encode("cp1252"), "non-utf8 x1", True),
     ((HEADER.replace(",", ";") + "\n0001;a@example.com;316;A;B;NL;2025-03-01 10:00:00\n").encode(), "delimiter x1",
