@@ -427,14 +427,16 @@ def normalize(table: Table, chains: dict[str, tuple[str, ...]], *, options: Norm
         if opts.date_format:
             # a format was given: nothing is ambiguous, but a value it does not read is left as it is,
             # which the user asked not to happen: say so (not for a value already in CG's shape or zoned)
-            done = _CG_SHAPE_DATE if "date" in chains.get(col, ()) else _CG_SHAPE_DATETIME
+            date_only = "date" in chains.get(col, ())
+            done = _CG_SHAPE_DATE if date_only else _CG_SHAPE_DATETIME
+            why = "is no real date, or has a time of day" if date_only else "is no real date"
             unread = frame.select(((new_frame[col].str.strip_chars() != "") & ~new_frame[col].str.contains(done)
                                    & ~pl.col(col).str.contains(_ZONED)).alias("u"))["u"]
             if unread.any():
                 found.append(pl.DataFrame([records, lines, frame[col].alias("value")]).filter(unread).select(
                     pl.lit(IssueCode.UNREAD_DATE.value).alias("code"),
                     pl.lit(Severity.WARNING.value).alias("severity"), "record", "line", pl.lit(col).alias("field"),
-                    "value", pl.lit(f"does not match --date-format {opts.date_format!r} (or is no real date): "
+                    "value", pl.lit(f"does not match --date-format {opts.date_format!r} (or {why}): "
                                     f"left as it is; give the format these values are written in").alias("message")))
             continue
         # only a day/month/year shape can be ambiguous: the costly parse runs on those values alone

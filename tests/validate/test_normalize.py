@@ -179,6 +179,12 @@ def test_a_date_the_given_format_does_not_read_is_reported() -> None:
     # without a format nothing of the kind is reported (validate reports what fix could not read)
     plain = fix_table(t, load_schema("transactional"))
     assert "unread-date" not in plain.issues["code"].to_list()
+    # a date-only field says that a time of day also keeps a value as it is
+    rev = make_table(("Account name", "Revenue start date"), [("A", "03-12-2026"), ("B", "03-12-2026 10:00")])
+    out = fix_table(rev, load_schema("revenue"), options=NormalizeOptions(date_format="DD-MM-YYYY"))
+    assert out.frame["Revenue start date"].to_list() == ["2026-12-03", "03-12-2026 10:00"]
+    assert out.issues.select("code", "record").rows() == [("unread-date", 2)]
+    assert "(or is no real date, or has a time of day)" in out.issues["message"][0]
 
 def test_fix_then_validate_is_valid() -> None:
     t = make_table(("Customer ID", "E-mail", "Mobile", "First Name", "OrderDate"), [
