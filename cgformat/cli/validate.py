@@ -178,6 +178,9 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
         out = api.fix_file(src, dst, schema, options=opts, rename=not no_rename, changes=changes_path, fmt=from_fmt,
                            read_options=make_read_options(**read_kw), progress=update, drop_extra=drop_extra)
     title = next((i for i in out.info.issues if i.code == IssueCode.TITLE_ROW), None)
+    if title is not None and schema is not None and any(m.field is not None for m in
+                                                        schema.resolve(out.info.labels).columns):
+        title = None   # the one label is a field: a header, not a title
     if out.broken:
         first = out.broken[0]
         if title is not None:

@@ -350,6 +350,14 @@ def test_header_issues_are_on_the_header_line_and_header_row_skips_a_title(tmp_p
     code, _, _ = run("fix", titled, str(tmp_path / "fixed.csv"), "--type", "transactional", "--header-row", "3")
     assert code == 0
     assert (tmp_path / "fixed.csv").read_text() == OK
+    # one label that is a field is a header with unlabelled columns, not a title: no hint
+    labelled = write(tmp_path, "one.csv", "Email,,\na@x.nl,Ann,2026\n")
+    code, out, _ = run("validate", labelled, "--type", "contact", "--json")
+    assert "title-row" not in {i["code"] for i in json.loads(out)["issues"]}
+    code, out, _ = run("fix", labelled, str(tmp_path / "one-fixed.csv"), "--type", "contact")
+    assert code == 0
+    assert "title-row" not in out
+    assert "holds one value" not in out
     code, _, err = run("validate", titled, "--type", "transactional", "--header-row", "2")
     assert code == 3
     assert "line 2 is blank: it cannot be the header" in err
