@@ -75,6 +75,34 @@ def _resolve_format(src: Source, fmt: str | None, *, write: bool = False) -> str
                      + ("" if write else "|xls") + ")")
 
 
+def _read_format(src: Source, fmt: str | None) -> str | None:
+    """The input's format as given or as its extension says; None for standard input, bytes and streams,
+    whose format :func:`_content_format` tells."""
+    if fmt or (isinstance(src, (str, Path)) and str(src) != "-"):
+        return _resolve_format(src, fmt)
+    return None
+
+
+_XLSX_MAGIC = b"PK\x03\x04"                          # a zip container
+_XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"      # an OLE2 compound file (BIFF8)
+
+
+def _content_format(stream: BinaryIO) -> str:
+    """xlsx or xls by their signatures, xml when the text starts with a declaration or an element, else csv.
+    The stream is left where it was."""
+    at = stream.tell()
+    head = stream.read(256)
+    stream.seek(at)
+    if head.startswith(_XLSX_MAGIC):
+        return "xlsx"
+    if head.startswith(_XLS_MAGIC):
+        return "xls"
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if text.startswith(b"<?xml") or (text[:1] == b"<" and (text[1:2].isalpha() or text[1:2] in (b"_", b"!"))):
+        return "xml"
+    return "csv"
+
+
 @contextlib.contextmanager
 def _binary_input(src: Source) -> Iterator[BinaryIO]:
     """A seekable binary stream over the source; standard input and pipes are spooled to a temp file."""
@@ -114,9 +142,9 @@ def _binary_input(src: Source) -> Iterator[BinaryIO]:
 @contextlib.contextmanager
 def open_source(src: Source, *, fmt: str | None = None, options: ReadOptions | None = None) -> Iterator[Reader]:
     """Open a source for streaming: the reader's ``info`` now, its records through ``batches()``."""
-    key = _resolve_format(src, fmt)
+    key = _read_format(src, fmt)
     with _binary_input(src) as stream:
-        yield formats.open_reader(stream, key, source=_name_of(src), options=options)
+        yield formats.open_reader(stream, key or _content_format(stream), source=_name_of(src), options=options)
 
 
 def read_file(src: Source, *, fmt: str | None = None, options: ReadOptions | None = None) -> Table:
@@ -228,7 +256,7 @@ def convert_file(src: Source, dst: str | Path | BinaryIO, *, from_fmt: str | Non
     result lists the issues (``ok`` is False), since a guess at what a broken record meant is worse than
     nothing. Use ``cgformat validate --clean/--rejects`` to separate such records.
     """
-    _resolve_format(src, from_fmt)  # the input's format is asked for first, as the user gives it first
+    _read_format(src, from_fmt)  # the input's format is asked for first, as the user gives it first
     out_key = _resolve_format(dst if isinstance(dst, (str, Path)) else "-", to_fmt, write=True)
     issues: list[Issue] = []
     records = 0
@@ -280,12 +308,15 @@ def batch_records(first: int, height: int) -> pl.Series:
 
 def list_sheets(src: Source, *, fmt: str | None = None) -> list[Any]:
     """The sheets of an XLSX / XLS workbook with their sizes (name, position, rows, columns, visible)."""
-    key = _resolve_format(src, fmt)
-    if key not in ("xlsx", "xls"):
-        raise UsageError(f"{_name_of(src)} is {key}, not a workbook: only xlsx and xls files have sheets")
-    from .formats import excel
-
+    given = _read_format(src, fmt)
+    if given is not None and given not in ("xlsx", "xls"):
+        raise UsageError(f"{_name_of(src)} is {given}, not a workbook: only xlsx and xls files have sheets")
     with _binary_input(src) as stream:
+        key = given or _content_format(stream)
+        if key not in ("xlsx", "xls"):
+            raise UsageError(f"{_name_of(src)} is {key}, not a workbook: only xlsx and xls files have sheets")
+        from .formats import excel
+
         return list(excel.list_sheets(stream, source=_name_of(src), fmt=key))
 
 
@@ -305,9 +336,10 @@ def split_file(src: Source, out_dir: str | Path, *, fmt: str | None = None, to_f
     """
     from ._splitting import run_split
 
-    in_key = _resolve_format(src, fmt)
+    in_key = _read_format(src, fmt)
     with _binary_input(src) as stream:
-        return run_split(stream, source=_name_of(src), in_fmt=in_key, out_dir=Path(out_dir), out_fmt=to_fmt,
+        return run_split(stream, source=_name_of(src), in_fmt=in_key or _content_format(stream),
+                         out_dir=Path(out_dir), out_fmt=to_fmt,
                          read_options=read_options, schema=schema, profile=profile, max_records=max_records,
                          max_bytes=max_bytes, do_validate=validate, force=force, write_options=write_options,
                          progress=progress)

@@ -42,7 +42,8 @@ def read_options(func: F) -> F:
     protective limits --max-cells, --max-columns, --max-field-bytes) to a command."""
     opts = [
         click.option("--from", "from_fmt", type=click.Choice(["csv", "xlsx", "xls", "xml"]),
-                     help="Input format (default: from the extension; needed for '-').", metavar="FORMAT"),
+                     help="Input format (default: from the extension; for '-', standard input, from the "
+                          "content).", metavar="FORMAT"),
         click.option("--sheet", help="Excel sheet: its name, or its position counted from 1."),
         click.option("--header-row", type=click.IntRange(min=1), metavar="N",
                      help="CSV and Excel: the line (sheet row) the header is on, when rows above it hold a "

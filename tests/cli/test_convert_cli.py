@@ -57,7 +57,24 @@ def test_stdin_to_stdout_needs_and_uses_explicit_formats(tmp_path: Path) -> None
     assert "<LastName>Müller</LastName>".encode() in out
     code, _, err = run("convert", "-", "-", input=CSV.encode())
     assert code == 2
-    assert "--from" in err
+    assert "cannot tell the format of -: give it explicitly (--to csv|xlsx|xml)" in err
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "xml"])
+def test_standard_input_is_read_in_the_format_its_content_shows(tmp_path: Path, fmt: str) -> None:
+    # "cat export.xlsx | cgformat validate -" said: give --from
+    src = tmp_path / "in.csv"
+    src.write_text(CSV, encoding="utf-8")
+    made = tmp_path / f"made.{fmt}"
+    assert run("convert", str(src), str(made))[0] == 0
+    data = made.read_bytes()
+    if fmt == "xml":
+        data = b"\xef\xbb\xbf" + data   # a byte order mark before the declaration
+    code, out, err = run("convert", "-", "-", "--to", "csv", input=data)
+    assert code == 0, err
+    assert out.decode() == CSV
+    code, out, _ = run("validate", "-", "--type", "transactional", "--json", input=data)
+    assert json.loads(out)["format"] == fmt
 
 
 def test_json_summary(tmp_path: Path) -> None:
