@@ -19,7 +19,9 @@ from cgformat.formats import ReadOptions, WriteOptions
 from cgformat.manifest import load_manifest
 from cgformat.plan import split_id
 
-TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")) | st.sampled_from(
+# U+FFFE and U+FFFF are refused by the XML writer (XML 1.0 has no such characters), by design
+TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"),
+                                      exclude_characters="\ufffe\uffff") | st.sampled_from(
     ['"', ",", ";", "\n", "0", "=", " ", "é", "𝄞"]), max_size=12)
 
 
