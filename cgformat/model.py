@@ -67,6 +67,7 @@ class IssueCode(StrEnum):
     MOJIBAKE = "mojibake"
     # rows
     DUPLICATE_ROW = "duplicate-row"
+    REPEATED_HEADER = "repeated-header"        # a record that is the header row again (files joined)
     SCORE_WITHOUT_COMPLETION = "score-without-completion"
     COMPLETION_WITHOUT_SCORE = "completion-without-score"
     SENT_AFTER_COMPLETED = "sent-after-completed"

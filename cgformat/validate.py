@@ -204,7 +204,20 @@ class Validator:
             else:
                 out.extend(self._field_checks(column, f, v, missing))
         out.extend(self._rules(missing_values))
+        out.extend(self._repeated_header())
         return out
+
+    def _repeated_header(self) -> list[_Check]:
+        """A record that is the header row again (two exports joined into one file): an error, found on the
+        rows whose first value is the first label (a cheap screen)."""
+        labels, columns = self.info.labels, self.columns
+        if self.info.format == "xml" or len(columns) < 2 or not any(label.strip() for label in labels):
+            return []
+        return [_Check(code=IssueCode.REPEATED_HEADER, severity=Severity.ERROR, column=columns[0], field=columns[0],
+                       fails=pl.all_horizontal([pl.col(c) == label for c, label in zip(columns, labels, strict=True)]),
+                       message="this record is the header row again (were two exports joined into one file?): "
+                               "remove it",
+                       screen=pl.col(columns[0]) == labels[0])]
 
     def _generic(self, column: str, v: pl.Expr, limit: int) -> list[_Check]:
         w = Severity.WARNING
@@ -404,6 +417,10 @@ class Validator:
         if parts:
             issues = pl.concat([p.select([*ISSUE_SCHEMA, "__order"]) for p in parts], how="vertical_relaxed")
             issues = issues.sort(["record", "__order"], nulls_last=False, maintain_order=True).drop("__order")
+            again = issues.filter(pl.col("code") == IssueCode.REPEATED_HEADER.value)["record"]
+            if again.len():   # a header row again: its labels are no values to check one by one
+                issues = issues.filter(~pl.col("record").is_in(again.implode())
+                                       | (pl.col("code") == IssueCode.REPEATED_HEADER.value))
         else:
             issues = issues_frame()
         bad = issues.filter(pl.col("record").is_not_null()

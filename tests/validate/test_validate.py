@@ -470,3 +470,20 @@ def test_streaming_duplicates_match_a_plain_scan(emails: list[str], size: int) -
         else:
             first[key] = i
     assert got == want
+
+
+def test_a_record_that_is_the_header_again_is_one_error() -> None:
+    # two exports joined: the second header was an invalid email, phone and date, and a duplicate after it
+    again = tuple(TX)
+    t = make_table(TX, [GOOD_TX, again, ("0002", "b@example.com", *GOOD_TX[2:]), again,
+                        ("CustomerNumber", "c@example.com", *GOOD_TX[2:])])
+    r = validate(t, "transactional")
+    assert issue_rows(r) == [
+        ("repeated-header", "error", 2, 3, "CustomerNumber", "CustomerNumber"),
+        ("repeated-header", "error", 4, 5, "CustomerNumber", "CustomerNumber"),
+    ]
+    assert r.errors == 2
+    # another file type or shape: no such check (XML has no header row; one column is too little to tell)
+    assert "repeated-header" not in {i[0] for i in issue_rows(validate(
+        make_table(TX, [GOOD_TX, again], fmt="xml"), "transactional"))}
+    assert issue_rows(validate(make_table(("Email",), [("a@example.com",), ("Email",)]), None)) == []
