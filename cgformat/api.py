@@ -472,6 +472,7 @@ class Fixed:
     added: tuple[str, ...] = ()    # empty columns added for optional fields that header needs
     dropped: tuple[int, ...] = ()  # 1-based positions of the columns left out (unlabelled and empty, or unknown
                                    # with ``drop_extra``)
+    empty: tuple[int, ...] = ()    # lines of the records left out: empty once fixed (a line of delimiters)
 
 
 def _rereadable(src: Source) -> bool:
@@ -500,6 +501,7 @@ def fix_file(src: Source, dst: str | Path, schema: Schema | None, *, options: An
     found: list[pl.DataFrame] = []
     totals: dict[str, int] = {}
     cells = changed_records = records = 0
+    empty: list[int] = []
     with open_source(src, fmt=fmt, options=read_options) as reader:
         info = reader.info
         drop: tuple[int, ...] = ()
@@ -537,7 +539,14 @@ def fix_file(src: Source, dst: str | Path, schema: Schema | None, *, options: An
                     out = normalize(Table(info=info, frame=batch.frame, lines=batch.lines), plan.chains,
                                     options=opts, labels=plan.labels, date_columns=plan.date_columns,
                                     first_record=batch.first_record).in_order(plan.order)
-                    writer.write(out.frame, records=batch.records)
+                    # a record with no value (a line of delimiters, or of spaces once trimmed) is left out
+                    blank = out.frame.select(pl.all_horizontal(pl.all() == "")).to_series() \
+                        if out.frame.width else pl.Series([False] * out.frame.height)
+                    if blank.any():
+                        empty.extend(batch.lines.filter(blank).to_list())
+                        writer.write(out.frame.filter(~blank), records=batch.records.filter(~blank))
+                    else:
+                        writer.write(out.frame, records=batch.records)
                     if log is not None and out.changes.height:
                         log.write(out.changes.select(pl.all().cast(pl.String)))
                     for name, n in out.counts.items():
@@ -564,7 +573,8 @@ def fix_file(src: Source, dst: str | Path, schema: Schema | None, *, options: An
     return Fixed(info=info, records=records, bytes=written, labels=plan.output_labels, counts=totals,
                  changed_cells=cells, changed_records=changed_records, renamed=dict(plan.renamed),
                  issues=pl.concat(found) if found else issues_frame(), reader_issues=tuple(reader_issues),
-                 broken=tuple(broken), reordered=plan.reordered, added=plan.added, dropped=plan.dropped)
+                 broken=tuple(broken), reordered=plan.reordered, added=plan.added, dropped=plan.dropped,
+                 empty=tuple(empty))
 
 
 def schema_from_template(path: Source, *, base: Schema | None = None, sheet: str | int | None = None,

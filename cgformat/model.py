@@ -68,6 +68,7 @@ class IssueCode(StrEnum):
     # rows
     DUPLICATE_ROW = "duplicate-row"
     REPEATED_HEADER = "repeated-header"        # a record that is the header row again (files joined)
+    EMPTY_RECORD = "empty-record"              # a record of empty values only (a line of delimiters)
     SCORE_WITHOUT_COMPLETION = "score-without-completion"
     COMPLETION_WITHOUT_SCORE = "completion-without-score"
     SENT_AFTER_COMPLETED = "sent-after-completed"

@@ -205,7 +205,20 @@ class Validator:
                 out.extend(self._field_checks(column, f, v, missing))
         out.extend(self._rules(missing_values))
         out.extend(self._repeated_header())
+        out.extend(self._empty_record())
         return out
+
+    def _empty_record(self) -> list[_Check]:
+        """A record of empty values only (a line of delimiters, a row Excel left behind): one error, found on
+        the rows whose first value is empty (a cheap screen)."""
+        columns = self.columns
+        if not columns:
+            return []
+        return [_Check(code=IssueCode.EMPTY_RECORD, severity=Severity.ERROR, column=None, field=columns[0],
+                       fails=pl.all_horizontal([pl.col(c) == "" for c in columns]),
+                       message="this record is empty (a line of delimiters only, as spreadsheets leave behind): "
+                               "remove it (`cgformat fix` does)",
+                       screen=pl.col(columns[0]) == "")]
 
     def _repeated_header(self) -> list[_Check]:
         """A record that is the header row again (two exports joined into one file): an error, found on the
@@ -417,10 +430,11 @@ class Validator:
         if parts:
             issues = pl.concat([p.select([*ISSUE_SCHEMA, "__order"]) for p in parts], how="vertical_relaxed")
             issues = issues.sort(["record", "__order"], nulls_last=False, maintain_order=True).drop("__order")
-            again = issues.filter(pl.col("code") == IssueCode.REPEATED_HEADER.value)["record"]
-            if again.len():   # a header row again: its labels are no values to check one by one
-                issues = issues.filter(~pl.col("record").is_in(again.implode())
-                                       | (pl.col("code") == IssueCode.REPEATED_HEADER.value))
+            # a header row again, or an empty record: one issue says it all, not one per value
+            whole = pl.col("code").is_in([IssueCode.REPEATED_HEADER.value, IssueCode.EMPTY_RECORD.value])
+            again = issues.filter(whole)["record"]
+            if again.len():
+                issues = issues.filter(~pl.col("record").is_in(again.implode()) | whole)
         else:
             issues = issues_frame()
         bad = issues.filter(pl.col("record").is_not_null()

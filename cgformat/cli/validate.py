@@ -192,6 +192,7 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
             "records": out.records, "bytes": out.bytes, "changed_cells": out.changed_cells,
             "changed_records": out.changed_records, "counts": out.counts, "renamed": out.renamed,
             "reordered": out.reordered, "added": list(out.added), "dropped": list(out.dropped),
+            "empty_records_left_out": len(out.empty),
             "issues": list(out.issues.iter_rows(named=True)),
             "reader_issues": [i.to_dict() for i in out.reader_issues]}, ensure_ascii=False))
         return
@@ -208,6 +209,9 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
             f"{n} {labels[n - 1]!r}" if labels[n - 1].strip() else f"{n} (no label)" for n in out.dropped))
     if out.added:
         lines.append("added empty column(s) the header needs: " + ", ".join(out.added))
+    if out.empty:
+        shown = ", ".join(str(n) for n in out.empty[:10]) + (" ..." if len(out.empty) > 10 else "")
+        lines.append(f"left out {len(out.empty)} empty record(s) (no value in any column), on line(s) {shown}")
     if out.reordered:
         lines.append("columns put in the order the header needs: " + ", ".join(out.labels))
     if title is not None:

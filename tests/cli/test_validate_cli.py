@@ -381,3 +381,17 @@ def test_a_sep_line_is_an_error_of_the_file_that_fix_and_split_leave_out(tmp_pat
     assert code == 0
     (part,) = sorted((tmp_path / "parts").glob("sep-*.csv"))
     assert part.read_text() == OK
+
+
+def test_fix_leaves_out_empty_records_and_says_where(tmp_path: Path) -> None:
+    src = write(tmp_path, "trail.csv", OK + ",,,,,,\n" + "  ,,,, ,,\n")
+    code, out, _ = run("fix", src, str(tmp_path / "f.csv"), "--type", "transactional")
+    assert code == 0
+    assert "left out 2 empty record(s) (no value in any column), on line(s) 4, 5" in out
+    assert (tmp_path / "f.csv").read_text() == OK
+    code, out, _ = run("fix", src, str(tmp_path / "g.csv"), "--type", "transactional", "--json")
+    assert json.loads(out)["empty_records_left_out"] == 2
+    code, out, _ = run("validate", src, "--type", "transactional", "--json")
+    found = [(i["code"], i["record"], i["line"]) for i in json.loads(out)["issues"]]
+    # a record of spaces is not empty as it stands (fix trims it, then leaves it out)
+    assert found == [("empty-record", 3, 4), ("missing-cell", 4, 5), ("missing-cell", 4, 5)]

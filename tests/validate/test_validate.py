@@ -487,3 +487,12 @@ def test_a_record_that_is_the_header_again_is_one_error() -> None:
     assert "repeated-header" not in {i[0] for i in issue_rows(validate(
         make_table(TX, [GOOD_TX, again], fmt="xml"), "transactional"))}
     assert issue_rows(validate(make_table(("Email",), [("a@example.com",), ("Email",)]), None)) == []
+
+
+def test_an_empty_record_is_one_error() -> None:
+    # a line of delimiters (what Excel leaves after the data) was a missing OrderDate and a missing Email
+    empty = ("",) * len(TX)
+    t = make_table(TX, [GOOD_TX, empty, ("", "b@example.com", *GOOD_TX[2:])])
+    r = validate(t, "transactional")
+    assert issue_rows(r) == [("empty-record", "error", 2, 3, "CustomerNumber", "")]
+    assert issue_rows(validate(t, None)) == [("empty-record", "error", 2, 3, "CustomerNumber", "")]
