@@ -168,7 +168,8 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
     dates to YYYY-MM-DD HH:MM:SS (only where unambiguous, or per --date-format; Excel serial numbers too),
     Y/N from yes/no/true/false/1/0, aliased headers renamed; where the header must match exactly (a
     --template, the revenue type) the columns in its order (others stay, at the end) and, for a type, empty
-    columns for its optional fields. Output is UTF-8 with commas.
+    columns for its optional fields. Records with no value (lines of delimiters) are left out. Output is
+    UTF-8 with commas.
     Without a type only trimming and NFC apply. Then run 'cgformat validate DST'.
     """
     schema = load_schema_from_options(record_type=record_type, schema_path=schema_path,
