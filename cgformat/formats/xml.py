@@ -463,7 +463,8 @@ class XmlReader:
             labels, rtag, any_records = found
         if not any_records:
             issues.append(Issue(code=IssueCode.EMPTY_FILE, severity=Severity.WARNING,
-                                message=f"the XML has no <{rtag}> records"))
+                                message=f"the XML has no <{rtag}> record holding a field (an empty <{rtag}> is "
+                                        f"not a record)"))
         stream.seek(0, 2)
         size = stream.tell() - self._start
         self.info = SourceInfo(source=source, format="xml", labels=labels, bytes=size, record_tag=rtag,
