@@ -772,3 +772,25 @@ def test_excels_sep_line_gives_the_delimiter_and_is_no_record() -> None:
     assert read(b"SEP=,\nEmail,Name\na@x.nl,Ann\n").info.labels == ("Email", "Name")
     # not the hint: more than one character after it, or a header that happens to start with "sep="
     assert read(b"sep=ab,x\n1,2\n").info.labels == ("sep=ab", "x")
+
+
+_CELL = st.text(alphabet=st.sampled_from(['a', 'é', ',', '"', '\n', ' ', '1']), max_size=5)
+_JUNK = st.text(alphabet=st.sampled_from(['T', 'x', ' ', ';', ',', '=', 'é']), max_size=12)
+
+
+@given(rows=st.lists(st.tuples(_CELL, _CELL), min_size=1, max_size=8), junk=st.lists(_JUNK, max_size=4),
+       chunk=st.integers(1, 50))
+@settings(max_examples=150, deadline=None)
+def test_property_header_row_reads_past_any_lines_above(rows: list[tuple[str, str]], junk: list[str],
+                                                         chunk: int) -> None:
+    # lines above the header, whatever they hold, change nothing but the line numbers
+    labels = ("Email", "Name")
+    data = write(pl.DataFrame({"Email": [r[0] for r in rows], "Name": [r[1] for r in rows]}), labels)
+    plain = read(data, delimiter=",")
+    above = "".join(f"{j}\n" for j in junk).encode()
+    given_row = read(above + data, header_row=len(junk) + 1, delimiter=",", chunk_size=chunk)
+    assert given_row.info.labels == labels
+    assert given_row.info.header_line == len(junk) + 1
+    assert given_row.frame.rows() == plain.frame.rows()
+    assert given_row.lines.to_list() == [n + len(junk) for n in plain.lines.to_list()]
+    assert issues(given_row) == [(c, r, None if ln is None else ln + len(junk)) for c, r, ln in issues(plain)]
