@@ -47,16 +47,19 @@ def title_row_hint(labels: tuple[str, ...], header_line: int, rows: Sequence[tup
     filled = [label for label in labels if label.strip()]
     if len(filled) > 1:
         return None
-    for values, line in rows[:_HINT_ROWS]:
-        if sum(1 for v in values if v.strip()) >= 2:
-            title = f" ({filled[0][:60]!r})" if filled else ""
-            return Issue(code=IssueCode.TITLE_ROW, severity=Severity.WARNING, line=header_line,
-                         value=filled[0] if filled else None,
-                         message=f"{where} {header_line} holds {'one value' if filled else 'nothing'}{title} "
-                                 f"where the header should be: if the header is {where} {line}, give "
-                                 f"--header-row {line} (with `cgformat fix --header-row {line}` the rows above "
-                                 f"it are left out of the file written)")
-    return None
+    # the header is taken to be the first row as full as any (a subtitle above it holds fewer values)
+    counts = [(sum(1 for v in values if v.strip()), line) for values, line in rows[:_HINT_ROWS]]
+    widest = max((n for n, _ in counts), default=0)
+    if widest < 2:
+        return None
+    line = next(line for n, line in counts if n == widest)
+    title = f" ({filled[0][:60]!r})" if filled else ""
+    return Issue(code=IssueCode.TITLE_ROW, severity=Severity.WARNING, line=header_line,
+                 value=filled[0] if filled else None,
+                 message=f"{where} {header_line} holds {'one value' if filled else 'nothing'}{title} "
+                         f"where the header should be: if the header is {where} {line}, give "
+                         f"--header-row {line} (with `cgformat fix --header-row {line}` the rows above "
+                         f"it are left out of the file written)")
 
 
 def seekable(stream: BinaryIO) -> BinaryIO:

@@ -725,6 +725,9 @@ def test_a_title_above_the_header_is_named_with_the_header_line() -> None:
     assert (str(hint.code), hint.severity, hint.line, hint.value) == (
         "title-row", Severity.WARNING, 1, "Order export 2026-11-27")
     assert "--header-row 3" in hint.message
+    # a subtitle between the title and the header holds fewer values than the header: not taken for it
+    sub = read(b"Order export,,\nGenerated,2026-11-27,\n\nEmail,FirstName,OrderDate\na@x.nl,Ann,\n")
+    assert "--header-row 4" in sub.info.issues[0].message
     # a real header gives no hint; nor does a header of one column (nothing to compare)
     assert "title-row" not in codes(read(b"Email,Name\n,\na@x.nl,Ann\n"))
     assert "title-row" not in codes(read(b"Email\na@x.nl\nb@x.nl\n"))
