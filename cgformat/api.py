@@ -541,7 +541,7 @@ def fix_file(src: Source, dst: str | Path, schema: Schema | None, *, options: An
                                     first_record=batch.first_record).in_order(plan.order)
                     # a record with no value (a line of delimiters, or of spaces once trimmed) is left out
                     blank = out.frame.select(pl.all_horizontal(pl.all() == "")).to_series() \
-                        if out.frame.width else pl.Series([False] * out.frame.height)
+                        if out.frame.width else pl.repeat(False, out.frame.height, eager=True)
                     if blank.any():
                         empty.extend(batch.lines.filter(blank).to_list())
                         writer.write(out.frame.filter(~blank), records=batch.records.filter(~blank))

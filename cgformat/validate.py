@@ -159,7 +159,7 @@ class Validator:
     def _header_issues(self) -> list[Issue]:
         # graded again by finish(); and a title-row hint is dropped when the one label is a field (a header)
         left_out = {IssueCode.NON_UTF8.value, IssueCode.DELIMITER.value, IssueCode.SEP_LINE.value}
-        if self.resolution is not None and any(m.field is not None for m in self.resolution.columns):
+        if self.resolution is not None and self.resolution.mapping:
             left_out.add(IssueCode.TITLE_ROW.value)
         reader = [i for i in self.info.issues if not (str(i.code) in left_out and i.record is None)]
         reader_codes = {str(i.code) for i in reader}
@@ -648,6 +648,15 @@ def _normalised_key(values: pl.Series) -> pl.Series:
     if rows.len() == 0:
         return values
     return values.clone().scatter(rows, values.gather(rows).str.strip_chars().str.to_lowercase())
+
+
+def title_row_of(info: SourceInfo, schema: Schema | None) -> Issue | None:
+    """The reader's ``title-row`` hint, unless the header's one label is a field of ``schema``: then the row
+    is a header with unlabelled columns, not a title (:class:`Validator` leaves the hint out alike)."""
+    hint = next((i for i in info.issues if i.code == IssueCode.TITLE_ROW), None)
+    if hint is not None and schema is not None and schema.resolve(info.labels, xml=info.format == "xml").mapping:
+        return None
+    return hint
 
 
 def _header_line(info: SourceInfo) -> int | None:

@@ -14,7 +14,7 @@ from ..model import IssueCode
 from ..normalize import NormalizeOptions
 from ..report import Report
 from ..schema import describe_rules, list_schemas, load_schema
-from ..validate import validate
+from ..validate import title_row_of, validate
 from ._app import EXIT_DATA, main
 from ._options import load_schema_from_options, make_read_options, read_options, schema_options
 from ._progress import CountingReader, records_progress
@@ -178,10 +178,7 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
     with records_progress(f"fixing {src}") as update:
         out = api.fix_file(src, dst, schema, options=opts, rename=not no_rename, changes=changes_path, fmt=from_fmt,
                            read_options=make_read_options(**read_kw), progress=update, drop_extra=drop_extra)
-    title = next((i for i in out.info.issues if i.code == IssueCode.TITLE_ROW), None)
-    if title is not None and schema is not None and any(m.field is not None for m in
-                                                        schema.resolve(out.info.labels).columns):
-        title = None   # the one label is a field: a header, not a title
+    title = title_row_of(out.info, schema)
     if out.broken:
         first = out.broken[0]
         if title is not None:

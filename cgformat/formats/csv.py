@@ -274,9 +274,7 @@ class CsvReader:
                 continue
             data = None if eof else next(chunks, None)
             if data is None:
-                lines = line if buf[pos:] else line - 1   # nothing after the last line end: no line
-                raise ReadError(f"{self._source} has {lines:,} line(s): there is no line {wanted:,} "
-                                f"for the header")
+                raise self._no_header_line(line if buf[pos:] else line - 1, wanted)   # after the last LF: none
             buf += data
         if self._options.delimiter is not None:
             delimiter = _check_delimiter(self._options.delimiter)
@@ -290,8 +288,7 @@ class CsvReader:
                                           max_quoted=self._max_quoted)
             if not records:
                 if eof and wanted is not None:
-                    raise ReadError(f"{self._source} has {line - 1:,} line(s): there is no line {wanted:,} "
-                                    f"for the header")
+                    raise self._no_header_line(line - 1, wanted)
                 if eof:
                     raise ReadError(f"{self._source} is empty: no header row")
                 data = next(chunks, None)
@@ -323,6 +320,9 @@ class CsvReader:
                     issues.append(hint)
             issues.extend(label_issues(labels, header_line))
             return labels, delimiter, pos, header_line, line, issues
+
+    def _no_header_line(self, lines: int, wanted: int) -> ReadError:
+        return ReadError(f"{self._source} has {lines:,} line(s): there is no line {wanted:,} for the header")
 
     def _title_hint(self, rest: bytes, labels: tuple[str, ...], header_line: int, line: int, *, delimiter: str,
                     final: bool) -> Issue | None:
