@@ -46,13 +46,30 @@ def previous_same_key(keys: pl.DataFrame) -> pl.Series:
         return none
     blank = pl.all_horizontal([(pl.col(c) == "") if keys.schema[c] == pl.String else pl.col(c).is_null()
                                for c in cols])
+    rows = keys.with_row_index("__i").filter(~blank)
+    # only a key seen more than once gives a row an earlier one: those rows (usually few) are found first
+    rows = rows.filter(_repeated(rows, cols))
+    if rows.height == 0:
+        return none
     # a stable sort by key puts each key's rows together in their order: a row's previous same key is the
     # row before it there (a sort, where a window over the keys would hash every one into a group table)
-    ordered = keys.with_row_index("__i").filter(~blank).sort(cols, maintain_order=True, nulls_last=True)
+    ordered = rows.sort(cols, maintain_order=True, nulls_last=True)
     same = pl.all_horizontal([pl.col(c).eq_missing(pl.col(c).shift(1)) for c in cols]) & (pl.int_range(pl.len()) > 0)
     found = ordered.select(pl.col("__i"), pl.when(same).then(pl.col("__i").shift(1)).otherwise(-1)
                            .cast(pl.Int64).alias("prev"))
     return none.scatter(found["__i"], found["prev"])
+
+
+def _repeated(rows: pl.DataFrame, cols: list[str]) -> pl.Series:
+    """Which rows hold a key that another row holds too."""
+    if len(cols) == 1 and rows.schema[cols[0]].is_integer() and rows[cols[0]].null_count() == 0:
+        import numpy as np  # one integer column (split's key hashes): sorting the values finds the repeats
+
+        column = rows[cols[0]]
+        ordered = np.sort(column.to_numpy())
+        repeats = pl.Series(ordered[1:][ordered[1:] == ordered[:-1]], dtype=column.dtype)
+        return column.is_in(repeats.implode())
+    return rows.select(pl.struct(cols).is_duplicated()).to_series()
 
 
 def plan_parts(sizes: pl.Series, *, envelope: int, max_records: int, max_bytes: int,

@@ -64,6 +64,13 @@ def test_previous_same_key_is_the_nearest_earlier_row_with_that_key(rows: list[t
     assert previous_same_key(frame).to_list() == want
 
 
+@given(keys=st.lists(st.one_of(st.none(), st.integers(0, 5), st.just(2**64 - 1)), max_size=60))
+def test_previous_same_key_of_one_hash_column(keys: list[int | None]) -> None:
+    # split's case: one UInt64 column of key hashes, null for a record without a key
+    want = [-1 if k is None else max((j for j in range(i) if keys[j] == k), default=-1) for i, k in enumerate(keys)]
+    assert previous_same_key(pl.DataFrame({"key": keys}, schema={"key": pl.UInt64})).to_list() == want
+
+
 def test_duplicates_never_share_a_part() -> None:
     keys = ["a", "b", "a", "", "", "c", "c", "a", "b"]
     prev = previous_same_key(pl.DataFrame({"e": keys}))
