@@ -107,7 +107,9 @@ def sha256_of(stream: BinaryIO) -> str:
     return digest.hexdigest()
 
 
-_PENDING_PARTS = 4   # parts encoded and waiting for the background writer, at most
+# bytes of parts encoded and waiting for the background writer, at most (CSV parts copied from the source are
+# views of the batches read, so this bounds how many batches stay in memory for them)
+_PENDING_BYTES = 32 << 20
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -131,6 +133,8 @@ class _PartWriter:
         self.exact = fmt != "xlsx"
         self.parts: list[Future[_Written]] = []
         self._checked = 0
+        self._sizes: list[int] = []     # each part's bytes
+        self._pending = 0               # bytes of the parts stored and not yet checked written
         self.encodes = 0
         self.recuts = 0
         self.key_cuts = 0
@@ -178,11 +182,14 @@ class _PartWriter:
                             sha256=digest.hexdigest(), first_record=first, last_record=last)
 
         self.parts.append(self.pool.submit(write))
-        # at most a few parts wait for the writer (memory stays bounded); one that could not be written
-        # stops the run here
+        self._sizes.append(sum(len(p) for p in pieces))
+        self._pending += self._sizes[-1]
+        # the parts waiting for the writer hold at most _PENDING_BYTES (memory stays bounded); one that could
+        # not be written stops the run here
         while self._checked < len(self.parts) and (self.parts[self._checked].done()
-                                                   or len(self.parts) - self._checked > _PENDING_PARTS):
+                                                   or self._pending > _PENDING_BYTES):
             self.parts[self._checked].result()
+            self._pending -= self._sizes[self._checked]
             self._checked += 1
 
     def written(self) -> list[_Written]:
