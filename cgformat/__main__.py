@@ -1,6 +1,6 @@
 """``python -m cgformat``."""
 
-from cgformat.cli import main
+from cgformat.cli import run
 
 if __name__ == "__main__":
-    main()
+    run()
