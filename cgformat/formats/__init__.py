@@ -57,6 +57,8 @@ class ReadOptions:
     max_field_bytes: int = 10_000_000    # any: refuse a value (or label) longer than this, in UTF-8 bytes
     keep_raw: bool = False               # csv: hand over each batch's bytes when they are exactly what the CSV
                                          # writer writes (RecordBatch.raw); split copies them into parts
+    read_ahead: int = 1                  # any: batches a background thread reads ahead of the one the caller
+                                         # holds (each one more batch in memory)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

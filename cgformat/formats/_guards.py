@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, BinaryIO
 import polars as pl
 
 from .._prefetch import prefetch
-from ..errors import CgformatError, LimitExceeded, ReadError
+from ..errors import CgformatError, LimitExceeded, ReadError, UsageError
 
 if TYPE_CHECKING:
     from ..model import RecordBatch, SourceInfo
@@ -526,13 +526,15 @@ class GuardedReader:
         self._fmt = fmt
         self._source = source
         self.info = inner.info
+        if options.read_ahead < 1:
+            raise UsageError(f"read_ahead must be at least 1, not {options.read_ahead}")
         check_labels(self.info, options)
 
     def batches(self) -> Iterator[RecordBatch]:
-        """The inner reader's batches, each checked by :func:`check_batch`, read one ahead by a background
-        thread while the caller works on the last one."""
+        """The inner reader's batches, each checked by :func:`check_batch`, read ahead (``read_ahead`` of
+        them) by a background thread while the caller works on the last one."""
         try:
-            yield from prefetch(self._checked())
+            yield from prefetch(self._checked(), depth=self._options.read_ahead)
         except Exception as error:
             raise reader_failure(error, fmt=self._fmt, source=self._source or self.info.source) from error
 

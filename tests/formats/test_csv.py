@@ -797,3 +797,19 @@ def test_property_header_row_reads_past_any_lines_above(rows: list[tuple[str, st
     assert given_row.frame.rows() == plain.frame.rows()
     assert given_row.lines.to_list() == [n + len(junk) for n in plain.lines.to_list()]
     assert issues(given_row) == [(c, r, None if ln is None else ln + len(junk)) for c, r, ln in issues(plain)]
+
+
+def test_reading_further_ahead_gives_the_same_batches() -> None:
+    from cgformat import formats
+
+    data = _multiline_file(50)
+
+    def batches(ahead: int) -> list[tuple[int, list[tuple[str | None, ...]], tuple[object, ...]]]:
+        reader = formats.open_reader(io.BytesIO(data), "csv", source="t",
+                                     options=ReadOptions(batch_size=3, read_ahead=ahead))
+        return [(b.first_record, b.frame.rows(), b.issues) for b in reader.batches()]
+
+    assert batches(3) == batches(1)
+    assert len(batches(1)) > 3
+    with pytest.raises(UsageError, match="read_ahead must be at least 1"):
+        formats.open_reader(io.BytesIO(data), "csv", source="t", options=ReadOptions(read_ahead=0))
