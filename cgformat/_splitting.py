@@ -375,7 +375,7 @@ def _check(batch: RecordBatch, validator: Validator | None) -> BatchResult:
     if validator is not None:
         return validator.check(batch)
     issues = issues_frame(batch.issues)
-    ok = pl.Series("ok", [True] * batch.frame.height, dtype=pl.Boolean)
+    ok = pl.repeat(True, batch.frame.height, dtype=pl.Boolean, eager=True).alias("ok")
     bad = issues.filter(pl.col("severity") == Severity.ERROR.value, pl.col("record").is_not_null())["record"]
     if bad.len():
         ok = ok & ~batch.records.is_in(bad.implode())
