@@ -279,10 +279,13 @@ def _split(pool: ThreadPoolExecutor, stop: threading.Event, stream: BinaryIO, *,
            force: bool, write_options: WriteOptions | None, max_issues: int,
            progress: Callable[[int], None] | None) -> SplitResult:
     digest = source_digest(stream, pool, stop)
-    # CSV parts may be copied from a CSV source's own bytes (see same_dialect below); the reader works up to
-    # three batches ahead, so that neither it nor the packing of parts waits for the other when one batch
-    # takes longer (1M records: 2.41 s instead of 2.70 s, median of 8; peak memory 305 MB at 1M and 5M)
-    read_options = dataclasses.replace(read_options or ReadOptions(), keep_raw=out_fmt == "csv", read_ahead=3)
+    # CSV parts may be copied from a CSV source's own bytes (see same_dialect below). Without validation the
+    # reader works up to three batches ahead, so that neither it nor the packing of parts waits for the other
+    # when one batch takes longer (1M records: 2.41 s instead of 2.70 s, median of 8; peak memory 305 MB at
+    # 1M and 5M); validation has a thread of its own and holds more per batch: one ahead
+    validating = schema is not None and do_validate
+    read_options = dataclasses.replace(read_options or ReadOptions(), keep_raw=out_fmt == "csv",
+                                       read_ahead=1 if validating else 3)
     reader = formats.open_reader(stream, in_fmt, source=source, options=read_options)
     info = reader.info
     labels = info.labels
@@ -292,7 +295,7 @@ def _split(pool: ThreadPoolExecutor, stop: threading.Event, stream: BinaryIO, *,
                              root_tag=wopts.root_tag, record_tag=wopts.record_tag, sheet_name=wopts.sheet_name)
     stem = Path(source).stem if source not in ("-", "<stream>", "<bytes>") else "stdin"
 
-    validator = Validator(schema, info, profile=prof) if schema is not None and do_validate else None
+    validator = Validator(schema, info, profile=prof) if validating else None
     key_cols: list[str] = []
     if schema is not None and schema.dedupe_key:
         resolved = {m.field.name: m.column for m in schema.resolve(labels, xml=info.format == "xml").columns
