@@ -70,11 +70,13 @@ def _sha256_fd(fd: int, stop: threading.Event) -> str:
     Gives up (returns "") once ``stop`` is set: the split it was for has failed or was interrupted."""
     digest = hashlib.sha256()
     offset = 0
+    buffer = bytearray(1 << 20)    # read into one buffer: a fresh one per read costs page faults (0.04 s a 139 MB file)
+    view = memoryview(buffer)
     try:
         before = os.fstat(fd)
-        while not stop.is_set() and (chunk := os.pread(fd, 4 << 20, offset)):
-            digest.update(chunk)
-            offset += len(chunk)
+        while not stop.is_set() and (got := os.preadv(fd, [buffer], offset)):
+            digest.update(view[:got])
+            offset += got
         after = os.fstat(fd)
     finally:
         os.close(fd)
