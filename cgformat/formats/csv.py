@@ -38,7 +38,9 @@ Writing
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -75,6 +77,7 @@ __all__ = [
 ]
 
 DEFAULT_CHUNK_SIZE = 8 << 20
+_PARSERS = 2                 # pieces parsed at a time (see CsvReader.batches)
 """Bytes read and parsed at a time (the parser holds about two chunks plus their frames)."""
 MAX_QUOTED_BYTES = 32 << 20
 """A quoted field still open after this many bytes is taken to be a quote that is never closed."""
@@ -338,41 +341,61 @@ class CsvReader:
     # -- reading
 
     def batches(self) -> Iterator[RecordBatch]:
-        """Yield the records in order, in batches of ``ReadOptions.batch_size`` (the last one less)."""
+        """Yield the records in order, in batches of ``ReadOptions.batch_size`` (the last one less).
+
+        Two pieces are parsed at a time, by two helper threads: the next piece is cut (at a line end where the
+        quote count is even) while the one before is still being parsed, on the guess that the one before is
+        read whole. When it is not (the slow parser stopped early, or needs more input), what was cut after
+        it is put back and cut again from where the parse stopped.
+        """
         columns = self.info.columns
         ncols = len(columns)
         batcher = _Batcher(size=self._options.batch_size, columns=columns)
         chunks = self._body_chunks()
-        pending: list[bytes] = []       # input not parsed yet; it starts at a record boundary
+        pending: list[bytes] = []       # input not cut into a piece yet; it starts where the last piece ends
         size = 0
         eof = False
         need_more = False
         line = self._body_line
-        while True:
-            if not eof and (need_more or size < max(1, self._chunk_size // 2)):
-                data = next(chunks, None)
-                if data is None:
-                    eof = True
-                else:
-                    pending.append(data)
-                    size += len(data)
-                need_more = False
-                continue
-            if not size:
-                break
-            piece, rest, at_boundary = _take_piece(pending, final=eof)
-            parsed, used = self._parse(piece, final=eof, at_boundary=at_boundary, ncols=ncols)
-            if not used:
-                pending = [piece, rest] if rest else [piece]
-                need_more = True
-                continue
-            batcher.add(*self._finish(parsed, line=line, first_record=batcher.next_record + batcher.count,
-                                      ncols=ncols, columns=columns),
-                        raw=memoryview(piece)[:used] if parsed.raw_sizes is not None else None, sizes=parsed.raw_sizes)
-            line += parsed.newlines if parsed.newlines is not None else piece.count(b"\n", 0, used)
-            pending = [part for part in (piece[used:] if used < len(piece) else b"", rest) if part]
-            size = sum(len(part) for part in pending)
-            yield from batcher.take(final=False)
+        ahead: deque[tuple[bytes, bool, Future[tuple[Parsed, int]]]] = deque()  # piece, at a boundary, its parse
+        with ThreadPoolExecutor(max_workers=_PARSERS, thread_name_prefix="cgformat-parse") as parsers:
+            while True:
+                while len(ahead) < _PARSERS and (not ahead or ahead[-1][1]):
+                    if not eof and (need_more or size < max(1, self._chunk_size // 2)):
+                        data = next(chunks, None)
+                        if data is None:
+                            eof = True
+                        else:
+                            pending.append(data)
+                            size += len(data)
+                        need_more = False
+                        continue
+                    if not size:
+                        break
+                    piece, rest, at_boundary = _take_piece(pending, final=eof)
+                    ahead.append((piece, at_boundary, parsers.submit(
+                        self._parse, piece, final=eof and not rest, at_boundary=at_boundary, ncols=ncols)))
+                    pending = [rest] if rest else []
+                    size = len(rest)
+                if not ahead:
+                    break
+                piece, _, parse = ahead.popleft()
+                parsed, used = parse.result()
+                if used < len(piece):
+                    # read in part (or not at all): the pieces cut after it start elsewhere; their bytes go back
+                    again = [p for p, _, _ in ahead]
+                    ahead.clear()
+                    pending = [part for part in (piece[used:], *again, *pending) if part]
+                    size = sum(len(part) for part in pending)
+                    if not used:
+                        need_more = True
+                        continue
+                batcher.add(*self._finish(parsed, line=line, first_record=batcher.next_record + batcher.count,
+                                          ncols=ncols, columns=columns),
+                            raw=memoryview(piece)[:used] if parsed.raw_sizes is not None else None,
+                            sizes=parsed.raw_sizes)
+                line += parsed.newlines if parsed.newlines is not None else piece.count(b"\n", 0, used)
+                yield from batcher.take(final=False)
         yield from batcher.take(final=True)
 
     def _body_chunks(self) -> Iterator[bytes]:
