@@ -314,3 +314,39 @@ def test_manifest_json_shape(tmp_path: Path) -> None:
                         "rejected", "parts"}
     assert doc["profile"] == {"name": "api", "max_records": 2000, "max_bytes": 2_000_000, "interval_s": 600}
     assert (doc["parts"][0]["first_record"], doc["parts"][0]["last_record"]) == (1, 2)
+
+
+def test_a_large_source_is_validated_in_smaller_batches_with_the_same_outcome(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # a validating split of a large file reads half-size batches (room for the duplicate-key store); what it
+    # writes is the same: parts, names, rejects and their reasons, the manifest
+    from cgformat import _splitting
+    from cgformat.schema import load_schema
+
+    n = 2_500
+    i = pl.int_range(0, n)
+    frame = pl.select(Email=pl.format("user{}@example.com", i % 2_000),       # repeats: duplicate-row
+                      OrderDate=pl.when(i % 97 == 0).then(pl.lit("someday"))  # invalid: rejected
+                      .otherwise(pl.lit("2026-11-27 10:00:00")))
+    src = tmp_path / "export.csv"
+    src.write_bytes(csv_bytes(frame))
+    sizes: list[int] = []
+    opened = formats.open_reader
+
+    def spy(stream, fmt, *, source, options=None):  # type: ignore[no-untyped-def]
+        sizes.append(options.batch_size)
+        return opened(stream, fmt, source=source, options=options)
+
+    monkeypatch.setattr(_splitting.formats, "open_reader", spy)
+    monkeypatch.setattr(_splitting, "DEFAULT_BATCH_SIZE", 1_000)   # batches that split this file: 3, then 5
+    outputs = []
+    for large in (1 << 40, 0):   # never large, always large
+        monkeypatch.setattr(_splitting, "_LARGE_SOURCE", large)
+        out = tmp_path / f"out-{large}"
+        result = api.split_file(src, out, schema=load_schema("transactional"),
+                                read_options=ReadOptions(batch_size=1_000), max_records=300)
+        outputs.append((result.manifest.to_json(), sorted((p.name, p.read_bytes()) for p in out.iterdir())))
+    assert sizes == [1_000, 500]
+    assert outputs[0] == outputs[1]
+    # rejected: the 500 repeats of an Email and the dates that are no date (26, 5 of them among the repeats)
+    assert json.loads(outputs[0][0])["rejected"] == len({*range(2_000, n), *range(0, n, 97)}) == 521
