@@ -248,12 +248,9 @@ class CsvReader:
         got = 0
         eof = False
         while not eof and got < _SAMPLE_BYTES:
-            data = next(chunks, None)
-            if data is None:
-                eof = True
-            else:
-                parts.append(data)
-                got += len(data)
+            read = _read_into(parts, chunks)
+            eof = read is None
+            got += read or 0
         buf = b"".join(parts)
         pos = 0
         line = 1
@@ -362,12 +359,9 @@ class CsvReader:
             while True:
                 while len(ahead) < _PARSERS and (not ahead or ahead[-1][1]):
                     if not eof and (need_more or size < max(1, self._chunk_size // 2)):
-                        data = next(chunks, None)
-                        if data is None:
-                            eof = True
-                        else:
-                            pending.append(data)
-                            size += len(data)
+                        read = _read_into(pending, chunks)
+                        eof = read is None
+                        size += read or 0
                         need_more = False
                         continue
                     if not size:
@@ -457,6 +451,15 @@ class CsvReader:
                                                  f"and quote the field properly")))
         issues.sort(key=lambda pair: (pair[0], pair[1].line or 0))
         return frame, lines, issues
+
+
+def _read_into(parts: list[bytes], chunks: Iterator[bytes]) -> int | None:
+    """Append the next chunk to ``parts``; its length, or None at the end of the input."""
+    data = next(chunks, None)
+    if data is None:
+        return None
+    parts.append(data)
+    return len(data)
 
 
 def _take_piece(pending: list[bytes], *, final: bool) -> tuple[bytes, bytes, bool]:
