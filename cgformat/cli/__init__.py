@@ -27,8 +27,8 @@ def run() -> None:
 
     At exit CPython collects every object the collector tracks, several times over, and the modules of
     polars, numpy and click make that 0.1-0.15 s: more than some commands take. Frozen, they are left to
-    the operating system. Every output file is closed (and synced) by its command before this, and the
-    standard streams are flushed at exit as always. Tests call :data:`main` in-process, without this.
+    the operating system. Every output file is closed by its command before this, and the standard streams
+    are flushed at exit as always. Tests call :data:`main` in-process, without this.
     """
     try:
         main()

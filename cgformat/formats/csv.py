@@ -77,10 +77,10 @@ __all__ = [
 ]
 
 DEFAULT_CHUNK_SIZE = 8 << 20
-_PARSERS = 2                 # pieces parsed at a time (see CsvReader.batches)
-"""Bytes read and parsed at a time (the parser holds about two chunks plus their frames)."""
+"""Bytes read and parsed at a time (the reader holds the two pieces being parsed, their frames and the next chunk)."""
 MAX_QUOTED_BYTES = 32 << 20
 """A quoted field still open after this many bytes is taken to be a quote that is never closed."""
+_PARSERS = 2                 # pieces parsed at a time (see CsvReader.batches)
 _SAMPLE_BYTES = 64 << 10
 _SLOW_RECORDS = 2000     # records parsed the slow way before trying the fast way again
 # Excel's first-line delimiter hint ("sep=;"): one ASCII character other than a quote or line break
@@ -368,7 +368,7 @@ class CsvReader:
                         break
                     piece, rest, at_boundary = _take_piece(pending, final=eof)
                     ahead.append((piece, at_boundary, parsers.submit(
-                        self._parse, piece, final=eof and not rest, at_boundary=at_boundary, ncols=ncols)))
+                        self._parse, piece, final=eof, at_boundary=at_boundary, ncols=ncols)))
                     pending = [rest] if rest else []
                     size = len(rest)
                 if not ahead:
