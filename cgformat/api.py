@@ -308,13 +308,16 @@ def batch_records(first: int, height: int) -> pl.Series:
 
 def list_sheets(src: Source, *, fmt: str | None = None) -> list[Any]:
     """The sheets of an XLSX / XLS workbook with their sizes (name, position, rows, columns, visible)."""
-    given = _read_format(src, fmt)
-    if given is not None and given not in ("xlsx", "xls"):
-        raise UsageError(f"{_name_of(src)} is {given}, not a workbook: only xlsx and xls files have sheets")
-    with _binary_input(src) as stream:
-        key = given or _content_format(stream)
+    def workbook(key: str) -> str:
         if key not in ("xlsx", "xls"):
             raise UsageError(f"{_name_of(src)} is {key}, not a workbook: only xlsx and xls files have sheets")
+        return key
+
+    given = _read_format(src, fmt)
+    if given is not None:
+        workbook(given)   # refused before the input is opened
+    with _binary_input(src) as stream:
+        key = workbook(given or _content_format(stream))
         from .formats import excel
 
         return list(excel.list_sheets(stream, source=_name_of(src), fmt=key))

@@ -9,7 +9,7 @@ from typing import BinaryIO
 
 from ..model import Issue, IssueCode, Severity, unique_columns
 
-__all__ = ["label_issues", "seekable", "title_row_hint"]
+__all__ = ["HINT_ROWS", "label_issues", "seekable", "title_row_hint"]
 
 
 def label_issues(labels: tuple[str, ...], line: int) -> list[Issue]:
@@ -36,7 +36,7 @@ def label_issues(labels: tuple[str, ...], line: int) -> list[Issue]:
     return issues
 
 
-_HINT_ROWS = 30   # rows below a title-like header searched for the real one
+HINT_ROWS = 30   # rows below a title-like header searched for the real one
 
 
 def title_row_hint(labels: tuple[str, ...], header_line: int, rows: Sequence[tuple[Sequence[str], int]], *,
@@ -48,7 +48,7 @@ def title_row_hint(labels: tuple[str, ...], header_line: int, rows: Sequence[tup
     if len(filled) > 1:
         return None
     # the header is taken to be the first row as full as any (a subtitle above it holds fewer values)
-    counts = [(sum(1 for v in values if v.strip()), line) for values, line in rows[:_HINT_ROWS]]
+    counts = [(sum(1 for v in values if v.strip()), line) for values, line in rows[:HINT_ROWS]]
     widest = max((n for n, _ in counts), default=0)
     if widest < 2:
         return None

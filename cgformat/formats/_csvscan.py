@@ -38,6 +38,7 @@ __all__ = [
     "CsvEncodingError",
     "Parsed",
     "Sniff",
+    "count_quotes",
     "detect_delimiter",
     "find_cut",
     "parse_fast",
@@ -517,7 +518,7 @@ def parse_slow(buf: bytes, *, delimiter: str, ncols: int, final: bool, max_recor
                   ragged=ragged, stray=stray), consumed
 
 
-def _quotes_in(buf: bytes) -> int:
+def count_quotes(buf: bytes) -> int:
     """The number of quote bytes in ``buf``: numpy for a large buffer (bytes.count holds the interpreter
     lock and runs a plain loop: 5.2 ms for 8 MB, against 1.7 ms)."""
     if len(buf) < 1 << 16:
@@ -536,7 +537,7 @@ def find_cut(buf: bytes, *, odd_before: bool = False) -> int:
     last = buf.rfind(b"\n")
     if last < 0:
         return 0
-    total = _quotes_in(buf) + odd_before
+    total = count_quotes(buf) + odd_before
     if not total:
         return last + 1
     after = buf.count(b'"', last)

@@ -49,12 +49,13 @@ import polars as pl
 from ..errors import ReadError, UsageError, WriteError
 from ..model import Issue, IssueCode, RecordBatch, Severity, SourceInfo
 from . import ReadOptions, WriteOptions
-from ._common import label_issues, seekable, title_row_hint
+from ._common import HINT_ROWS, label_issues, seekable, title_row_hint
 from ._csvscan import (
     UTF8_BOM,
     CsvEncodingError,
     Parsed,
     Sniff,
+    count_quotes,
     detect_delimiter,
     find_cut,
     parse_fast,
@@ -329,7 +330,7 @@ class CsvReader:
         """A ``title-row`` hint when the header holds one value at most and a record after it several."""
         if sum(1 for label in labels if label.strip()) > 1:
             return None
-        records, _ = parse_records(rest, delimiter=delimiter, final=final, max_records=30,
+        records, _ = parse_records(rest, delimiter=delimiter, final=final, max_records=HINT_ROWS,
                                    max_quoted=self._max_quoted)
         rows = [([v.decode("utf-8", "replace") for v in r.fields], line + r.line)
                 for r in records if r.fields is not None]
@@ -471,7 +472,7 @@ def _take_piece(pending: list[bytes], *, final: bool) -> tuple[bytes, bytes, boo
     if final:
         return (pending[0] if len(pending) == 1 else b"".join(pending)), b"", True
     last = pending[-1]
-    odd_before = sum(part.count(b'"') for part in pending[:-1]) % 2 == 1
+    odd_before = sum(count_quotes(part) for part in pending[:-1]) % 2 == 1
     cut = find_cut(last, odd_before=odd_before)
     if cut == 0:
         # no line end to cut at in the last part: look at everything (rare: a long record, or a slow

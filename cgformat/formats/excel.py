@@ -65,7 +65,7 @@ from xlsxwriter.utility import xl_col_to_name
 from ..errors import LimitExceeded, ReadError, SheetError, WriteError
 from ..model import Issue, IssueCode, RecordBatch, Severity, SourceInfo, unique_columns
 from . import ReadOptions, WriteOptions
-from ._common import label_issues, title_row_hint
+from ._common import HINT_ROWS, label_issues, title_row_hint
 from ._guards import WorkbookGuard
 
 __all__ = ["ExcelReader", "SheetInfo", "XlsxWriter", "envelope_size", "list_sheets", "open_reader",
@@ -505,7 +505,7 @@ class ExcelReader:
             header_row = header_at + 1
             labels = tuple(str(v) for v in frame.row(header_at))
             if options.header_row is None:   # the likely cause of the label issues first
-                below = frame.slice(header_at + 1, 30)
+                below = frame.slice(header_at + 1, HINT_ROWS)
                 hint = title_row_hint(labels, header_row, [
                     (row, header_row + 1 + i) for i, row in enumerate(below.iter_rows())], where="sheet row")
                 if hint is not None:
