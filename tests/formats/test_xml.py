@@ -99,6 +99,42 @@ def test_entity_declarations_are_refused_and_never_expanded(fast: bool, name: st
     assert "aaaaaaaaaa" not in str(caught.value)
 
 
+_RECORD = b"<records><record><Email>a@b.c</Email></record></records>"
+
+
+@pytest.mark.parametrize("doctype", [
+    b'<!DOCTYPE records [<!ENTITY e "x">]>',
+    b'<!-- <a> --><!DOCTYPE records [<!-- <b> ]> --><!ENTITY e "x">]>',
+    b'<!DOCTYPE records [<!NOTATION n SYSTEM "]><a>"><!ENTITY e "x">]>',
+    b"<!DOCTYPE records [<!ENTITY % p SYSTEM 'http://127.0.0.1:9/p.dtd'> %p;]>",
+], ids=["plain", "behind-comments", "behind-literal", "parameter"])
+def test_entities_refused_before_any_parser_runs(doctype: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the decision must not depend on the installed libxml2: lxml is never asked
+    def no_parser(*args: object, **kwargs: object) -> object:
+        raise AssertionError("lxml parsed a document that declares entities")
+
+    monkeypatch.setattr(xmlfmt.etree, "iterparse", no_parser)
+    with pytest.raises(ReadError, match="DOCTYPE declares entities"):
+        read(b"<?xml version='1.0'?>\n" + doctype + _RECORD, fast=False)
+
+
+def test_entities_refused_in_utf16() -> None:
+    doc = "<?xml version='1.0' encoding='utf-16'?><!DOCTYPE records [<!ENTITY e 'x'>]>" + _RECORD.decode()
+    with pytest.raises(ReadError, match="DOCTYPE declares entities"):
+        read(doc.encode("utf-16"), fast=False)
+
+
+def test_doctype_without_entities_is_read() -> None:
+    table = read(b'<!DOCTYPE records [<!ELEMENT records ANY>]>' + _RECORD, fast=False)
+    assert table.frame.row(0) == ("a@b.c",)
+
+
+def test_endless_doctype_refused() -> None:
+    head = b"<!DOCTYPE records [" + b"<!-- x -->" * (xmlfmt.DOCTYPE_LIMIT // 10 + 1)
+    with pytest.raises(ReadError, match="DOCTYPE runs past"):
+        read(head + b"]>" + _RECORD, fast=False)
+
+
 @BOTH
 def test_not_well_formed_names_line_and_column(fast: bool) -> None:
     with pytest.raises(ReadError, match=r"line 4, column 37: Opening and ending tag mismatch"):
