@@ -12,10 +12,10 @@ from .. import api
 from ..limits import PROFILES
 from ..model import IssueCode
 from ..normalize import NormalizeOptions
-from ..report import Report
+from ..report import Report, error_document
 from ..schema import describe_rules, list_schemas, load_schema
 from ..validate import title_row_of, validate
-from ._app import EXIT_DATA, main
+from ._app import EXIT_DATA, json_errors, main
 from ._options import load_schema_from_options, make_read_options, read_options, schema_options
 from ._progress import CountingReader, records_progress
 
@@ -105,13 +105,16 @@ def _print_report(report: Report, *, profile: str, shown: int) -> None:
               help="Write the valid records here (input's format unless the extension says otherwise).")
 @click.option("--rejects", "rejects_path", metavar="PATH",
               help="Write the rejected records here, original values plus an _errors column.")
+@json_errors(lambda params, failure: error_document(source=params["src"], code=failure.code,
+                                                    message=failure.message, exit=failure.exit))
 def validate_cmd(src: str, record_type: str | None, schema_path: str | None, template_path: str | None,
                  profile: str | None, from_fmt: str | None, as_json: bool, max_errors: int | None, strict: bool,
                  clean_path: str | None, rejects_path: str | None, **read_kw: Any) -> None:
     """Check SRC before upload: header, every cell, duplicates, and the limits of the profile.
 
     Every issue is named with its record (1-based, header not counted), source line, field and value.
-    Exit 0 valid (warnings allowed unless --strict), 1 errors found, 2 usage, 3 unreadable input.
+    Exit 0 valid (warnings allowed unless --strict), 1 errors found, 2 usage, 3 unreadable input. With
+    --json, a program error (2, 3) prints a JSON error document instead of the report.
     """
     schema = load_schema_from_options(record_type=record_type, schema_path=schema_path,
                                       template_path=template_path, required=True)
