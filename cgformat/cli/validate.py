@@ -9,13 +9,14 @@ from typing import Any, TextIO
 import click
 
 from .. import api
+from ..errors import UsageError
 from ..limits import PROFILES
 from ..model import IssueCode
 from ..normalize import NormalizeOptions
 from ..report import Report, error_document
 from ..schema import describe_rules, list_schemas, load_schema
 from ..validate import title_row_of, validate
-from ._app import EXIT_DATA, json_errors, main
+from ._app import EXIT_DATA, Failure, json_errors, main
 from ._options import load_schema_from_options, make_read_options, read_options, schema_options
 from ._progress import CountingReader, records_progress
 
@@ -161,7 +162,8 @@ def validate_cmd(src: str, record_type: str | None, schema_path: str | None, tem
                                                 "E-mail become the canonical field names).")
 @click.option("--drop-extra", is_flag=True, help="Leave out the columns the type, schema or template does not "
                                                  "know (a template takes no other column); each is reported.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout (DST must be a file).")
+@json_errors(lambda params, failure: _fix_error(params["src"], params["dst"], failure))
 def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None, template_path: str | None,
             from_fmt: str | None, default_country: str | None, date_format: str | None,
             changes_path: str | None, no_rename: bool, drop_extra: bool, as_json: bool, **read_kw: Any) -> None:
@@ -171,10 +173,13 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
     dates to YYYY-MM-DD HH:MM:SS (only where unambiguous, or per --date-format; Excel serial numbers too),
     Y/N from yes/no/true/false/1/0, aliased headers renamed; where the header must match exactly (a
     --template, the revenue type) the columns in its order (others stay, at the end) and, for a type, empty
-    columns for its optional fields. Records with no value (lines of delimiters) are left out. Output is
-    UTF-8 with commas.
+    columns for its optional fields. Records with no value (lines of delimiters) are left out. DST's
+    extension picks its format (csv, xlsx, xml; else the input's); a CSV is UTF-8 with commas. DST '-'
+    writes CSV to standard output (the summary then goes to stderr).
     Without a type only trimming and NFC apply. Then run 'cgformat validate DST'.
     """
+    if dst == "-" and as_json:
+        raise UsageError("--json needs DST to be a file: standard output carries the fixed records")
     schema = load_schema_from_options(record_type=record_type, schema_path=schema_path,
                                       template_path=template_path, required=False)
     opts = NormalizeOptions(default_country=default_country, date_format=date_format)
@@ -186,7 +191,13 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
         first = out.broken[0]
         if title is not None:
             click.echo(f"cgformat: {title.message}", err=True)
-        _refuse(len(out.broken), src, first.code, first.record, first.line)
+        message = _refusal(len(out.broken), src, dst, first.code, first.record, first.line,
+                           written=out.records - len(out.empty))
+        if as_json:
+            click.echo(json.dumps(_fix_error(src, dst, Failure(code="broken-records", message=message,
+                                                                exit=EXIT_DATA)), ensure_ascii=False))
+        click.echo(f"cgformat: error: {message}", err=True)
+        sys.exit(EXIT_DATA)
     if as_json:
         click.echo(json.dumps({
             "cgformat_fix": 1, "source": out.info.source, "target": dst, "type": schema.name if schema else None,
@@ -218,8 +229,9 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
     if title is not None:
         lines.append(f"warning: {title.message}")
     notes = [i for i in out.reader_issues if i.code in ("non-utf8", "delimiter", "bom-removed")]
+    written_as = _WRITTEN_AS[api._output_format(dst, out.info.format)]
     for i in notes:
-        lines.append(f"converted: {i.code} ({i.value}) -> UTF-8 with commas")
+        lines.append(f"converted: {i.code} ({i.value}) -> {written_as}")
     lines.extend(f"removed: line 1 {i.value!r} (Excel's delimiter hint)" for i in out.reader_issues
                  if i.code == IssueCode.SEP_LINE)
     if out.issues.height:
@@ -231,15 +243,32 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
         lines.append(f"every change: {changes_path}")
     how = "".join(f" {flag} {value}" for flag, value in (("--schema", schema_path), ("--template", template_path),
                                                          ("--type", record_type)) if value)
-    lines.append(f"next: cgformat validate {dst}{how}")
-    click.echo("\n".join(lines), err=False)
+    if dst != "-":
+        lines.append(f"next: cgformat validate {dst}{how}")
+    # standard output carries the records when DST is '-': the summary must not end up among them
+    click.echo("\n".join(lines), err=dst == "-")
 
 
-def _refuse(n: int, src: str, code: str, record: int | None, line: int | None) -> None:
-    click.echo(f"cgformat: error: {n} broken record(s) in {src} (first: {code} at record {record}, line {line}); "
-               f"nothing written. Separate them first: cgformat validate {src} --type T --clean OK.csv "
-               f"--rejects BAD.csv", err=True)
-    sys.exit(EXIT_DATA)
+# what a fixed file is, by the format it is written in
+_WRITTEN_AS = {"csv": "UTF-8 with commas", "xml": "UTF-8 XML", "xlsx": "an XLSX workbook"}
+
+
+def _refusal(n: int, src: str, dst: str, code: str, record: int | None, line: int | None, *, written: int) -> str:
+    """What a fix refused for broken records says, including what it wrote: nothing to a file (its outputs
+    appear only when complete), the header and the records before the first broken batch to stdout."""
+    if dst != "-":
+        wrote = "nothing written"
+    else:
+        wrote = f"standard output got the header{f' and the first {written} record(s)' if written else ''} " \
+                "only: discard it"
+    return (f"{n} broken record(s) in {src} (first: {code} at record {record}, line {line}); {wrote}. "
+            f"Separate them first: cgformat validate {src} --type T --clean OK.csv --rejects BAD.csv")
+
+
+def _fix_error(src: str, dst: str, failure: Failure) -> dict[str, Any]:
+    """The JSON document of a fix that wrote no DST: the program error or the refusal that stopped it."""
+    return {"cgformat_fix": 1, "source": src, "target": dst,
+            "error": {"code": failure.code, "message": failure.message, "exit": failure.exit}}
 
 
 @main.command("schemas")
