@@ -21,6 +21,9 @@ from ._options import load_schema_from_options, make_read_options, read_options,
 from ._progress import CountingReader, records_progress
 
 _HUMAN_ISSUES = 20
+_JSON_ISSUES = 1000
+# every issue is counted; the listing (on screen and in JSON) stops at --max-errors
+_MORE = f"... and {{n}} more issue(s): --max-errors N lists more (--json lists {_JSON_ISSUES:,} unless told)"
 
 
 def _is_tty(stream: TextIO) -> bool:
@@ -80,7 +83,7 @@ def _print_report(report: Report, *, profile: str, shown: int) -> None:
                 t.add_row(rec, line, fld, f"[{color}]{code}[/]", value, msg)
             console.print(t)
         if more > 0:
-            console.print(f"... and {more} more issue(s): --max-errors N lists more, --json gives them all")
+            console.print(_MORE.format(n=more))
         return
     out = [head, tail]
     if codes:
@@ -88,7 +91,7 @@ def _print_report(report: Report, *, profile: str, shown: int) -> None:
     if issues:
         out += ["", *_plain_table(["record", "line", "field", "code", "severity", "value", "message"], issues)]
     if more > 0:
-        out.append(f"... and {more} more issue(s): --max-errors N lists more, --json gives them all")
+        out.append(_MORE.format(n=more))
     click.echo("\n".join(out))
 
 
@@ -121,7 +124,7 @@ def validate_cmd(src: str, record_type: str | None, schema_path: str | None, tem
                                       template_path=template_path, required=True)
     options = make_read_options(**read_kw)
     template = template_path is not None
-    limit = max_errors if max_errors is not None else 1000
+    limit = max_errors if max_errors is not None else _JSON_ISSUES
     if clean_path or rejects_path:
         with records_progress(f"validating {src}") as update:
             done = api.separate_file(src, schema, clean=clean_path, rejects=rejects_path, fmt=from_fmt,

@@ -451,3 +451,17 @@ def test_fix_names_the_format_it_wrote(tmp_path: Path, name: str, kind: str) -> 
     assert [line.split(" -> ")[0] for line in converted] == ["converted: non-utf8 (cp1252)",
                                                              "converted: delimiter (;)"]
     assert all(kind in line and "commas" not in line for line in converted)
+
+
+def test_the_listing_hint_does_not_promise_every_issue_in_json(tmp_path: Path) -> None:
+    src = write(tmp_path, "many.csv", "Email\n" + "".join(f"bad{i}\n" for i in range(1100)))
+    code, out, _ = run("validate", src, "--type", "transactional")
+    assert code == 1
+    hint = out.splitlines()[-1]
+    assert hint.startswith("... and 1081 more issue(s)")
+    assert "gives them all" not in hint
+    code, out, _ = run("validate", src, "--type", "transactional", "--json")
+    doc = json.loads(out)
+    assert (len(doc["issues"]), doc["truncated"], doc["counts"]["errors"]) == (1000, True, 1101)
+    code, out, _ = run("validate", src, "--type", "transactional", "--json", "--max-errors", "2000")
+    assert (len(json.loads(out)["issues"]), json.loads(out)["truncated"]) == (1101, False)
