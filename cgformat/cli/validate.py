@@ -46,7 +46,7 @@ def _plain_table(headers: list[str], rows: list[list[str]]) -> list[str]:
     return [fmt.format(*headers).rstrip(), *(fmt.format(*r).rstrip() for r in rows)]
 
 
-def _print_report(report: Report, *, profile: str, shown: int) -> None:
+def _print_report(report: Report, *, profile: str, shown: int, err: bool = False) -> None:
     where = ", ".join(x for x in (report.format, report.encoding or "",
                                   repr(report.delimiter) if report.delimiter else "") if x)
     head = (f"{report.source} ({where}): {report.records} records, {report.bytes} bytes; "
@@ -61,11 +61,11 @@ def _print_report(report: Report, *, profile: str, shown: int) -> None:
                _cell(r["field"], 24), str(r["code"]), str(r["severity"]), _cell(r["value"], 30),
                str(r["message"])] for r in listing.iter_rows(named=True)]
     more = report.errors + report.warnings - listing.height
-    if _is_tty(sys.stdout):
+    if _is_tty(sys.stderr if err else sys.stdout):
         from rich.console import Console
         from rich.table import Table as RichTable
 
-        console = Console(highlight=False)
+        console = Console(highlight=False, stderr=err)
         console.print(head)
         console.print(f"[bold {'green' if report.valid else 'red'}]{verdict}[/]: {report.errors} error(s), "
                       f"{report.warnings} warning(s)")
@@ -92,7 +92,7 @@ def _print_report(report: Report, *, profile: str, shown: int) -> None:
         out += ["", *_plain_table(["record", "line", "field", "code", "severity", "value", "message"], issues)]
     if more > 0:
         out.append(_MORE.format(n=more))
-    click.echo("\n".join(out))
+    click.echo("\n".join(out), err=err)
 
 
 @main.command("validate")
@@ -118,8 +118,12 @@ def validate_cmd(src: str, record_type: str | None, schema_path: str | None, tem
 
     Every issue is named with its record (1-based, header not counted), source line, field and value.
     Exit 0 valid (warnings allowed unless --strict), 1 errors found, 2 usage, 3 unreadable input. With
-    --json, a program error (2, 3) prints a JSON error document instead of the report.
+    --json, a program error (2, 3) prints a JSON error document instead of the report. With --clean - or
+    --rejects -, standard output carries those records and the report goes to stderr.
     """
+    records_out = "-" in (clean_path, rejects_path)
+    if records_out and as_json:
+        raise UsageError("--json needs --clean and --rejects to be files: standard output carries the records")
     schema = load_schema_from_options(record_type=record_type, schema_path=schema_path,
                                       template_path=template_path, required=True)
     options = make_read_options(**read_kw)
@@ -144,7 +148,8 @@ def validate_cmd(src: str, record_type: str | None, schema_path: str | None, tem
         click.echo(report.to_json())
     else:
         used = profile or (schema.profile if schema is not None else "api")
-        _print_report(report, profile=used, shown=max_errors if max_errors is not None else _HUMAN_ISSUES)
+        _print_report(report, profile=used, shown=max_errors if max_errors is not None else _HUMAN_ISSUES,
+                      err=records_out)
     if not report.valid:
         sys.exit(EXIT_DATA)
 

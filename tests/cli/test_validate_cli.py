@@ -465,3 +465,17 @@ def test_the_listing_hint_does_not_promise_every_issue_in_json(tmp_path: Path) -
     assert (len(doc["issues"]), doc["truncated"], doc["counts"]["errors"]) == (1000, True, 1101)
     code, out, _ = run("validate", src, "--type", "transactional", "--json", "--max-errors", "2000")
     assert (len(json.loads(out)["issues"]), json.loads(out)["truncated"]) == (1101, False)
+
+
+@pytest.mark.parametrize("option", ["--clean", "--rejects"])
+def test_records_to_stdout_keep_the_report_off_it(tmp_path: Path, option: str) -> None:
+    src = write(tmp_path, "bad.csv", BAD)
+    code, out, err = run("validate", src, "--type", "transactional", option, "-")
+    assert code == 1
+    records = read_file(out.encode("utf-8"), fmt="csv")        # nothing but the records on stdout
+    assert records.frame.height == (2 if option == "--rejects" else 0)
+    assert records.issues == ()
+    assert "INVALID: 3 error(s), 0 warning(s)" in err.splitlines()
+    code, out, err = run("validate", src, "--type", "transactional", option, "-", "--json")
+    assert code == 2
+    assert json.loads(out)["error"]["code"] == "usage-error"   # the JSON report cannot share stdout
