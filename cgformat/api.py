@@ -492,8 +492,9 @@ def separate_file(src: Source, schema: Schema | str | None, *, clean: str | Path
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Fixed:
     """What :func:`fix_file` did. ``broken`` lists records it could not read exactly (ragged rows): when
-    there are any, nothing was written. ``issues`` are the values left alone on purpose (ambiguous dates),
-    with the columns of :data:`~cgformat.report.ISSUE_SCHEMA`."""
+    there are any, no file was written (to standard output, ``dst`` ``"-"``, the header and the ``records``
+    read before the first broken one, less the ``empty`` ones, had gone already). ``issues`` are the values
+    left alone on purpose (ambiguous dates), with the columns of :data:`~cgformat.report.ISSUE_SCHEMA`."""
 
     info: SourceInfo
     records: int
@@ -527,7 +528,8 @@ def fix_file(src: Source, dst: str | Path, schema: Schema | None, *, options: An
              progress: Callable[[int], None] | None = None, drop_extra: bool = False) -> Fixed:
     """``cgformat fix`` over a whole source, batch by batch (memory stays bounded): the fixed records to
     ``dst`` (its extension's format, else the input's), every change to ``changes`` (record, line, field,
-    before, after, normalizers); both written atomically, and neither when the input has broken records.
+    before, after, normalizers); both written atomically, and neither when the input has broken records
+    (standard output, ``dst`` ``"-"``, is written as the records come: see :class:`Fixed`).
     ``options`` is a :class:`~cgformat.normalize.NormalizeOptions`. ``drop_extra`` leaves out the columns
     ``schema`` does not know (a template takes no other column). Broken records are not raised: they are
     in ``Fixed.broken``. Raises what :func:`open_source` and :func:`write_file` raise, and
