@@ -494,8 +494,8 @@ class Fixed:
     """What :func:`fix_file` did. ``broken`` lists records it could not read exactly (ragged rows): when
     there are any, no file was written (to standard output, ``dst`` ``"-"``, the header and the first
     ``records`` records, those of the batches before the broken one, less the ``empty`` ones, had gone
-    already). ``issues`` are the values
-    left alone on purpose (ambiguous dates), with the columns of :data:`~cgformat.report.ISSUE_SCHEMA`."""
+    already). ``issues`` are the values left alone on purpose (ambiguous dates), with the columns of
+    :data:`~cgformat.report.ISSUE_SCHEMA`."""
 
     info: SourceInfo
     records: int
