@@ -124,6 +124,16 @@ class CgGroup(click.Group):
             importlib.import_module(f"{__package__}.{COMMAND_MODULES[cmd_name]}")  # registers it on main
         return super().get_command(ctx, cmd_name)
 
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        # --help and --version print while the group's own options are parsed, before invoke
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except OSError as exc:
+            if closed_pipe(exc):
+                raise click.exceptions.Exit(EXIT_PIPE) from None
+            raise
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)

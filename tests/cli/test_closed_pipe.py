@@ -54,6 +54,9 @@ def left_in(folder: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("args", [
+    ["--help"],
+    ["--version"],
+    ["validate", "--help"],
     ["schemas"],
     ["schemas", "--json"],
     ["schemas", "transactional"],
