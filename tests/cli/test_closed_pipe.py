@@ -69,7 +69,7 @@ def left_in(folder: Path) -> list[str]:
     ["convert", "{ex}/contact.xml", "-", "--to", "csv"],
     ["sheets", "{book}"],
     ["sheets", "{book}", "--json"],
-])
+], ids=" ".join)
 def test_a_closed_stdout_ends_the_command_quietly(tmp_path: Path, args: list[str]) -> None:
     big = big_input(tmp_path)
     book = tmp_path / "book.xlsx"
