@@ -195,12 +195,14 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
         out = api.fix_file(src, dst, schema, options=opts, rename=not no_rename, changes=changes_path, fmt=from_fmt,
                            read_options=make_read_options(**read_kw), progress=update, drop_extra=drop_extra)
     title = title_row_of(out.info, schema)
+    how = "".join(f" {flag} {value}" for flag, value in (("--schema", schema_path), ("--template", template_path),
+                                                         ("--type", record_type)) if value)
     if out.broken:
         first = out.broken[0]
         if title is not None:
             click.echo(f"cgformat: {title.message}", err=True)
         message = _refusal(len(out.broken), src, dst, first.code, first.record, first.line,
-                           written=out.records - len(out.empty))
+                           written=out.records - len(out.empty), how=how or " --type T")
         if as_json:
             click.echo(json.dumps(_fix_error(src, dst, Failure(code="broken-records", message=message,
                                                                 exit=EXIT_DATA)), ensure_ascii=False))
@@ -249,8 +251,6 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
         lines += ["  " + x for x in _plain_table(["record", "line", "field", "code", "value", "message"], rows)]
     if changes_path:
         lines.append(f"every change: {changes_path}")
-    how = "".join(f" {flag} {value}" for flag, value in (("--schema", schema_path), ("--template", template_path),
-                                                         ("--type", record_type)) if value)
     if dst != "-":
         lines.append(f"next: cgformat validate {dst}{how}")
     # standard output carries the records when DST is '-': the summary must not end up among them
@@ -261,7 +261,8 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
 _WRITTEN_AS = {"csv": "UTF-8 with commas", "xml": "UTF-8 XML", "xlsx": "an XLSX workbook"}
 
 
-def _refusal(n: int, src: str, dst: str, code: str, record: int | None, line: int | None, *, written: int) -> str:
+def _refusal(n: int, src: str, dst: str, code: str, record: int | None, line: int | None, *, written: int,
+             how: str) -> str:
     """What a fix refused for broken records says, including what it wrote: nothing to a file (its outputs
     appear only when complete), the header and the records before the first broken batch to stdout."""
     if dst != "-":
@@ -270,7 +271,7 @@ def _refusal(n: int, src: str, dst: str, code: str, record: int | None, line: in
         wrote = f"standard output got the header{f' and the first {written} record(s)' if written else ''} " \
                 "only: discard it"
     return (f"{n} broken record(s) in {src} (first: {code} at record {record}, line {line}); {wrote}. "
-            f"Separate them first: cgformat validate {src} --type T --clean OK.csv --rejects BAD.csv")
+            f"Separate them first: cgformat validate {src}{how} --clean OK.csv --rejects BAD.csv")
 
 
 def _fix_error(src: str, dst: str, failure: Failure) -> dict[str, Any]:

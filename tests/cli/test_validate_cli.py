@@ -479,3 +479,16 @@ def test_records_to_stdout_keep_the_report_off_it(tmp_path: Path, option: str) -
     code, out, err = run("validate", src, "--type", "transactional", option, "-", "--json")
     assert code == 2
     assert json.loads(out)["error"]["code"] == "usage-error"   # the JSON report cannot share stdout
+
+
+def test_a_refused_fix_suggests_a_command_that_runs_with_the_same_type(tmp_path: Path) -> None:
+    src = write(tmp_path, "r.csv", OK + "0003,x@example.com\n")
+    code, _, err = run("fix", src, str(tmp_path / "f.csv"), "--type", "transactional")
+    assert code == 1
+    suggested = err.split("Separate them first: cgformat ")[1].split()
+    ok, bad = tmp_path / "OK.csv", tmp_path / "BAD.csv"
+    args = [{"OK.csv": str(ok), "BAD.csv": str(bad)}.get(a, a) for a in suggested]
+    assert args[:3] == ["validate", src, "--type"]
+    code, _, _ = run(*args)
+    assert code == 1
+    assert (read_file(ok).frame.height, read_file(bad).frame.height) == (2, 1)
