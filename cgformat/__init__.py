@@ -1,13 +1,66 @@
 """cgformat: prepare, validate, convert, split and upload record files for CustomerGauge's File API.
 
-The library in five calls::
+The library is what this package exports (``cgformat.__all__``): the commands' jobs on paths, standard input
+or output (``"-"``), bytes or binary streams. The examples run in a folder holding a copy of the project's
+``examples/`` (outputs are written there too), and a test runs them::
 
-    import cgformat
-    table = cgformat.read("export.xlsx")                       # all-text frame, positions, reader issues
-    report = cgformat.validate("export.csv", "transactional")  # every bad cell, never an exception
-    cgformat.convert("export.xlsx", "export.xml")              # exact to the character
-    manifest = cgformat.split("big.csv", "parts/", schema=cgformat.load_schema("transactional"))
-    cgformat.Uploader  # sends a split folder to CG's File API (see cgformat.upload)
+    >>> import cgformat
+    >>> table = cgformat.read("examples/transactional-messy.csv")   # every value as text: no type guessing
+    >>> table.info.format, table.info.delimiter, table.frame.height      # told from the content
+    ('csv', ';', 3)
+    >>> table.frame["CustomerNumber"].to_list()                     # leading zeros kept
+    ['000301', '000302', '000303']
+    >>> report = cgformat.validate("examples/transactional-messy.csv", "transactional")
+    >>> report.valid
+    False
+    >>> [(i.code, i.record, i.line) for i in report.issue_list() if i.field == "E-mail"]
+    [('alias-label', None, 1), ('invalid-email', 1, 2)]
+    >>> fixed = cgformat.fix_table(table, cgformat.load_schema("transactional"))
+    >>> fixed.frame["E-mail"].to_list()[0]                          # trimmed, domain in lower case
+    'Anna.deVries@example.nl'
+    >>> result = cgformat.convert("examples/transactional.csv", "transactional.xml")
+    >>> result.ok, result.records
+    (True, 12)
+    >>> manifest = cgformat.split("examples/transactional.csv", "parts",
+    ...                           schema=cgformat.load_schema("transactional"), max_records=5)
+    >>> [part.records for part in manifest.parts]
+    [5, 5, 2]
+
+``cgformat.Uploader`` sends a split folder to CG's File API (see :mod:`cgformat.upload`; ``cgformat.Sandbox``
+is a local stand-in of that API to rehearse on).
+
+What is raised. Data problems never are: they are :class:`Issue` values in ``Table.issues`` (what the reader
+noticed), in the :class:`Report` (every bad cell, counted by code) and in ``ConvertResult.issues`` (a
+conversion of an input with broken records writes nothing and has ``ok`` false). Program problems raise a
+:class:`CgformatError` subclass (the tree is in :mod:`cgformat.errors`; each is also a builtin exception):
+
+- ``read``, ``validate``, ``convert``, ``split``, ``split_file``, ``schema_from_template`` raise
+  :class:`~cgformat.errors.ReadError` for an input that cannot be read at all: missing, a folder,
+  undecodable (``EncodingError``), a sheet that does not exist or several sheets and none chosen
+  (``SheetError``), past a protective limit of :class:`ReadOptions` (``LimitExceeded``); and
+  :class:`~cgformat.errors.UsageError` for options that do not fit: a format that cannot be told from the
+  name or is not supported (``UnsupportedFormat``), a sheet for a file that has none, an unknown limit
+  profile, a split folder that already holds a split (unless ``force``) or an upload.
+- ``validate`` and ``load_schema`` raise :class:`~cgformat.errors.SchemaError` (a ``UsageError``) for an
+  unknown record type or a schema file that is missing or makes no sense; ``schema_from_template`` for a
+  template whose header has blank or repeated labels.
+- ``write``, ``convert``, ``split`` and ``split_file`` raise an :class:`OSError` when the output cannot be
+  written: :class:`~cgformat.errors.WriteError` (a folder that does not exist, a value the format cannot
+  hold), or the operating system's own (a full disk). A file output is renamed into place only when
+  complete, so a failure leaves none behind.
+- ``load_manifest`` raises :class:`~cgformat.errors.ManifestError`; the uploader raises
+  :class:`~cgformat.errors.UploadError` subclasses (``ApiError``, ``TransportError``, ``ManifestError``).
+
+::
+
+    >>> cgformat.validate("examples/missing.csv", "transactional")
+    Traceback (most recent call last):
+    ...
+    cgformat.errors.ReadError: examples/missing.csv: no such file
+    >>> cgformat.read("examples/transactional.csv", options=cgformat.ReadOptions(sheet="Sheet1"))
+    Traceback (most recent call last):
+    ...
+    cgformat.errors.UsageError: --sheet is for workbooks (xlsx, xls): ... is csv, which has no sheets
 """
 
 # ruff: noqa: E402 - the excepthook goes in before the heavy imports below

@@ -2,6 +2,15 @@
 
 This is the only layer that opens paths. ``"-"`` stands for standard input or output and then needs an
 explicit format. Outputs are written under a temporary name and renamed when complete.
+
+The package exports the library's calls under short names (``cgformat.read`` is :func:`read_file`,
+``cgformat.write`` :func:`write_file`, ``cgformat.convert`` :func:`convert_file`, ``cgformat.validate``
+:func:`validate_file`; ``split``, ``split_file`` and ``schema_from_template`` keep theirs): use those. The
+others here (:func:`open_source`, :func:`fix_file`, :func:`separate_file`, :func:`list_sheets`) are the
+jobs behind ``cgformat fix``, ``validate --clean/--rejects`` and ``sheets``. Every call raises what the
+package docstring lists: :class:`~cgformat.errors.ReadError` for an input that cannot be read,
+:class:`~cgformat.errors.UsageError` for options that do not fit, an :class:`OSError`
+(:class:`~cgformat.errors.WriteError` or the system's own) for an output that cannot be written.
 """
 
 from __future__ import annotations
@@ -141,14 +150,24 @@ def _binary_input(src: Source) -> Iterator[BinaryIO]:
 
 @contextlib.contextmanager
 def open_source(src: Source, *, fmt: str | None = None, options: ReadOptions | None = None) -> Iterator[Reader]:
-    """Open a source for streaming: the reader's ``info`` now, its records through ``batches()``."""
+    """Open a source for streaming: the reader's ``info`` now, its records through ``batches()``.
+
+    Raises :class:`~cgformat.errors.ReadError` (and its ``EncodingError``, ``SheetError``,
+    ``LimitExceeded``) for a source that cannot be read, on opening or while the batches are read;
+    :class:`~cgformat.errors.UsageError` (``UnsupportedFormat``) for a format it cannot tell or read, or
+    read options that do not fit it (a sheet for a file without sheets, a header row for XML).
+    """
     key = _read_format(src, fmt)
     with _binary_input(src) as stream:
         yield formats.open_reader(stream, key or _content_format(stream), source=_name_of(src), options=options)
 
 
 def read_file(src: Source, *, fmt: str | None = None, options: ReadOptions | None = None) -> Table:
-    """Read a whole source into memory as a :class:`Table` of text values."""
+    """Read a whole source into memory as a :class:`Table` of text values (``cgformat.read``).
+
+    What the reader noticed (ragged rows, a byte order mark, another encoding) is in ``Table.issues``.
+    Raises what :func:`open_source` raises.
+    """
     with open_source(src, fmt=fmt, options=options) as reader:
         return Table.from_batches(reader.info, reader.batches())
 
@@ -167,6 +186,10 @@ def write_file(data: Table | pl.DataFrame | Iterable[pl.DataFrame], dst: str | P
     """Write records to a path (atomically), ``"-"`` (standard output) or a binary stream; return the bytes.
 
     ``labels`` are the header labels (default: the table's labels, else the frame's column names).
+    ``cgformat.write``. Raises :class:`~cgformat.errors.UsageError` (``UnsupportedFormat``) for a format
+    it cannot tell or write; :class:`~cgformat.errors.WriteError` for an output it cannot write (a folder
+    that does not exist, a value the format cannot hold, a CSV without columns) and the system's
+    :class:`OSError` (a full disk): a path is then left as it was.
     """
     if labels is None:
         if isinstance(data, Table):
@@ -254,7 +277,9 @@ def convert_file(src: Source, dst: str | Path | BinaryIO, *, from_fmt: str | Non
 
     An input with structural errors (ragged rows, undecodable bytes) is refused: no output is left and the
     result lists the issues (``ok`` is False), since a guess at what a broken record meant is worse than
-    nothing. Use ``cgformat validate --clean/--rejects`` to separate such records.
+    nothing. Use ``cgformat validate --clean/--rejects`` to separate such records. ``cgformat.convert``.
+    Raises what :func:`open_source` and :func:`write_file` raise, and
+    :class:`~cgformat.errors.ReadError` for an input without fields.
     """
     _read_format(src, from_fmt)  # the input's format is asked for first, as the user gives it first
     out_key = _resolve_format(dst if isinstance(dst, (str, Path)) else "-", to_fmt, write=True)
@@ -307,7 +332,11 @@ def batch_records(first: int, height: int) -> pl.Series:
 
 
 def list_sheets(src: Source, *, fmt: str | None = None) -> list[Any]:
-    """The sheets of an XLSX / XLS workbook with their sizes (name, position, rows, columns, visible)."""
+    """The sheets of an XLSX / XLS workbook with their sizes (name, position, rows, columns, visible).
+
+    Raises :class:`~cgformat.errors.UsageError` for a source that is no workbook and
+    :class:`~cgformat.errors.ReadError` for one that cannot be read.
+    """
     def workbook(key: str) -> str:
         if key not in ("xlsx", "xls"):
             raise UsageError(f"{_name_of(src)} is {key}, not a workbook: only xlsx and xls files have sheets")
@@ -335,7 +364,9 @@ def split_file(src: Source, out_dir: str | Path, *, fmt: str | None = None, to_f
     envelope and XLSX container included), in input order, the header in each. With a schema (and
     ``validate``), invalid records go to ``rejects.<ext>`` with their reasons instead of a part. Every
     input record ends up in exactly one part or in the rejects file. The output format defaults to the
-    input's (xlsx for an xls input).
+    input's (xlsx for an xls input). Raises what :func:`open_source` and :func:`write_file` raise, and
+    :class:`~cgformat.errors.UsageError` for an unknown profile or an ``out_dir`` that is a file, already
+    holds a split (unless ``force``) or holds an upload journal; a failed split leaves no manifest.
     """
     from ._splitting import run_split
 
@@ -353,7 +384,10 @@ def validate_file(src: Source, schema: Schema | str | None, *, fmt: str | None =
                   template: bool = False, strict: bool = False, max_issues: int = 1000) -> Report:
     """Validate a source against a schema (a :class:`Schema` or a built-in type name), streaming.
 
-    Returns the :class:`~cgformat.report.Report`; data problems never raise.
+    Returns the :class:`~cgformat.report.Report`: data problems are its issues, never exceptions
+    (``cgformat.validate``). Program problems raise: what :func:`open_source` raises,
+    :class:`~cgformat.errors.SchemaError` for an unknown type name, and
+    :class:`~cgformat.errors.UsageError` for an unknown profile.
     """
     from .validate import validate
 
@@ -415,7 +449,8 @@ def separate_file(src: Source, schema: Schema | str | None, *, clean: str | Path
     original values plus an ``_errors`` column naming codes and fields), batch by batch: memory stays
     bounded, every record lands in exactly one of the two, in input order, and neither file appears unless
     both are complete. Formats default to the outputs' extensions, else the input's; XML outputs take the
-    schema's tags.
+    schema's tags. Raises what :func:`validate_file` and :func:`write_file` raise, and
+    :class:`~cgformat.errors.UsageError` when ``clean`` and ``rejects`` are one file.
     """
     from .schema import load_schema
     from .validate import ERRORS_COLUMN, partition_batch, validate
@@ -457,8 +492,10 @@ def separate_file(src: Source, schema: Schema | str | None, *, clean: str | Path
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Fixed:
     """What :func:`fix_file` did. ``broken`` lists records it could not read exactly (ragged rows): when
-    there are any, nothing was written. ``issues`` are the values left alone on purpose (ambiguous dates),
-    with the columns of :data:`~cgformat.report.ISSUE_SCHEMA`."""
+    there are any, no file was written (to standard output, ``dst`` ``"-"``, the header and the first
+    ``records`` records, those of the batches before the broken one, less the ``empty`` ones, had gone
+    already). ``issues`` are the values left alone on purpose (ambiguous dates), with the columns of
+    :data:`~cgformat.report.ISSUE_SCHEMA`."""
 
     info: SourceInfo
     records: int
@@ -492,9 +529,13 @@ def fix_file(src: Source, dst: str | Path, schema: Schema | None, *, options: An
              progress: Callable[[int], None] | None = None, drop_extra: bool = False) -> Fixed:
     """``cgformat fix`` over a whole source, batch by batch (memory stays bounded): the fixed records to
     ``dst`` (its extension's format, else the input's), every change to ``changes`` (record, line, field,
-    before, after, normalizers); both written atomically, and neither when the input has broken records.
+    before, after, normalizers); both written atomically, and neither when the input has broken records
+    (standard output, ``dst`` ``"-"``, is written as the records come: see :class:`Fixed`).
     ``options`` is a :class:`~cgformat.normalize.NormalizeOptions`. ``drop_extra`` leaves out the columns
-    ``schema`` does not know (a template takes no other column).
+    ``schema`` does not know (a template takes no other column). Broken records are not raised: they are
+    in ``Fixed.broken``. Raises what :func:`open_source` and :func:`write_file` raise, and
+    :class:`~cgformat.errors.UsageError` when ``dst`` and ``changes`` are one file, or for ``drop_extra``
+    without a schema.
     """
     from .normalize import NormalizeOptions, empty_unlabelled, fix_plan, normalize
     from .report import issues_frame
@@ -586,6 +627,8 @@ def schema_from_template(path: Source, *, base: Schema | None = None, sheet: str
 
     The template's names and order become the required header, exact order and case. ``base`` (a record
     type) supplies the checks and upload facts of the fields it names. Only the header is read.
+    Raises what :func:`open_source` raises, and :class:`~cgformat.errors.SchemaError` for a template
+    without labels, or with blank or repeated ones.
     """
     from .schema import schema_from_labels
 
@@ -596,5 +639,6 @@ def schema_from_template(path: Source, *, base: Schema | None = None, sheet: str
 
 
 def split(src: Source, out_dir: str | Path, **options: Any) -> Manifest:
-    """Split a source into parts that fit the limits and return the manifest (see :func:`split_file`)."""
+    """Split a source into parts that fit the limits and return the manifest (see :func:`split_file`,
+    which takes the same options and raises the same errors)."""
     return split_file(src, out_dir, **options).manifest

@@ -2,7 +2,9 @@
 
 The JSON document (``cgformat_report: 1``) has a published JSON Schema shipped in the package
 (``cgformat/report.schema.json``, see :func:`report_json_schema`). Every issue is counted, even when the
-listing is capped (``truncated``).
+listing is capped (``truncated``). When no report could be made (a program error: the file is missing or
+unreadable, the schema is bad), ``cgformat validate --json`` prints the other shape that JSON Schema
+allows, :func:`error_document`: ``valid`` false and an ``error`` object instead of the counts and issues.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ __all__ = [
     "REPORT_VERSION",
     "Report",
     "ReportCollector",
+    "error_document",
     "issues_frame",
     "report_json_schema",
 ]
@@ -181,8 +184,20 @@ class ReportCollector:
                       issues=listing, truncated=truncated, strict=strict)
 
 
+def error_document(*, source: str, code: str, message: str, exit: int) -> dict[str, Any]:
+    """The JSON document of a validation that made no report: the program error that stopped it.
+
+    ``code`` is the error's stable kebab-case name (``read-error``, ``schema-error`` ...), ``exit`` the
+    command line's exit code for it. It is the second shape of ``report.schema.json``: a reader tells the
+    two apart by the ``error`` key, and ``valid`` is false in both when the file cannot be uploaded as is.
+    """
+    return {"cgformat_report": REPORT_VERSION, "valid": False, "source": source,
+            "error": {"code": code, "message": message, "exit": exit}}
+
+
 def report_json_schema() -> dict[str, Any]:
-    """The published JSON Schema of the report document (``cgformat/report.schema.json``)."""
+    """The published JSON Schema of the report document and of the error document
+    (``cgformat/report.schema.json``)."""
     text = resources.files("cgformat").joinpath("report.schema.json").read_text(encoding="utf-8")
     doc: dict[str, Any] = json.loads(text)
     return doc

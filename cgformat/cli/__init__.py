@@ -16,8 +16,9 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 quiet_interrupts()   # the command line's process: a Ctrl-C before main() runs is reported in one line too
 
 import gc  # noqa: E402
+import sys  # noqa: E402
 
-from ._app import main  # noqa: E402
+from ._app import EXIT_PIPE, main  # noqa: E402
 
 __all__ = ["main", "run"]
 
@@ -29,11 +30,41 @@ def run() -> None:
     during it do not walk them again (a 1M split: 0.05-0.06 s of collections, each pausing every thread, down
     to 0.01 s); and everything is frozen again at exit, where CPython would otherwise collect every object
     several times over (0.1-0.15 s, more than some commands take), leaving it to the operating system.
-    Every output file is closed by its command before this, and the standard streams are flushed at exit as
-    always. Tests call :data:`main` in-process, without this.
+    Every output file is closed by its command before this. Standard output is flushed here, where a reader
+    that has gone away still ends the program quietly with :data:`~cgformat.cli._app.EXIT_PIPE`; what is
+    left to write then goes to the null device, so the interpreter's own flush at exit does not fail again
+    with a traceback. Tests call :data:`main` in-process, without this.
     """
     gc.freeze()
     try:
-        main()
+        main()   # click's standalone mode: always ends with SystemExit
+    except SystemExit as done:
+        if done.code == EXIT_PIPE or not _flushed():
+            _discard_stdout()
+            raise SystemExit(EXIT_PIPE) from None
+        raise
     finally:
         gc.freeze()
+
+
+def _flushed() -> bool:
+    """Flush standard output; False when its reader has gone away."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return False
+    return True
+
+
+def _discard_stdout() -> None:
+    """Point standard output at the null device, so that what is still buffered is dropped quietly."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):   # no file descriptor behind it (a test's stream)
+        pass
+    finally:
+        os.close(devnull)

@@ -1,20 +1,47 @@
 """The click group every command hangs from, and the mapping of exceptions to exit codes.
 
 Exit codes: 0 valid, 1 data errors found, 2 usage error, 3 unreadable input or program error,
-4 upload failed, 5 upload incomplete (resume later).
+4 upload failed, 5 upload incomplete (resume later), 141 standard output closed by its reader.
+
+A reader that closes standard output early (``cgformat status DIR | head -1``) ends the command quietly, as
+it ends GNU tools: no message, and the status a shell gives a program stopped by SIGPIPE (128 + 13), so that
+a pipeline under ``set -o pipefail`` sees that the output was cut, as it does for ``seq 100000 | head -1``.
+File outputs are renamed into place only when complete, so a command stopped this way leaves none half
+written.
 """
 
 from __future__ import annotations
 
+import errno
+import functools
 import importlib
-import sys
-from typing import Any
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
 import click
 
 from ..errors import CgformatError, ReadError, UploadError, UsageError, WriteError
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_INPUT, EXIT_UPLOAD, EXIT_INCOMPLETE = 0, 1, 2, 3, 4, 5
+EXIT_PIPE = 128 + 13   # what a shell reports for a program ended by SIGPIPE
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def closed_pipe(exc: BaseException) -> bool:
+    """Whether an exception means that the reader of an output pipe went away.
+
+    cgformat's writers wrap it in a :class:`WriteError`, and polars, writing through Python, may hand it on
+    as a plain OSError that only names the error number in its text.
+    """
+    if isinstance(exc, WriteError) and exc.__cause__ is not None:
+        exc = exc.__cause__
+    if not isinstance(exc, OSError):
+        return False
+    return exc.errno == errno.EPIPE or (exc.errno is None and f"[Errno {errno.EPIPE}]" in str(exc))
 
 
 def exit_code_for(exc: CgformatError) -> int:
@@ -26,6 +53,55 @@ def exit_code_for(exc: CgformatError) -> int:
     if isinstance(exc, (ReadError, WriteError)):
         return EXIT_INPUT
     return EXIT_INPUT
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Failure:
+    """A program error as the command line reports it: a stable kebab-case code, the message, the exit code."""
+
+    code: str
+    message: str
+    exit: int
+
+
+def failure_of(exc: BaseException) -> Failure | None:
+    """How a program error is reported; None for what is not one (a closed pipe, an interrupt, a bug).
+
+    The code of a :class:`CgformatError` is its class in kebab case (``read-error``, ``sheet-error``,
+    ``schema-error`` ...), so a caller can tell them apart as the library's ``except`` clauses do.
+    """
+    if closed_pipe(exc):
+        return None
+    if isinstance(exc, CgformatError):
+        return Failure(code=re.sub(r"(?<!^)(?=[A-Z])", "-", type(exc).__name__).lower(), message=str(exc),
+                       exit=exit_code_for(exc))
+    if isinstance(exc, click.ClickException):
+        return Failure(code="usage-error", message=exc.format_message(), exit=exc.exit_code)
+    if isinstance(exc, MemoryError):
+        return Failure(code="out-of-memory", message="out of memory; split the input or raise the machine's "
+                                                     "memory", exit=EXIT_INPUT)
+    if isinstance(exc, OSError):
+        return Failure(code="os-error", message=f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
+                       exit=EXIT_INPUT)
+    return None
+
+
+def json_errors(document: Callable[[dict[str, Any], Failure], dict[str, Any]]) -> Callable[[F], F]:
+    """Make a command that takes ``--json`` (parameter ``as_json``) print a JSON document on stdout when it
+    fails with a program error: ``document(params, failure)`` builds it. The message still goes to stderr
+    and the exit code stays the error's (see :class:`CgGroup`)."""
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return func(*args, **kwargs)
+            except (CgformatError, click.ClickException, MemoryError, OSError) as exc:
+                failure = failure_of(exc)
+                if kwargs.get("as_json") and failure is not None:
+                    click.echo(json.dumps(document(kwargs, failure), ensure_ascii=False))
+                raise
+        return cast(F, wrapper)
+    return decorate
 
 
 # command name -> the module that defines it; a command's module (and what it imports: httpx for the
@@ -48,24 +124,29 @@ class CgGroup(click.Group):
             importlib.import_module(f"{__package__}.{COMMAND_MODULES[cmd_name]}")  # registers it on main
         return super().get_command(ctx, cmd_name)
 
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        # --help and --version print while the group's own options are parsed, before invoke
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except OSError as exc:
+            if closed_pipe(exc):
+                raise click.exceptions.Exit(EXIT_PIPE) from None
+            raise
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except CgformatError as exc:
-            click.echo(f"cgformat: error: {exc}", err=True)
-            ctx.exit(exit_code_for(exc))
         except KeyboardInterrupt:
             click.echo("cgformat: interrupted", err=True)
             ctx.exit(130)
-        except BrokenPipeError:
-            sys.stderr.close()
-            ctx.exit(EXIT_INPUT)
-        except MemoryError:
-            click.echo("cgformat: error: out of memory; split the input or raise the machine's memory", err=True)
-            ctx.exit(EXIT_INPUT)
-        except OSError as exc:
-            click.echo(f"cgformat: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), err=True)
-            ctx.exit(EXIT_INPUT)
+        except (CgformatError, MemoryError, OSError) as exc:
+            if closed_pipe(exc):
+                ctx.exit(EXIT_PIPE)   # quietly: see the module's docstring
+            failure = failure_of(exc)
+            assert failure is not None
+            click.echo(f"cgformat: error: {failure.message}", err=True)
+            ctx.exit(failure.exit)
 
 
 @click.group(cls=CgGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

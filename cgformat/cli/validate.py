@@ -9,17 +9,21 @@ from typing import Any, TextIO
 import click
 
 from .. import api
+from ..errors import UsageError
 from ..limits import PROFILES
 from ..model import IssueCode
 from ..normalize import NormalizeOptions
-from ..report import Report
+from ..report import Report, error_document
 from ..schema import describe_rules, list_schemas, load_schema
 from ..validate import title_row_of, validate
-from ._app import EXIT_DATA, main
+from ._app import EXIT_DATA, Failure, json_errors, main
 from ._options import load_schema_from_options, make_read_options, read_options, schema_options
 from ._progress import CountingReader, records_progress
 
 _HUMAN_ISSUES = 20
+_JSON_ISSUES = 1000
+# every issue is counted; the listing (on screen and in JSON) stops at --max-errors
+_MORE = f"... and {{n}} more issue(s): --max-errors N lists more (--json lists {_JSON_ISSUES:,} unless told)"
 
 
 def _is_tty(stream: TextIO) -> bool:
@@ -42,7 +46,7 @@ def _plain_table(headers: list[str], rows: list[list[str]]) -> list[str]:
     return [fmt.format(*headers).rstrip(), *(fmt.format(*r).rstrip() for r in rows)]
 
 
-def _print_report(report: Report, *, profile: str, shown: int) -> None:
+def _print_report(report: Report, *, profile: str, shown: int, err: bool = False) -> None:
     where = ", ".join(x for x in (report.format, report.encoding or "",
                                   repr(report.delimiter) if report.delimiter else "") if x)
     head = (f"{report.source} ({where}): {report.records} records, {report.bytes} bytes; "
@@ -57,11 +61,11 @@ def _print_report(report: Report, *, profile: str, shown: int) -> None:
                _cell(r["field"], 24), str(r["code"]), str(r["severity"]), _cell(r["value"], 30),
                str(r["message"])] for r in listing.iter_rows(named=True)]
     more = report.errors + report.warnings - listing.height
-    if _is_tty(sys.stdout):
+    if _is_tty(sys.stderr if err else sys.stdout):
         from rich.console import Console
         from rich.table import Table as RichTable
 
-        console = Console(highlight=False)
+        console = Console(highlight=False, stderr=err)
         console.print(head)
         console.print(f"[bold {'green' if report.valid else 'red'}]{verdict}[/]: {report.errors} error(s), "
                       f"{report.warnings} warning(s)")
@@ -79,7 +83,7 @@ def _print_report(report: Report, *, profile: str, shown: int) -> None:
                 t.add_row(rec, line, fld, f"[{color}]{code}[/]", value, msg)
             console.print(t)
         if more > 0:
-            console.print(f"... and {more} more issue(s): --max-errors N lists more, --json gives them all")
+            console.print(_MORE.format(n=more))
         return
     out = [head, tail]
     if codes:
@@ -87,8 +91,8 @@ def _print_report(report: Report, *, profile: str, shown: int) -> None:
     if issues:
         out += ["", *_plain_table(["record", "line", "field", "code", "severity", "value", "message"], issues)]
     if more > 0:
-        out.append(f"... and {more} more issue(s): --max-errors N lists more, --json gives them all")
-    click.echo("\n".join(out))
+        out.append(_MORE.format(n=more))
+    click.echo("\n".join(out), err=err)
 
 
 @main.command("validate")
@@ -105,19 +109,26 @@ def _print_report(report: Report, *, profile: str, shown: int) -> None:
               help="Write the valid records here (input's format unless the extension says otherwise).")
 @click.option("--rejects", "rejects_path", metavar="PATH",
               help="Write the rejected records here, original values plus an _errors column.")
+@json_errors(lambda params, failure: error_document(source=params["src"], code=failure.code,
+                                                    message=failure.message, exit=failure.exit))
 def validate_cmd(src: str, record_type: str | None, schema_path: str | None, template_path: str | None,
                  profile: str | None, from_fmt: str | None, as_json: bool, max_errors: int | None, strict: bool,
                  clean_path: str | None, rejects_path: str | None, **read_kw: Any) -> None:
     """Check SRC before upload: header, every cell, duplicates, and the limits of the profile.
 
     Every issue is named with its record (1-based, header not counted), source line, field and value.
-    Exit 0 valid (warnings allowed unless --strict), 1 errors found, 2 usage, 3 unreadable input.
+    Exit 0 valid (warnings allowed unless --strict), 1 errors found, 2 usage, 3 unreadable input. With
+    --json, a program error (2, 3) prints a JSON error document instead of the report. With --clean - or
+    --rejects -, standard output carries those records and the report goes to stderr.
     """
+    records_out = "-" in (clean_path, rejects_path)
+    if records_out and as_json:
+        raise UsageError("--json needs --clean and --rejects to be files: standard output carries the records")
     schema = load_schema_from_options(record_type=record_type, schema_path=schema_path,
                                       template_path=template_path, required=True)
     options = make_read_options(**read_kw)
     template = template_path is not None
-    limit = max_errors if max_errors is not None else 1000
+    limit = max_errors if max_errors is not None else _JSON_ISSUES
     if clean_path or rejects_path:
         with records_progress(f"validating {src}") as update:
             done = api.separate_file(src, schema, clean=clean_path, rejects=rejects_path, fmt=from_fmt,
@@ -137,7 +148,8 @@ def validate_cmd(src: str, record_type: str | None, schema_path: str | None, tem
         click.echo(report.to_json())
     else:
         used = profile or (schema.profile if schema is not None else "api")
-        _print_report(report, profile=used, shown=max_errors if max_errors is not None else _HUMAN_ISSUES)
+        _print_report(report, profile=used, shown=max_errors if max_errors is not None else _HUMAN_ISSUES,
+                      err=records_out)
     if not report.valid:
         sys.exit(EXIT_DATA)
 
@@ -158,7 +170,8 @@ def validate_cmd(src: str, record_type: str | None, schema_path: str | None, tem
                                                 "E-mail become the canonical field names).")
 @click.option("--drop-extra", is_flag=True, help="Leave out the columns the type, schema or template does not "
                                                  "know (a template takes no other column); each is reported.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout (DST must be a file).")
+@json_errors(lambda params, failure: _fix_error(params["src"], params["dst"], failure))
 def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None, template_path: str | None,
             from_fmt: str | None, default_country: str | None, date_format: str | None,
             changes_path: str | None, no_rename: bool, drop_extra: bool, as_json: bool, **read_kw: Any) -> None:
@@ -168,10 +181,13 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
     dates to YYYY-MM-DD HH:MM:SS (only where unambiguous, or per --date-format; Excel serial numbers too),
     Y/N from yes/no/true/false/1/0, aliased headers renamed; where the header must match exactly (a
     --template, the revenue type) the columns in its order (others stay, at the end) and, for a type, empty
-    columns for its optional fields. Records with no value (lines of delimiters) are left out. Output is
-    UTF-8 with commas.
+    columns for its optional fields. Records with no value (lines of delimiters) are left out. DST's
+    extension picks its format (csv, xlsx, xml; else the input's); a CSV is UTF-8 with commas. DST '-'
+    writes CSV to standard output (the summary then goes to stderr).
     Without a type only trimming and NFC apply. Then run 'cgformat validate DST'.
     """
+    if dst == "-" and as_json:
+        raise UsageError("--json needs DST to be a file: standard output carries the fixed records")
     schema = load_schema_from_options(record_type=record_type, schema_path=schema_path,
                                       template_path=template_path, required=False)
     opts = NormalizeOptions(default_country=default_country, date_format=date_format)
@@ -179,11 +195,19 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
         out = api.fix_file(src, dst, schema, options=opts, rename=not no_rename, changes=changes_path, fmt=from_fmt,
                            read_options=make_read_options(**read_kw), progress=update, drop_extra=drop_extra)
     title = title_row_of(out.info, schema)
+    how = "".join(f" {flag} {value}" for flag, value in (("--schema", schema_path), ("--template", template_path),
+                                                         ("--type", record_type)) if value)
     if out.broken:
         first = out.broken[0]
         if title is not None:
             click.echo(f"cgformat: {title.message}", err=True)
-        _refuse(len(out.broken), src, first.code, first.record, first.line)
+        message = _refusal(len(out.broken), src, dst, first.code, first.record, first.line,
+                           written=out.records - len(out.empty), how=how or " --type T")
+        if as_json:
+            click.echo(json.dumps(_fix_error(src, dst, Failure(code="broken-records", message=message,
+                                                                exit=EXIT_DATA)), ensure_ascii=False))
+        click.echo(f"cgformat: error: {message}", err=True)
+        sys.exit(EXIT_DATA)
     if as_json:
         click.echo(json.dumps({
             "cgformat_fix": 1, "source": out.info.source, "target": dst, "type": schema.name if schema else None,
@@ -215,8 +239,9 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
     if title is not None:
         lines.append(f"warning: {title.message}")
     notes = [i for i in out.reader_issues if i.code in ("non-utf8", "delimiter", "bom-removed")]
+    written_as = _WRITTEN_AS[api._output_format(dst, out.info.format)]
     for i in notes:
-        lines.append(f"converted: {i.code} ({i.value}) -> UTF-8 with commas")
+        lines.append(f"converted: {i.code} ({i.value}) -> {written_as}")
     lines.extend(f"removed: line 1 {i.value!r} (Excel's delimiter hint)" for i in out.reader_issues
                  if i.code == IssueCode.SEP_LINE)
     if out.issues.height:
@@ -226,17 +251,33 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
         lines += ["  " + x for x in _plain_table(["record", "line", "field", "code", "value", "message"], rows)]
     if changes_path:
         lines.append(f"every change: {changes_path}")
-    how = "".join(f" {flag} {value}" for flag, value in (("--schema", schema_path), ("--template", template_path),
-                                                         ("--type", record_type)) if value)
-    lines.append(f"next: cgformat validate {dst}{how}")
-    click.echo("\n".join(lines), err=False)
+    if dst != "-":
+        lines.append(f"next: cgformat validate {dst}{how}")
+    # standard output carries the records when DST is '-': the summary must not end up among them
+    click.echo("\n".join(lines), err=dst == "-")
 
 
-def _refuse(n: int, src: str, code: str, record: int | None, line: int | None) -> None:
-    click.echo(f"cgformat: error: {n} broken record(s) in {src} (first: {code} at record {record}, line {line}); "
-               f"nothing written. Separate them first: cgformat validate {src} --type T --clean OK.csv "
-               f"--rejects BAD.csv", err=True)
-    sys.exit(EXIT_DATA)
+# what a fixed file is, by the format it is written in
+_WRITTEN_AS = {"csv": "UTF-8 with commas", "xml": "UTF-8 XML", "xlsx": "an XLSX workbook"}
+
+
+def _refusal(n: int, src: str, dst: str, code: str, record: int | None, line: int | None, *, written: int,
+             how: str) -> str:
+    """What a fix refused for broken records says, including what it wrote: nothing to a file (its outputs
+    appear only when complete), the header and the records before the first broken batch to stdout."""
+    if dst != "-":
+        wrote = "nothing written"
+    else:
+        wrote = f"standard output got the header{f' and the first {written} record(s)' if written else ''} " \
+                "only: discard it"
+    return (f"{n} broken record(s) in {src} (first: {code} at record {record}, line {line}); {wrote}. "
+            f"Separate them first: cgformat validate {src}{how} --clean OK.csv --rejects BAD.csv")
+
+
+def _fix_error(src: str, dst: str, failure: Failure) -> dict[str, Any]:
+    """The JSON document of a fix that wrote no DST: the program error or the refusal that stopped it."""
+    return {"cgformat_fix": 1, "source": src, "target": dst,
+            "error": {"code": failure.code, "message": failure.message, "exit": failure.exit}}
 
 
 @main.command("schemas")

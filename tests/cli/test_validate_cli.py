@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -395,3 +396,99 @@ def test_fix_leaves_out_empty_records_and_says_where(tmp_path: Path) -> None:
     found = [(i["code"], i["record"], i["line"]) for i in json.loads(out)["issues"]]
     # a record of spaces is not empty as it stands (fix trims it, then leaves it out)
     assert found == [("empty-record", 3, 4), ("missing-cell", 4, 5), ("missing-cell", 4, 5)]
+
+
+# ------------------------------------------------------------------------------------------ fix to stdout, honest refusals
+def test_fix_to_stdout_writes_only_the_records_there(tmp_path: Path) -> None:
+    src = str(EXAMPLES / "transactional-messy.csv")
+    code, out, err = run("fix", src, "-", "--type", "transactional")
+    assert code == 0, err
+    to_file = tmp_path / "fixed.csv"
+    assert run("fix", src, str(to_file), "--type", "transactional")[0] == 0
+    assert out == to_file.read_text(encoding="utf-8")   # the summary went to stderr, not among the records
+    assert err.startswith(f"{src} -> -: 3 records")
+
+
+def test_fix_refused_to_stdout_says_what_it_wrote_there(tmp_path: Path) -> None:
+    src = write(tmp_path, "r.csv", "a,b\n1,2\n3,4,5\n")
+    code, out, err = run("fix", src, "-")
+    assert code == 1
+    assert out == "a,b\n"                       # the header went out before the broken record was met
+    assert "nothing written" not in err
+    assert "header only" in err
+
+
+def test_fix_refused_to_stdout_after_a_full_batch_names_the_records_it_wrote(tmp_path: Path) -> None:
+    from cgformat.formats import DEFAULT_BATCH_SIZE
+
+    n = 2 * DEFAULT_BATCH_SIZE + 10   # more than one batch before the broken record, whatever the reader's cut
+    src = write(tmp_path, "r.csv", "a,b\n" + "".join(f"{i},x\n" for i in range(n)) + "1,2,3\n")
+    code, out, err = run("fix", src, "-")
+    assert code == 1
+    said = re.search(r"the header and the first (\d+) record\(s\) only", err)
+    assert said is not None, err
+    assert out.count("\n") - 1 == int(said[1]) > 0
+
+
+def test_fix_json_refusals_print_a_json_document(tmp_path: Path) -> None:
+    src = write(tmp_path, "r.csv", "a,b\n1,2\n3,4,5\n")
+    code, out, _ = run("fix", src, str(tmp_path / "f.csv"), "--json")
+    assert code == 1
+    assert json.loads(out)["error"] | {"message": ""} == {"code": "broken-records", "message": "", "exit": 1}
+    code, out, _ = run("fix", str(tmp_path / "missing.csv"), str(tmp_path / "f.csv"), "--json")
+    assert (code, json.loads(out)["error"]["code"]) == (3, "read-error")
+    code, out, _ = run("fix", src, "-", "--json")        # stdout would carry the records and the summary
+    assert (code, json.loads(out)["error"]["code"]) == (2, "usage-error")
+    assert not (tmp_path / "f.csv").exists()
+
+
+@pytest.mark.parametrize(("name", "kind"), [("f.xlsx", "XLSX"), ("f.xml", "XML")])
+def test_fix_names_the_format_it_wrote(tmp_path: Path, name: str, kind: str) -> None:
+    code, out, _ = run("fix", str(EXAMPLES / "transactional-messy.csv"), str(tmp_path / name), "--type",
+                       "transactional")
+    assert code == 0
+    converted = [line for line in out.splitlines() if line.startswith("converted: ")]
+    assert [line.split(" -> ")[0] for line in converted] == ["converted: non-utf8 (cp1252)",
+                                                             "converted: delimiter (;)"]
+    assert all(kind in line and "commas" not in line for line in converted)
+
+
+def test_the_listing_hint_does_not_promise_every_issue_in_json(tmp_path: Path) -> None:
+    src = write(tmp_path, "many.csv", "Email\n" + "".join(f"bad{i}\n" for i in range(1100)))
+    code, out, _ = run("validate", src, "--type", "transactional")
+    assert code == 1
+    hint = out.splitlines()[-1]
+    assert hint.startswith("... and 1081 more issue(s)")
+    assert "gives them all" not in hint
+    code, out, _ = run("validate", src, "--type", "transactional", "--json")
+    doc = json.loads(out)
+    assert (len(doc["issues"]), doc["truncated"], doc["counts"]["errors"]) == (1000, True, 1101)
+    code, out, _ = run("validate", src, "--type", "transactional", "--json", "--max-errors", "2000")
+    assert (len(json.loads(out)["issues"]), json.loads(out)["truncated"]) == (1101, False)
+
+
+@pytest.mark.parametrize("option", ["--clean", "--rejects"])
+def test_records_to_stdout_keep_the_report_off_it(tmp_path: Path, option: str) -> None:
+    src = write(tmp_path, "bad.csv", BAD)
+    code, out, err = run("validate", src, "--type", "transactional", option, "-")
+    assert code == 1
+    records = read_file(out.encode("utf-8"), fmt="csv")        # nothing but the records on stdout
+    assert records.frame.height == (2 if option == "--rejects" else 0)
+    assert records.issues == ()
+    assert "INVALID: 3 error(s), 0 warning(s)" in err.splitlines()
+    code, out, err = run("validate", src, "--type", "transactional", option, "-", "--json")
+    assert code == 2
+    assert json.loads(out)["error"]["code"] == "usage-error"   # the JSON report cannot share stdout
+
+
+def test_a_refused_fix_suggests_a_command_that_runs_with_the_same_type(tmp_path: Path) -> None:
+    src = write(tmp_path, "r.csv", OK + "0003,x@example.com\n")
+    code, _, err = run("fix", src, str(tmp_path / "f.csv"), "--type", "transactional")
+    assert code == 1
+    suggested = err.split("Separate them first: cgformat ")[1].split()
+    ok, bad = tmp_path / "OK.csv", tmp_path / "BAD.csv"
+    args = [{"OK.csv": str(ok), "BAD.csv": str(bad)}.get(a, a) for a in suggested]
+    assert args[:3] == ["validate", src, "--type"]
+    code, _, _ = run(*args)
+    assert code == 1
+    assert (read_file(ok).frame.height, read_file(bad).frame.height) == (2, 1)
