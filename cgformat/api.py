@@ -12,7 +12,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
@@ -20,6 +20,7 @@ import polars as pl
 
 from . import formats
 from ._atomic import atomic_output
+from ._labels import Renamed
 from .errors import ReadError, UsageError, WriteError
 from .formats import Reader, ReadOptions, WriteOptions
 from .formats._guards import open_watched
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ConvertResult",
     "Fixed",
+    "Renamed",
     "Separated",
     "Source",
     "convert_file",
@@ -211,22 +213,23 @@ class _CountingSink(io.RawIOBase):
         self.inner.flush()
 
 
-def _write_to(dst: str | Path | BinaryIO, emit: object) -> int:
-    assert callable(emit)
-    if isinstance(dst, (str, Path)) and str(dst) != "-":
-        with _output(dst) as stream:
-            emit(stream)
-            written = stream.tell()
-        return written
-    counting = _CountingSink(sys.stdout.buffer if isinstance(dst, (str, Path)) else dst)
-    emit(counting)
-    counting.flush()
-    return counting.count
+def _write_to(dst: str | Path | BinaryIO, emit: Callable[[BinaryIO], None]) -> int:
+    """Run ``emit`` on a sink for ``dst`` (see :func:`_output`); return the bytes written. When ``emit``
+    raises, ``dst`` receives nothing."""
+    with _output(dst) as stream:
+        emit(stream)
+        return stream.tell()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ConvertResult:
-    """What a conversion did: the source's facts, records written, and every reader issue."""
+    """What a conversion did: the source's facts, records written, the header written, and every reader issue.
+
+    ``labels`` is the header written (XML: the element names); ``renamed`` lists each column written under
+    another label than it was read with (a record type's field name, or an XML element name), also reported
+    in ``issues`` as ``renamed-label`` warnings. ``refused`` holds the issues that stopped the conversion
+    (records the reader could not read exactly): then nothing was written.
+    """
 
     info: SourceInfo
     target: str
@@ -234,11 +237,14 @@ class ConvertResult:
     records: int
     bytes: int
     issues: tuple[Issue, ...] = field(default=())
+    labels: tuple[str, ...] = ()
+    renamed: tuple[Renamed, ...] = ()
+    refused: tuple[Issue, ...] = ()
 
     @property
     def ok(self) -> bool:
-        """True when the output was written: no error-severity issue stopped it."""
-        return not any(i.severity is Severity.ERROR for i in self.issues)
+        """True when the output was written: no broken record stopped it."""
+        return not self.refused
 
 
 class _Refused(Exception):
@@ -248,40 +254,54 @@ class _Refused(Exception):
 def convert_file(src: Source, dst: str | Path | BinaryIO, *, from_fmt: str | None = None,
                  to_fmt: str | None = None, read_options: ReadOptions | None = None,
                  write_options: WriteOptions | None = None,
-                 xml_tags: Sequence[str] | None = None,
+                 xml_tags: Sequence[str] | None = None, schema: Schema | str | None = None,
                  progress: Callable[[int], None] | None = None) -> ConvertResult:
     """Convert between formats, streaming where the formats allow, every value kept exactly.
 
-    An input with structural errors (ragged rows, undecodable bytes) is refused: no output is left and the
-    result lists the issues (``ok`` is False), since a guess at what a broken record meant is worse than
+    Every column is carried, a blank or repeated header label included, as read where the format can hold
+    it (CSV, XLSX); XML element names are made of the labels (``First Name`` -> ``First_Name``, a blank
+    label -> ``_``: see :func:`cgformat.formats.xml.xml_names`). With ``schema`` (a :class:`Schema` or a
+    built-in type name), a label that is an alias or case variant of a field is written as the field's name
+    (XML: its tag). Each label written under another name is in ``renamed`` and reported (``renamed-label``).
+    ``xml_tags`` gives XML element names outright.
+
+    An input with broken records (ragged rows, nested or repeated XML elements) is refused: nothing is
+    written (no file, and nothing on standard output or the stream) and the result lists the issues
+    (``ok`` is False, ``refused`` holds them), since a guess at what a broken record meant is worse than
     nothing. Use ``cgformat validate --clean/--rejects`` to separate such records.
     """
+    from ._labels import output_header
+    from .schema import load_schema
+
     _read_format(src, from_fmt)  # the input's format is asked for first, as the user gives it first
     out_key = _resolve_format(dst if isinstance(dst, (str, Path)) else "-", to_fmt, write=True)
+    spec = load_schema(schema) if isinstance(schema, str) else schema
     issues: list[Issue] = []
+    refused: list[Issue] = []
     records = 0
-    info_box: list[SourceInfo] = []
     with open_source(src, fmt=from_fmt, options=read_options) as reader:
         info = reader.info
         if not info.labels:
             raise ReadError(f"{info.source} has no fields (an XML file without records names none): "
                             "nothing to convert")
-        info_box.append(info)
+        header = output_header(info.labels, out_key, schema=spec, source_xml=info.format == "xml",
+                               xml_tags=xml_tags)
         issues.extend(info.issues)
+        issues.extend(header.issues(line=None if info.format == "xml" else info.header_line or 1))
         wopts = write_options or WriteOptions()
-        if xml_tags is not None:
-            wopts = WriteOptions(bom=wopts.bom, delimiter=wopts.delimiter, xml_tags=tuple(xml_tags),
-                                 root_tag=wopts.root_tag, record_tag=wopts.record_tag,
-                                 sheet_name=wopts.sheet_name)
+        if out_key == "xml":
+            wopts = replace(wopts, xml_tags=header.labels)
+        labels = info.labels if out_key == "xml" else header.labels
 
         batches = iter(reader.batches())
 
         def _emit(sink: BinaryIO) -> None:
             nonlocal records
-            writer = formats.open_writer(sink, out_key, info.labels, options=wopts)
+            writer = formats.open_writer(sink, out_key, labels, options=wopts)
             for batch in batches:
                 issues.extend(batch.issues)
-                if any(i.severity is Severity.ERROR for i in batch.issues):
+                refused.extend(i for i in batch.issues if i.severity is Severity.ERROR)
+                if refused:
                     raise _Refused
                 writer.write(batch.frame, records=batch_records(batch.first_record, batch.frame.height))
                 records += batch.frame.height
@@ -295,10 +315,12 @@ def convert_file(src: Source, dst: str | Path | BinaryIO, *, from_fmt: str | Non
             # finish reading so every issue of the input is reported, not just the first batch's
             for batch in batches:
                 issues.extend(batch.issues)
+                refused.extend(i for i in batch.issues if i.severity is Severity.ERROR)
             return ConvertResult(info=info, target=_name_of(dst), format=out_key, records=0, bytes=0,
-                                 issues=tuple(issues))
-    return ConvertResult(info=info_box[0], target=_name_of(dst), format=out_key, records=records,
-                         bytes=written, issues=tuple(issues))
+                                 issues=tuple(issues), labels=header.labels, renamed=header.renamed,
+                                 refused=tuple(refused))
+    return ConvertResult(info=info, target=_name_of(dst), format=out_key, records=records, bytes=written,
+                         issues=tuple(issues), labels=header.labels, renamed=header.renamed)
 
 
 def batch_records(first: int, height: int) -> pl.Series:
@@ -363,19 +385,32 @@ def validate_file(src: Source, schema: Schema | str | None, *, fmt: str | None =
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Separated:
-    """What :func:`separate_file` did: the validation report and how many records went to each output."""
+    """What :func:`separate_file` did: the validation report, how many records went to each output, and the
+    columns the outputs write under another label (the schema's field names, XML element names)."""
 
     report: Report
     clean: int
     rejected: int
+    renamed: tuple[Renamed, ...] = ()
+
+
+# bytes of an output to standard output (or a stream) held in memory before its spool moves to a temp file
+_SPOOL_MEMORY = 16 << 20
 
 
 @contextlib.contextmanager
-def _output(dst: str | Path) -> Iterator[BinaryIO]:
-    """A binary sink for ``dst``: standard output for ``"-"``, else a file written atomically."""
-    if str(dst) == "-":
-        yield sys.stdout.buffer
-        sys.stdout.buffer.flush()
+def _output(dst: str | Path | BinaryIO) -> Iterator[BinaryIO]:
+    """A binary sink for ``dst``: a path is written atomically (renamed into place when the block ends
+    without an exception); ``"-"`` (standard output) and a stream get the bytes only then, copied from a
+    spool: a refusal found at the last record (a broken record, a value the format cannot hold, an input
+    that changed) leaves them empty, as it leaves no file, so "nothing written" is always true."""
+    if not isinstance(dst, (str, Path)) or str(dst) == "-":
+        with tempfile.SpooledTemporaryFile(max_size=_SPOOL_MEMORY) as spool:
+            yield cast(BinaryIO, spool)
+            spool.seek(0)
+            out = sys.stdout.buffer if isinstance(dst, (str, Path)) else dst
+            shutil.copyfileobj(spool, out, 1 << 20)
+            out.flush()
         return
     target = Path(dst)
     if target.is_dir():
@@ -414,29 +449,42 @@ def separate_file(src: Source, schema: Schema | str | None, *, clean: str | Path
     """Validate a source and write its valid records to ``clean`` and the others to ``rejects`` (their
     original values plus an ``_errors`` column naming codes and fields), batch by batch: memory stays
     bounded, every record lands in exactly one of the two, in input order, and neither file appears unless
-    both are complete. Formats default to the outputs' extensions, else the input's; XML outputs take the
-    schema's tags.
+    both are complete (``"-"``, standard output, gets its bytes only then too). Formats default to the
+    outputs' extensions, else the input's. Both carry the schema's field names for aliases and case variants
+    (XML: its tags), and XML element names for labels that are none, each in ``renamed``; ``_errors`` names
+    the columns as the rejects file's header does.
     """
+    from ._labels import output_header, shown_names
     from .schema import load_schema
     from .validate import ERRORS_COLUMN, partition_batch, validate
 
     _distinct_outputs(("--clean", clean), ("--rejects", rejects))
     spec = load_schema(schema) if isinstance(schema, str) else schema
     counts = {"clean": 0, "rejected": 0, "read": 0}
+    renamed: dict[tuple[int, str], Renamed] = {}
+    shown: dict[str, str] = {}
     with open_source(src, fmt=fmt, options=options) as reader, contextlib.ExitStack() as outputs:
         info = reader.info
         writers: dict[str, formats.Writer] = {}
-        for name, dst, out_fmt, labels in (("clean", clean, clean_format, info.labels),
-                                           ("rejects", rejects, rejects_format, (*info.labels, ERRORS_COLUMN))):
+        for name, dst, out_fmt in (("clean", clean, clean_format), ("rejects", rejects, rejects_format)):
             if dst is None:
                 continue
             key = formats.check_format(out_fmt or _output_format(dst, info.format), write=True)
-            tags = spec.xml_tags_for(labels) if spec is not None and key == "xml" else None
+            header = output_header(info.labels, key, schema=spec, source_xml=info.format == "xml")
+            renamed.update({(r.column, r.written): r for r in header.renamed})
+            labels = info.labels if key == "xml" else header.labels
+            tags = None
+            if name == "rejects":
+                labels = (*labels, ERRORS_COLUMN)
+                tags = (*header.labels, ERRORS_COLUMN) if key == "xml" else None
+                shown = shown_names(info.columns, header.labels)
+            elif key == "xml":
+                tags = header.labels
             sink = outputs.enter_context(_output(dst))
             writers[name] = formats.open_writer(sink, key, labels, options=WriteOptions(xml_tags=tags))
 
         def separate(batch: RecordBatch, result: BatchResult) -> None:
-            good, bad = partition_batch(batch, result)
+            good, bad = partition_batch(batch, result, shown)
             if "clean" in writers and good.height:
                 writers["clean"].write(good, records=batch.records.filter(result.ok))
             if "rejects" in writers and bad.height:
@@ -451,7 +499,8 @@ def separate_file(src: Source, schema: Schema | str | None, *, clean: str | Path
                           on_batch=separate)
         for writer in writers.values():
             writer.close()
-    return Separated(report=report, clean=counts["clean"], rejected=counts["rejected"])
+    return Separated(report=report, clean=counts["clean"], rejected=counts["rejected"],
+                     renamed=tuple(renamed[k] for k in sorted(renamed)))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

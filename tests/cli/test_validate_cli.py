@@ -148,8 +148,8 @@ def test_a_header_with_errors_sends_every_record_to_the_rejects(tmp_path: Path) 
     assert "0 valid record(s)" in err
     assert read_file(clean).frame.height == 0
     assert read_file(rejects).frame["_errors"].to_list() == [
-        "duplicate-label:Email~2; missing-label:OrderDate",
-        "duplicate-label:Email~2; missing-label:OrderDate; invalid-email:Email"]
+        "duplicate-label:Email (column 4); missing-label:OrderDate",
+        "duplicate-label:Email (column 4); missing-label:OrderDate; invalid-email:Email (column 2)"]
     # split: no part, every record in rejects.csv, and why
     code, _, err = run("split", src, "--out", str(tmp_path / "parts"), "--type", "transactional")
     assert code == 1
