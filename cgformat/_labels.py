@@ -38,6 +38,12 @@ class Renamed:
         """The rename as JSON outputs show it."""
         return {"column": self.column, "label": self.label, "written": self.written, "why": self.why}
 
+    def describe(self) -> str:
+        """One line for a person: which column, the label read, the name written and why."""
+        read = repr(self.label) if self.label.strip() else "(no label)"
+        why = "the record type's name for it" if self.why == "field-name" else "no XML element name"
+        return f"column {self.column} {read} written as {self.written!r} ({why})"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Header:

@@ -386,7 +386,8 @@ def _split(pool: ThreadPoolExecutor, stop: threading.Event, stream: BinaryIO, *,
                                       **_read_choices(read_options)})
         manifest = _commit(pw, out_dir=out_dir, work=work, ident=ident, stem=stem, source=source,
                            source_sha=source_sha, schema=schema, out_fmt=out_fmt, prof=prof, total=total,
-                           rejected=rejected, rejects_path=rejects_path, force=force)
+                           rejected=rejected, rejects_path=rejects_path, force=force,
+                           renamed=tuple((r.column, r.label, r.written, r.why) for r in header.renamed))
     finally:
         wait(pw.parts)  # the background writes end before their folder is removed
         shutil.rmtree(work, ignore_errors=True)
@@ -536,7 +537,7 @@ def _write_part(pw: _PartWriter, frame: pl.DataFrame, records: pl.Series, s: int
 
 def _commit(pw: _PartWriter, *, out_dir: Path, work: Path, ident: str, stem: str, source: str, source_sha: str,
             schema: Any, out_fmt: str, prof: LimitProfile, total: int, rejected: int, rejects_path: Path,
-            force: bool) -> Manifest:
+            force: bool, renamed: tuple[tuple[int, str, str, str], ...]) -> Manifest:
     """Move the parts into place under their final names, then write the manifest (last, atomically)."""
     n = len(pw.parts)
     written = pw.written()   # every part on disk before anything old is removed
@@ -561,7 +562,7 @@ def _commit(pw: _PartWriter, *, out_dir: Path, work: Path, ident: str, stem: str
     fsync_dir(out_dir)
     manifest = Manifest(source=source, source_sha256=source_sha, type=schema.name if schema else None,
                         format=out_fmt, profile=prof, records=total, rejected=rejected, parts=tuple(parts),
-                        rejects_file=rejects_file)
+                        rejects_file=rejects_file, renamed=renamed)
     with atomic_output(out_dir / MANIFEST_NAME) as f:
         f.write(manifest.to_json().encode("utf-8"))
     return manifest

@@ -525,6 +525,8 @@ class Fixed:
     dropped: tuple[int, ...] = ()  # 1-based positions of the columns left out (unlabelled and empty, or unknown
                                    # with ``drop_extra``)
     empty: tuple[int, ...] = ()    # lines of the records left out: empty once fixed (a line of delimiters)
+    xml_names: tuple[Renamed, ...] = ()  # XML output: the labels written as other element names (``labels``
+                                         # as written, column positions among them)
 
 
 def _rereadable(src: Source) -> bool:
@@ -545,6 +547,7 @@ def fix_file(src: Source, dst: str | Path, schema: Schema | None, *, options: An
     ``options`` is a :class:`~cgformat.normalize.NormalizeOptions`. ``drop_extra`` leaves out the columns
     ``schema`` does not know (a template takes no other column).
     """
+    from ._labels import output_header
     from .normalize import NormalizeOptions, empty_unlabelled, fix_plan, normalize
     from .report import issues_frame
 
@@ -554,6 +557,7 @@ def fix_file(src: Source, dst: str | Path, schema: Schema | None, *, options: An
     totals: dict[str, int] = {}
     cells = changed_records = records = 0
     empty: list[int] = []
+    xml_renamed: tuple[Renamed, ...] = ()
     with open_source(src, fmt=fmt, options=read_options) as reader:
         info = reader.info
         drop: tuple[int, ...] = ()
@@ -572,7 +576,10 @@ def fix_file(src: Source, dst: str | Path, schema: Schema | None, *, options: An
             with contextlib.ExitStack() as outputs:
                 key = formats.check_format(_output_format(dst, info.format), write=True)
                 labels = plan.output_labels
-                tags = schema.xml_tags_for(labels) if schema is not None and key == "xml" else None
+                tags = None
+                if key == "xml":
+                    xml_header = output_header(labels, key, schema=schema, source_xml=info.format == "xml")
+                    tags, xml_renamed = xml_header.labels, xml_header.renamed
                 sink: BinaryIO = outputs.enter_context(_output(dst))
                 counting = _CountingSink(sink) if str(dst) == "-" else None
                 writer = formats.open_writer(cast(BinaryIO, counting) if counting is not None else sink, key,
@@ -626,7 +633,7 @@ def fix_file(src: Source, dst: str | Path, schema: Schema | None, *, options: An
                  changed_cells=cells, changed_records=changed_records, renamed=dict(plan.renamed),
                  issues=pl.concat(found) if found else issues_frame(), reader_issues=tuple(reader_issues),
                  broken=tuple(broken), reordered=plan.reordered, added=plan.added, dropped=plan.dropped,
-                 empty=tuple(empty))
+                 empty=tuple(empty), xml_names=xml_renamed)
 
 
 def schema_from_template(path: Source, *, base: Schema | None = None, sheet: str | int | None = None,

@@ -88,10 +88,7 @@ def convert(src: str, dst: str, from_fmt: str | None, to_fmt: str | None, bom: b
         _echo_issues(result.refused)
         sys.exit(EXIT_DATA)
     for r in result.renamed:
-        read = repr(r.label) if r.label.strip() else "(no label)"
-        click.echo(f"renamed-label: column {r.column} {read} written as {r.written!r} ("
-                   + ("the type's field name" if r.why == "field-name" else "no XML element name") + ")",
-                   err=True)
+        click.echo(f"cgformat: renamed-label: {r.describe()}", err=True)
     if not as_json and dst != "-":
         click.echo(f"wrote {result.records} records to {result.target} ({result.format}, {result.bytes} bytes)",
                    err=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from typing import Any, TextIO
@@ -118,6 +119,9 @@ def validate_cmd(src: str, record_type: str | None, schema_path: str | None, tem
     options = make_read_options(**read_kw)
     template = template_path is not None
     limit = max_errors if max_errors is not None else 1000
+    to_stdout = "-" in (clean_path, rejects_path)
+    if to_stdout and as_json:
+        raise click.UsageError("--json needs --clean and --rejects to be files: stdout carries the records")
     if clean_path or rejects_path:
         with records_progress(f"validating {src}") as update:
             done = api.separate_file(src, schema, clean=clean_path, rejects=rejects_path, fmt=from_fmt,
@@ -128,6 +132,8 @@ def validate_cmd(src: str, record_type: str | None, schema_path: str | None, tem
             click.echo(f"cgformat: {done.clean} valid record(s)" + (f" -> {clean_path}" if clean_path else "")
                        + f", {done.rejected} rejected" + (f" -> {rejects_path}" if rejects_path else ""),
                        err=True)
+        for r in done.renamed:
+            click.echo(f"cgformat: renamed-label: {r.describe()}", err=True)
     else:
         with api.open_source(src, fmt=from_fmt, options=options) as reader, \
                 records_progress(f"validating {src}") as update:
@@ -137,7 +143,9 @@ def validate_cmd(src: str, record_type: str | None, schema_path: str | None, tem
         click.echo(report.to_json())
     else:
         used = profile or (schema.profile if schema is not None else "api")
-        _print_report(report, profile=used, shown=max_errors if max_errors is not None else _HUMAN_ISSUES)
+        # records went to stdout: the report goes to stderr
+        with contextlib.redirect_stdout(sys.stderr) if to_stdout else contextlib.nullcontext():
+            _print_report(report, profile=used, shown=max_errors if max_errors is not None else _HUMAN_ISSUES)
     if not report.valid:
         sys.exit(EXIT_DATA)
 
@@ -174,6 +182,8 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
     """
     schema = load_schema_from_options(record_type=record_type, schema_path=schema_path,
                                       template_path=template_path, required=False)
+    if dst == "-" and as_json:
+        raise click.UsageError("--json needs DST to be a file: stdout carries the records")
     opts = NormalizeOptions(default_country=default_country, date_format=date_format)
     with records_progress(f"fixing {src}") as update:
         out = api.fix_file(src, dst, schema, options=opts, rename=not no_rename, changes=changes_path, fmt=from_fmt,
@@ -190,7 +200,7 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
             "records": out.records, "bytes": out.bytes, "changed_cells": out.changed_cells,
             "changed_records": out.changed_records, "counts": out.counts, "renamed": out.renamed,
             "reordered": out.reordered, "added": list(out.added), "dropped": list(out.dropped),
-            "empty_records_left_out": len(out.empty),
+            "empty_records_left_out": len(out.empty), "xml_names": [r.to_dict() for r in out.xml_names],
             "issues": list(out.issues.iter_rows(named=True)),
             "reader_issues": [i.to_dict() for i in out.reader_issues]}, ensure_ascii=False))
         return
@@ -201,6 +211,8 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
         lines.append("changes by normalizer: " + ", ".join(f"{k} {v}" for k, v in done))
     for old, new in out.renamed.items():
         lines.append(f"renamed header {old!r} -> {new!r}")
+    for r in out.xml_names:
+        lines.append(f"renamed-label: {r.describe()}")
     if out.dropped:
         labels = out.info.labels
         lines.append("removed column(s): " + ", ".join(
@@ -229,7 +241,7 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
     how = "".join(f" {flag} {value}" for flag, value in (("--schema", schema_path), ("--template", template_path),
                                                          ("--type", record_type)) if value)
     lines.append(f"next: cgformat validate {dst}{how}")
-    click.echo("\n".join(lines), err=False)
+    click.echo("\n".join(lines), err=dst == "-")   # stdout carries the records when DST is '-'
 
 
 def _refuse(n: int, src: str, code: str, record: int | None, line: int | None) -> None:
