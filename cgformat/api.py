@@ -1,7 +1,9 @@
 """Orchestration over paths and streams: read, write and convert whole files.
 
 This is the only layer that opens paths. ``"-"`` stands for standard input or output and then needs an
-explicit format. Outputs are written under a temporary name and renamed when complete.
+explicit format. Outputs are written under a temporary name and renamed when complete; standard output (and
+a stream given as output) receives its bytes from a spool, only once the command has succeeded, so a refusal
+leaves no output anywhere.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from ._options import DELIMITER, make_read_options, read_options
 from ._progress import records_progress
 
 
-def _echo_issues(issues: Any, *, limit: int = 20) -> None:
+def _echo_issues(issues: Any, *, limit: int = 20, severity: bool = True) -> None:
     for shown, issue in enumerate(issues):
         if shown == limit:
             click.echo(f"  ... and {len(issues) - limit} more", err=True)
@@ -25,7 +25,8 @@ def _echo_issues(issues: Any, *, limit: int = 20) -> None:
             f"record {issue.record}" if issue.record is not None else "",
             f"line {issue.line}" if issue.line is not None else "",
             f"field {issue.field!r}" if issue.field else "") if p)
-        click.echo(f"  {issue.severity}: {issue.code}{' at ' + where if where else ''}: {issue.message}", err=True)
+        lead = f"{issue.severity}: " if severity else ""
+        click.echo(f"  {lead}{issue.code}{' at ' + where if where else ''}: {issue.message}", err=True)
 
 
 @main.command()
@@ -79,8 +80,10 @@ def convert(src: str, dst: str, from_fmt: str | None, to_fmt: str | None, bom: b
             "labels": list(result.labels), "renamed": [r.to_dict() for r in result.renamed],
             "issues": [i.to_dict() for i in result.issues]}, ensure_ascii=False))
     if notes:
+        # findings that do not stop a conversion (a blank or repeated label is carried as read): notes here,
+        # whatever 'cgformat validate' grades them
         click.echo(f"cgformat: {len(notes)} note(s) on {info.source}:", err=True)
-        _echo_issues(notes)
+        _echo_issues(notes, severity=False)
     if result.refused:
         click.echo(f"cgformat: refused: {len(result.refused)} broken record(s) in {info.source}; nothing "
                    "written. Separate them with 'cgformat validate SRC --type T --clean OK --rejects BAD'.",
