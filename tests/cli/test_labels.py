@@ -167,3 +167,16 @@ def test_validate_rejects_name_the_labels_the_file_shows(tmp_path: Path, to: str
     assert sorted(set(reasons[0].split("; "))) == [
         f"blank-label:{blank}", f"duplicate-label:{shown[3]}", "invalid-email:Email"]
     assert "renamed-label: column 1 'Email Address' written as 'Email'" in err
+
+
+def test_a_repeated_label_is_carried_and_its_xml_name_reported(tmp_path: Path) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text("Email,Email\na@example.com,b@example.com\n", encoding="utf-8")
+    dst = tmp_path / "o.csv"
+    code, _, err = run("convert", str(src), str(dst))
+    assert code == 0, err
+    assert dst.read_bytes() == src.read_bytes()
+    result = api.convert_file(src, tmp_path / "o.xml")
+    assert result.ok
+    assert [(r.column, r.label, r.written) for r in result.renamed] == [(2, "Email", "Email_2")]
+    assert [(i.code, i.field) for i in result.issues] == [("duplicate-label", "Email~2"), ("renamed-label", "Email~2")]
