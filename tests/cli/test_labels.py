@@ -180,3 +180,16 @@ def test_a_repeated_label_is_carried_and_its_xml_name_reported(tmp_path: Path) -
     assert result.ok
     assert [(r.column, r.label, r.written) for r in result.renamed] == [(2, "Email", "Email_2")]
     assert [(i.code, i.field) for i in result.issues] == [("duplicate-label", "Email~2"), ("renamed-label", "Email~2")]
+
+
+def test_fix_to_xml_reports_the_labels_written_as_other_element_names(tmp_path: Path) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text("First Name,1st col,E-mail\nAnn,1,a@example.com\n", encoding="utf-8")
+    dst = tmp_path / "o.xml"
+    code, out, _ = run("fix", str(src), str(dst), "--type", "transactional", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["renamed"] == {"First Name": "FirstName", "E-mail": "Email"}
+    assert doc["xml_names"] == [{"column": 2, "label": "1st col", "written": "_1st_col", "why": "xml-name"}]
+    assert b"<record><FirstName>Ann</FirstName><_1st_col>1</_1st_col><Email>a@example.com</Email></record>" \
+        in dst.read_bytes()
