@@ -286,11 +286,11 @@ def convert_file(src: Source, dst: str | Path | BinaryIO, *, from_fmt: str | Non
         if not info.labels:
             raise ReadError(f"{info.source} has no fields (an XML file without records names none): "
                             "nothing to convert")
+        wopts = write_options or WriteOptions()
         header = output_header(info.labels, out_key, schema=spec, source_xml=info.format == "xml",
-                               xml_tags=xml_tags)
+                               xml_tags=xml_tags if xml_tags is not None else wopts.xml_tags)
         issues.extend(info.issues)
         issues.extend(header.issues(line=None if info.format == "xml" else info.header_line or 1))
-        wopts = write_options or WriteOptions()
         if out_key == "xml":
             wopts = replace(wopts, xml_tags=header.labels)
         labels = info.labels if out_key == "xml" else header.labels
