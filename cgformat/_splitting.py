@@ -26,6 +26,7 @@ import polars as pl
 
 from . import formats
 from ._atomic import atomic_output, fsync_dir
+from ._labels import output_header, shown_names
 from .errors import ReadError, UsageError, WriteError
 from .formats import DEFAULT_BATCH_SIZE, ReadOptions, WriteOptions
 from .limits import LimitProfile, get_profile
@@ -308,9 +309,14 @@ def _split(pool: ThreadPoolExecutor, stop: threading.Event, stream: BinaryIO, *,
     info = reader.info
     labels = info.labels
     wopts = write_options or WriteOptions()
-    if schema is not None and out_fmt == "xml" and wopts.xml_tags is None:
-        wopts = WriteOptions(bom=wopts.bom, delimiter=wopts.delimiter, xml_tags=schema.xml_tags_for(labels),
-                             root_tag=wopts.root_tag, record_tag=wopts.record_tag, sheet_name=wopts.sheet_name)
+    # parts and rejects carry one header in every format: with a type, CG's field names (XML: its tags)
+    header = output_header(labels, out_fmt, schema=schema, source_xml=info.format == "xml",
+                           xml_tags=wopts.xml_tags)
+    ident_tags = wopts.xml_tags if wopts.xml_tags is not None or schema is None else header.labels
+    out_labels = labels if out_fmt == "xml" else header.labels
+    shown = shown_names(info.columns, header.labels)   # how the rejects' _errors names each column
+    if out_fmt == "xml":
+        wopts = dataclasses.replace(wopts, xml_tags=header.labels)
     stem = Path(source).stem if source not in ("-", "<stream>", "<bytes>") else "stdin"
 
     validator = Validator(schema, info, profile=prof) if validating else None
@@ -327,11 +333,12 @@ def _split(pool: ThreadPoolExecutor, stop: threading.Event, stream: BinaryIO, *,
     collector = ReportCollector(max_issues=max_issues)
     # the validator's header issues hold the reader's (non-UTF-8 and delimiter come back graded by finish)
     collector.add(list(validator.header_issues) if validator else list(info.issues))
-    rej_labels = (*labels, "_errors")
+    collector.add(header.issues(line=None if info.format == "xml" else info.header_line or 1))
+    rej_labels = (*out_labels, "_errors")
     rejects_path = work / f"rejects.{out_fmt}"
     rejected = 0
     total = 0
-    pw = _PartWriter(work, out_fmt, labels, wopts, prof, pool)
+    pw = _PartWriter(work, out_fmt, out_labels, wopts, prof, pool)
     try:
         with rejects_path.open("wb") as rej_stream:
             rej_writer = formats.open_writer(rej_stream, out_fmt, rej_labels, options=WriteOptions(
@@ -358,7 +365,7 @@ def _split(pool: ThreadPoolExecutor, stop: threading.Event, stream: BinaryIO, *,
                 collector.add(result.issues)
                 ok = result.ok
                 if not ok.all():
-                    reject(frame.filter(~ok), recs.filter(~ok), result.errors_column().filter(~ok))
+                    reject(frame.filter(~ok), recs.filter(~ok), result.errors_column(shown).filter(~ok))
                 carry = carry.extend(frame.filter(ok), recs.filter(ok),
                                      raw=batch.raw if same_dialect and ok.all() else None, sizes=batch.raw_sizes)
                 carry = _pack(pw, carry, key_cols, final=False, reject=reject, collector=collector)
@@ -373,11 +380,14 @@ def _split(pool: ThreadPoolExecutor, stop: threading.Event, stream: BinaryIO, *,
         ident = split_id(source_sha, {"type": schema.name if schema else None, "format": out_fmt,
                                       "max_records": prof.max_records, "max_bytes": prof.max_bytes,
                                       "validate": bool(schema is not None and do_validate),
-                                      "bom": wopts.bom, "delimiter": wopts.delimiter, "xml_tags": wopts.xml_tags,
+                                      "bom": wopts.bom, "delimiter": wopts.delimiter,
+                                      "xml_tags": ident_tags if out_fmt == "xml" else None,
+                                      **({"labels": out_labels} if out_fmt != "xml" and header.renamed else {}),
                                       **_read_choices(read_options)})
         manifest = _commit(pw, out_dir=out_dir, work=work, ident=ident, stem=stem, source=source,
                            source_sha=source_sha, schema=schema, out_fmt=out_fmt, prof=prof, total=total,
-                           rejected=rejected, rejects_path=rejects_path, force=force)
+                           rejected=rejected, rejects_path=rejects_path, force=force,
+                           renamed=tuple((r.column, r.label, r.written, r.why) for r in header.renamed))
     finally:
         wait(pw.parts)  # the background writes end before their folder is removed
         shutil.rmtree(work, ignore_errors=True)
@@ -527,7 +537,7 @@ def _write_part(pw: _PartWriter, frame: pl.DataFrame, records: pl.Series, s: int
 
 def _commit(pw: _PartWriter, *, out_dir: Path, work: Path, ident: str, stem: str, source: str, source_sha: str,
             schema: Any, out_fmt: str, prof: LimitProfile, total: int, rejected: int, rejects_path: Path,
-            force: bool) -> Manifest:
+            force: bool, renamed: tuple[tuple[int, str, str, str], ...]) -> Manifest:
     """Move the parts into place under their final names, then write the manifest (last, atomically)."""
     n = len(pw.parts)
     written = pw.written()   # every part on disk before anything old is removed
@@ -552,7 +562,7 @@ def _commit(pw: _PartWriter, *, out_dir: Path, work: Path, ident: str, stem: str
     fsync_dir(out_dir)
     manifest = Manifest(source=source, source_sha256=source_sha, type=schema.name if schema else None,
                         format=out_fmt, profile=prof, records=total, rejected=rejected, parts=tuple(parts),
-                        rejects_file=rejects_file)
+                        rejects_file=rejects_file, renamed=renamed)
     with atomic_output(out_dir / MANIFEST_NAME) as f:
         f.write(manifest.to_json().encode("utf-8"))
     return manifest

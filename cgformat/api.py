@@ -1,7 +1,9 @@
 """Orchestration over paths and streams: read, write and convert whole files.
 
 This is the only layer that opens paths. ``"-"`` stands for standard input or output and then needs an
-explicit format. Outputs are written under a temporary name and renamed when complete.
+explicit format. Outputs are written under a temporary name and renamed when complete; standard output (and
+a stream given as output) receives its bytes from a spool, only once the command has succeeded, so a refusal
+leaves no output anywhere.
 
 The package exports the library's calls under short names (``cgformat.read`` is :func:`read_file`,
 ``cgformat.write`` :func:`write_file`, ``cgformat.convert`` :func:`convert_file`, ``cgformat.validate``
@@ -21,7 +23,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
@@ -29,6 +31,7 @@ import polars as pl
 
 from . import formats
 from ._atomic import atomic_output
+from ._labels import Renamed
 from .errors import ReadError, UsageError, WriteError
 from .formats import Reader, ReadOptions, WriteOptions
 from .formats._guards import open_watched
@@ -47,6 +50,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ConvertResult",
     "Fixed",
+    "Renamed",
     "Separated",
     "Source",
     "convert_file",
@@ -234,22 +238,23 @@ class _CountingSink(io.RawIOBase):
         self.inner.flush()
 
 
-def _write_to(dst: str | Path | BinaryIO, emit: object) -> int:
-    assert callable(emit)
-    if isinstance(dst, (str, Path)) and str(dst) != "-":
-        with _output(dst) as stream:
-            emit(stream)
-            written = stream.tell()
-        return written
-    counting = _CountingSink(sys.stdout.buffer if isinstance(dst, (str, Path)) else dst)
-    emit(counting)
-    counting.flush()
-    return counting.count
+def _write_to(dst: str | Path | BinaryIO, emit: Callable[[BinaryIO], None]) -> int:
+    """Run ``emit`` on a sink for ``dst`` (see :func:`_output`); return the bytes written. When ``emit``
+    raises, ``dst`` receives nothing."""
+    with _output(dst) as stream:
+        emit(stream)
+        return stream.tell()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ConvertResult:
-    """What a conversion did: the source's facts, records written, and every reader issue."""
+    """What a conversion did: the source's facts, records written, the header written, and every reader issue.
+
+    ``labels`` is the header written (XML: the element names); ``renamed`` lists each column written under
+    another label than it was read with (a record type's field name, or an XML element name), also reported
+    in ``issues`` as ``renamed-label`` warnings. ``refused`` holds the issues that stopped the conversion
+    (records the reader could not read exactly): then nothing was written.
+    """
 
     info: SourceInfo
     target: str
@@ -257,11 +262,14 @@ class ConvertResult:
     records: int
     bytes: int
     issues: tuple[Issue, ...] = field(default=())
+    labels: tuple[str, ...] = ()
+    renamed: tuple[Renamed, ...] = ()
+    refused: tuple[Issue, ...] = ()
 
     @property
     def ok(self) -> bool:
-        """True when the output was written: no error-severity issue stopped it."""
-        return not any(i.severity is Severity.ERROR for i in self.issues)
+        """True when the output was written: no broken record stopped it."""
+        return not self.refused
 
 
 class _Refused(Exception):
@@ -271,42 +279,56 @@ class _Refused(Exception):
 def convert_file(src: Source, dst: str | Path | BinaryIO, *, from_fmt: str | None = None,
                  to_fmt: str | None = None, read_options: ReadOptions | None = None,
                  write_options: WriteOptions | None = None,
-                 xml_tags: Sequence[str] | None = None,
+                 xml_tags: Sequence[str] | None = None, schema: Schema | str | None = None,
                  progress: Callable[[int], None] | None = None) -> ConvertResult:
     """Convert between formats, streaming where the formats allow, every value kept exactly.
 
-    An input with structural errors (ragged rows, undecodable bytes) is refused: no output is left and the
-    result lists the issues (``ok`` is False), since a guess at what a broken record meant is worse than
+    Every column is carried, a blank or repeated header label included, as read where the format can hold
+    it (CSV, XLSX); XML element names are made of the labels (``First Name`` -> ``First_Name``, a blank
+    label -> ``_``: see :func:`cgformat.formats.xml.xml_names`). With ``schema`` (a :class:`Schema` or a
+    built-in type name), a label that is an alias or case variant of a field is written as the field's name
+    (XML: its tag). Each label written under another name is in ``renamed`` and reported (``renamed-label``).
+    ``xml_tags`` gives XML element names outright.
+
+    An input with broken records (ragged rows, nested or repeated XML elements) is refused: nothing is
+    written (no file, and nothing on standard output or the stream) and the result lists the issues
+    (``ok`` is False, ``refused`` holds them), since a guess at what a broken record meant is worse than
     nothing. Use ``cgformat validate --clean/--rejects`` to separate such records. ``cgformat.convert``.
     Raises what :func:`open_source` and :func:`write_file` raise, and
     :class:`~cgformat.errors.ReadError` for an input without fields.
     """
+    from ._labels import output_header
+    from .schema import load_schema
+
     _read_format(src, from_fmt)  # the input's format is asked for first, as the user gives it first
     out_key = _resolve_format(dst if isinstance(dst, (str, Path)) else "-", to_fmt, write=True)
+    spec = load_schema(schema) if isinstance(schema, str) else schema
     issues: list[Issue] = []
+    refused: list[Issue] = []
     records = 0
-    info_box: list[SourceInfo] = []
     with open_source(src, fmt=from_fmt, options=read_options) as reader:
         info = reader.info
         if not info.labels:
             raise ReadError(f"{info.source} has no fields (an XML file without records names none): "
                             "nothing to convert")
-        info_box.append(info)
-        issues.extend(info.issues)
         wopts = write_options or WriteOptions()
-        if xml_tags is not None:
-            wopts = WriteOptions(bom=wopts.bom, delimiter=wopts.delimiter, xml_tags=tuple(xml_tags),
-                                 root_tag=wopts.root_tag, record_tag=wopts.record_tag,
-                                 sheet_name=wopts.sheet_name)
+        header = output_header(info.labels, out_key, schema=spec, source_xml=info.format == "xml",
+                               xml_tags=xml_tags if xml_tags is not None else wopts.xml_tags)
+        issues.extend(info.issues)
+        issues.extend(header.issues(line=None if info.format == "xml" else info.header_line or 1))
+        if out_key == "xml":
+            wopts = replace(wopts, xml_tags=header.labels)
+        labels = info.labels if out_key == "xml" else header.labels
 
         batches = iter(reader.batches())
 
         def _emit(sink: BinaryIO) -> None:
             nonlocal records
-            writer = formats.open_writer(sink, out_key, info.labels, options=wopts)
+            writer = formats.open_writer(sink, out_key, labels, options=wopts)
             for batch in batches:
                 issues.extend(batch.issues)
-                if any(i.severity is Severity.ERROR for i in batch.issues):
+                refused.extend(i for i in batch.issues if i.severity is Severity.ERROR)
+                if refused:
                     raise _Refused
                 writer.write(batch.frame, records=batch_records(batch.first_record, batch.frame.height))
                 records += batch.frame.height
@@ -320,10 +342,12 @@ def convert_file(src: Source, dst: str | Path | BinaryIO, *, from_fmt: str | Non
             # finish reading so every issue of the input is reported, not just the first batch's
             for batch in batches:
                 issues.extend(batch.issues)
+                refused.extend(i for i in batch.issues if i.severity is Severity.ERROR)
             return ConvertResult(info=info, target=_name_of(dst), format=out_key, records=0, bytes=0,
-                                 issues=tuple(issues))
-    return ConvertResult(info=info_box[0], target=_name_of(dst), format=out_key, records=records,
-                         bytes=written, issues=tuple(issues))
+                                 issues=tuple(issues), labels=header.labels, renamed=header.renamed,
+                                 refused=tuple(refused))
+    return ConvertResult(info=info, target=_name_of(dst), format=out_key, records=records, bytes=written,
+                         issues=tuple(issues), labels=header.labels, renamed=header.renamed)
 
 
 def batch_records(first: int, height: int) -> pl.Series:
@@ -397,21 +421,50 @@ def validate_file(src: Source, schema: Schema | str | None, *, fmt: str | None =
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Separated:
-    """What :func:`separate_file` did: the validation report and how many records went to each output."""
+    """What :func:`separate_file` did: the validation report, how many records went to each output, and the
+    columns the outputs write under another label (the schema's field names, XML element names)."""
 
     report: Report
     clean: int
     rejected: int
+    renamed: tuple[Renamed, ...] = ()
+
+
+# bytes of an output to standard output (or a stream) held in memory before its spool moves to a temp file
+_SPOOL_MEMORY = 16 << 20
+
+
+def _to_stream(dst: str | Path | BinaryIO) -> bool:
+    return not isinstance(dst, (str, Path)) or str(dst) == "-"
+
+
+def _enter_outputs(stack: contextlib.ExitStack, *dsts: str | Path | BinaryIO | None) -> list[BinaryIO | None]:
+    """The sinks of several outputs (None where ``dst`` is None), files entered first: standard output and
+    streams exit first, so their copy (which a closed pipe can break) is done before any file is renamed
+    into place, and a failed copy leaves no file either."""
+    sinks: list[BinaryIO | None] = [None] * len(dsts)
+    for i in sorted(range(len(dsts)), key=lambda i: dsts[i] is not None and _to_stream(dsts[i])):  # type: ignore[arg-type]
+        dst = dsts[i]
+        if dst is not None:
+            sinks[i] = stack.enter_context(_output(dst))
+    return sinks
 
 
 @contextlib.contextmanager
-def _output(dst: str | Path) -> Iterator[BinaryIO]:
-    """A binary sink for ``dst``: standard output for ``"-"``, else a file written atomically."""
-    if str(dst) == "-":
-        yield sys.stdout.buffer
-        sys.stdout.buffer.flush()
+def _output(dst: str | Path | BinaryIO) -> Iterator[BinaryIO]:
+    """A binary sink for ``dst``: a path is written atomically (renamed into place when the block ends
+    without an exception); ``"-"`` (standard output) and a stream get the bytes only then, copied from a
+    spool: a refusal found at the last record (a broken record, a value the format cannot hold, an input
+    that changed) leaves them empty, as it leaves no file, so "nothing written" is always true."""
+    if _to_stream(dst):
+        with tempfile.SpooledTemporaryFile(max_size=_SPOOL_MEMORY) as spool:
+            yield cast(BinaryIO, spool)
+            spool.seek(0)
+            out = sys.stdout.buffer if isinstance(dst, (str, Path)) else dst
+            shutil.copyfileobj(spool, out, 1 << 20)
+            out.flush()
         return
-    target = Path(dst)
+    target = Path(cast("str | Path", dst))
     if target.is_dir():
         raise WriteError(f"{target} is a folder; give a file name")
     if not target.parent.exists():
@@ -448,30 +501,44 @@ def separate_file(src: Source, schema: Schema | str | None, *, clean: str | Path
     """Validate a source and write its valid records to ``clean`` and the others to ``rejects`` (their
     original values plus an ``_errors`` column naming codes and fields), batch by batch: memory stays
     bounded, every record lands in exactly one of the two, in input order, and neither file appears unless
-    both are complete. Formats default to the outputs' extensions, else the input's; XML outputs take the
-    schema's tags. Raises what :func:`validate_file` and :func:`write_file` raise, and
-    :class:`~cgformat.errors.UsageError` when ``clean`` and ``rejects`` are one file.
+    both are complete (``"-"``, standard output, gets its bytes only then too). Formats default to the
+    outputs' extensions, else the input's. Both carry the schema's field names for aliases and case variants
+    (XML: its tags), and XML element names for labels that are none, each in ``renamed``; ``_errors`` names
+    the columns as the rejects file's header does. Raises what :func:`validate_file` and :func:`write_file`
+    raise, and :class:`~cgformat.errors.UsageError` when ``clean`` and ``rejects`` are one file.
     """
+    from ._labels import output_header, shown_names
     from .schema import load_schema
     from .validate import ERRORS_COLUMN, partition_batch, validate
 
     _distinct_outputs(("--clean", clean), ("--rejects", rejects))
     spec = load_schema(schema) if isinstance(schema, str) else schema
     counts = {"clean": 0, "rejected": 0, "read": 0}
+    renamed: dict[tuple[int, str], Renamed] = {}
+    shown: dict[str, str] = {}
     with open_source(src, fmt=fmt, options=options) as reader, contextlib.ExitStack() as outputs:
         info = reader.info
         writers: dict[str, formats.Writer] = {}
-        for name, dst, out_fmt, labels in (("clean", clean, clean_format, info.labels),
-                                           ("rejects", rejects, rejects_format, (*info.labels, ERRORS_COLUMN))):
-            if dst is None:
+        sinks = _enter_outputs(outputs, clean, rejects)
+        for name, dst, out_fmt, sink in (("clean", clean, clean_format, sinks[0]),
+                                         ("rejects", rejects, rejects_format, sinks[1])):
+            if dst is None or sink is None:
                 continue
             key = formats.check_format(out_fmt or _output_format(dst, info.format), write=True)
-            tags = spec.xml_tags_for(labels) if spec is not None and key == "xml" else None
-            sink = outputs.enter_context(_output(dst))
+            header = output_header(info.labels, key, schema=spec, source_xml=info.format == "xml")
+            renamed.update({(r.column, r.written): r for r in header.renamed})
+            labels = info.labels if key == "xml" else header.labels
+            tags = None
+            if name == "rejects":
+                labels = (*labels, ERRORS_COLUMN)
+                tags = (*header.labels, ERRORS_COLUMN) if key == "xml" else None
+                shown = shown_names(info.columns, header.labels)
+            elif key == "xml":
+                tags = header.labels
             writers[name] = formats.open_writer(sink, key, labels, options=WriteOptions(xml_tags=tags))
 
         def separate(batch: RecordBatch, result: BatchResult) -> None:
-            good, bad = partition_batch(batch, result)
+            good, bad = partition_batch(batch, result, shown)
             if "clean" in writers and good.height:
                 writers["clean"].write(good, records=batch.records.filter(result.ok))
             if "rejects" in writers and bad.height:
@@ -486,15 +553,15 @@ def separate_file(src: Source, schema: Schema | str | None, *, clean: str | Path
                           on_batch=separate)
         for writer in writers.values():
             writer.close()
-    return Separated(report=report, clean=counts["clean"], rejected=counts["rejected"])
+    return Separated(report=report, clean=counts["clean"], rejected=counts["rejected"],
+                     renamed=tuple(renamed[k] for k in sorted(renamed)))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Fixed:
     """What :func:`fix_file` did. ``broken`` lists records it could not read exactly (ragged rows): when
-    there are any, no file was written (to standard output, ``dst`` ``"-"``, the header and the first
-    ``records`` records, those of the batches before the broken one, less the ``empty`` ones, had gone
-    already). ``issues`` are the values left alone on purpose (ambiguous dates), with the columns of
+    there are any, nothing was written (no file, and nothing on standard output). ``issues`` are the values
+    left alone on purpose (ambiguous dates), with the columns of
     :data:`~cgformat.report.ISSUE_SCHEMA`."""
 
     info: SourceInfo
@@ -513,6 +580,8 @@ class Fixed:
     dropped: tuple[int, ...] = ()  # 1-based positions of the columns left out (unlabelled and empty, or unknown
                                    # with ``drop_extra``)
     empty: tuple[int, ...] = ()    # lines of the records left out: empty once fixed (a line of delimiters)
+    xml_names: tuple[Renamed, ...] = ()  # XML output: the labels written as other element names (``labels``
+                                         # as written, column positions among them)
 
 
 def _rereadable(src: Source) -> bool:
@@ -537,6 +606,7 @@ def fix_file(src: Source, dst: str | Path, schema: Schema | None, *, options: An
     :class:`~cgformat.errors.UsageError` when ``dst`` and ``changes`` are one file, or for ``drop_extra``
     without a schema.
     """
+    from ._labels import output_header
     from .normalize import NormalizeOptions, empty_unlabelled, fix_plan, normalize
     from .report import issues_frame
 
@@ -546,6 +616,7 @@ def fix_file(src: Source, dst: str | Path, schema: Schema | None, *, options: An
     totals: dict[str, int] = {}
     cells = changed_records = records = 0
     empty: list[int] = []
+    xml_renamed: tuple[Renamed, ...] = ()
     with open_source(src, fmt=fmt, options=read_options) as reader:
         info = reader.info
         drop: tuple[int, ...] = ()
@@ -564,14 +635,18 @@ def fix_file(src: Source, dst: str | Path, schema: Schema | None, *, options: An
             with contextlib.ExitStack() as outputs:
                 key = formats.check_format(_output_format(dst, info.format), write=True)
                 labels = plan.output_labels
-                tags = schema.xml_tags_for(labels) if schema is not None and key == "xml" else None
-                sink: BinaryIO = outputs.enter_context(_output(dst))
+                tags = None
+                if key == "xml":
+                    xml_header = output_header(labels, key, schema=schema, source_xml=info.format == "xml")
+                    tags, xml_renamed = xml_header.labels, xml_header.renamed
+                sink, log_sink = _enter_outputs(outputs, dst, changes)
+                assert sink is not None
                 counting = _CountingSink(sink) if str(dst) == "-" else None
                 writer = formats.open_writer(cast(BinaryIO, counting) if counting is not None else sink, key,
                                              labels, options=WriteOptions(xml_tags=tags))
                 log: formats.Writer | None = None
-                if changes is not None:
-                    log = formats.open_writer(outputs.enter_context(_output(changes)),
+                if changes is not None and log_sink is not None:
+                    log = formats.open_writer(log_sink,
                                               formats.check_format(_output_format(changes, "csv"), write=True),
                                               ("record", "line", "field", "before", "after", "normalizers"),
                                               options=WriteOptions())
@@ -618,7 +693,7 @@ def fix_file(src: Source, dst: str | Path, schema: Schema | None, *, options: An
                  changed_cells=cells, changed_records=changed_records, renamed=dict(plan.renamed),
                  issues=pl.concat(found) if found else issues_frame(), reader_issues=tuple(reader_issues),
                  broken=tuple(broken), reordered=plan.reordered, added=plan.added, dropped=plan.dropped,
-                 empty=tuple(empty))
+                 empty=tuple(empty), xml_names=xml_renamed)
 
 
 def schema_from_template(path: Source, *, base: Schema | None = None, sheet: str | int | None = None,

@@ -49,6 +49,8 @@ class Manifest:
     rejected: int
     parts: tuple[Part, ...] = field(default=())
     rejects_file: str | None = None
+    # columns the parts write under another label than the source's: (column, label, written, why)
+    renamed: tuple[tuple[int, str, str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The manifest document (``cgformat_manifest`` is its version)."""
@@ -59,6 +61,9 @@ class Manifest:
         }
         if self.rejects_file is not None:
             doc["rejects_file"] = self.rejects_file
+        if self.renamed:
+            doc["renamed"] = [{"column": c, "label": label, "written": w, "why": why}
+                              for c, label, w, why in self.renamed]
         return doc
 
     def to_json(self) -> str:
@@ -109,4 +114,14 @@ def load_manifest(path: str | Path) -> Manifest:
     return Manifest(source=_need(doc, "source", str, where), source_sha256=_need(doc, "source_sha256", str, where),
                     type=typ, format=_need(doc, "format", str, where), profile=profile,
                     records=_need(doc, "records", int, where), rejected=_need(doc, "rejected", int, where),
-                    parts=tuple(parts), rejects_file=doc.get("rejects_file"))
+                    parts=tuple(parts), rejects_file=doc.get("rejects_file"), renamed=_renamed(doc, where))
+
+
+def _renamed(doc: dict[str, Any], where: str) -> tuple[tuple[int, str, str, str], ...]:
+    out = []
+    for r in doc.get("renamed") or []:
+        if not isinstance(r, dict):
+            raise ManifestError(f"{where}: an entry of 'renamed' is not an object")
+        out.append((_need(r, "column", int, where), _need(r, "label", str, where), _need(r, "written", str, where),
+                    _need(r, "why", str, where)))
+    return tuple(out)

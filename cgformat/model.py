@@ -39,7 +39,8 @@ class IssueCode(StrEnum):
     LABEL_ORDER = "label-order"                # columns out of the template's order
     LABEL_CASE = "label-case"                  # a column whose case differs from the schema/template
     ALIAS_LABEL = "alias-label"                # a header resolved through an alias ("E-mail" -> Email)
-    RENAMED_LABEL = "renamed-label"            # a header that is no XML name, mapped to one for XML
+    RENAMED_LABEL = "renamed-label"            # a header written under another name (a type's field name for
+                                               # an alias, or an XML name for a label that is none)
     SHEET_SKIPPED = "sheet-skipped"            # another non-empty sheet of the workbook was not read
     NESTED_ELEMENT = "nested-element"          # xml: a field element with child elements (their text is joined)
     REPEATED_ELEMENT = "repeated-element"      # xml: the same field element twice in one record (first kept)

@@ -8,7 +8,7 @@ stream alike. :func:`validate` runs it over a :class:`~cgformat.model.Table` or 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import PurePath
 from typing import TYPE_CHECKING
@@ -63,8 +63,8 @@ class BatchResult:
 
     ``ok`` (Boolean, one per record) is true where the record has no error-severity issue (with
     ``strict``, no issue at all) and the header has none either; ``issues`` has the columns of
-    :data:`~cgformat.report.ISSUE_SCHEMA`, ordered by record then column. ``header`` names the header's
-    errors (``code:field`` joined by ``; ``): they reject every record (a column CG requires is missing, a
+    :data:`~cgformat.report.ISSUE_SCHEMA`, ordered by record then column. ``header`` holds the header's
+    errors (code, field): they reject every record (a column CG requires is missing, a
     label repeats, a template's order is not kept), as no record can be uploaded under that header.
     """
 
@@ -72,11 +72,13 @@ class BatchResult:
     issues: pl.DataFrame
     first_record: int
     strict: bool = False
-    header: str = ""
+    header: tuple[tuple[str, str], ...] = ()
 
-    def errors_column(self) -> pl.Series:
+    def errors_column(self, names: Mapping[str, str] | None = None) -> pl.Series:
         """Per record, the issues that reject it as ``code:field`` joined by ``; `` (``""`` when ok), the
-        header's errors first."""
+        header's errors first. ``names`` maps a field (a frame column) to the label the output shows for it."""
+        names = names or {}
+        header = "; ".join(f"{code}:{names.get(name, name)}" for code, name in self.header)
         n = self.ok.len()
         records = pl.DataFrame({"record": pl.int_range(self.first_record, self.first_record + n,
                                                        eager=True, dtype=pl.Int64)})
@@ -85,14 +87,17 @@ class BatchResult:
             bad = bad.filter((pl.col("severity") == Severity.ERROR.value)
                              | (pl.col("code") == IssueCode.RAGGED_ROW.value))
         if bad.height == 0:
-            return pl.Series(_ERRORS_COLUMN, [self.header] * n, dtype=pl.String)
+            return pl.Series(_ERRORS_COLUMN, [header] * n, dtype=pl.String)
+        field = pl.col("field").fill_null("")
+        if names:
+            field = field.replace(dict(names))
         per = bad.group_by("record", maintain_order=True).agg(
-            pl.concat_str([pl.col("code"), pl.col("field").fill_null("")], separator=":")
+            pl.concat_str([pl.col("code"), field], separator=":")
             .str.join("; ").alias(_ERRORS_COLUMN))
         own = records.join(per, on="record", how="left", maintain_order="left")[_ERRORS_COLUMN]
-        if not self.header:
+        if not header:
             return own.fill_null("")
-        return own.to_frame().select(pl.concat_str([pl.lit(self.header), pl.lit("; ") + pl.col(_ERRORS_COLUMN)],
+        return own.to_frame().select(pl.concat_str([pl.lit(header), pl.lit("; ") + pl.col(_ERRORS_COLUMN)],
                                                    ignore_nulls=True).alias(_ERRORS_COLUMN)).to_series()
 
 
@@ -145,8 +150,8 @@ class Validator:
         self._hygiene_of = {col: [(i, c) for i, c in self._hygiene if c.column == col]
                             for col in self._hygiene_columns}
         # header errors (found above and by the rules' planning) reject every record: see BatchResult.header
-        self._header_errors = "; ".join(f"{i.code}:{i.field or ''}" for i in self.header_issues
-                                        if i.severity is Severity.ERROR)
+        self._header_errors = tuple((str(i.code), i.field or "") for i in self.header_issues
+                                    if i.severity is Severity.ERROR)
         self._keys: list[tuple[tuple[str, ...], tuple[str, ...]]] = self._dedupe_plan()
         self._seen: list[SeenKeys] = []
         if self._keys:
@@ -813,14 +818,16 @@ def partition(table: Table, validated: Validated) -> tuple[pl.DataFrame, pl.Data
     return clean, rejects
 
 
-def partition_batch(batch: RecordBatch, result: BatchResult) -> tuple[pl.DataFrame, pl.DataFrame]:
+def partition_batch(batch: RecordBatch, result: BatchResult,
+                    names: Mapping[str, str] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """One batch's (clean, rejects), as :func:`partition` separates a whole table: the rejects keep their
-    original values plus a last column of reasons (named ``~cgformat_errors``: it never clashes with a label)."""
+    original values plus a last column of reasons (named ``~cgformat_errors``: it never clashes with a label),
+    fields named as ``names`` says (see :meth:`BatchResult.errors_column`)."""
     frame = batch.frame
     if result.ok.all():
         return frame, frame.clear().with_columns(pl.lit("", dtype=pl.String).alias("~cgformat_errors"))
     clean = frame.filter(result.ok)
-    rejects = frame.with_columns(result.errors_column().alias("~cgformat_errors")).filter(~result.ok)
+    rejects = frame.with_columns(result.errors_column(names).alias("~cgformat_errors")).filter(~result.ok)
     return clean, rejects
 
 

@@ -139,6 +139,8 @@ def validate_cmd(src: str, record_type: str | None, schema_path: str | None, tem
             click.echo(f"cgformat: {done.clean} valid record(s)" + (f" -> {clean_path}" if clean_path else "")
                        + f", {done.rejected} rejected" + (f" -> {rejects_path}" if rejects_path else ""),
                        err=True)
+        for r in done.renamed:
+            click.echo(f"cgformat: renamed-label: {r.describe()}", err=True)
     else:
         with api.open_source(src, fmt=from_fmt, options=options) as reader, \
                 records_progress(f"validating {src}") as update:
@@ -190,6 +192,8 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
         raise UsageError("--json needs DST to be a file: standard output carries the fixed records")
     schema = load_schema_from_options(record_type=record_type, schema_path=schema_path,
                                       template_path=template_path, required=False)
+    if dst == "-" and as_json:
+        raise click.UsageError("--json needs DST to be a file: stdout carries the records")
     opts = NormalizeOptions(default_country=default_country, date_format=date_format)
     with records_progress(f"fixing {src}") as update:
         out = api.fix_file(src, dst, schema, options=opts, rename=not no_rename, changes=changes_path, fmt=from_fmt,
@@ -201,8 +205,7 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
         first = out.broken[0]
         if title is not None:
             click.echo(f"cgformat: {title.message}", err=True)
-        message = _refusal(len(out.broken), src, dst, first.code, first.record, first.line,
-                           written=out.records - len(out.empty), how=how or " --type T")
+        message = _refusal(len(out.broken), src, first.code, first.record, first.line, how=how or " --type T")
         if as_json:
             click.echo(json.dumps(_fix_error(src, dst, Failure(code="broken-records", message=message,
                                                                 exit=EXIT_DATA)), ensure_ascii=False))
@@ -214,7 +217,7 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
             "records": out.records, "bytes": out.bytes, "changed_cells": out.changed_cells,
             "changed_records": out.changed_records, "counts": out.counts, "renamed": out.renamed,
             "reordered": out.reordered, "added": list(out.added), "dropped": list(out.dropped),
-            "empty_records_left_out": len(out.empty),
+            "empty_records_left_out": len(out.empty), "xml_names": [r.to_dict() for r in out.xml_names],
             "issues": list(out.issues.iter_rows(named=True)),
             "reader_issues": [i.to_dict() for i in out.reader_issues]}, ensure_ascii=False))
         return
@@ -225,6 +228,8 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
         lines.append("changes by normalizer: " + ", ".join(f"{k} {v}" for k, v in done))
     for old, new in out.renamed.items():
         lines.append(f"renamed header {old!r} -> {new!r}")
+    for r in out.xml_names:
+        lines.append(f"renamed-label: {r.describe()}")
     if out.dropped:
         labels = out.info.labels
         lines.append("removed column(s): " + ", ".join(
@@ -261,16 +266,10 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
 _WRITTEN_AS = {"csv": "UTF-8 with commas", "xml": "UTF-8 XML", "xlsx": "an XLSX workbook"}
 
 
-def _refusal(n: int, src: str, dst: str, code: str, record: int | None, line: int | None, *, written: int,
-             how: str) -> str:
-    """What a fix refused for broken records says, including what it wrote: nothing to a file (its outputs
-    appear only when complete), the header and the records before the first broken batch to stdout."""
-    if dst != "-":
-        wrote = "nothing written"
-    else:
-        wrote = f"standard output got the header{f' and the first {written} record(s)' if written else ''} " \
-                "only: discard it"
-    return (f"{n} broken record(s) in {src} (first: {code} at record {record}, line {line}); {wrote}. "
+def _refusal(n: int, src: str, code: str, record: int | None, line: int | None, *, how: str) -> str:
+    """What a fix refused for broken records says: nothing was written (a file appears only when complete,
+    standard output gets its bytes only when the fix succeeded)."""
+    return (f"{n} broken record(s) in {src} (first: {code} at record {record}, line {line}); nothing written. "
             f"Separate them first: cgformat validate {src}{how} --clean OK.csv --rejects BAD.csv")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import jsonschema
@@ -149,8 +148,8 @@ def test_a_header_with_errors_sends_every_record_to_the_rejects(tmp_path: Path) 
     assert "0 valid record(s)" in err
     assert read_file(clean).frame.height == 0
     assert read_file(rejects).frame["_errors"].to_list() == [
-        "duplicate-label:Email~2; missing-label:OrderDate",
-        "duplicate-label:Email~2; missing-label:OrderDate; invalid-email:Email"]
+        "duplicate-label:Email (column 4); missing-label:OrderDate",
+        "duplicate-label:Email (column 4); missing-label:OrderDate; invalid-email:Email (column 2)"]
     # split: no part, every record in rejects.csv, and why
     code, _, err = run("split", src, "--out", str(tmp_path / "parts"), "--type", "transactional")
     assert code == 1
@@ -409,25 +408,13 @@ def test_fix_to_stdout_writes_only_the_records_there(tmp_path: Path) -> None:
     assert err.startswith(f"{src} -> -: 3 records")
 
 
-def test_fix_refused_to_stdout_says_what_it_wrote_there(tmp_path: Path) -> None:
-    src = write(tmp_path, "r.csv", "a,b\n1,2\n3,4,5\n")
+@pytest.mark.parametrize("records", [1, 2 * 100_000 + 10], ids=["header-only", "after-two-batches"])
+def test_fix_refused_to_stdout_writes_nothing_there(tmp_path: Path, records: int) -> None:
+    # standard output is spooled: a broken record found after whole batches leaves it empty, as it says
+    src = write(tmp_path, "r.csv", "a,b\n" + "".join(f"{i},x\n" for i in range(records)) + "1,2,3\n")
     code, out, err = run("fix", src, "-")
-    assert code == 1
-    assert out == "a,b\n"                       # the header went out before the broken record was met
-    assert "nothing written" not in err
-    assert "header only" in err
-
-
-def test_fix_refused_to_stdout_after_a_full_batch_names_the_records_it_wrote(tmp_path: Path) -> None:
-    from cgformat.formats import DEFAULT_BATCH_SIZE
-
-    n = 2 * DEFAULT_BATCH_SIZE + 10   # more than one batch before the broken record, whatever the reader's cut
-    src = write(tmp_path, "r.csv", "a,b\n" + "".join(f"{i},x\n" for i in range(n)) + "1,2,3\n")
-    code, out, err = run("fix", src, "-")
-    assert code == 1
-    said = re.search(r"the header and the first (\d+) record\(s\) only", err)
-    assert said is not None, err
-    assert out.count("\n") - 1 == int(said[1]) > 0
+    assert (code, out) == (1, "")
+    assert "nothing written" in err
 
 
 def test_fix_json_refusals_print_a_json_document(tmp_path: Path) -> None:
