@@ -98,6 +98,7 @@ def _size(n: int) -> str:
     return f"{n} bytes"
 
 
+_OVER = ' <span class="over">(✖ over)</span>'
 _DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe", " ": "space", ":": "colon"}
 
 _CSS = """
@@ -121,18 +122,20 @@ section{background:var(--card);border:1px solid var(--line);border-radius:10px;p
 margin:0 0 18px;box-shadow:0 1px 2px rgba(16,24,40,.04)}
 h2{font-size:16px;margin:0 0 12px;font-weight:650}
 h3{font-size:14px;margin:0 0 8px;font-weight:650;color:var(--soft)}
+.lead{margin:-4px 0 14px;font-size:15px;color:var(--soft)}
 .stats{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:12px;margin-bottom:16px}
 .stat{border:1px solid var(--line);border-radius:8px;padding:10px 14px}
 .stat b{display:block;font-size:24px;line-height:1.2;font-variant-numeric:tabular-nums}
 .stat span{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.04em}
 .stat.e{border-left:4px solid var(--err)}.stat.e b{color:var(--err)}
 .stat.w{border-left:4px solid var(--warnbar)}.stat.w b{color:var(--warn)}
-dl.facts{display:grid;grid-template-columns:repeat(auto-fit,minmax(260px,1fr));gap:2px 24px;margin:0}
+dl.facts{display:grid;grid-template-columns:repeat(auto-fill,minmax(270px,1fr));gap:2px 24px;margin:0}
+dl.facts div.wide{grid-column:1/-1}
 dl.facts div{display:flex;gap:12px;padding:5px 0;border-bottom:1px dashed var(--line)}
-dl.facts dt{color:var(--muted);min-width:90px}
+dl.facts dt{color:var(--muted);min-width:80px}
 dl.facts dd{margin:0;font-weight:550;overflow-wrap:anywhere}
 .over{color:var(--err);font-weight:700}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:18px}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:18px;margin:0 0 18px}
 .charts section{margin:0}
 svg.chart{width:100%;height:auto;display:block}
 svg.chart text{font:12px system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;fill:var(--ink)}
@@ -160,8 +163,8 @@ tbody tr:nth-child(even){background:#fcfcfd}
 tbody tr:hover{background:#f0f5ff}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.v{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;unicode-bidi:plaintext;min-width:120px;
-overflow-wrap:break-word;max-width:320px}
-td.m{color:var(--soft);min-width:260px}
+overflow-wrap:break-word;max-width:260px}
+td.m{color:var(--soft);min-width:320px}
 td.f{overflow-wrap:break-word;max-width:220px}
 td.c{white-space:nowrap}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
@@ -282,7 +285,7 @@ def _facts(report: Report, profile: LimitProfile | None) -> str:
         delim = f"<code>{visible(report.delimiter, spaces=False) if report.delimiter != ' ' else '·'}</code>" + (
             f" ({name})" if name else "")
     encoding = report.encoding or ("utf-8" if report.format in ("csv", "xml") else "—")
-    rows = [("File", f"<code>{visible(report.source)}</code>"), ("Format", html.escape(report.format)),
+    rows = [("Format", html.escape(report.format)),
             ("Encoding", html.escape(encoding)), ("Delimiter", delim),
             ("Records", _num(report.records)), ("Size", f"{_size(report.bytes)} ({_num(report.bytes)} bytes)"),
             ("Type", html.escape(report.type))]
@@ -290,14 +293,13 @@ def _facts(report: Report, profile: LimitProfile | None) -> str:
         rows.append(("Profile", html.escape(profile.name)))
         over_r = report.records > profile.max_records
         over_b = report.bytes > profile.max_bytes
-        limits = (f'<span class="{"over" if over_r else ""}">{_num(profile.max_records)} records'
-                  f'{" ✖ exceeded" if over_r else ""}</span>, '
-                  f'<span class="{"over" if over_b else ""}">{_size(profile.max_bytes)}'
-                  f'{" ✖ exceeded" if over_b else ""}</span> per file')
+        limits = (f'{_num(profile.max_records)} records{_OVER if over_r else ""}, '
+                  f'{_size(profile.max_bytes)}{_OVER if over_b else ""} per file')
         rows.append(("Limits", limits))
     if report.strict:
         rows.append(("Mode", "strict: warnings count as errors"))
-    return '<dl class="facts">' + "".join(f"<div><dt>{k}</dt><dd>{v}</dd></div>" for k, v in rows) + "</dl>"
+    file_row = f'<div class="wide"><dt>File</dt><dd><code>{visible(report.source)}</code></dd></div>'
+    return '<dl class="facts">' + file_row + "".join(f"<div><dt>{k}</dt><dd>{v}</dd></div>" for k, v in rows) + "</dl>"
 
 
 def _issue_rows(issues: pl.DataFrame, anchors: set[int]) -> list[str]:
@@ -403,6 +405,19 @@ def render_html(report: Report, *, profile: LimitProfile | None = None, records:
              f'<div class="stat e"><b>{"≥ " if report.truncated else ""}{_num(err_records)}</b>'
              f'<span>records with errors</span></div>'
              f'<div class="stat"><b>{_num(by_code.height)}</b><span>issue codes</span></div></div>')
+    if not report.valid:
+        file_errors = issues.filter(pl.col("record").is_null() & (pl.col("severity") == "error")).height
+        where = [f"{at_least}{_num(err_records)} record(s)"] if err_records else []
+        where += ["the file itself"] if file_errors else []
+        lead = (f"{_num(report.errors)} error(s) in {' and '.join(where) or 'the file'} keep this file from going "
+                "to CustomerGauge as it is" if report.errors else
+                f"{_num(report.warnings)} warning(s) count as errors here (strict mode)")
+        lead += ". Each issue below says where it is and how to fix it; fix them, then validate again."
+    elif report.warnings:
+        lead = (f"No errors: the file can go to CustomerGauge. {_num(report.warnings)} warning(s) below are worth "
+                "a look.")
+    else:
+        lead = "No issues: the file can go to CustomerGauge as it is."
     parts: list[str] = [
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
         f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">',
@@ -413,7 +428,8 @@ def render_html(report: Report, *, profile: LimitProfile | None = None, records:
         f"<style>{_CSS}</style></head><body><div class=\"wrap\">",
         f'<header class="top"><h1><small>cgformat validation report</small>{visible(name)}</h1>{verdict}</header>',
         '<main>',
-        f'<section aria-labelledby="s-sum"><h2 id="s-sum">Summary</h2>{stats}{_facts(report, profile)}</section>',
+        f'<section aria-labelledby="s-sum"><h2 id="s-sum">Summary</h2><p class="lead">{lead}</p>{stats}'
+        f'{_facts(report, profile)}</section>',
     ]
     if total:
         code_bars = [_Bar(label=("✖ " if e else "▲ ") + str(c), errors=int(e), warnings=int(w),

@@ -20,11 +20,11 @@ IMG = "\"><img src=x onerror=\"document.title='PWNED-IMG'\">"
 BAD: dict[int, tuple[str, str]] = {}
 
 
-def _plan() -> dict[int, tuple[str, str]]:
+def _plan(*, hostile: bool) -> dict[int, tuple[str, str]]:
     kinds = [
         ("E-mail", "anna.devries@example"),            # invalid-email
         ("E-mail", " bram@example.de "),               # invalid-email: spaces at either end
-        ("E-mail", IMG),                               # invalid-email: hostile markup
+        ("E-mail", IMG if hostile else "chloe.dubois@@example.fr"),   # invalid-email: hostile markup
         ("SMS_Telephone", "+31 6 1234 5678"),          # invalid-phone
         ("SMS_Telephone", "3.16123E+10"),              # lossy-number / invalid-phone
         ("OrderDate", "2025-13-01 10:00:00"),          # invalid-datetime
@@ -35,7 +35,7 @@ def _plan() -> dict[int, tuple[str, str]]:
         ("FirstName", "Line\tbreak\x07"),              # control-character
         ("CustomerNumber", "C" * 140),                 # too-long
         ("LastName", "MÃ¼ller"),                       # mojibake
-        ("FirstName", SCRIPT),                         # a script in an otherwise bad record (see below)
+        ("FirstName", SCRIPT if hostile else "Jan"),   # a script in an otherwise bad record (see below)
     ]
     plan: dict[int, tuple[str, str]] = {}
     step = 20_000 // 100
@@ -44,12 +44,13 @@ def _plan() -> dict[int, tuple[str, str]]:
     return plan
 
 
-def write_export(path: Path, *, records: int = 20_000) -> dict[int, tuple[str, str]]:
+def write_export(path: Path, *, records: int = 20_000, hostile: bool = True) -> dict[int, tuple[str, str]]:
     """Write ``records`` records to ``path`` (CSV, UTF-8) with about a hundred bad ones; return them.
 
-    A record given the ``SCRIPT`` value or invisible characters (both valid text) also gets a bad e-mail, so that it has an issue and is shown whole.
+    Without ``hostile`` the markup values are plain mistakes (for a screenshot). A record given the
+    ``SCRIPT`` value (or its stand-in) or invisible characters (both valid text) also gets a bad e-mail, so that it has an issue and is shown whole.
     """
-    plan = {r: v for r, v in _plan().items() if r <= records}
+    plan = {r: v for r, v in _plan(hostile=hostile).items() if r <= records}
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(HEADER)
@@ -60,7 +61,7 @@ def write_export(path: Path, *, records: int = 20_000) -> dict[int, tuple[str, s
         if r in plan:
             col, value = plan[r]
             row[HEADER.index(col)] = value
-            if value in (SCRIPT, "Dub\u200bois\u202e"):
+            if value in (SCRIPT, "Jan", "Dub\u200bois\u202e"):
                 row[HEADER.index("E-mail")] = "no-at-sign.example.com"
         w.writerow(row)
     path.write_text(buf.getvalue(), encoding="utf-8")
