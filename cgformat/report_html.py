@@ -162,11 +162,13 @@ border-bottom:1px solid #d0d5dd}
 tbody tr:nth-child(even){background:#fcfcfd}
 tbody tr:hover{background:#f0f5ff}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-td.v{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;unicode-bidi:plaintext;min-width:120px;
-overflow-wrap:break-word;max-width:260px}
-td.m{color:var(--soft);min-width:320px}
-td.f{overflow-wrap:break-word;max-width:220px}
-td.c{white-space:nowrap}
+#issues td:nth-child(-n+2){text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+#issues td:nth-child(3){overflow-wrap:break-word;max-width:220px}
+#issues td:nth-child(4){white-space:nowrap;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;
+font-size:12px}
+#issues td:nth-child(6){font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;
+unicode-bidi:plaintext;min-width:120px;overflow-wrap:break-word;max-width:260px}
+#issues td:nth-child(7){color:var(--soft);min-width:320px}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
 .sev{display:inline-block;white-space:nowrap;font-weight:650;font-size:12px;padding:1px 8px;border-radius:999px;
 border:1px solid}
@@ -314,11 +316,10 @@ def _issue_rows(issues: pl.DataFrame, anchors: set[int]) -> list[str]:
         else:
             rec_cell = str(rec)
         value_cell = ('<span class="empty">(empty)</span>' if value == "" else visible(value))
-        out.append(f'<tr data-c="{_attr(code)}" data-f="{_attr(fld)}" data-s="{s}"><td class="num">{rec_cell}</td>'
-                   f'<td class="num">{"" if line is None else line}</td><td class="f">{visible(fld, spaces=False)}</td>'
-                   f'<td class="c"><code>{html.escape(code)}</code></td><td>{_sev_badge(sev)}</td>'
-                   f'<td class="v">{value_cell}</td>'
-                   f'<td class="m">{visible(msg, spaces=False)}</td></tr>')
+        out.append(f'<tr data-c="{_attr(code)}" data-f="{_attr(fld)}" data-s="{s}"><td>{rec_cell}</td>'
+                   f'<td>{"" if line is None else line}</td><td>{visible(fld, spaces=False)}</td>'
+                   f'<td>{html.escape(code)}</td><td>{_sev_badge(sev)}</td><td>{value_cell}</td>'
+                   f'<td>{visible(msg, spaces=False)}</td></tr>')
     return out
 
 
@@ -381,6 +382,12 @@ def render_html(report: Report, *, profile: LimitProfile | None = None, records:
     """
     issues = report.issues
     tally = report.tally
+    if tally.height == 0 and report.by_code.height:
+        # a report built without a tally: counts by code from by_code, each code's severity from the listing
+        sev = issues.group_by("code").agg(pl.col("severity").first())
+        tally = (report.by_code.join(sev, on="code", how="left")
+                 .select("code", pl.col("severity").fill_null("error"), pl.lit(None, pl.String).alias("field"),
+                         pl.col("count").cast(pl.Int64)))
     by_code = (tally.group_by("code").agg(
         pl.col("count").filter(pl.col("severity") == "error").sum().alias("e"),
         pl.col("count").filter(pl.col("severity") != "error").sum().alias("w"))
