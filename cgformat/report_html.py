@@ -211,12 +211,14 @@ var f=document.getElementById("filters");if(!f)return;
 var rows=document.getElementById("issues").tBodies[0].rows,out=document.getElementById("shown");
 function apply(){var c=f.elements.code.value,d=f.elements.field.value,s=f.elements.severity.value,k=0;
 for(var i=0;i<rows.length;i++){var r=rows[i],ok=(!c||r.getAttribute("data-c")===c)&&
-(!d||r.getAttribute("data-f")===d)&&(!s||r.getAttribute("data-s")===s);r.hidden=!ok;if(ok)k++;}
-out.textContent=k.toLocaleString()+" of "+rows.length.toLocaleString()+" listed issues shown";}
+(!d||r.getAttribute("data-f")===d)&&(!s||r.getAttribute("data-s")===s);if(r.hidden===ok)r.hidden=!ok;if(ok)k++;}
+out.textContent=k.toLocaleString("en-US")+" of "+rows.length.toLocaleString("en-US")+" listed issues shown";}
 f.addEventListener("change",apply);
 f.addEventListener("submit",function(e){e.preventDefault();apply();});
 f.addEventListener("reset",function(){setTimeout(apply,0);});
-f.hidden=false;apply();
+f.hidden=false;
+if(f.elements.code.value||f.elements.field.value||f.elements.severity.value)apply();
+else out.textContent=rows.length.toLocaleString("en-US")+" listed issues";
 })();
 """
 
