@@ -219,3 +219,33 @@ def test_cli_valid_file_page_says_valid(tmp_path: Path) -> None:
     doc = read_page(page.read_text(encoding="utf-8"))
     assert doc.title.startswith("Valid: ok.csv")
     assert "records" not in doc.tables
+
+
+def test_cli_page_of_a_workbook_shows_its_bad_records_with_their_sheet_rows(tmp_path: Path) -> None:
+    import xlsxwriter
+
+    src = tmp_path / "export.xlsx"
+    book = xlsxwriter.Workbook(str(src))
+    sheet = book.add_worksheet("Orders")
+    rows = [["Email", "OrderDate"], ["a@b.de", "2025-01-01 00:00:00"], ["not-an-email", "2025-01-02 00:00:00"],
+            ["c@d.de", "2025-02-30 10:00:00"]]
+    for r, row in enumerate(rows):
+        sheet.write_row(r, 0, row)
+    book.close()
+    page = tmp_path / "r.html"
+    result = CliRunner().invoke(main, ["validate", str(src), "--type", "transactional", "--html", str(page)])
+    assert result.exit_code == 1
+    doc = read_page(page.read_text(encoding="utf-8"))
+    assert [r.cells[:2] for r in doc.tables["records"]] == [["2", "3"], ["3", "4"]]
+    assert [[a.get("class") for a in r.cell_attrs[3:]] for r in doc.tables["records"]] == [["bad", None],
+                                                                                          [None, "bad"]]
+
+
+def test_cli_page_of_standard_input_leaves_out_the_records_view(tmp_path: Path) -> None:
+    page = tmp_path / "r.html"
+    result = CliRunner().invoke(main, ["validate", "-", "--type", "transactional", "--html", str(page)],
+                                input="Email,OrderDate\nbad,2025-01-01 00:00:00\n")
+    assert result.exit_code == 1
+    doc = read_page(page.read_text(encoding="utf-8"))
+    assert [r.attrs["data-c"] for r in doc.tables["issues"]] == ["invalid-email"]
+    assert "records" not in doc.tables
