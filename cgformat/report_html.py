@@ -26,7 +26,7 @@ from .limits import LimitProfile
 if TYPE_CHECKING:
     from .report import Report
 
-__all__ = ["DEFAULT_HTML_ISSUES", "render_html", "visible"]
+__all__ = ["CONTENT_SECURITY_POLICY", "DEFAULT_HTML_ISSUES", "MAX_CELL_CHARS", "render_html", "visible"]
 
 DEFAULT_HTML_ISSUES = 10_000
 """The issues a page lists unless told otherwise (all are still counted)."""
