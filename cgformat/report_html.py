@@ -26,7 +26,7 @@ from .limits import LimitProfile
 if TYPE_CHECKING:
     from .report import Report
 
-__all__ = ["CONTENT_SECURITY_POLICY", "DEFAULT_HTML_ISSUES", "MAX_CELL_CHARS", "render_html", "visible"]
+__all__ = ["CONTENT_SECURITY_POLICY", "DEFAULT_HTML_ISSUES", "MAX_CELL_CHARS", "plain", "render_html", "visible"]
 
 DEFAULT_HTML_ISSUES = 10_000
 """The issues a page lists unless told otherwise (all are still counted)."""
@@ -50,15 +50,26 @@ def _mark(match: re.Match[str]) -> str:
     cp = ord(ch)
     name = unicodedata.name(ch, "") or ("CONTROL" if cp < 0xA0 else "SURROGATE" if 0xD800 <= cp <= 0xDFFF
                                          else "INVISIBLE")
+    return f'<span class="x" title="U+{cp:04X} {name}">{_symbol(ch)}</span>'
+
+
+def _symbol(ch: str) -> str:
+    cp = ord(ch)
     if ch in _SYMBOLS:
-        symbol = _SYMBOLS[ch]
-    elif cp < 0x20:
-        symbol = chr(0x2400 + cp)
-    elif cp == 0x7F:
-        symbol = "␡"
-    else:
-        symbol = f"U+{cp:04X}"
-    return f'<span class="x" title="U+{cp:04X} {name}">{symbol}</span>'
+        return _SYMBOLS[ch]
+    if cp < 0x20:
+        return chr(0x2400 + cp)
+    if cp == 0x7F:
+        return "␡"
+    return f"U+{cp:04X}"
+
+
+def plain(value: str | None) -> str:
+    """``value`` as escaped HTML text for places that take no markup (titles, chart labels, tooltips, list
+    options): hidden characters become their symbols, unmarked."""
+    if value is None:
+        return ""
+    return html.escape(_HIDDEN_NO_SPACES.sub(lambda m: _symbol(m.group()), value))
 
 
 def visible(value: str | None, *, spaces: bool = True) -> str:
@@ -84,7 +95,8 @@ def visible(value: str | None, *, spaces: bool = True) -> str:
 
 
 def _attr(value: str | None) -> str:
-    return html.escape(value or "", quote=True)
+    # hidden characters as character references: the attribute's value is the same, the page holds none raw
+    return _HIDDEN_NO_SPACES.sub(lambda m: f"&#x{ord(m.group()):X};", html.escape(value or "", quote=True))
 
 
 def _num(n: int) -> str:
@@ -257,8 +269,8 @@ def _chart(bars: Sequence[_Bar], *, ident: str, caption: str) -> str:
         we = bar_w * b.errors / top
         ww = bar_w * b.warnings / top
         label = b.label if len(b.label) <= 28 else b.label[:27] + "…"
-        out.append(f'<g><title>{html.escape(b.title)}</title>'
-                   f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end">{html.escape(label)}</text>'
+        out.append(f'<g><title>{plain(b.title)}</title>'
+                   f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end">{plain(label)}</text>'
                    f'<rect x="{label_w}" y="{y + 4}" width="{bar_w}" height="18" rx="3" fill="#f2f4f7"/>')
         if b.errors:
             out.append(f'<rect x="{label_w}" y="{y + 4}" width="{max(we, 2):.1f}" height="18" rx="3" '
@@ -361,7 +373,7 @@ def _records_table(records: pl.DataFrame, labels: Sequence[str], issues: pl.Data
                 cls = "bad" if any(s == "error" for _, s, _ in found) else "wbad"
                 tip = "; ".join(f"{c} ({s}): {m}" for c, s, m in found)
                 sr = ", ".join(f"{c} {s}" for c, s, _ in found)
-                tds.append(f'<td class="{cls}" title="{_attr(tip)}">{shown}<span class="sr"> [{_attr(sr)}]</span></td>')
+                tds.append(f'<td class="{cls}" title="{plain(tip)}">{shown}<span class="sr"> [{_attr(sr)}]</span></td>')
             else:
                 tds.append(f"<td>{shown}</td>")
         body.append(f'<tr id="r{rec}"><th scope="row" class="num">{rec}</th><td class="num">{line}</td>'
@@ -432,7 +444,7 @@ def render_html(report: Report, *, profile: LimitProfile | None = None, records:
         f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         '<meta name="referrer" content="no-referrer">',
-        f"<title>{'Valid' if report.valid else 'Invalid'}: {visible(name, spaces=False)} · cgformat validation report"
+        f"<title>{'Valid' if report.valid else 'Invalid'}: {plain(name)} · cgformat validation report"
         "</title>",
         f"<style>{_CSS}</style></head><body><div class=\"wrap\">",
         f'<header class="top"><h1><small>cgformat validation report</small>{visible(name)}</h1>{verdict}</header>',
@@ -472,7 +484,7 @@ def render_html(report: Report, *, profile: LimitProfile | None = None, records:
         codes = by_code["code"].to_list()
         fields = issues["field"].drop_nulls().unique().sort().to_list()
         opts_c = "".join(f'<option value="{_attr(c)}">{html.escape(c)}</option>' for c in codes)
-        opts_f = "".join(f'<option value="{_attr(f)}">{visible(f, spaces=False) or "(no label)"}</option>'
+        opts_f = "".join(f'<option value="{_attr(f)}">{plain(f) or "(no label)"}</option>'
                          for f in fields)
         parts.append('<form class="filters" id="filters" hidden aria-label="Filter the issues">'
                      f'<label>Code<select name="code"><option value="">all codes</option>{opts_c}</select></label>'

@@ -17,7 +17,7 @@ from cgformat.cli import main
 from cgformat.limits import get_profile
 from cgformat.model import Issue, Severity
 from cgformat.report import TALLY_SCHEMA, Report, ReportCollector
-from cgformat.report_html import CONTENT_SECURITY_POLICY, visible
+from cgformat.report_html import CONTENT_SECURITY_POLICY, plain, visible
 
 from ._export import IMG, SCRIPT, write_export
 from ._page import read_page
@@ -51,13 +51,14 @@ def test_visible_shows_hidden_characters_and_escapes_markup() -> None:
     assert visible("plain text") == "plain text"
     assert visible("\ud800x") == '<span class="x" title="U+D800 SURROGATE">U+D800</span>x'
     assert visible(None) == ""
+    assert plain("a\u202e\tb<") == "aU+202E⇥b&lt;"
 
 
 def test_hostile_values_are_text_and_the_policy_admits_only_the_page_s_own_style_and_script() -> None:
     report = _report([_issue("invalid-email", 1, "Email", SCRIPT), _issue("invalid-email", 2, IMG, IMG),
-                      _issue("type-error", 3, "</style><script>x()</script>", "</textarea></title>\u202e")])
+                      _issue("type-error", 3, "</style><script>x()</script>\u202e", "</textarea></title>\u202e")])
     records = pl.DataFrame({"#r": [1, 2, 3], "#l": [2, 3, 4], "Email": [SCRIPT, IMG, "ok"],
-                            IMG: ["a", IMG, "b"], "</style><script>x()</script>": ["", "", "\u202e</title>"]})
+                            IMG: ["a", IMG, "b"], "</style><script>x()</script>\u202e": ["", "", "\u202e</title>"]})
     page = report.to_html(profile=get_profile("api"), records=records, labels=list(records.columns[2:]))
     assert page.count("<script") == 1
     assert page.count("</script>") == 1
@@ -82,7 +83,10 @@ def test_hostile_values_are_text_and_the_policy_admits_only_the_page_s_own_style
     values = [r.cells[5] for r in doc.tables["issues"]]
     assert values[0] == SCRIPT
     assert values[1] == IMG
-    assert [r.attrs["data-f"] for r in doc.tables["issues"]] == ["Email", IMG, "</style><script>x()</script>"]
+    assert [r.attrs["data-f"] for r in doc.tables["issues"]] == ["Email", IMG, "</style><script>x()</script>\u202e"]
+    options = [a.get("value") for t, a in doc.tags if t == "option"]
+    assert "</style><script>x()</script>\u202e" in options                   # the filter matches the attribute
+    assert "</style><script>x()</script>U+202E" in [r.cells[0] for r in doc.tables["field-counts"]]
 
 
 def test_counts_by_code_and_field_cover_every_issue_even_when_the_listing_is_cut() -> None:
