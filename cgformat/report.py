@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any
 
 import polars as pl
 
+from .limits import LimitProfile
 from .model import Issue, Severity
 
 __all__ = [
     "ISSUE_SCHEMA",
     "REPORT_VERSION",
+    "TALLY_SCHEMA",
     "Report",
     "ReportCollector",
     "error_document",
@@ -35,6 +37,10 @@ ISSUE_SCHEMA: dict[str, pl.DataType] = {
     "field": pl.String(), "value": pl.String(), "message": pl.String(),
 }
 """The columns of every issue frame, in order."""
+TALLY_SCHEMA: dict[str, pl.DataType] = {
+    "code": pl.String(), "severity": pl.String(), "field": pl.String(), "count": pl.Int64(),
+}
+"""The columns of :attr:`Report.tally`."""
 MAX_VALUE_CHARS = 200
 """Values longer than this are cut in issues (with a trailing ``…``): a report never carries a huge cell."""
 
@@ -76,6 +82,9 @@ class Report:
     issues: pl.DataFrame
     truncated: bool = False
     strict: bool = False
+    tally: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=TALLY_SCHEMA))
+    """Every issue counted by code, severity and field (field null for file-level issues): columns
+    code, severity, field, count."""
 
     @property
     def valid(self) -> bool:
@@ -87,6 +96,13 @@ class Report:
         return [Issue(code=r["code"], severity=Severity(r["severity"]), message=r["message"],
                       record=r["record"], line=r["line"], field=r["field"], value=r["value"])
                 for r in self.issues.iter_rows(named=True)]
+
+    def head(self, n: int) -> Report:
+        """This report listing at most ``n`` issues (file and header issues always stay); counts unchanged."""
+        keep = max(n, int(self.issues["record"].is_null().sum()))
+        if self.issues.height <= keep:
+            return self
+        return replace(self, issues=self.issues.head(keep), truncated=True)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report document (see ``report.schema.json``)."""
@@ -111,6 +127,13 @@ class Report:
         """The JSON report as text."""
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
 
+    def to_html(self, *, profile: LimitProfile | None = None, records: pl.DataFrame | None = None,
+                labels: Sequence[str] | None = None, max_records: int = 200) -> str:
+        """The report as one self-contained HTML page (see :func:`cgformat.report_html.render_html`)."""
+        from .report_html import render_html
+
+        return render_html(self, profile=profile, records=records, labels=labels, max_records=max_records)
+
 
 @dataclass(slots=True, kw_only=True)
 class ReportCollector:
@@ -126,6 +149,7 @@ class ReportCollector:
     _counts: dict[tuple[str, str], list[int | None]] = field(default_factory=dict)
     _order: list[str] = field(default_factory=list)
     _total: int = 0
+    _tally: list[pl.DataFrame] = field(default_factory=list)
 
     def add(self, issues: pl.DataFrame | Sequence[Issue]) -> None:
         """Count these issues and keep as many as the listing has room for."""
@@ -134,6 +158,7 @@ class ReportCollector:
             return
         frame = frame.select(list(ISSUE_SCHEMA)).cast(ISSUE_SCHEMA)  # type: ignore[arg-type]
         self._total += frame.height
+        self._tally.append(frame.group_by("code", "severity", "field").agg(pl.len().cast(pl.Int64).alias("count")))
         stats = frame.group_by("code", "severity", maintain_order=True).agg(
             pl.len().alias("n"), pl.col("record").min().alias("first"))
         for code, sev, n, first in stats.iter_rows():
@@ -179,9 +204,12 @@ class ReportCollector:
         if listed > max(self.max_issues, file_issues.height):
             listing = listing.head(max(self.max_issues, file_issues.height))
         truncated = self._total > listing.height
+        tally = (pl.concat(self._tally).group_by("code", "severity", "field").agg(pl.col("count").sum())
+                 .sort("count", "code", "field", descending=[True, False, False], nulls_last=True)
+                 if self._tally else pl.DataFrame(schema=TALLY_SCHEMA))
         return Report(source=source, type=type, format=format, encoding=encoding, delimiter=delimiter,
                       records=records, bytes=bytes, errors=errors, warnings=warnings, by_code=by_code,
-                      issues=listing, truncated=truncated, strict=strict)
+                      issues=listing, truncated=truncated, strict=strict, tally=tally)
 
 
 def error_document(*, source: str, code: str, message: str, exit: int) -> dict[str, Any]:

@@ -10,13 +10,15 @@ import click
 
 from .. import api
 from ..errors import UsageError
-from ..limits import PROFILES
+from ..limits import PROFILES, get_profile
 from ..model import IssueCode
 from ..normalize import NormalizeOptions
 from ..report import Report, error_document
+from ..report_html import DEFAULT_HTML_ISSUES
 from ..schema import describe_rules, list_schemas, load_schema
 from ..validate import title_row_of, validate
 from ._app import EXIT_DATA, Failure, json_errors, main
+from ._html import write_html
 from ._options import load_schema_from_options, make_read_options, read_options, schema_options
 from ._progress import CountingReader, records_progress
 
@@ -109,11 +111,13 @@ def _print_report(report: Report, *, profile: str, shown: int, err: bool = False
               help="Write the valid records here (input's format unless the extension says otherwise).")
 @click.option("--rejects", "rejects_path", metavar="PATH",
               help="Write the rejected records here, original values plus an _errors column.")
+@click.option("--html", "html_path", metavar="PATH",
+              help="Also write the report as one self-contained HTML page (lists up to 10,000 issues).")
 @json_errors(lambda params, failure: error_document(source=params["src"], code=failure.code,
                                                     message=failure.message, exit=failure.exit))
 def validate_cmd(src: str, record_type: str | None, schema_path: str | None, template_path: str | None,
                  profile: str | None, from_fmt: str | None, as_json: bool, max_errors: int | None, strict: bool,
-                 clean_path: str | None, rejects_path: str | None, **read_kw: Any) -> None:
+                 clean_path: str | None, rejects_path: str | None, html_path: str | None, **read_kw: Any) -> None:
     """Check SRC before upload: header, every cell, duplicates, and the limits of the profile.
 
     Every issue is named with its record (1-based, header not counted), source line, field and value.
@@ -128,7 +132,7 @@ def validate_cmd(src: str, record_type: str | None, schema_path: str | None, tem
                                       template_path=template_path, required=True)
     options = make_read_options(**read_kw)
     template = template_path is not None
-    limit = max_errors if max_errors is not None else _JSON_ISSUES
+    limit = max_errors if max_errors is not None else (DEFAULT_HTML_ISSUES if html_path else _JSON_ISSUES)
     if clean_path or rejects_path:
         with records_progress(f"validating {src}") as update:
             done = api.separate_file(src, schema, clean=clean_path, rejects=rejects_path, fmt=from_fmt,
@@ -146,10 +150,13 @@ def validate_cmd(src: str, record_type: str | None, schema_path: str | None, tem
                 records_progress(f"validating {src}") as update:
             report = validate(CountingReader(reader, update), schema, profile=profile, template=template,
                               strict=strict, max_issues=limit)
+    used = profile or (schema.profile if schema is not None else "api")
+    if html_path:
+        write_html(html_path, report, src=src, fmt=from_fmt, options=options, profile=get_profile(used))
+        report = report.head(max_errors if max_errors is not None else _JSON_ISSUES)
     if as_json:
         click.echo(report.to_json())
     else:
-        used = profile or (schema.profile if schema is not None else "api")
         _print_report(report, profile=used, shown=max_errors if max_errors is not None else _HUMAN_ISSUES,
                       err=records_out)
     if not report.valid:

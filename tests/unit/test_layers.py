@@ -14,7 +14,7 @@ LAYERS = {
     "cgformat._atomic": 0, "cgformat._prefetch": 0, "cgformat._interrupt": 0, "cgformat._labels": 4,
     "cgformat.schema": 1, "cgformat._schemas": 1,
     "cgformat.normalize": 2, "cgformat.checks": 2, "cgformat.validate": 2, "cgformat.plan": 2,
-    "cgformat.report": 2, "cgformat._seen": 2,
+    "cgformat.report": 2, "cgformat.report_html": 2, "cgformat._seen": 2,
     "cgformat.formats": 3,
     "cgformat.api": 4, "cgformat._splitting": 4, "cgformat.upload": 4,
     "cgformat.cli": 5, "cgformat.__main__": 5, "cgformat": 6,
