@@ -21,9 +21,6 @@ from cgformat.api import read_file
 from ._util import rows, run
 
 
-@pytest.mark.xfail(strict=True, reason="finding 1: api.convert_file checks only the batches' issues for errors, "
-                                       "so a header error (blank or repeated label) is found after the file is "
-                                       "written and renamed into place, and the CLI says 'nothing written'")
 @pytest.mark.parametrize("header", [b"id,,age", b"id,name,name"], ids=["blank-label", "duplicate-label"])
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "xml"])
 def test_convert_writes_nothing_when_it_refuses_a_header(tmp_path: Path, header: bytes, fmt: str) -> None:
@@ -38,8 +35,6 @@ def test_convert_writes_nothing_when_it_refuses_a_header(tmp_path: Path, header:
         assert not dst.exists(), "refused, yet the output was written"
 
 
-@pytest.mark.xfail(strict=True, reason="finding 1 (standard output): the header is written to stdout before the "
-                                       "refusal that says 'nothing written' (issue 15 item 3)")
 def test_convert_to_stdout_prints_nothing_when_it_refuses(tmp_path: Path) -> None:
     src = tmp_path / "dup.xml"
     src.write_bytes(b"<records><record><Name>A</Name><Name>B</Name></record></records>")
@@ -153,8 +148,6 @@ def test_a_record_attribute_is_carried_or_refused(tmp_path: Path) -> None:
         assert not dst.exists()
 
 
-@pytest.mark.xfail(strict=True, reason="finding 7 (cli/validate.py): validate --json prints nothing on stdout when "
-                                       "it refuses the input (exit 2 or 3), not only for a missing file (item 8)")
 @pytest.mark.parametrize(("name", "code"), [("table.csv.gz", 2), ("implicit.csv", 3)])
 def test_validate_json_always_prints_json(tmp_path: Path, name: str, code: int) -> None:
     src = tmp_path / name
