@@ -309,8 +309,8 @@ def convert_file(src: Source, dst: str | Path | BinaryIO, *, from_fmt: str | Non
     with open_source(src, fmt=from_fmt, options=read_options) as reader:
         info = reader.info
         if not info.labels:
-            raise ReadError(f"{info.source} has no fields (an XML file without records names none): "
-                            "nothing to convert")
+            raise ReadError(f"{info.source} has no fields (no header row, or an XML file without records, which "
+                            "names none): nothing to convert")
         wopts = write_options or WriteOptions()
         header = output_header(info.labels, out_key, schema=spec, source_xml=info.format == "xml",
                                xml_tags=xml_tags if xml_tags is not None else wopts.xml_tags)
@@ -334,6 +334,9 @@ def convert_file(src: Source, dst: str | Path | BinaryIO, *, from_fmt: str | Non
                 records += batch.frame.height
                 if progress is not None:
                     progress(records)
+            if out_key == "xml" and not records:
+                raise UsageError(f"{info.source} has a header but no records: XML names fields only inside "
+                                 f"records, so its labels would be lost; nothing written (csv or xlsx keep them)")
             writer.close()
 
         try:
