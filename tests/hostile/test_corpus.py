@@ -225,8 +225,9 @@ def test_zip_bomb_default_limit_in_a_child(tmp_path: Path) -> None:
     assert src.stat().st_size < 5 << 20  # a small file ...
     code, err, peak = _child("validate", src, tmp_path)
     assert code == 3  # ... that inflates to a gigabyte: refused before fastexcel sees it
-    assert re.search(r"sheet 'Sheet1' spans at least [\d,]+ rows x 7 columns of cells, over the limit "
-                     r"max_cells=20,000,000", err), err
+    # its rows go past Excel's last row: refused as soon as the count passes it
+    assert re.search(r"sheet 'Sheet1' goes past row 1,048,576, the last row of an Excel sheet \(row [\d,]+ at "
+                     r"least\)", err), err
     assert peak < 400, peak
 
 
