@@ -138,43 +138,44 @@ _CELL_WITH_R = re.compile(rb"<c(?:\s[^>]*?)?\sr\s*=")
 _ROW_WITH_R = re.compile(rb"<row(?:\s[^>]*?)?\sr\s*=")
 
 
-def _pieces_cut(pieces: Iterator[bytes]) -> Iterator[bytes]:
-    """The pieces re-cut after their last ``>``, prefixes of the sheet's tags removed."""
+def _pieces_cut(pieces: Iterator[bytes]) -> Iterator[tuple[bytes, bool]]:
+    """The pieces re-cut after their last ``>``, prefixes of the sheet's tags removed, each with whether it
+    is the last."""
     carry = b""
+    held: bytes | None = None
     for piece in pieces:
         chunk = carry + piece
         cut = chunk.rfind(b">") + 1
         chunk, carry = chunk[:cut], chunk[cut:]
-        if b":" in chunk:
+        if b":c" in chunk or b":row" in chunk:
             chunk = _PREFIXED.sub(rb"<\1\2", chunk)
-        yield chunk
-    if carry:
-        yield carry
+        if held is not None:
+            yield held, False
+        held = chunk
+    if held is not None:
+        yield held + carry, True
 
 
-def _beyond(rows: int, columns: int) -> re.Pattern[bytes]:
-    """An ``r`` reference (a cell's or a row's, any case) past ``rows`` or ``columns``."""
+def _beyond(rows: int, columns: int, *, plain: bool) -> re.Pattern[bytes]:
+    """An ``r`` reference past ``rows`` or ``columns``: of a cell written ``<c r="A1"`` and a row written
+    ``<row r="1"`` when ``plain`` (a literal start the search skips to), else of any tag, any case."""
+    if plain:
+        return re.compile(rb'<(?:c r="(?:(' + _letters_greater(columns) + rb')([0-9]*)|([A-Z]*)('
+                          + _greater_than(rows) + rb'))"|row r="()(' + _greater_than(rows) + rb')")')
     return re.compile(rb"\sr\s*=\s*[\"'](?:(" + _letters_greater(columns) + rb")([0-9]*)|([A-Z]*)("
-                      + _greater_than(rows) + rb"))[\"']", re.IGNORECASE)
+                      + _greater_than(rows) + rb"))[\"']()()", re.IGNORECASE)
 
 
-def _valueless(chunk: bytes) -> bool:
-    """Whether ``chunk`` may hold a cell without a value (a self-closing or empty ``<c>``)."""
-    return b"></c>" in chunk or b"<v/>" in chunk or b"<v></v>" in chunk or \
-        b"/>" in chunk.replace(b"<sheetData/>", b"").replace(b"<v/>", b"")
-
-
-def _grid(pieces: Iterator[bytes], *, stop: int, exact: bool) -> tuple[_Bound, bool]:
-    """An upper bound of the grid fastexcel builds for a sheet, and whether it may count more than that.
+def _grid(pieces: Iterator[bytes], *, stop: int, exact: bool) -> _Bound:
+    """An upper bound of the grid fastexcel builds for a sheet.
 
     Positions follow calamine: a cell's ``r``; without one, the previous cell + 1 in its row, in the row's
     ``r`` or, without one, the previous row + 1. The bound takes the largest reference seen (one search
     per piece finds the references past the bound so far) plus, when there are cells without ``r``, the
-    most cells a row holds and, when there are rows without ``r`` too, the row tags. The bound is loose
-    when it may count cells without a value or mixes references with counting. With ``exact``, cells
-    without a value are left out where that moves no other cell: those with ``r`` in a piece whose every
-    cell has one, and a row's cells after its last value. Stops early once the grid is past ``stop``
-    cells or past Excel's rows or columns.
+    most cells a row holds and, when there are rows without ``r`` too, the row tags. Cells without a value
+    count too (fastexcel makes no cell of them); with ``exact`` they are left out where that moves no
+    other cell: those with ``r`` in a piece whose every cell has one, and a row's cells after its last
+    value. Stops early once the grid is past ``stop`` cells or past Excel's rows or columns.
     """
     bound = _Bound()
     max_row = max_col = 0
@@ -182,11 +183,10 @@ def _grid(pieces: Iterator[bytes], *, stop: int, exact: bool) -> tuple[_Bound, b
     bare_rows = False       # a row without r
     bare_cells = 0          # the most cells in one row, when cells without r exist
     open_row = 0            # cells of the row still open at the end of the last piece
-    loose = False
     in_data = False
-    pattern = _beyond(0, 0)
-    seen = (0, 0)
-    for piece in _pieces_cut(pieces):
+    pattern = _beyond(0, 0, plain=False)
+    seen = (0, 0, False)
+    for piece, final in _pieces_cut(pieces):
         chunk = piece
         if not in_data:     # only the cells count: not <col> or other tags before them
             start = chunk.find(b"<sheetData")
@@ -194,23 +194,22 @@ def _grid(pieces: Iterator[bytes], *, stop: int, exact: bool) -> tuple[_Bound, b
                 continue
             in_data = True
             chunk = chunk[start:]
-        end = chunk.find(b"</sheetData")
-        if end >= 0:
-            chunk = chunk[:end]
+        if final:
+            end = chunk.find(b"</sheetData")
+            if end >= 0:
+                chunk = chunk[:end]
         cells = chunk.count(b"<c")
-        referenced = chunk.count(b'<c r="') + chunk.count(b"<c r='")
-        if referenced != cells:
-            referenced = len(_CELL_WITH_R.findall(chunk))
-        if exact:
-            if referenced == cells:
-                chunk = _EMPTY_REFERENCED.sub(b"", chunk)
-                cells = referenced = chunk.count(b"<c")
-        elif not loose and _valueless(chunk):
-            loose = True
-        rows_here = len(_ROW_OPEN.findall(chunk)) if b"<row" in chunk else 0
+        plain = chunk.count(b'<c r="')
+        referenced = plain if plain == cells else len(_CELL_WITH_R.findall(chunk))
+        if exact and referenced == cells:
+            chunk = _EMPTY_REFERENCED.sub(b"", chunk)
+            cells = plain = referenced = chunk.count(b"<c")
+        rows_here = chunk.count(b"<row")
         row_tags += rows_here
-        if rows_here and len(_ROW_WITH_R.findall(chunk)) != rows_here:
+        plain_rows = chunk.count(b'<row r="')
+        if rows_here != plain_rows and len(_ROW_WITH_R.findall(chunk)) != rows_here:
             bare_rows = True
+        is_plain = plain == cells and plain_rows in (0, rows_here)
         if referenced != cells or bare_cells:
             if exact:   # a row's cells up to its last value: count the cells before the last value tag
                 marked = _VALUE_OPEN.sub(b"<v", chunk).replace(b"</row>", b"</row>\x00<v")
@@ -229,21 +228,19 @@ def _grid(pieces: Iterator[bytes], *, stop: int, exact: bool) -> tuple[_Bound, b
         if ref is not None:   # the last cell's reference first: then few references lie past the bound
             max_row = max(max_row, int(ref.group(2) or 0))
             max_col = max(max_col, column_number(ref.group(1)))
-        if (max_row, max_col) != seen:
-            seen = (max_row, max_col)
-            pattern = _beyond(max_row, max_col)
-        for col_past, row, col, row_past in pattern.findall(chunk):
-            if row or row_past:
-                max_row = max(max_row, int(row or row_past))
+        if (max_row, max_col, is_plain) != seen:
+            seen = (max_row, max_col, is_plain)
+            pattern = _beyond(max_row, max_col, plain=is_plain)
+        for col_past, row, col, row_past, _, row_tag in pattern.findall(chunk):
+            if row or row_past or row_tag:
+                max_row = max(max_row, int(row or row_past or row_tag))
             if col_past or col:
                 max_col = max(max_col, column_number(col_past or col))
         bound.rows = max_row + row_tags if bare_rows and bare_cells else max(max_row, 0 if max_row else row_tags)
         bound.columns = max_col + bare_cells
-        if bare_cells and (max_col or (bare_rows and max_row)):
-            loose = True    # counted and referenced positions both contribute
         if bound.past(stop):
-            return bound, loose
-    return bound, loose
+            return bound
+    return bound
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -390,15 +387,17 @@ class Workbook:
                 while piece := stream.read(_PIECE):
                     total += len(piece)
                     if total > self.max_bytes:
-                        raise LimitExceeded(
-                            f"{self.source}: the workbook part {info.filename} inflates to more than "
-                            f"{self.max_bytes:,} bytes ({XML_BYTES_PER_CELL} per cell of the limit "
-                            f"max_cells={self.max_cells:,}): a zip bomb, or a sheet far larger than any CG "
-                            f"file; raise {_CELL_OPTION} to read it anyway")
+                        raise self._too_large(info)
                     yield piece
         except (zlib.error, zipfile.BadZipFile, EOFError, OSError, ValueError, RuntimeError,
                 NotImplementedError):
             return
+
+    def _too_large(self, info: zipfile.ZipInfo) -> LimitExceeded:
+        return LimitExceeded(
+            f"{self.source}: the workbook part {info.filename} inflates to more than {self.max_bytes:,} bytes "
+            f"({XML_BYTES_PER_CELL} per cell of the limit max_cells={self.max_cells:,}): a zip bomb, or a sheet "
+            f"far larger than any CG file; raise {_CELL_OPTION} to read it anyway")
 
     def read_small(self, path: str) -> bytes:
         """A whole part (within the byte budget), or ``b""`` when there is none."""
@@ -458,10 +457,13 @@ class Workbook:
         self._checked.add(name)
 
     def _check_part(self, name: str, path: str) -> None:
-        bound, loose = _grid(self.pieces(path), stop=self.max_cells, exact=False)
-        if bound.past(self.max_cells) and loose:
-            # cells without a value counted (fastexcel makes none of them): count again without them
-            bound, _ = _grid(self.pieces(path), stop=self.max_cells, exact=True)
+        info = self._parts[path]
+        if info.file_size > self.max_bytes:
+            raise self._too_large(info)
+        bound = _grid(self.pieces(path), stop=self.max_cells, exact=False)
+        if bound.cells > self.max_cells and bound.rows <= MAX_ROWS and bound.columns <= MAX_COLUMNS:
+            # cells without a value may be counted (fastexcel makes none of them): count again without them
+            bound = _grid(self.pieces(path), stop=self.max_cells, exact=True)
         if bound.rows > MAX_ROWS or bound.columns > MAX_COLUMNS:
             what, last, at = ("row", MAX_ROWS, bound.rows) if bound.rows > MAX_ROWS else \
                 ("column", MAX_COLUMNS, bound.columns)
