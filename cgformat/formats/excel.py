@@ -217,12 +217,12 @@ def _listing(infos: Sequence[SheetInfo]) -> str:
 def resolve_sheet(names: Sequence[str], sheet: str | int) -> int | None:
     """The 0-based index of ``sheet`` among ``names``, or None when there is no such sheet.
 
-    An ``int`` is a 0-based index (library use). A ``str`` is a sheet name: exact first, then ignoring
-    case and surrounding spaces if that is unambiguous; failing both, a string of digits is a 1-based
-    position (what a CLI user types: ``--sheet 2`` is the second sheet).
+    An ``int`` is a 1-based position (``2`` is the second sheet), as the error messages list the sheets.
+    A ``str`` is a sheet name: exact first, then ignoring case and surrounding spaces if that is
+    unambiguous; failing both, a string of digits is a 1-based position (``--sheet 2``).
     """
     if isinstance(sheet, int):
-        return sheet if 0 <= sheet < len(names) else None
+        return sheet - 1 if 1 <= sheet <= len(names) else None
     if sheet in names:
         return list(names).index(sheet)
     folded = [i for i, n in enumerate(names) if n.strip().casefold() == sheet.strip().casefold()]
@@ -230,8 +230,7 @@ def resolve_sheet(names: Sequence[str], sheet: str | int) -> int | None:
         return folded[0]
     text = sheet.strip()
     if text.isdigit() and text.isascii():
-        position = int(text)
-        return position - 1 if 1 <= position <= len(names) else None
+        return resolve_sheet(names, int(text))
     return None
 
 
@@ -399,8 +398,7 @@ class ExcelReader:
             if index is None:
                 infos = _sheet_infos(book, guard=guard, source=source)
                 raise SheetError(f"{source}: there is no sheet {options.sheet!r}; the sheets are: "
-                                 f"{_listing(infos)} (choose one by name, or by position counted from 1 "
-                                 f"on the command line)")
+                                 f"{_listing(infos)} (choose one by name, or by its position counted from 1)")
             chosen = names[index]
         elif len(names) == 1:
             index, chosen = 0, names[0]
