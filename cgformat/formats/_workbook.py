@@ -324,10 +324,12 @@ class CellScan:
 
     ``errors``: error values (``#DIV/0!`` ...); ``unsaved``: formulas without a saved value (text: the
     formula); ``formatted``: numbers under a non-General number format (text: the stored number), with
-    the index of the cell's style in ``styles``.
+    the index of the cell's style in ``styles``; ``dates``: ISO 8601 date cells (``t="d"``; text: as
+    stored).
     """
 
     errors: list[tuple[int, int, str]] = field(default_factory=list)
+    dates: list[tuple[int, int, str]] = field(default_factory=list)
     unsaved: list[tuple[int, int, str]] = field(default_factory=list)
     formatted: list[tuple[int, int, str, int]] = field(default_factory=list)
     styles: dict[int, NumberFormat] = field(default_factory=dict)
@@ -335,6 +337,7 @@ class CellScan:
 
 _REF = re.compile(rb"([A-Za-z]{1,3})([0-9]+)")
 _ERROR_CELL = re.compile(rb"<c\b([^>]*\bt\s*=\s*[\"']e[\"'][^>]*)>(.*?)</c>", re.S)
+_DATE_CELL = re.compile(rb"<c\b([^>]*\bt\s*=\s*[\"']d[\"'][^>]*)>(.*?)</c>", re.S)
 _FORMULA_CELL = re.compile(rb"<c\b([^>/]*)>\s*<f\b([^>]*?)(?:/>|>([^<]*)</f>)\s*(<v\s*/>|<v>\s*</v>)?\s*</c>")
 _VALUE = re.compile(rb"<v>([^<]*)</v>")
 
@@ -508,6 +511,12 @@ class Workbook:
                 value = _VALUE.search(match.group(2))
                 if at is not None:
                     scan.errors.append((*at, unescape(value.group(1).decode("utf-8", "replace")) if value else ""))
+        if b't="d"' in chunk or b"t='d'" in chunk:
+            for match in _DATE_CELL.finditer(chunk):
+                at = _position(match.group(1))
+                value = _VALUE.search(match.group(2))
+                if at is not None and value is not None:
+                    scan.dates.append((*at, value.group(1).decode("utf-8", "replace").strip()))
         if b"<f" in chunk:
             for match in _FORMULA_CELL.finditer(chunk):
                 attrs = attributes(match.group(1))

@@ -554,6 +554,10 @@ def _with_scan(frame: pl.DataFrame, scan: CellScan) -> tuple[pl.DataFrame, list[
             updates.setdefault(f"@{column - 1}", []).append((row - 1, text))
             issues.append(_cell_issue(IssueCode.CELL_ERROR, Severity.WARNING, row, column, text,
                                       f"holds the error {text}; it is kept as text: fix the formula or its input"))
+    for row, column, stored in scan.dates:
+        shown = _iso_date(stored)
+        if shown is not None and inside(row, column):
+            updates.setdefault(f"@{column - 1}", []).append((row - 1, shown))
     for row, column, formula in scan.unsaved:
         issues.append(_cell_issue(
             IssueCode.FORMULA_NO_VALUE, Severity.ERROR, row, column, f"={formula}" if formula else None,
@@ -586,6 +590,24 @@ def _with_scan(frame: pl.DataFrame, scan: CellScan) -> tuple[pl.DataFrame, list[
         values = pl.Series([t for _, t in items], dtype=pl.String)
         frame = frame.with_columns(frame[name].scatter(rows, values))
     return frame, issues
+
+
+_ISO_DATE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(?:T([0-9]{2}:[0-9]{2}:[0-9]{2})(\.[0-9]{1,3})?[0-9]*)?")
+_ISO_TIME = re.compile(r"([0-9]{2}:[0-9]{2}:[0-9]{2})(\.[0-9]{1,3})?[0-9]*")
+
+
+def _iso_date(stored: str) -> str | None:
+    """An ISO 8601 date cell (``t="d"``) in cgformat's date form, or None for a form it does not know (a
+    time zone ...): the text is then kept as stored."""
+    date = _ISO_DATE.fullmatch(stored)
+    if date is not None:
+        fraction = (date.group(3) or "").ljust(4, "0") if date.group(3) else ""
+        return f"{date.group(1)} {date.group(2) or '00:00:00'}{fraction if fraction != '.000' else ''}"
+    time = _ISO_TIME.fullmatch(stored)
+    if time is not None:
+        fraction = (time.group(2) or "").ljust(4, "0") if time.group(2) else ""
+        return time.group(1) + (fraction if fraction != ".000" else "")
+    return None
 
 
 def _shown(stored: str, fmt: NumberFormat) -> tuple[str, bool] | None:

@@ -227,3 +227,18 @@ def test_xlwt_workbook_numbers_as_general() -> None:
     table = _golden("producers_xlwt.xls")
     assert table.frame["Amount"].to_list() == ["41800000.01", "0.1", "556885.23", "-1234567.89"]
     assert table.frame["Text"].to_list() == ["0042", "41800000.009999998", "text", ""]
+
+
+def test_iso_8601_date_cells_read_as_dates() -> None:
+    book = openpyxl.Workbook(iso_dates=True)
+    sheet = book.active
+    for row in (["When"], [dt.date(2021, 1, 1)], [dt.datetime(2021, 1, 1, 10, 10, 10)], [dt.time(10, 10, 10)],
+                [dt.datetime(2021, 1, 1, 10, 10, 10, 500000)], ["2021-01-01"]):
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    assert b't="d"' in zipfile.ZipFile(buffer).read("xl/worksheets/sheet1.xml")
+    table = read(buffer.getvalue())
+    # date cells in cgformat's one date form; the text cell "2021-01-01" stays text
+    assert table.frame["When"].to_list() == ["2021-01-01 00:00:00", "2021-01-01 10:10:10", "10:10:10",
+                                             "2021-01-01 10:10:10.500", "2021-01-01"]
