@@ -12,8 +12,8 @@ amount of work. fastexcel (calamine) then loads the sheet; before it does, :clas
   ``max_cells``; a row past Excel's 1,048,576 or a column past 16,384 is refused as soon as it is seen.
   Every XML part is bounded to ``XML_BYTES_PER_CELL * max_cells`` inflated bytes, and the shared strings to
   ``max_cells`` entries. The declared ``<dimension>`` is not trusted either way;
-* the cells whose text fastexcel cannot give as Excel shows it (:meth:`Workbook.scan_cells`): error values,
-  formulas without a saved value, and numbers under a number format other than General.
+* in the same pass, the cells whose text fastexcel cannot give as Excel shows it (:class:`CellScan`): error
+  values, formulas without a saved value, numbers under a number format other than General, ISO 8601 dates.
 
 Every pass works on pieces of megabytes with ``bytes.count`` / ``bytes.find`` and compiled regular
 expressions (C speed); Python code runs per piece, or per match of a pattern that only rare cells match.
@@ -26,7 +26,7 @@ import os
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import repeat
 
@@ -139,13 +139,15 @@ _ROW_WITH_R = re.compile(rb"<row(?:\s[^>]*?)?\sr\s*=")
 
 
 def _pieces_cut(pieces: Iterator[bytes]) -> Iterator[tuple[bytes, bool]]:
-    """The pieces re-cut after their last ``>``, prefixes of the sheet's tags removed, each with whether it
-    is the last."""
+    """The pieces re-cut after their last ``</c>`` (else ``>``), prefixes of the sheet's tags removed, each
+    with whether it is the last."""
     carry = b""
     held: bytes | None = None
     for piece in pieces:
         chunk = carry + piece
-        cut = chunk.rfind(b">") + 1
+        cut = chunk.rfind(b"</c>") + 4    # after a cell, so that a cell is never cut in two
+        if cut < 4:
+            cut = chunk.rfind(b">") + 1
         chunk, carry = chunk[:cut], chunk[cut:]
         if b":c" in chunk or b":row" in chunk:
             chunk = _PREFIXED.sub(rb"<\1\2", chunk)
@@ -166,7 +168,7 @@ def _beyond(rows: int, columns: int, *, plain: bool) -> re.Pattern[bytes]:
                       + _greater_than(rows) + rb"))[\"']()()", re.IGNORECASE)
 
 
-def _grid(pieces: Iterator[bytes], *, stop: int, exact: bool) -> _Bound:
+def _grid(pieces: Iterator[bytes], *, stop: int, exact: bool, each: Callable[[bytes], None] | None = None) -> _Bound:
     """An upper bound of the grid fastexcel builds for a sheet.
 
     Positions follow calamine: a cell's ``r``; without one, the previous cell + 1 in its row, in the row's
@@ -175,7 +177,8 @@ def _grid(pieces: Iterator[bytes], *, stop: int, exact: bool) -> _Bound:
     most cells a row holds and, when there are rows without ``r`` too, the row tags. Cells without a value
     count too (fastexcel makes no cell of them); with ``exact`` they are left out where that moves no
     other cell: those with ``r`` in a piece whose every cell has one, and a row's cells after its last
-    value. Stops early once the grid is past ``stop`` cells or past Excel's rows or columns.
+    value. Stops early once the grid is past ``stop`` cells or past Excel's rows or columns. ``each`` is
+    called with every piece (cut after a cell's end), before it is measured.
     """
     bound = _Bound()
     max_row = max_col = 0
@@ -187,6 +190,8 @@ def _grid(pieces: Iterator[bytes], *, stop: int, exact: bool) -> _Bound:
     pattern = _beyond(0, 0, plain=False)
     seen = (0, 0, False)
     for piece, final in _pieces_cut(pieces):
+        if each is not None:
+            each(piece)
         chunk = piece
         if not in_data:     # only the cells count: not <col> or other tags before them
             start = chunk.find(b"<sheetData")
@@ -363,7 +368,8 @@ class Workbook:
         self.source = source
         self.max_cells = max_cells
         self.max_bytes = XML_BYTES_PER_CELL * max_cells
-        self._checked: set[str] = set()
+        self._scans: dict[str, CellScan] = {}
+        self._styles: dict[int, NumberFormat] | None = None
         self.error: Exception | None = None
         self._zip: zipfile.ZipFile | None
         try:
@@ -444,29 +450,38 @@ class Workbook:
             self._sheets = out
         return self._sheets
 
-    def check_sheet(self, name: str) -> None:
+    def check_sheet(self, name: str) -> CellScan:
         """Refuse the sheet if the grid fastexcel would build for it is over ``max_cells``, or past Excel's
-        rows or columns."""
-        if name in self._checked or self._zip is None:
-            return
+        rows or columns; else the cells its XML shows that fastexcel does not (:class:`CellScan`), found in
+        the same pass."""
+        if name in self._scans:
+            return self._scans[name]
+        if self._zip is None:
+            return CellScan()
         path = self.sheets().get(name)
+        scan = CellScan()
         if path is None:
             # the relations do not lead to it: fastexcel finds the part its own way, so bound every sheet part
             for part in self._parts:
                 if part.startswith("xl/worksheets/") and part.endswith(".xml"):
                     self._check_part(name, part)
         else:
-            self._check_part(name, path)
-        self._checked.add(name)
+            scan = self._check_part(name, path)
+        self._scans[name] = scan
+        return scan
 
-    def _check_part(self, name: str, path: str) -> None:
+    def _check_part(self, name: str, path: str) -> CellScan:
         info = self._parts[path]
         if info.file_size > self.max_bytes:
             raise self._too_large(info)
-        bound = _grid(self.pieces(path), stop=self.max_cells, exact=False)
+        if self._styles is None:
+            self._styles = _styles(self.read_small("xl/styles.xml"))
+        scan = CellScan(styles=self._styles)
+        bound = _grid(self.pieces(path), stop=self.max_cells, exact=False, each=_Scanner(scan))
         if bound.cells > self.max_cells and bound.rows <= MAX_ROWS and bound.columns <= MAX_COLUMNS:
             # cells without a value may be counted (fastexcel makes none of them): count again without them
-            bound = _grid(self.pieces(path), stop=self.max_cells, exact=True)
+            scan = CellScan(styles=self._styles)
+            bound = _grid(self.pieces(path), stop=self.max_cells, exact=True, each=_Scanner(scan))
         if bound.rows > MAX_ROWS or bound.columns > MAX_COLUMNS:
             what, last, at = ("row", MAX_ROWS, bound.rows) if bound.rows > MAX_ROWS else \
                 ("column", MAX_COLUMNS, bound.columns)
@@ -478,33 +493,24 @@ class Workbook:
                 f"{self.source}: sheet {name!r} spans at least {bound.rows:,} rows x {bound.columns:,} columns "
                 f"of cells, over the limit max_cells={self.max_cells:,} (reading it needs a grid that large); "
                 f"delete stray cells far from the data, or raise {_CELL_OPTION} to read it anyway")
-
-    def scan_cells(self, name: str) -> CellScan:
-        """The sheet's error cells, formulas without a saved value and numbers under a number format."""
-        path = self.sheets().get(name)
-        if path is None:
-            return CellScan()
-        styles = _styles(self.read_small("xl/styles.xml"))
-        styled = _styled(set(styles)) if styles else None
-        style_marks = tuple({f's="{s}"'.encode() for s in styles} | {f"s='{s}'".encode() for s in styles})
-        scan = CellScan(styles=styles)
-        carry = b""
-        for piece in self.pieces(path):
-            chunk = carry + piece
-            cut = chunk.rfind(b"</c>") + 4
-            if cut < 4:
-                cut = chunk.rfind(b">") + 1
-            chunk, carry = chunk[:cut], chunk[cut:]
-            self._scan_chunk(chunk, scan, styled, style_marks)
-        if carry:
-            self._scan_chunk(carry, scan, styled, style_marks)
         return scan
+
+
+class _Scanner:
+    """Collects a :class:`CellScan` from the pieces of a sheet (each cut after a cell's end)."""
+
+    def __init__(self, scan: CellScan) -> None:
+        self.scan = scan
+        styles = scan.styles
+        self.styled = _styled(set(styles)) if styles else None
+        self.marks = tuple({f's="{s}"'.encode() for s in styles} | {f"s='{s}'".encode() for s in styles})
+
+    def __call__(self, chunk: bytes) -> None:
+        self._scan_chunk(chunk, self.scan, self.styled, self.marks)
 
     @staticmethod
     def _scan_chunk(chunk: bytes, scan: CellScan, styled: re.Pattern[bytes] | None,
                     style_marks: tuple[bytes, ...]) -> None:
-        if b"<" in chunk and b":c" in chunk:
-            chunk = _PREFIXED.sub(rb"<\1\2", chunk)
         if b't="e"' in chunk or b"t='e'" in chunk:
             for match in _ERROR_CELL.finditer(chunk):
                 at = _position(match.group(1))

@@ -410,14 +410,13 @@ class ExcelReader:
                                  f"(option sheet, CLI --sheet NAME or --sheet POSITION): {_listing(infos)}")
             index = full[0].index if full else 0
             chosen = names[index]
-        _guard(chosen, guard)
+        scan = guard.check_sheet(chosen) if guard is not None else CellScan()
         frame = _text_frame(book, index, source=source, sheet=loaded.pop(index, None))
         loaded.clear()
         if frame.height * frame.width > options.max_cells:
             raise LimitExceeded(f"{source}: sheet {chosen!r} has {frame.height:,} rows x {frame.width:,} "
                                 f"columns, over the limit max_cells={options.max_cells:,}; raise max_cells "
                                 f"to read it anyway")
-        scan = guard.scan_cells(chosen) if guard is not None else CellScan()
         if frame.width:
             frame = _cells_as_text(book, index, frame, source=source)
         if scan.unsaved:
@@ -569,13 +568,13 @@ def _with_scan(frame: pl.DataFrame, scan: CellScan) -> tuple[pl.DataFrame, list[
         fmt = scan.styles[style]
         if not inside(row, column):
             continue
-        shown = _shown(stored, fmt)
-        if shown is not None and shown[1]:
-            updates.setdefault(f"@{column - 1}", []).append((row - 1, shown[0]))
-        elif fmt.applied and shown is None:
+        formatted = _shown(stored, fmt)
+        if formatted is not None and formatted[1]:
+            updates.setdefault(f"@{column - 1}", []).append((row - 1, formatted[0]))
+        elif fmt.applied and formatted is None:
             continue
         else:
-            differing.setdefault((column, fmt.code), []).append((row, shown[0] if shown else ""))
+            differing.setdefault((column, fmt.code), []).append((row, formatted[0] if formatted else ""))
     for (column, code), cells in differing.items():
         letter = xl_col_to_name(column - 1)
         where = ", ".join(f"{letter}{r}" for r, _ in cells[:3]) + (f" and {len(cells) - 3:,} more" if len(cells) > 3
