@@ -131,6 +131,7 @@ _PREFIXED = re.compile(rb"<(/?)[\w.-]+:(row|c|v|is|f)(?=[\s/>])")
 # a cell with r that holds no value (calamine makes no cell of it)
 _EMPTY_REFERENCED = re.compile(rb"<c\s+r\s*=\s*[\"'][A-Za-z]+[0-9]+[\"'][^>]*?"
                                rb"(?:/>|>\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>)")
+_EMPTY_ROW = re.compile(rb"<row r=\"([0-9]+)\"[^>]*?(?:/>|>\s*</row>)")
 _VALUE_OPEN = re.compile(rb"<(?:is|f)(?=[\s/>])")
 _ANY_R = re.compile(rb"\sr\s*=\s*[\"']([A-Za-z]*)([0-9]*)[\"']")
 _ROW_OPEN = re.compile(rb"<row[\s>/]")
@@ -156,6 +157,11 @@ def _pieces_cut(pieces: Iterator[bytes]) -> Iterator[tuple[bytes, bool]]:
         held = chunk
     if held is not None:
         yield held + carry, True
+
+
+def _any_r(chunk: bytes) -> bool:
+    """Whether ``chunk`` may hold an ``r`` attribute in a form other than ``<c r="`` / ``<row r="``."""
+    return b" r=" in chunk or b" r " in chunk or b"\tr" in chunk or b"\nr" in chunk or b"\rr" in chunk
 
 
 def _beyond(rows: int, columns: int, *, plain: bool) -> re.Pattern[bytes]:
@@ -187,6 +193,7 @@ def _grid(pieces: Iterator[bytes], *, stop: int, exact: bool, each: Callable[[by
     bare_cells = 0          # the most cells in one row, when cells without r exist
     open_row = 0            # cells of the row still open at the end of the last piece
     in_data = False
+    shadow = 0              # the largest r of a row left out for holding no value (exact)
     pattern = _beyond(0, 0, plain=False)
     seen = (0, 0, False)
     for piece, final in _pieces_cut(pieces):
@@ -205,16 +212,24 @@ def _grid(pieces: Iterator[bytes], *, stop: int, exact: bool, each: Callable[[by
                 chunk = chunk[:end]
         cells = chunk.count(b"<c")
         plain = chunk.count(b'<c r="')
-        referenced = plain if plain == cells else len(_CELL_WITH_R.findall(chunk))
+        rows_here = chunk.count(b"<row")
+        plain_rows = chunk.count(b'<row r="')
+        # no r attribute in the piece at all (rows and cells counted in order): no search for references
+        odd = (plain != cells or plain_rows not in (0, rows_here)) and _any_r(chunk)
+        referenced = plain if plain == cells else (len(_CELL_WITH_R.findall(chunk)) if odd else 0)
+        row_tags += rows_here
         if exact and referenced == cells:
             chunk = _EMPTY_REFERENCED.sub(b"", chunk)
             cells = plain = referenced = chunk.count(b"<c")
-        rows_here = chunk.count(b"<row")
-        row_tags += rows_here
-        plain_rows = chunk.count(b'<row r="')
-        if rows_here != plain_rows and len(_ROW_WITH_R.findall(chunk)) != rows_here:
+            # a row left without cells makes no row of the grid; its r still places the rows after it
+            # that have none, so it is kept aside for those
+            for number in _EMPTY_ROW.findall(chunk):
+                shadow = max(shadow, int(number))
+            chunk = _EMPTY_ROW.sub(b"", chunk)
+            rows_here, plain_rows = chunk.count(b"<row"), chunk.count(b'<row r="')
+        if rows_here != plain_rows and (not odd or len(_ROW_WITH_R.findall(chunk)) != rows_here):
             bare_rows = True
-        is_plain = plain == cells and plain_rows in (0, rows_here)
+        is_plain = not odd
         if referenced != cells or bare_cells:
             if exact:   # a row's cells up to its last value: count the cells before the last value tag
                 marked = _VALUE_OPEN.sub(b"<v", chunk).replace(b"</row>", b"</row>\x00<v")
@@ -236,12 +251,13 @@ def _grid(pieces: Iterator[bytes], *, stop: int, exact: bool, each: Callable[[by
         if (max_row, max_col, is_plain) != seen:
             seen = (max_row, max_col, is_plain)
             pattern = _beyond(max_row, max_col, plain=is_plain)
-        for col_past, row, col, row_past, _, row_tag in pattern.findall(chunk):
+        for col_past, row, col, row_past, _, row_tag in pattern.findall(chunk) if plain or plain_rows or odd else ():
             if row or row_past or row_tag:
                 max_row = max(max_row, int(row or row_past or row_tag))
             if col_past or col:
                 max_col = max(max_col, column_number(col_past or col))
-        bound.rows = max_row + row_tags if bare_rows and bare_cells else max(max_row, 0 if max_row else row_tags)
+        bound.rows = max(max_row, shadow) + row_tags if bare_rows and bare_cells else \
+            max(max_row, 0 if max_row else row_tags)
         bound.columns = max_col + bare_cells
         if bound.past(stop):
             return bound
