@@ -2,14 +2,15 @@
 
 Reading
     fastexcel needs the whole file, so the stream is read into memory. The sheet is ``ReadOptions.sheet``
-    (see :func:`resolve_sheet`), else the only non-empty sheet; several non-empty sheets and no choice,
-    or a sheet that does not exist, raise :class:`SheetError` listing the sheets with their sizes. An
-    XLSX sheet whose cells span more than ``ReadOptions.max_cells`` (rows x columns of the cells it
-    really holds, measured by :class:`._guards.WorkbookGuard` before fastexcel loads anything: a zip
-    bomb or one far cell would otherwise exhaust memory), or whose parts inflate past the guard's byte
-    budget, raises :class:`LimitExceeded`; the declared ``<dimension>`` is not trusted. A file that is
-    not a workbook, is corrupt or is password-protected raises :class:`ReadError`, as does any failure
-    (a panic included) inside fastexcel.
+    (a name, or a 1-based position: see :func:`resolve_sheet`), else the only non-empty sheet; several
+    non-empty sheets and no choice, or a sheet that does not exist, raise :class:`SheetError` (a usage
+    error) listing the sheets with their positions and sizes. An XLSX sheet whose cells span more than
+    ``ReadOptions.max_cells`` (rows x columns of the cells it really holds), that goes past Excel's
+    1,048,576 rows or 16,384 columns, or whose parts inflate past the byte budget, raises
+    :class:`LimitExceeded`: :class:`._workbook.Workbook` measures the package before fastexcel loads
+    anything (a zip bomb or one far cell would otherwise exhaust memory); the declared ``<dimension>``
+    is not trusted. A file that is not a workbook, is corrupt or is password-protected raises
+    :class:`ReadError`, as does any failure (a panic included) inside fastexcel.
 
     The header is the first non-empty row of the sheet; ``labels`` are its cells as text. Columns are
     the sheet's used columns (columns left of the first used one are not read). Each later row is a
@@ -22,11 +23,17 @@ Reading
       ``1/3`` -> ``0.333333333333333``, ``1e-20`` -> ``0.00000000000000000001``, the number
       12345678901234567890 -> ``12345678901234600000`` (Excel keeps 15 digits: such a number has
       lost its last digits in the workbook already; the same digits stored as text stay exact);
-    * dates and date-times ``YYYY-MM-DD HH:MM:SS`` (milliseconds, if the cell has them, as ``.fff``);
-      times (a date cell below one day) ``HH:MM:SS``;
-    * booleans ``TRUE`` / ``FALSE``; formulas their cached value (a formula never calculated reads as
-      empty); error values (``#DIV/0!``, ``#N/A`` ...) their text with a ``cell-error`` warning (XLSX
-      only; in XLS they read as empty); empty cells ``""``.
+    * a number under a number format that only pads it is shown as the format shows it: ``00000``
+      -> ``00042``, ``0.00`` -> ``3.50`` (XLSX); a format that would round it (``0.00`` on 0.125) or
+      that cgformat does not apply (thousands separators, percent, currency, scientific, sections ...)
+      leaves the General rendering, with a ``number-format`` warning naming the cells and the format;
+    * dates and date-times ``YYYY-MM-DD HH:MM:SS`` (milliseconds, if the cell has them, as ``.fff``),
+      ISO 8601 date cells (``t="d"``) included; times (a date cell below one day) ``HH:MM:SS``;
+    * booleans ``TRUE`` / ``FALSE``; formulas their saved value; a formula without one (written by a
+      program that does not calculate) reads as empty with a ``formula-no-value`` error naming the cell
+      (XLSX; its row is a record, not an empty row); error values (``#DIV/0!``, ``#N/A`` ...) their text
+      with a ``cell-error`` warning (XLSX only; in XLS they read as empty); empty cells ``""``.
+      XLS number formats and XLS formulas without a value are not detected (the text is General's).
 
 Writing (XLSX)
     Every value is a text cell (``t="inlineStr"``, what xlsxwriter writes in constant-memory mode), so
