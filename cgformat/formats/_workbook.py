@@ -150,7 +150,7 @@ def _pieces_cut(pieces: Iterator[bytes]) -> Iterator[tuple[bytes, bool]]:
         if cut < 4:
             cut = chunk.rfind(b">") + 1
         chunk, carry = chunk[:cut], chunk[cut:]
-        if b":c" in chunk or b":row" in chunk:
+        if b":c" in chunk:   # prefixed cells (a row tag alone places no cell)
             chunk = _PREFIXED.sub(rb"<\1\2", chunk)
         if held is not None:
             yield held, False
@@ -164,9 +164,13 @@ def _any_r(chunk: bytes) -> bool:
     return b" r=" in chunk or b" r " in chunk or b"\tr" in chunk or b"\nr" in chunk or b"\rr" in chunk
 
 
-def _beyond(rows: int, columns: int, *, plain: bool) -> re.Pattern[bytes]:
-    """An ``r`` reference past ``rows`` or ``columns``: of a cell written ``<c r="A1"`` and a row written
-    ``<row r="1"`` when ``plain`` (a literal start the search skips to), else of any tag, any case."""
+def _beyond(rows: int, columns: int, *, plain: bool, row_tags: bool = True) -> re.Pattern[bytes]:
+    """An ``r`` reference past ``rows`` or ``columns``: of a cell written ``<c r="A1"`` and (``row_tags``)
+    a row written ``<row r="1"`` when ``plain`` (a literal start the search skips to), else of any tag,
+    any case."""
+    if plain and not row_tags:
+        return re.compile(rb'<c r="(?:(' + _letters_greater(columns) + rb')([0-9]*)|([A-Z]*)('
+                          + _greater_than(rows) + rb'))"()()')
     if plain:
         return re.compile(rb'<(?:c r="(?:(' + _letters_greater(columns) + rb')([0-9]*)|([A-Z]*)('
                           + _greater_than(rows) + rb'))"|row r="()(' + _greater_than(rows) + rb')")')
@@ -174,7 +178,8 @@ def _beyond(rows: int, columns: int, *, plain: bool) -> re.Pattern[bytes]:
                       + _greater_than(rows) + rb"))[\"']()()", re.IGNORECASE)
 
 
-def _grid(pieces: Iterator[bytes], *, stop: int, exact: bool, each: Callable[[bytes], None] | None = None) -> _Bound:
+def _grid(pieces: Iterator[bytes], *, stop: int, exact: bool,
+          each: Callable[[bytes, bool], None] | None = None) -> _Bound:
     """An upper bound of the grid fastexcel builds for a sheet.
 
     Positions follow calamine: a cell's ``r``; without one, the previous cell + 1 in its row, in the row's
@@ -184,7 +189,8 @@ def _grid(pieces: Iterator[bytes], *, stop: int, exact: bool, each: Callable[[by
     count too (fastexcel makes no cell of them); with ``exact`` they are left out where that moves no
     other cell: those with ``r`` in a piece whose every cell has one, and a row's cells after its last
     value. Stops early once the grid is past ``stop`` cells or past Excel's rows or columns. ``each`` is
-    called with every piece (cut after a cell's end), before it is measured.
+    called with every piece of the cells (cut after a cell's end) and whether each of its cells starts
+    ``<c r="``, before it is measured.
     """
     bound = _Bound()
     max_row = max_col = 0
@@ -195,10 +201,8 @@ def _grid(pieces: Iterator[bytes], *, stop: int, exact: bool, each: Callable[[by
     in_data = False
     shadow = 0              # the largest r of a row left out for holding no value (exact)
     pattern = _beyond(0, 0, plain=False)
-    seen = (0, 0, False)
+    seen = (0, 0, False, True)
     for piece, final in _pieces_cut(pieces):
-        if each is not None:
-            each(piece)
         chunk = piece
         if not in_data:     # only the cells count: not <col> or other tags before them
             start = chunk.find(b"<sheetData")
@@ -217,6 +221,8 @@ def _grid(pieces: Iterator[bytes], *, stop: int, exact: bool, each: Callable[[by
         # no r attribute in the piece at all (rows and cells counted in order): no search for references
         odd = (plain != cells or plain_rows not in (0, rows_here)) and _any_r(chunk)
         referenced = plain if plain == cells else (len(_CELL_WITH_R.findall(chunk)) if odd else 0)
+        if each is not None:
+            each(chunk, plain == cells)
         row_tags += rows_here
         if exact and referenced == cells:
             chunk = _EMPTY_REFERENCED.sub(b"", chunk)
@@ -248,9 +254,11 @@ def _grid(pieces: Iterator[bytes], *, stop: int, exact: bool, each: Callable[[by
         if ref is not None:   # the last cell's reference first: then few references lie past the bound
             max_row = max(max_row, int(ref.group(2) or 0))
             max_col = max(max_col, column_number(ref.group(1)))
-        if (max_row, max_col, is_plain) != seen:
-            seen = (max_row, max_col, is_plain)
-            pattern = _beyond(max_row, max_col, plain=is_plain)
+        # a row's r places only its cells without r: with none, the cells' references are the grid
+        row_refs = bool(bare_cells) or referenced != cells
+        if (max_row, max_col, is_plain, row_refs) != seen:
+            seen = (max_row, max_col, is_plain, row_refs)
+            pattern = _beyond(max_row, max_col, plain=is_plain, row_tags=row_refs)
         for col_past, row, col, row_past, _, row_tag in pattern.findall(chunk) if plain or plain_rows or odd else ():
             if row or row_past or row_tag:
                 max_row = max(max_row, int(row or row_past or row_tag))
@@ -520,20 +528,22 @@ class _Scanner:
         styles = scan.styles
         self.styled = _styled(set(styles)) if styles else None
         self.marks = tuple({f's="{s}"'.encode() for s in styles} | {f"s='{s}'".encode() for s in styles})
+        self.double = tuple(m for m in self.marks if b'"' in m)
 
-    def __call__(self, chunk: bytes) -> None:
-        self._scan_chunk(chunk, self.scan, self.styled, self.marks)
+    def __call__(self, chunk: bytes, plain: bool) -> None:
+        self._scan_chunk(chunk, self.scan, self.styled, self.double if plain else self.marks, plain=plain)
 
     @staticmethod
     def _scan_chunk(chunk: bytes, scan: CellScan, styled: re.Pattern[bytes] | None,
-                    style_marks: tuple[bytes, ...]) -> None:
-        if b't="e"' in chunk or b"t='e'" in chunk:
+                    style_marks: tuple[bytes, ...], *, plain: bool) -> None:
+        # a piece whose every cell starts <c r=" writes its attributes in double quotes
+        if b't="e"' in chunk or (not plain and b"t='e'" in chunk):
             for match in _ERROR_CELL.finditer(chunk):
                 at = _position(match.group(1))
                 value = _VALUE.search(match.group(2))
                 if at is not None:
                     scan.errors.append((*at, unescape(value.group(1).decode("utf-8", "replace")) if value else ""))
-        if b't="d"' in chunk or b"t='d'" in chunk:
+        if b't="d"' in chunk or (not plain and b"t='d'" in chunk):
             for match in _DATE_CELL.finditer(chunk):
                 at = _position(match.group(1))
                 value = _VALUE.search(match.group(2))
