@@ -134,7 +134,7 @@ _EMPTY_REFERENCED = re.compile(rb"<c\s+r\s*=\s*[\"'][A-Za-z]+[0-9]+[\"'][^>]*?"
 _EMPTY_ROW = re.compile(rb"<row r=\"([0-9]+)\"[^>]*?(?:/>|>\s*</row>)")
 _VALUE_OPEN = re.compile(rb"<(?:is|f)(?=[\s/>])")
 _ANY_R = re.compile(rb"\sr\s*=\s*[\"']([A-Za-z]*)([0-9]*)[\"']")
-_ROW_OPEN = re.compile(rb"<row[\s>/]")
+_R_SPACED = re.compile(rb"r\s+=")
 _CELL_WITH_R = re.compile(rb"<c(?:\s[^>]*?)?\sr\s*=")
 _ROW_WITH_R = re.compile(rb"<row(?:\s[^>]*?)?\sr\s*=")
 
@@ -161,7 +161,7 @@ def _pieces_cut(pieces: Iterator[bytes]) -> Iterator[tuple[bytes, bool]]:
 
 def _any_r(chunk: bytes) -> bool:
     """Whether ``chunk`` may hold an ``r`` attribute in a form other than ``<c r="`` / ``<row r="``."""
-    return b" r=" in chunk or b" r " in chunk or b"\tr" in chunk or b"\nr" in chunk or b"\rr" in chunk
+    return b"r=" in chunk or _R_SPACED.search(chunk) is not None
 
 
 def _beyond(rows: int, columns: int, *, plain: bool, row_tags: bool = True) -> re.Pattern[bytes]:
