@@ -81,6 +81,7 @@ MAX_CELL_CHARS = 32_767
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
 _NUMBER_TEXT = r"^-?[0-9]+(\.[0-9]+)?$"
+_RENDERED = r"^-?(0|[1-9][0-9]*)(\.[0-9]*[1-9])?$"     # a number as fastexcel renders it
 _DATE_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}"
 _LONG_WHOLE = r"^-?[0-9]{16,}$"
 _DAY_US = 86_400_000_000
@@ -354,7 +355,8 @@ def _cells_as_text(book: Any, index: int, frame: pl.DataFrame, *, source: str) -
     for name in numeric:
         value = work["float" + name]
         text = frame[name]
-        number = (value.is_not_null() & value.is_finite() & text.str.contains(_NUMBER_TEXT)).fill_null(value=False)
+        # text with leading zeros or trailing decimal zeros is no rendering of fastexcel's: a text cell
+        number = (value.is_not_null() & value.is_finite() & text.str.contains(_RENDERED)).fill_null(value=False)
         if not number.any():
             continue
         general = value.to_frame("x").select(_general_text(pl.col("x"))).to_series()
