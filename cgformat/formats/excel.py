@@ -140,6 +140,9 @@ def _open(data: bytes, *, source: str, fmt: str, options: ReadOptions) -> tuple[
         if guard.error is not None:
             raise ReadError(_explain(data, source=source, fmt=fmt, error=guard.error))
         guard.check_parts()  # fastexcel loads shared strings and styles when it opens the workbook
+        sheets = list(guard.sheets())
+        if options.sheet is None and len(sheets) == 1:
+            guard.check_sheet(sheets[0])   # the sheet to read is known: refused before fastexcel opens the book
     try:
         return fastexcel.read_excel(data), guard
     except BaseException as error:  # fastexcel errors (and Rust panics) become one clear message
