@@ -242,3 +242,13 @@ def test_iso_8601_date_cells_read_as_dates() -> None:
     # date cells in cgformat's one date form; the text cell "2021-01-01" stays text
     assert table.frame["When"].to_list() == ["2021-01-01 00:00:00", "2021-01-01 10:10:10", "10:10:10",
                                              "2021-01-01 10:10:10.500", "2021-01-01"]
+
+
+def test_shared_formulas_without_a_value_are_named() -> None:
+    data = patch_sheet(book_bytes([["A", "B"], [1, "=A2*2"], [2, "=A3*2"]]), lambda xml: re.sub(
+        rb'<c r="B3"([^>]*)><f>A3\*2</f>(?:<v\s*/>|<v></v>)?</c>', rb'<c r="B3"\1><f t="shared" si="0"/></c>',
+        re.sub(rb'<c r="B2"([^>]*)><f>A2\*2</f>(?:<v\s*/>|<v></v>)?</c>',
+               rb'<c r="B2"\1><f t="shared" ref="B2:B3" si="0">A2*2</f><v>2</v></c>', xml)))
+    table = read(data)
+    assert table.frame.rows() == [("1", "2"), ("2", "")]
+    assert [(str(i.code), i.line, i.field, i.value) for i in table.issues] == [("formula-no-value", 3, "B", None)]
