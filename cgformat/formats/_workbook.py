@@ -221,7 +221,7 @@ def _grid(pieces: Iterator[bytes], *, stop: int, exact: bool,
         # no r attribute in the piece at all (rows and cells counted in order): no search for references
         odd = (plain != cells or plain_rows not in (0, rows_here)) and _any_r(chunk)
         referenced = plain if plain == cells else (len(_CELL_WITH_R.findall(chunk)) if odd else 0)
-        if each is not None:
+        if each is not None and referenced:   # a cell without r cannot be named: only those with one
             each(chunk, plain == cells)
         row_tags += rows_here
         if exact and referenced == cells:
