@@ -8,10 +8,10 @@ callers can catch either::
     CgformatError
     ├── UsageError (ValueError)              bad options or arguments        -> exit 2
     │   ├── UnsupportedFormat (ValueError)   a format cgformat cannot read or write
-    │   └── SchemaError (ValueError)         a schema or template that makes no sense
+    │   ├── SchemaError (ValueError)         a schema or template that makes no sense
+    │   └── SheetError (also a ReadError)    a missing sheet, or several and no choice
     ├── ReadError (ValueError)               input that cannot be read at all -> exit 3
     │   ├── EncodingError                    bytes that decode in no supported encoding
-    │   ├── SheetError                       a missing sheet, or several and no choice
     │   └── LimitExceeded                    input past a protective limit (size, depth ...)
     ├── WriteError (OSError)                 output that cannot be written   -> exit 3
     └── UploadError (RuntimeError)           the File API refused or failed  -> exit 4
@@ -63,8 +63,9 @@ class EncodingError(ReadError):
     """Bytes that decode in none of the supported encodings."""
 
 
-class SheetError(ReadError):
-    """A sheet that does not exist, or a workbook with several sheets and no choice made."""
+class SheetError(ReadError, UsageError):
+    """A sheet that does not exist, or a workbook with several sheets and no choice made: a choice to make
+    (option ``sheet``, CLI ``--sheet``), so a usage error (exit 2); also a ReadError, as it always was."""
 
 
 class LimitExceeded(ReadError):

@@ -49,6 +49,8 @@ class IssueCode(StrEnum):
     SEP_LINE = "sep-line"                      # csv: Excel's "sep=;" line before the header (read, left out)
     TITLE_ROW = "title-row"                    # the header row holds one value at most (a title above the header?)
     CELL_ERROR = "cell-error"                  # excel: an error value (#DIV/0!, #N/A ...) kept as its text
+    FORMULA_NO_VALUE = "formula-no-value"      # excel: a formula never calculated (no saved value): value unknown
+    NUMBER_FORMAT = "number-format"            # excel: a number format cgformat does not apply, or that rounds
     # cells
     MISSING_CELL = "missing-cell"              # a required value is empty
     TYPE_ERROR = "type-error"                  # a value that is not of the field's type

@@ -46,7 +46,7 @@ class ReadOptions:
 
     encoding: str | None = None          # csv: force an encoding (utf-8, utf-16, cp1252, latin-1 ...)
     delimiter: str | None = None         # csv: force a delimiter
-    sheet: str | int | None = None       # excel: sheet name or 0-based index
+    sheet: str | int | None = None       # excel: sheet name, or 1-based position (2: the second sheet)
     header_row: int | None = None        # csv, excel: 1-based line / sheet row of the header (rows above it
                                          # are no records: a title); None: the first non-empty one
     record_tag: str | None = None        # xml: the record element's tag (records/record and RECORDS/RECORD

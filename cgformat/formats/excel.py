@@ -2,14 +2,15 @@
 
 Reading
     fastexcel needs the whole file, so the stream is read into memory. The sheet is ``ReadOptions.sheet``
-    (see :func:`resolve_sheet`), else the only non-empty sheet; several non-empty sheets and no choice,
-    or a sheet that does not exist, raise :class:`SheetError` listing the sheets with their sizes. An
-    XLSX sheet whose cells span more than ``ReadOptions.max_cells`` (rows x columns of the cells it
-    really holds, measured by :class:`._guards.WorkbookGuard` before fastexcel loads anything: a zip
-    bomb or one far cell would otherwise exhaust memory), or whose parts inflate past the guard's byte
-    budget, raises :class:`LimitExceeded`; the declared ``<dimension>`` is not trusted. A file that is
-    not a workbook, is corrupt or is password-protected raises :class:`ReadError`, as does any failure
-    (a panic included) inside fastexcel.
+    (a name, or a 1-based position: see :func:`resolve_sheet`), else the only non-empty sheet; several
+    non-empty sheets and no choice, or a sheet that does not exist, raise :class:`SheetError` (a usage
+    error) listing the sheets with their positions and sizes. An XLSX sheet whose cells span more than
+    ``ReadOptions.max_cells`` (rows x columns of the cells it really holds), that goes past Excel's
+    1,048,576 rows or 16,384 columns, or whose parts inflate past the byte budget, raises
+    :class:`LimitExceeded`: :class:`._workbook.Workbook` measures the package before fastexcel loads
+    anything (a zip bomb or one far cell would otherwise exhaust memory); the declared ``<dimension>``
+    is not trusted. A file that is not a workbook, is corrupt or is password-protected raises
+    :class:`ReadError`, as does any failure (a panic included) inside fastexcel.
 
     The header is the first non-empty row of the sheet; ``labels`` are its cells as text. Columns are
     the sheet's used columns (columns left of the first used one are not read). Each later row is a
@@ -22,11 +23,17 @@ Reading
       ``1/3`` -> ``0.333333333333333``, ``1e-20`` -> ``0.00000000000000000001``, the number
       12345678901234567890 -> ``12345678901234600000`` (Excel keeps 15 digits: such a number has
       lost its last digits in the workbook already; the same digits stored as text stay exact);
-    * dates and date-times ``YYYY-MM-DD HH:MM:SS`` (milliseconds, if the cell has them, as ``.fff``);
-      times (a date cell below one day) ``HH:MM:SS``;
-    * booleans ``TRUE`` / ``FALSE``; formulas their cached value (a formula never calculated reads as
-      empty); error values (``#DIV/0!``, ``#N/A`` ...) their text with a ``cell-error`` warning (XLSX
-      only; in XLS they read as empty); empty cells ``""``.
+    * a number under a number format that only pads it is shown as the format shows it: ``00000``
+      -> ``00042``, ``0.00`` -> ``3.50`` (XLSX); a format that would round it (``0.00`` on 0.125) or
+      that cgformat does not apply (thousands separators, percent, currency, scientific, sections ...)
+      leaves the General rendering, with a ``number-format`` warning naming the cells and the format;
+    * dates and date-times ``YYYY-MM-DD HH:MM:SS`` (milliseconds, if the cell has them, as ``.fff``),
+      ISO 8601 date cells (``t="d"``) included; times (a date cell below one day) ``HH:MM:SS``;
+    * booleans ``TRUE`` / ``FALSE``; formulas their saved value; a formula without one (written by a
+      program that does not calculate) reads as empty with a ``formula-no-value`` error naming the cell
+      (XLSX; its row is a record, not an empty row); error values (``#DIV/0!``, ``#N/A`` ...) their text
+      with a ``cell-error`` warning (XLSX only; in XLS they read as empty); empty cells ``""``.
+      XLS number formats and XLS formulas without a value are not detected (the text is General's).
 
 Writing (XLSX)
     Every value is a text cell (``t="inlineStr"``, what xlsxwriter writes in constant-memory mode), so
@@ -46,14 +53,13 @@ from __future__ import annotations
 import io
 import re
 import shutil
-import struct
 import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any, BinaryIO
 
@@ -66,17 +72,16 @@ from ..errors import LimitExceeded, ReadError, SheetError, WriteError
 from ..model import Issue, IssueCode, RecordBatch, Severity, SourceInfo, unique_columns
 from . import ReadOptions, WriteOptions
 from ._common import HINT_ROWS, label_issues, title_row_hint
-from ._guards import WorkbookGuard
+from ._workbook import MAX_COLUMNS, MAX_ROWS, CellScan, NumberFormat, Workbook
 
 __all__ = ["ExcelReader", "SheetInfo", "XlsxWriter", "envelope_size", "list_sheets", "open_reader",
            "open_writer", "record_sizes", "resolve_sheet"]
 
-MAX_ROWS = 1_048_576
-MAX_COLUMNS = 16_384
 MAX_CELL_CHARS = 32_767
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
 _NUMBER_TEXT = r"^-?[0-9]+(\.[0-9]+)?$"
+_RENDERED = r"^-?(0|[1-9][0-9]*)(\.[0-9]*[1-9])?$"     # a number as fastexcel renders it
 _DATE_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}"
 _LONG_WHOLE = r"^-?[0-9]{16,}$"
 _DAY_US = 86_400_000_000
@@ -121,7 +126,7 @@ def _recoverable(error: BaseException) -> bool:
     return not isinstance(error, (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError))
 
 
-def _open(data: bytes, *, source: str, fmt: str, options: ReadOptions) -> tuple[Any, WorkbookGuard | None]:
+def _open(data: bytes, *, source: str, fmt: str, options: ReadOptions) -> tuple[Any, Workbook | None]:
     """The fastexcel workbook, and the guard that checks each XLSX sheet before it is loaded."""
     if not data:
         raise ReadError(f"{source}: the file is empty, not a {fmt.upper()} workbook")
@@ -131,10 +136,13 @@ def _open(data: bytes, *, source: str, fmt: str, options: ReadOptions) -> tuple[
                         f"remove the password (File > Info > Protect Workbook) and save it again")
     guard = None
     if data.startswith(_ZIP_MAGIC):
-        guard = WorkbookGuard(data, source=source, max_cells=options.max_cells)
+        guard = Workbook(data, source=source, max_cells=options.max_cells)
         if guard.error is not None:
             raise ReadError(_explain(data, source=source, fmt=fmt, error=guard.error))
         guard.check_parts()  # fastexcel loads shared strings and styles when it opens the workbook
+        sheets = list(guard.sheets())
+        if options.sheet is None and len(sheets) == 1:
+            guard.check_sheet(sheets[0])   # the sheet to read is known: refused before fastexcel opens the book
     try:
         return fastexcel.read_excel(data), guard
     except BaseException as error:  # fastexcel errors (and Rust panics) become one clear message
@@ -167,24 +175,7 @@ def _wrap(source: str, error: BaseException) -> ReadError:
 # --------------------------------------------------------------------------------------------- sizes
 
 
-_SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
-_ATTR = re.compile(rb"([\w:]+)=\"([^\"]*)\"")
-_REL_TAG = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
-
-
-def _col_number(letters: bytes) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + (ch - 64)
-    return n
-
-
-def _unescape_attr(value: str) -> str:
-    return (value.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
-            .replace("&amp;", "&"))
-
-
-def _guard(name: str, guard: WorkbookGuard | None) -> None:
+def _guard(name: str, guard: Workbook | None) -> None:
     """Refuse an XLSX sheet whose cells span more than ``max_cells`` (see :mod:`._guards`)."""
     if guard is not None:
         guard.check_sheet(name)
@@ -199,7 +190,7 @@ def _load(book: Any, index: int, *, source: str, **kwargs: Any) -> Any:
         raise _wrap(source, error) from None
 
 
-def _sheet_infos(book: Any, *, guard: WorkbookGuard | None, source: str,
+def _sheet_infos(book: Any, *, guard: Workbook | None, source: str,
                  loaded: dict[int, Any] | None = None) -> list[SheetInfo]:
     """Each sheet's size; the loaded sheets with data go into ``loaded`` (so the one read is not loaded twice)."""
     infos: list[SheetInfo] = []
@@ -237,12 +228,12 @@ def _listing(infos: Sequence[SheetInfo]) -> str:
 def resolve_sheet(names: Sequence[str], sheet: str | int) -> int | None:
     """The 0-based index of ``sheet`` among ``names``, or None when there is no such sheet.
 
-    An ``int`` is a 0-based index (library use). A ``str`` is a sheet name: exact first, then ignoring
-    case and surrounding spaces if that is unambiguous; failing both, a string of digits is a 1-based
-    position (what a CLI user types: ``--sheet 2`` is the second sheet).
+    An ``int`` is a 1-based position (``2`` is the second sheet), as the error messages list the sheets.
+    A ``str`` is a sheet name: exact first, then ignoring case and surrounding spaces if that is
+    unambiguous; failing both, a string of digits is a 1-based position (``--sheet 2``).
     """
     if isinstance(sheet, int):
-        return sheet if 0 <= sheet < len(names) else None
+        return sheet - 1 if 1 <= sheet <= len(names) else None
     if sheet in names:
         return list(names).index(sheet)
     folded = [i for i, n in enumerate(names) if n.strip().casefold() == sheet.strip().casefold()]
@@ -250,12 +241,25 @@ def resolve_sheet(names: Sequence[str], sheet: str | int) -> int | None:
         return folded[0]
     text = sheet.strip()
     if text.isdigit() and text.isascii():
-        position = int(text)
-        return position - 1 if 1 <= position <= len(names) else None
+        return resolve_sheet(names, int(text))
     return None
 
 
 # --------------------------------------------------------------------------------------------- cells
+
+
+def _general_text(value: pl.Expr) -> pl.Expr:
+    """Excel's General rendering of a finite Float64, or null where :func:`_general` must compute it.
+
+    The shortest text that reads back as the float is General's when it has at most 15 significant
+    digits and no exponent (what almost every cell holds); other values are left to :func:`_general`.
+    """
+    text = value.cast(pl.String)
+    text = pl.when(text.str.ends_with(".0")).then(text.str.head(-2)).otherwise(text)
+    digits = text.str.replace_all(r"[-.]", "").str.strip_chars("0").str.len_bytes()
+    return (pl.when(value == 0).then(pl.lit("0"))
+            .when(text.str.contains(r"[eE]|inf|NaN") | (digits > 15)).then(pl.lit(None, dtype=pl.String))
+            .otherwise(text))
 
 
 def _general(value: float) -> str:
@@ -348,86 +352,40 @@ def _cells_as_text(book: Any, index: int, frame: pl.DataFrame, *, source: str) -
             expr = pl.when(is_bool).then(col.str.to_uppercase()).otherwise(expr)
         out.append(expr.alias(name))
     result = work.select(out)
+    # a number whose text is not Excel's General rendering of its value is rendered again; the boolean
+    # load tells a number (never null there) from text that only looks like one (always null there)
+    redo: dict[str, tuple[pl.Series, pl.Series]] = {}
     for name in numeric:
-        # numbers fastexcel rounded, and long whole numbers: formatted again in Python (few cells)
         value = work["float" + name]
         text = frame[name]
-        again = (value.is_not_null() & value.is_finite() & text.str.contains(_NUMBER_TEXT)
-                 & (text.cast(pl.Float64, strict=False) != value)).fill_null(value=False)
-        if name in long:
-            again = again | (work["boolean" + name].is_not_null() & text.str.contains(_LONG_WHOLE)
-                             & value.is_not_null()).fill_null(value=False)
-        if again.any():
-            where = again.arg_true()
-            fixed = pl.Series([_general(float(v)) for v in value.gather(where)], dtype=pl.String)
-            result = result.with_columns(result[name].scatter(where, fixed))
+        # text with leading zeros or trailing decimal zeros is no rendering of fastexcel's: a text cell
+        number = (value.is_not_null() & value.is_finite() & text.str.contains(_RENDERED)).fill_null(value=False)
+        if not number.any():
+            continue
+        general = value.to_frame("x").select(_general_text(pl.col("x"))).to_series()
+        differs = (number & (general.is_null() | (general != text))).fill_null(value=False)
+        if not differs.any():
+            continue
+        where = differs.arg_true()
+        shown = general.gather(where)
+        if shown.null_count():
+            missing = shown.is_null().arg_true()
+            shown = shown.scatter(missing, pl.Series([_general(float(v)) for v in value.gather(where).gather(missing)],
+                                                     dtype=pl.String))
+        keep = shown != text.gather(where)
+        if keep.any():
+            redo[name] = (where.filter(keep), shown.filter(keep))
+    oracle = [int(name[1:]) for name in redo if name not in long]
+    checked = _typed(book, index, {"boolean": oracle}, source=source) if oracle else pl.DataFrame()
+    for name, (where, shown) in redo.items():
+        kind = work["boolean" + name] if name in long else checked["boolean" + name]
+        is_number = kind.gather(where).is_not_null()
+        if is_number.any():
+            result = result.with_columns(result[name].scatter(where.filter(is_number), shown.filter(is_number)))
     return result
 
 
 # --------------------------------------------------------------------------------------------- errors
-
-
-_ERROR_CELL = re.compile(rb"<c\b[^>]*?\br=\"([A-Z]{1,3})([0-9]+)\"[^>]*?\bt=\"e\"[^>]*>(.*?)</c>", re.S)
-_ERROR_VALUE = re.compile(rb"<v>([^<]*)</v>")
-
-
-def _sheet_part(book: zipfile.ZipFile, sheet: str) -> zipfile.ZipInfo | None:
-    workbook = book.read("xl/workbook.xml")
-    rels = book.read("xl/_rels/workbook.xml.rels")
-    targets: dict[bytes, bytes] = {}
-    for tag in _REL_TAG.findall(rels):
-        attrs = dict(_ATTR.findall(tag))
-        targets[attrs.get(b"Id", b"")] = attrs.get(b"Target", b"")
-    for tag in _SHEET_TAG.findall(workbook):
-        attrs = dict(_ATTR.findall(tag))
-        if _unescape_attr(attrs.get(b"name", b"").decode("utf-8", "replace")) != sheet:
-            continue
-        rid = next((v for k, v in attrs.items() if k.endswith(b":id")), b"")
-        target = targets.get(rid, b"").decode("utf-8", "replace").lstrip("/")
-        try:
-            return book.getinfo(target if target.startswith("xl/") else "xl/" + target)
-        except KeyError:
-            return None
-    return None
-
-
-def _inflate(data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
-    """The part's bytes in pieces, straight from the zip data (no CRC check: fastexcel did the reading)."""
-    name_len, extra_len = struct.unpack_from("<HH", data, info.header_offset + 26)
-    start = info.header_offset + 30 + name_len + extra_len
-    raw = data[start:start + info.compress_size]
-    if info.compress_type == zipfile.ZIP_STORED:
-        yield raw
-        return
-    inflater = zlib.decompressobj(-15)
-    for at in range(0, len(raw), 1 << 20):
-        yield inflater.decompress(raw[at:at + (1 << 20)])
-    yield inflater.flush()
-
-
-def _error_cells(data: bytes, sheet: str) -> list[tuple[int, int, str]]:
-    """``(row, column, text)`` (1-based row, 0-based column) of each error cell of an XLSX sheet."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as book:
-            info = _sheet_part(book, sheet)
-            if info is None:
-                return []
-            tail = b""
-            for piece in _inflate(data, info):
-                if b't="e"' in tail + piece[:8] or b't="e"' in piece:
-                    break
-                tail = piece[-8:]
-            else:
-                return []
-            xml = b"".join(_inflate(data, info))
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error, struct.error):
-        return []
-    found: list[tuple[int, int, str]] = []
-    for match in _ERROR_CELL.finditer(xml):
-        value = _ERROR_VALUE.search(match.group(3))
-        text = value.group(1).decode("utf-8", "replace") if value else ""
-        found.append((int(match.group(2)), _col_number(match.group(1)) - 1, _unescape_attr(text)))
-    return found
 
 
 # --------------------------------------------------------------------------------------------- reader
@@ -452,8 +410,7 @@ class ExcelReader:
             if index is None:
                 infos = _sheet_infos(book, guard=guard, source=source)
                 raise SheetError(f"{source}: there is no sheet {options.sheet!r}; the sheets are: "
-                                 f"{_listing(infos)} (choose one by name, or by position counted from 1 "
-                                 f"on the command line)")
+                                 f"{_listing(infos)} (choose one by name, or by its position counted from 1)")
             chosen = names[index]
         elif len(names) == 1:
             index, chosen = 0, names[0]
@@ -465,7 +422,7 @@ class ExcelReader:
                                  f"(option sheet, CLI --sheet NAME or --sheet POSITION): {_listing(infos)}")
             index = full[0].index if full else 0
             chosen = names[index]
-        _guard(chosen, guard)
+        scan = guard.check_sheet(chosen) if guard is not None else CellScan()
         frame = _text_frame(book, index, source=source, sheet=loaded.pop(index, None))
         loaded.clear()
         if frame.height * frame.width > options.max_cells:
@@ -474,16 +431,18 @@ class ExcelReader:
                                 f"to read it anyway")
         if frame.width:
             frame = _cells_as_text(book, index, frame, source=source)
-            if kind == "xlsx":
-                frame, found = _with_errors(frame, _error_cells(data, chosen))
-                issues_cells = found
-            else:
-                issues_cells = []
+        if scan.unsaved:
+            frame = _widen(frame, [(row, column) for row, column, _ in scan.unsaved])
+        if frame.width:
+            frame, issues_cells = _with_scan(frame, scan)
             frame = frame.with_columns(pl.all().fill_null(""))
         else:
             issues_cells = []
         blank = frame.select(pl.all_horizontal(pl.all() == "").alias("blank")).to_series() if frame.width \
             else pl.Series("blank", [True] * frame.height, dtype=pl.Boolean)
+        if scan.unsaved:   # a row holding a formula without a value is no empty row: its values are unknown
+            rows = pl.Series([row - 1 for row, _, _ in scan.unsaved], dtype=pl.UInt32)
+            blank = blank.scatter(rows, False)
         nonblank = (~blank).arg_true()
         if options.header_row is not None:
             if options.header_row > frame.height or blank[options.header_row - 1]:
@@ -557,33 +516,129 @@ class ExcelReader:
         return pl.DataFrame({c: pl.Series(c, [], dtype=pl.String) for c in self.info.columns})
 
 
+_CELL_CODES = frozenset({IssueCode.CELL_ERROR, IssueCode.FORMULA_NO_VALUE, IssueCode.NUMBER_FORMAT})
+
+
 def _with_record(issues: list[Issue], lines: pl.Series, start: int) -> list[Issue]:
-    if not any(i.code == IssueCode.CELL_ERROR for i in issues):
+    if not any(i.code in _CELL_CODES for i in issues):
         return issues
     where = {int(line): start + offset + 1 for offset, line in enumerate(lines)}
     return [Issue(code=i.code, severity=i.severity, message=i.message, record=where.get(i.line or 0),
-                  line=i.line, field=i.field, value=i.value) if i.code == IssueCode.CELL_ERROR else i
+                  line=i.line, field=i.field, value=i.value) if i.code in _CELL_CODES else i
             for i in issues]
 
 
-def _with_errors(frame: pl.DataFrame, cells: list[tuple[int, int, str]]) -> tuple[pl.DataFrame, list[Issue]]:
-    """Put error values (``#DIV/0!`` ...) into their cells; one ``cell-error`` warning each."""
+def _widen(frame: pl.DataFrame, cells: list[tuple[int, int]]) -> pl.DataFrame:
+    """The frame grown to hold these cells (1-based row and column): fastexcel leaves out rows and
+    columns whose cells hold no value, formulas never calculated among them."""
+    rows = max(row for row, _ in cells)
+    indices = [int(c[1:]) for c in frame.columns] + [column - 1 for _, column in cells]
+    names = [f"@{i}" for i in range(min(indices), max(indices) + 1)]
+    height = frame.height if frame.width else 0
+    frame = pl.DataFrame({n: frame[n] if n in frame.columns else pl.Series(n, [None] * height, dtype=pl.String)
+                          for n in names})
+    if rows > height:
+        frame = pl.concat([frame, pl.DataFrame({n: pl.Series(n, [None] * (rows - height), dtype=pl.String)
+                                                for n in names})])
+    return frame
+
+
+def _cell_issue(code: IssueCode, severity: Severity, row: int, column: int, value: str | None,
+                message: str) -> Issue:
+    # the field is the sheet column for now: the reader names it once the header is known
+    return Issue(code=code, severity=severity, line=row, value=value, field=f"@{column - 1}",
+                 message=f"cell {xl_col_to_name(column - 1)}{row} {message}")
+
+
+def _with_scan(frame: pl.DataFrame, scan: CellScan) -> tuple[pl.DataFrame, list[Issue]]:
+    """Apply what the sheet's XML says and fastexcel does not: error values (``cell-error``), formulas
+    without a saved value (``formula-no-value``), numbers under a number format (shown as Excel shows them
+    when that loses nothing, else ``number-format``)."""
     issues: list[Issue] = []
     updates: dict[str, list[tuple[int, str]]] = {}
-    for row, column, text in cells:
-        name = f"@{column}"
-        if row - 1 >= frame.height or name not in frame.columns:
+
+    def inside(row: int, column: int) -> bool:
+        return row - 1 < frame.height and f"@{column - 1}" in frame.columns
+
+    for row, column, text in scan.errors:
+        if inside(row, column):
+            updates.setdefault(f"@{column - 1}", []).append((row - 1, text))
+            issues.append(_cell_issue(IssueCode.CELL_ERROR, Severity.WARNING, row, column, text,
+                                      f"holds the error {text}; it is kept as text: fix the formula or its input"))
+    for row, column, stored in scan.dates:
+        shown = _iso_date(stored)
+        if shown is not None and inside(row, column):
+            updates.setdefault(f"@{column - 1}", []).append((row - 1, shown))
+    for row, column, formula in scan.unsaved:
+        issues.append(_cell_issue(
+            IssueCode.FORMULA_NO_VALUE, Severity.ERROR, row, column, f"={formula}" if formula else None,
+            "holds a formula whose value was never calculated (the program that wrote the file does not "
+            "compute formulas), so its value is unknown: open the file in Excel or LibreOffice and save it, "
+            "or replace the formula by its value"))
+    differing: dict[tuple[int, str], list[tuple[int, str]]] = {}
+    for row, column, stored, style in scan.formatted:
+        fmt = scan.styles[style]
+        if not inside(row, column):
             continue
-        updates.setdefault(name, []).append((row - 1, text))
-        issues.append(Issue(code=IssueCode.CELL_ERROR, severity=Severity.WARNING, line=row, value=text,
-                            field=name,   # the sheet column for now: the reader names its field
-                            message=f"cell {xl_col_to_name(column)}{row} holds the error {text}; it is "
-                                    f"kept as text: fix the formula or its input"))
+        formatted = _shown(stored, fmt)
+        if formatted is not None and formatted[1]:
+            updates.setdefault(f"@{column - 1}", []).append((row - 1, formatted[0]))
+        elif fmt.applied and formatted is None:
+            continue
+        else:
+            differing.setdefault((column, fmt.code), []).append((row, formatted[0] if formatted else ""))
+    for (column, code), cells in differing.items():
+        letter = xl_col_to_name(column - 1)
+        where = ", ".join(f"{letter}{r}" for r, _ in cells[:3]) + (f" and {len(cells) - 3:,} more" if len(cells) > 3
+                                                                   else "")
+        what = f"shows it rounded ({cells[0][1]})" if cells[0][1] else "cgformat does not apply"
+        issues.append(Issue(code=IssueCode.NUMBER_FORMAT, severity=Severity.WARNING, line=cells[0][0], value=code,
+                            field=f"@{column - 1}",
+                            message=f"{'cell' if len(cells) == 1 else 'cells'} {where}: the number format "
+                                    f"{code!r} {what}; cgformat reads the stored number as General shows it"))
     for name, items in updates.items():
         rows = pl.Series([r for r, _ in items], dtype=pl.UInt32)
         values = pl.Series([t for _, t in items], dtype=pl.String)
         frame = frame.with_columns(frame[name].scatter(rows, values))
     return frame, issues
+
+
+_ISO_DATE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(?:T([0-9]{2}:[0-9]{2}:[0-9]{2})(\.[0-9]{1,3})?[0-9]*)?")
+_ISO_TIME = re.compile(r"([0-9]{2}:[0-9]{2}:[0-9]{2})(\.[0-9]{1,3})?[0-9]*")
+
+
+def _iso_date(stored: str) -> str | None:
+    """An ISO 8601 date cell (``t="d"``) in cgformat's date form, or None for a form it does not know (a
+    time zone ...): the text is then kept as stored."""
+    date = _ISO_DATE.fullmatch(stored)
+    if date is not None:
+        fraction = (date.group(3) or "").ljust(4, "0") if date.group(3) else ""
+        return f"{date.group(1)} {date.group(2) or '00:00:00'}{fraction if fraction != '.000' else ''}"
+    time = _ISO_TIME.fullmatch(stored)
+    if time is not None:
+        fraction = (time.group(2) or "").ljust(4, "0") if time.group(2) else ""
+        return time.group(1) + (fraction if fraction != ".000" else "")
+    return None
+
+
+def _shown(stored: str, fmt: NumberFormat) -> tuple[str, bool] | None:
+    """The text Excel shows for the stored number under ``fmt`` (applied formats only), and whether it is
+    the same number (padding zeros only); None when the number cannot be read or the format is not applied."""
+    if not fmt.applied:
+        return None
+    try:
+        number = Decimal(stored)
+    except ArithmeticError:
+        return None
+    if not number.is_finite():
+        return None
+    number = Decimal(f"{float(number):.15g}")            # Excel's 15 significant digits first
+    rounded = number.quantize(Decimal(1).scaleb(-fmt.decimals), rounding=ROUND_HALF_UP)
+    digits = format(abs(rounded), "f")
+    whole, _, fraction = digits.partition(".")
+    whole = whole.lstrip("0").rjust(fmt.zeros, "0")
+    text = ("-" if rounded < 0 else "") + whole + ("." + fraction if fmt.decimals else "")
+    return text, rounded == number
 
 
 def open_reader(stream: BinaryIO, *, fmt: str, source: str, options: ReadOptions) -> ExcelReader:

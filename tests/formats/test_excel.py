@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 
 import openpyxl
 import polars as pl
 import pytest
+from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cgformat.cli import main
 from cgformat.errors import LimitExceeded, ReadError, SheetError, WriteError
 from cgformat.formats import ReadOptions, WriteOptions, excel
 from cgformat.model import IssueCode, Severity, Table
@@ -75,7 +78,7 @@ def test_several_sheets_need_a_choice(name: str, fmt: str) -> None:
         read(GOLDEN / name, fmt=fmt)
 
 
-@pytest.mark.parametrize("sheet", ["Other", "other", 1, "2"])
+@pytest.mark.parametrize("sheet", ["Other", "other", 2, "2"])
 @pytest.mark.parametrize(("name", "fmt"), [("corner.xlsx", "xlsx"), ("corner.xls", "xls")])
 def test_sheet_by_name_index_or_position(name: str, fmt: str, sheet: str | int) -> None:
     table = read(GOLDEN / name, fmt=fmt, sheet=sheet)
@@ -84,19 +87,44 @@ def test_sheet_by_name_index_or_position(name: str, fmt: str, sheet: str | int) 
     assert table.frame.row(0)[0] == "1"
 
 
-@pytest.mark.parametrize("sheet", ["Missing", 3, -1, "4", "0"])
+@pytest.mark.parametrize("sheet", ["Missing", 4, 0, -1, "4", "0"])
 def test_missing_sheet_lists_the_sheets(sheet: str | int) -> None:
     with pytest.raises(SheetError, match=r"no sheet .*1: 'Data'.*2: 'Other'.*3: 'Empty'"):
         read(GOLDEN / "corner.xlsx", sheet=sheet)
 
 
+@pytest.mark.parametrize("position", [1, 2, 3])
+def test_a_sheets_position_is_the_one_its_error_lists(position: int) -> None:
+    with pytest.raises(SheetError) as caught:
+        read(GOLDEN / "corner.xlsx", sheet="Missing")
+    listed = dict(re.findall(r"(\d+): '(\w+)'", str(caught.value)))
+    table = read(GOLDEN / "corner.xlsx", sheet=position) if listed[str(position)] != "Empty" else None
+    assert table is None or table.info.sheet == listed[str(position)]
+    assert excel.resolve_sheet(["Data", "Other", "Empty"], position) == ["Data", "Other", "Empty"].index(
+        listed[str(position)])
+
+
+@pytest.mark.parametrize("command", ["convert", "validate"])
+@pytest.mark.parametrize("sheet", ["Missing", "9", None])
+def test_a_sheet_to_choose_is_a_usage_error(command: str, sheet: str | None, tmp_path: Path) -> None:
+    args = [command, str(GOLDEN / "corner.xlsx")]
+    args += [str(tmp_path / "out.csv")] if command == "convert" else ["--type", "anonymous"]
+    args += ["--sheet", sheet] if sheet is not None else []
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert re.search(r"1: 'Data' \(6 rows x 10 columns\); 2: 'Other'", result.stderr)
+    assert not (tmp_path / "out.csv").exists()
+
+
 def test_resolve_sheet() -> None:
     names = ["Data", "2", " Other "]
-    assert excel.resolve_sheet(names, 0) == 0
+    assert excel.resolve_sheet(names, 1) == 0    # an int is a 1-based position, as the messages count
+    assert excel.resolve_sheet(names, 0) is None
     assert excel.resolve_sheet(names, "2") == 1  # a name first
     assert excel.resolve_sheet(names, "3") == 2  # then a 1-based position
     assert excel.resolve_sheet(names, "other") == 2
-    assert excel.resolve_sheet(names, 3) is None
+    assert excel.resolve_sheet(names, 3) == 2
+    assert excel.resolve_sheet(names, 4) is None
     assert excel.resolve_sheet(names, "4") is None
 
 

@@ -175,6 +175,46 @@ def bomb_xlsx(path: Path, *, unzipped: int, dimension: str | None = "A1:G2") -> 
         out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, count, count, len(central), directory_at, 0))
 
 
+def many_rows_xlsx(path: Path, *, rows: int = 2_000_000, columns: int = 8, numbered: bool = True) -> None:
+    """A sheet of ``rows`` x ``columns`` inline-string cells (16 million cells at the default: under
+    ``--max-cells``, 1.3 GB of XML, 1.2 GB without ``r``), rows past Excel's 1,048,576.
+
+    Written in blocks of 10,000 rows through ``zipfile``'s streaming writer; ``numbered`` puts ``r`` on
+    every row and cell (as Excel does), else none (legal: rows and cells then count in order).
+    """
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[:columns]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        z.writestr("[Content_Types].xml", _CT)
+        z.writestr("_rels/.rels", _RELS)
+        z.writestr("xl/workbook.xml", _WB)
+        z.writestr("xl/_rels/workbook.xml.rels", _WB_RELS)
+        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as out:
+            out.write(SHEET_HEAD + b"<sheetData>")
+            for start in range(1, rows + 1, 10_000):
+                block = []
+                for r in range(start, min(start + 10_000, rows + 1)):
+                    text = f"{r * 7919 % 1000003:08x}.customer@example.com"
+                    if numbered:
+                        cells = "".join(f'<c r="{c}{r}" t="inlineStr"><is><t>{c}{text}</t></is></c>' for c in letters)
+                        block.append(f'<row r="{r}">{cells}</row>')
+                    else:
+                        cells = "".join(f'<c t="inlineStr"><is><t>{c}{text}</t></is></c>' for c in letters)
+                        block.append(f"<row>{cells}</row>")
+                out.write("".join(block).encode())
+            out.write(SHEET_TAIL)
+
+
+def _row_past_excel() -> bytes:
+    body = (row_xml(1, LABELS) + row_xml(2, VALUES)
+            + '<row r="1048577"><c r="A1048577" t="inlineStr"><is><t>x</t></is></c></row>')
+    return xlsx_bytes(SHEET_HEAD + b"<sheetData>" + body.encode() + SHEET_TAIL)
+
+
+def _column_past_excel() -> bytes:
+    body = row_xml(1, LABELS) + row_xml(2, VALUES) + '<row r="3"><c r="XFE3"><v>1</v></c></row>'
+    return xlsx_bytes(SHEET_HEAD + b"<sheetData>" + body.encode() + SHEET_TAIL)
+
+
 def far_cell_xlsx(*, dimension: str = "A1:G3") -> bytes:
     """Cells in A1..G3 and one far away at XFD1048576, under a dimension that hides it."""
     body = (row_xml(1, LABELS) + row_xml(2, VALUES)
@@ -432,6 +472,12 @@ CASES: tuple[Case, ...] = (
          _const(lambda: xlsx_bytes(small_sheet(2, dimension="A1:XFD1048576"))),
          "declares dimension A1:XFD1048576, holds 3 rows"),
     Case("xlsx-far-cell", "farcell.xlsx", _const(far_cell_xlsx), "a cell at XFD1048576 behind a dimension of A1:G3"),
+    Case("xlsx-row-past-excel", "row1048577.xlsx", _const(_row_past_excel), "a cell on row 1,048,577"),
+    Case("xlsx-column-past-excel", "xfe.xlsx", _const(_column_past_excel), "a cell in column XFE (16,385)"),
+    Case("xlsx-2m-rows", "rows2m.xlsx", many_rows_xlsx, "2,000,000 rows x 8 text cells (1.3 GB of XML)",
+         big=True),
+    Case("xlsx-2m-rows-unnumbered", "rows2m-bare.xlsx", lambda path: many_rows_xlsx(path, numbered=False),
+         "2,000,000 rows x 8 text cells, no r on rows or cells (1.2 GB of XML)", big=True),
     Case("xlsx-truncated", "truncated.xlsx", _const(_truncated), "the first half of a workbook"),
     Case("xlsx-corrupt", "corrupt.xlsx", _const(_corrupt), "16 bytes of the sheet's deflate data flipped"),
     Case("xlsx-encrypted", "encrypted.xlsx", _const(encrypted_xlsx), "password-protected (msoffcrypto)"),

@@ -43,6 +43,8 @@ EXPECT: dict[str, tuple[set[int], set[int], set[int], str | None]] = {
     "xml-lone-surrogate": ({3}, {3}, {3}, ERR + r".*line 3, column \d+: xmlParseCharRef: invalid xmlChar value 55296"),
     "xlsx-dimension-xfd": ({0}, {0}, {0}, None),
     "xlsx-far-cell": ({3}, {3}, {3}, ERR + r".*spans at least 1,048,576 rows x 16,384 columns.*--max-cells"),
+    "xlsx-row-past-excel": ({3}, {3}, {3}, ERR + r".*goes past row 1,048,576, the last row of an Excel sheet"),
+    "xlsx-column-past-excel": ({3}, {3}, {3}, ERR + r".*goes past column 16,384, the last column of an Excel sheet"),
     "xlsx-truncated": ({3}, {3}, {3}, ERR + r".*cannot read as XLSX: a zip file that is not a readable XLSX"),
     "xlsx-corrupt": ({3}, {3}, {3}, ERR + r".*cannot read the workbook"),
     "xlsx-encrypted": ({3}, {3}, {3}, ERR + r".*password-protected"),
@@ -225,8 +227,9 @@ def test_zip_bomb_default_limit_in_a_child(tmp_path: Path) -> None:
     assert src.stat().st_size < 5 << 20  # a small file ...
     code, err, peak = _child("validate", src, tmp_path)
     assert code == 3  # ... that inflates to a gigabyte: refused before fastexcel sees it
-    assert re.search(r"sheet 'Sheet1' spans at least [\d,]+ rows x 7 columns of cells, over the limit "
-                     r"max_cells=20,000,000", err), err
+    # its rows go past Excel's last row: refused as soon as the count passes it
+    assert re.search(r"sheet 'Sheet1' goes past row 1,048,576, the last row of an Excel sheet \(row [\d,]+ at "
+                     r"least\)", err), err
     assert peak < 400, peak
 
 

@@ -1,0 +1,569 @@
+"""The XLSX package, read in one place: its parts, its sheets, its number formats, and the guard.
+
+Every part is read through the standard library's ``zipfile`` (``ZipFile.open`` inflates in bounded
+pieces and checks the CRC), never more than the byte budget of one part, so a zip bomb costs a bounded
+amount of work. fastexcel (calamine) then loads the sheet; before it does, :class:`Workbook` answers:
+
+* which sheets there are and which part holds each (``xl/workbook.xml`` through its relations, attributes
+  in either quote style; the same answer for the guard and the reader);
+* the guard: fastexcel builds a dense grid over the bounding box of a sheet's cells, whatever the sheet
+  declares (a cell at A1 and one at XFD1048576 ask for 17 billion cells: the process dies, a Rust
+  allocation failure is no exception). :meth:`Workbook.check_sheet` bounds that grid and refuses it over
+  ``max_cells``; a row past Excel's 1,048,576 or a column past 16,384 is refused as soon as it is seen.
+  Every XML part is bounded to ``XML_BYTES_PER_CELL * max_cells`` inflated bytes, and the shared strings to
+  ``max_cells`` entries. The declared ``<dimension>`` is not trusted either way;
+* in the same pass, the cells whose text fastexcel cannot give as Excel shows it (:class:`CellScan`): error
+  values, formulas without a saved value, numbers under a number format other than General, ISO 8601 dates.
+
+Every pass works on pieces of megabytes with ``bytes.count`` / ``bytes.find`` and compiled regular
+expressions (C speed); Python code runs per piece, or per match of a pattern that only rare cells match.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from itertools import repeat
+
+from ..errors import LimitExceeded
+
+__all__ = ["MAX_COLUMNS", "MAX_ROWS", "XML_BYTES_PER_CELL", "CellScan", "NumberFormat", "Workbook",
+           "column_number"]
+
+MAX_ROWS = 1_048_576
+MAX_COLUMNS = 16_384
+XML_BYTES_PER_CELL = 64
+"""Inflated bytes allowed per cell of ``max_cells`` in any one XML part of a workbook."""
+_PIECE = 4 << 20          # inflated bytes examined at a time
+_CELL_OPTION = "max_cells (CLI --max-cells)"
+
+_SHEET_TAG = re.compile(rb"<(?:[\w.-]+:)?sheet\b[^>]*>")
+_REL_TAG = re.compile(rb"<(?:[\w.-]+:)?Relationship\b[^>]*>")
+_ATTR = re.compile(rb"([\w:.-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+
+
+def attributes(tag: bytes) -> dict[bytes, bytes]:
+    """The attributes of one start tag (either quote style), values still escaped."""
+    return {m.group(1): m.group(2) if m.group(2) is not None else m.group(3) for m in _ATTR.finditer(tag)}
+
+
+def unescape(value: str) -> str:
+    """XML's five predefined entities and character references replaced."""
+    if "&" not in value:
+        return value
+    value = re.sub(r"&#[xX]([0-9A-Fa-f]+);", lambda m: _char(int(m.group(1), 16)), value)
+    value = re.sub(r"&#([0-9]+);", lambda m: _char(int(m.group(1))), value)
+    return (value.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
+            .replace("&amp;", "&"))
+
+
+def _char(code: int) -> str:
+    return chr(code) if 0 < code <= 0x10FFFF else "\ufffd"
+
+
+def column_number(letters: bytes) -> int:
+    """The 1-based column of ``A``, ``Z``, ``AA`` ... (either case)."""
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + (ch - 64)
+    return n
+
+
+def _letters(column: int) -> bytes:
+    out = b""
+    while column > 0:
+        column, rest = divmod(column - 1, 26)
+        out = bytes([65 + rest]) + out
+    return out
+
+
+def _greater_than(x: int) -> bytes:
+    """A regex for a decimal number (no sign, no leading zero) greater than ``x``."""
+    digits = str(x)
+    alternatives = [b"[1-9][0-9]{%d,}" % len(digits)]
+    for i, d in enumerate(digits):
+        if d != "9":
+            rest = len(digits) - i - 1
+            first = b"[%d-9]" % (int(d) + 1)
+            if i == 0 and d == "0":
+                first = b"[1-9]"
+            alternatives.append(digits[:i].encode() + first + (b"[0-9]{%d}" % rest if rest else b""))
+    return b"0*(?:" + b"|".join(alternatives) + b")"
+
+
+def _letters_greater(column: int) -> bytes:
+    """A regex for column letters (upper case) past ``column``."""
+    if column <= 0:
+        return b"[A-Z]+"
+    letters = _letters(column)
+    alternatives = [b"[A-Z]{%d,}" % (len(letters) + 1)]
+    for i, ch in enumerate(letters):
+        if ch != ord("Z"):
+            rest = len(letters) - i - 1
+            alternatives.append(letters[:i] + b"[%c-Z]" % (ch + 1) + (b"[A-Z]{%d}" % rest if rest else b""))
+    return b"(?:" + b"|".join(alternatives) + b")"
+
+
+# --------------------------------------------------------------------------------------------- the grid
+
+
+@dataclass(slots=True)
+class _Bound:
+    """The grid of a sheet from row 1 and column 1: ``rows`` x ``columns`` (upper bounds)."""
+
+    rows: int = 0
+    columns: int = 0
+
+    @property
+    def cells(self) -> int:
+        return self.rows * self.columns
+
+    def past(self, stop: int) -> bool:
+        return self.cells > stop or self.rows > MAX_ROWS or self.columns > MAX_COLUMNS
+
+
+_PREFIXED = re.compile(rb"<(/?)[\w.-]+:(row|c|v|is|f)(?=[\s/>])")
+# a cell with r that holds no value (calamine makes no cell of it)
+_EMPTY_REFERENCED = re.compile(rb"<c\s+r\s*=\s*[\"'][A-Za-z]+[0-9]+[\"'][^>]*?"
+                               rb"(?:/>|>\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>)")
+_EMPTY_ROW = re.compile(rb"<row r=\"([0-9]+)\"[^>]*?(?:/>|>\s*</row>)")
+_VALUE_OPEN = re.compile(rb"<(?:is|f)(?=[\s/>])")
+_ANY_R = re.compile(rb"\sr\s*=\s*[\"']([A-Za-z]*)([0-9]*)[\"']")
+_R_SPACED = re.compile(rb"r\s+=")
+_CELL_WITH_R = re.compile(rb"<c(?:\s[^>]*?)?\sr\s*=")
+_ROW_WITH_R = re.compile(rb"<row(?:\s[^>]*?)?\sr\s*=")
+
+
+def _pieces_cut(pieces: Iterator[bytes]) -> Iterator[tuple[bytes, bool]]:
+    """The pieces re-cut after their last ``</c>`` (else ``>``), prefixes of the sheet's tags removed, each
+    with whether it is the last."""
+    carry = b""
+    held: bytes | None = None
+    for piece in pieces:
+        chunk = carry + piece
+        cut = chunk.rfind(b"</c>") + 4    # after a cell, so that a cell is never cut in two
+        if cut < 4:
+            cut = chunk.rfind(b">") + 1
+        chunk, carry = chunk[:cut], chunk[cut:]
+        if b":c" in chunk:   # prefixed cells (a row tag alone places no cell)
+            chunk = _PREFIXED.sub(rb"<\1\2", chunk)
+        if held is not None:
+            yield held, False
+        held = chunk
+    if held is not None:
+        yield held + carry, True
+
+
+def _any_r(chunk: bytes) -> bool:
+    """Whether ``chunk`` may hold an ``r`` attribute in a form other than ``<c r="`` / ``<row r="``."""
+    return b"r=" in chunk or _R_SPACED.search(chunk) is not None
+
+
+def _beyond(rows: int, columns: int, *, plain: bool, row_tags: bool = True) -> re.Pattern[bytes]:
+    """An ``r`` reference past ``rows`` or ``columns``: of a cell written ``<c r="A1"`` and (``row_tags``)
+    a row written ``<row r="1"`` when ``plain`` (a literal start the search skips to), else of any tag,
+    any case."""
+    if plain and not row_tags:
+        return re.compile(rb'<c r="(?:(' + _letters_greater(columns) + rb')([0-9]*)|([A-Z]*)('
+                          + _greater_than(rows) + rb'))"()()')
+    if plain:
+        return re.compile(rb'<(?:c r="(?:(' + _letters_greater(columns) + rb')([0-9]*)|([A-Z]*)('
+                          + _greater_than(rows) + rb'))"|row r="()(' + _greater_than(rows) + rb')")')
+    return re.compile(rb"\sr\s*=\s*[\"'](?:(" + _letters_greater(columns) + rb")([0-9]*)|([A-Z]*)("
+                      + _greater_than(rows) + rb"))[\"']()()", re.IGNORECASE)
+
+
+def _grid(pieces: Iterator[bytes], *, stop: int, exact: bool,
+          each: Callable[[bytes, bool], None] | None = None) -> _Bound:
+    """An upper bound of the grid fastexcel builds for a sheet.
+
+    Positions follow calamine: a cell's ``r``; without one, the previous cell + 1 in its row, in the row's
+    ``r`` or, without one, the previous row + 1. The bound takes the largest reference seen (one search
+    per piece finds the references past the bound so far) plus, when there are cells without ``r``, the
+    most cells a row holds and, when there are rows without ``r`` too, the row tags. Cells without a value
+    count too (fastexcel makes no cell of them); with ``exact`` they are left out where that moves no
+    other cell: those with ``r`` in a piece whose every cell has one, and a row's cells after its last
+    value. Stops early once the grid is past ``stop`` cells or past Excel's rows or columns. ``each`` is
+    called with every piece of the cells (cut after a cell's end) and whether each of its cells starts
+    ``<c r="``, before it is measured.
+    """
+    bound = _Bound()
+    max_row = max_col = 0
+    row_tags = 0
+    bare_rows = False       # a row without r
+    bare_cells = 0          # the most cells in one row, when cells without r exist
+    open_row = 0            # cells of the row still open at the end of the last piece
+    in_data = False
+    shadow = 0              # the largest r of a row left out for holding no value (exact)
+    pattern = _beyond(0, 0, plain=False)
+    seen = (0, 0, False, True)
+    for piece, final in _pieces_cut(pieces):
+        chunk = piece
+        if not in_data:     # only the cells count: not <col> or other tags before them
+            start = chunk.find(b"<sheetData")
+            if start < 0:
+                continue
+            in_data = True
+            chunk = chunk[start:]
+        if final:
+            end = chunk.find(b"</sheetData")
+            if end >= 0:
+                chunk = chunk[:end]
+        cells = chunk.count(b"<c")
+        plain = chunk.count(b'<c r="')
+        rows_here = chunk.count(b"<row")
+        plain_rows = chunk.count(b'<row r="')
+        # no r attribute in the piece at all (rows and cells counted in order): no search for references
+        odd = (plain != cells or plain_rows not in (0, rows_here)) and _any_r(chunk)
+        referenced = plain if plain == cells else (len(_CELL_WITH_R.findall(chunk)) if odd else 0)
+        if each is not None and referenced:   # a cell without r cannot be named: only those with one
+            each(chunk, plain == cells)
+        row_tags += rows_here
+        if exact and referenced == cells:
+            chunk = _EMPTY_REFERENCED.sub(b"", chunk)
+            cells = plain = referenced = chunk.count(b"<c")
+            # a row left without cells makes no row of the grid; its r still places the rows after it
+            # that have none, so it is kept aside for those
+            for number in _EMPTY_ROW.findall(chunk):
+                shadow = max(shadow, int(number))
+            chunk = _EMPTY_ROW.sub(b"", chunk)
+            rows_here, plain_rows = chunk.count(b"<row"), chunk.count(b'<row r="')
+        if rows_here != plain_rows and (not odd or len(_ROW_WITH_R.findall(chunk)) != rows_here):
+            bare_rows = True
+        is_plain = not odd
+        if referenced != cells or bare_cells:
+            if exact:   # a row's cells up to its last value: count the cells before the last value tag
+                marked = _VALUE_OPEN.sub(b"<v", chunk).replace(b"</row>", b"</row>\x00<v")
+                parts = (b"\x00<v" + marked).split(b"</row>")
+                ends = map(bytes.rfind, parts, repeat(b"<v"))
+                counts = list(map(bytes.count, parts, repeat(b"<c"), repeat(0), ends))
+                counts[0] += open_row
+                open_row = parts[-1].count(b"<c")
+            else:
+                counts = list(map(bytes.count, chunk.split(b"</row>"), repeat(b"<c")))
+                counts[0] += open_row
+                open_row = counts[-1]
+            bare_cells = max(bare_cells, *counts)
+        last = chunk.rfind(b"<c ")
+        ref = _ANY_R.search(chunk, last) if referenced and last >= 0 else None
+        if ref is not None:   # the last cell's reference first: then few references lie past the bound
+            max_row = max(max_row, int(ref.group(2) or 0))
+            max_col = max(max_col, column_number(ref.group(1)))
+        # a row's r places only its cells without r: with none, the cells' references are the grid
+        row_refs = bool(bare_cells) or referenced != cells
+        if (max_row, max_col, is_plain, row_refs) != seen:
+            seen = (max_row, max_col, is_plain, row_refs)
+            pattern = _beyond(max_row, max_col, plain=is_plain, row_tags=row_refs)
+        for col_past, row, col, row_past, _, row_tag in pattern.findall(chunk) if plain or plain_rows or odd else ():
+            if row or row_past or row_tag:
+                max_row = max(max_row, int(row or row_past or row_tag))
+            if col_past or col:
+                max_col = max(max_col, column_number(col_past or col))
+        bound.rows = max(max_row, shadow) + row_tags if bare_rows and bare_cells else \
+            max(max_row, 0 if max_row else row_tags)
+        bound.columns = max_col + bare_cells
+        if bound.past(stop):
+            return bound
+    return bound
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NumberFormat:
+    """A cell style's number format: its code, and the part of it cgformat applies.
+
+    ``zeros`` is the least digits shown before the point (``00000``: 5) and ``decimals`` the digits after
+    it (``0.00``: 2), for the codes made of those alone; ``applied`` is False for any other code (percent,
+    thousands separators, currency, sections ...), which cgformat does not apply.
+    """
+
+    code: str
+    zeros: int = 1
+    decimals: int = 0
+    applied: bool = False
+
+
+_BUILTIN = {1: "0", 2: "0.00", 3: "#,##0", 4: "#,##0.00", 5: '"$"#,##0_);("$"#,##0)', 6: '"$"#,##0_);[Red]("$"#,##0)',
+            7: '"$"#,##0.00_);("$"#,##0.00)', 8: '"$"#,##0.00_);[Red]("$"#,##0.00)', 9: "0%", 10: "0.00%",
+            11: "0.00E+00", 12: "# ?/?", 13: "# ??/??", 37: "#,##0 ;(#,##0)", 38: "#,##0 ;[Red](#,##0)",
+            39: "#,##0.00;(#,##0.00)", 40: "#,##0.00;[Red](#,##0.00)", 48: "##0.0E+0"}
+_DATE_IDS = frozenset(range(14, 23)) | frozenset(range(27, 37)) | frozenset(range(45, 48)) | \
+    frozenset(range(50, 59))
+_DIGITS_ONLY = re.compile(r"#*(0+)(?:\.(0+))?")
+_DATE_CODE = re.compile(r"[dmyhsDMYHS]")
+_NUM_FMT = re.compile(rb"<(?:[\w.-]+:)?numFmt\b[^>]*>")
+_CELL_XFS = re.compile(rb"<(?:[\w.-]+:)?cellXfs\b[^>]*>(.*?)</(?:[\w.-]+:)?cellXfs>", re.S)
+_XF = re.compile(rb"<(?:[\w.-]+:)?xf\b[^>]*>")
+
+
+def _number_format(code: str) -> NumberFormat | None:
+    """The format for ``code``, or None when it shows a number as General does (or is a date or text)."""
+    plain = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", code)   # literals, escapes, colours and locales aside
+    if code.strip().lower() in ("", "general", "@") or (_DATE_CODE.search(plain) and "E+" not in code.upper()):
+        return None
+    match = _DIGITS_ONLY.fullmatch(code.strip())
+    if match is None:
+        return NumberFormat(code=code)
+    zeros, decimals = len(match.group(1)), len(match.group(2) or "")
+    if zeros == 1 and decimals == 0 and code.strip() in ("0", "#0"):
+        return NumberFormat(code=code, applied=True)
+    return NumberFormat(code=code, zeros=zeros, decimals=decimals, applied=True)
+
+
+def _styles(xml: bytes) -> dict[int, NumberFormat]:
+    """Each cell style (its index in ``cellXfs``) whose number format is not General, not a date."""
+    custom: dict[int, str] = {}
+    for tag in _NUM_FMT.findall(xml):
+        attrs = attributes(tag)
+        try:
+            custom[int(attrs.get(b"numFmtId", b""))] = unescape(attrs.get(b"formatCode", b"").decode("utf-8",
+                                                                                                   "replace"))
+        except ValueError:
+            continue
+    styles: dict[int, NumberFormat] = {}
+    block = _CELL_XFS.search(xml)
+    if block is None:
+        return styles
+    for index, tag in enumerate(_XF.findall(block.group(1))):
+        try:
+            number = int(attributes(tag).get(b"numFmtId", b"0"))
+        except ValueError:
+            continue
+        if number in custom:
+            fmt = _number_format(custom[number])
+        elif number in _DATE_IDS or number in {0, 49}:
+            fmt = None
+        else:
+            fmt = _number_format(_BUILTIN[number]) if number in _BUILTIN else None
+        if fmt is not None:
+            styles[index] = fmt
+    return styles
+
+
+# --------------------------------------------------------------------------------------------- cells
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CellScan:
+    """Cells of a sheet found in its XML: ``(row, column, text)`` with a 1-based row and column.
+
+    ``errors``: error values (``#DIV/0!`` ...); ``unsaved``: formulas without a saved value (text: the
+    formula); ``formatted``: numbers under a non-General number format (text: the stored number), with
+    the index of the cell's style in ``styles``; ``dates``: ISO 8601 date cells (``t="d"``; text: as
+    stored).
+    """
+
+    errors: list[tuple[int, int, str]] = field(default_factory=list)
+    dates: list[tuple[int, int, str]] = field(default_factory=list)
+    unsaved: list[tuple[int, int, str]] = field(default_factory=list)
+    formatted: list[tuple[int, int, str, int]] = field(default_factory=list)
+    styles: dict[int, NumberFormat] = field(default_factory=dict)
+
+
+_REF = re.compile(rb"([A-Za-z]{1,3})([0-9]+)")
+_ERROR_CELL = re.compile(rb"<c\b([^>]*\bt\s*=\s*[\"']e[\"'][^>]*)>(.*?)</c>", re.S)
+_DATE_CELL = re.compile(rb"<c\b([^>]*\bt\s*=\s*[\"']d[\"'][^>]*)>(.*?)</c>", re.S)
+_FORMULA_CELL = re.compile(rb"<c\b([^>/]*)>\s*<f\b([^>]*?)(?:/>|>([^<]*)</f>)\s*(<v\s*/>|<v>\s*</v>)?\s*</c>")
+_VALUE = re.compile(rb"<v>([^<]*)</v>")
+
+
+def _styled(styles: set[int]) -> re.Pattern[bytes]:
+    alternatives = b"|".join(str(s).encode() for s in sorted(styles))
+    return re.compile(rb"<c\b([^>]*\ss\s*=\s*[\"'](?:" + alternatives + rb")[\"'][^>]*)>(.*?)</c>", re.S)
+
+
+def _position(attrs: bytes) -> tuple[int, int] | None:
+    ref = attributes(attrs).get(b"r")
+    match = _REF.fullmatch(ref) if ref is not None else None
+    return (int(match.group(2)), column_number(match.group(1))) if match else None
+
+
+# --------------------------------------------------------------------------------------------- the book
+
+
+class Workbook:
+    """An XLSX package in memory: its parts read in bounded pieces, its sheets, its guard."""
+
+    def __init__(self, data: bytes, *, source: str, max_cells: int) -> None:
+        self.source = source
+        self.max_cells = max_cells
+        self.max_bytes = XML_BYTES_PER_CELL * max_cells
+        self._scans: dict[str, CellScan] = {}
+        self._styles: dict[int, NumberFormat] | None = None
+        self.error: Exception | None = None
+        self._zip: zipfile.ZipFile | None
+        try:
+            self._zip = zipfile.ZipFile(io.BytesIO(data))
+            self._parts = {info.filename.lstrip("/").replace("\\", "/"): info for info in self._zip.infolist()}
+        except Exception as error:  # noqa: BLE001 - BadZipFile, NotImplementedError (an odd version) ...
+            # a zip this cannot read is refused (see excel._open): it must not reach fastexcel unmeasured
+            self._zip = None
+            self._parts = {}
+            self.error = error
+        self._sheets: dict[str, str] | None = None
+
+    def pieces(self, path: str) -> Iterator[bytes]:
+        """The part's bytes in pieces of at most 4 MB; past the byte budget, :class:`LimitExceeded`.
+
+        A part that is corrupt (bad deflate data, CRC) ends early: fastexcel reports it when it loads.
+        """
+        info = self._parts.get(path)
+        if info is None or self._zip is None:
+            return
+        total = 0
+        try:
+            with self._zip.open(info) as stream:
+                while piece := stream.read(_PIECE):
+                    total += len(piece)
+                    if total > self.max_bytes:
+                        raise self._too_large(info)
+                    yield piece
+        except (zlib.error, zipfile.BadZipFile, EOFError, OSError, ValueError, RuntimeError,
+                NotImplementedError):
+            return
+
+    def _too_large(self, info: zipfile.ZipInfo) -> LimitExceeded:
+        return LimitExceeded(
+            f"{self.source}: the workbook part {info.filename} inflates to more than {self.max_bytes:,} bytes "
+            f"({XML_BYTES_PER_CELL} per cell of the limit max_cells={self.max_cells:,}): a zip bomb, or a sheet "
+            f"far larger than any CG file; raise {_CELL_OPTION} to read it anyway")
+
+    def read_small(self, path: str) -> bytes:
+        """A whole part (within the byte budget), or ``b""`` when there is none."""
+        return b"".join(self.pieces(path))
+
+    def check_parts(self) -> None:
+        """Check the parts fastexcel reads when it opens the workbook (shared strings, styles, workbook)."""
+        for name in self._parts:
+            lower = name.lower()
+            if not lower.endswith((".xml", ".rels")) or lower.startswith("xl/worksheets/"):
+                continue
+            strings = 0
+            tail = b""
+            for piece in self.pieces(name):
+                window = tail + piece  # a tag cut between two pieces is counted once, in the second
+                strings += window.count(b"<si>") + window.count(b"<si ")
+                tail = piece[-3:]
+            if strings > self.max_cells:
+                raise LimitExceeded(f"{self.source}: the workbook holds {strings:,} shared strings, over the "
+                                    f"limit max_cells={self.max_cells:,}; raise {_CELL_OPTION} to read it anyway")
+
+    def sheets(self) -> dict[str, str]:
+        """Each sheet's name and the path of its part, as the workbook and its relations list them."""
+        if self._sheets is None:
+            workbook = self.read_small("xl/workbook.xml")
+            rels = self.read_small("xl/_rels/workbook.xml.rels")
+            targets = {}
+            for tag in _REL_TAG.findall(rels):
+                attrs = attributes(tag)
+                targets[attrs.get(b"Id", b"")] = attrs.get(b"Target", b"")
+            out: dict[str, str] = {}
+            for tag in _SHEET_TAG.findall(workbook):
+                attrs = attributes(tag)
+                name = unescape(attrs.get(b"name", b"").decode("utf-8", "replace"))
+                rid = next((v for k, v in attrs.items() if k.endswith(b":id")), b"")
+                target = unescape(targets.get(rid, b"").decode("utf-8", "replace")).replace("\\", "/")
+                path = target.lstrip("/") if target.startswith("/") else "xl/" + target
+                path = os.path.normpath(path).replace("\\", "/")
+                if path in self._parts and name not in out:
+                    out[name] = path
+            self._sheets = out
+        return self._sheets
+
+    def check_sheet(self, name: str) -> CellScan:
+        """Refuse the sheet if the grid fastexcel would build for it is over ``max_cells``, or past Excel's
+        rows or columns; else the cells its XML shows that fastexcel does not (:class:`CellScan`), found in
+        the same pass."""
+        if name in self._scans:
+            return self._scans[name]
+        if self._zip is None:
+            return CellScan()
+        path = self.sheets().get(name)
+        scan = CellScan()
+        if path is None:
+            # the relations do not lead to it: fastexcel finds the part its own way, so bound every sheet part
+            for part in self._parts:
+                if part.startswith("xl/worksheets/") and part.endswith(".xml"):
+                    self._check_part(name, part)
+        else:
+            scan = self._check_part(name, path)
+        self._scans[name] = scan
+        return scan
+
+    def _check_part(self, name: str, path: str) -> CellScan:
+        info = self._parts[path]
+        if info.file_size > self.max_bytes:
+            raise self._too_large(info)
+        if self._styles is None:
+            self._styles = _styles(self.read_small("xl/styles.xml"))
+        scan = CellScan(styles=self._styles)
+        bound = _grid(self.pieces(path), stop=self.max_cells, exact=False, each=_Scanner(scan))
+        if bound.cells > self.max_cells and bound.rows <= MAX_ROWS and bound.columns <= MAX_COLUMNS:
+            # cells without a value may be counted (fastexcel makes none of them): count again without them
+            scan = CellScan(styles=self._styles)
+            bound = _grid(self.pieces(path), stop=self.max_cells, exact=True, each=_Scanner(scan))
+        if bound.rows > MAX_ROWS or bound.columns > MAX_COLUMNS:
+            what, last, at = ("row", MAX_ROWS, bound.rows) if bound.rows > MAX_ROWS else \
+                ("column", MAX_COLUMNS, bound.columns)
+            raise LimitExceeded(
+                f"{self.source}: sheet {name!r} goes past {what} {last:,}, the last {what} of an Excel sheet "
+                f"({what} {at:,} at least): the file is broken, or was not written by a spreadsheet program")
+        if bound.cells > self.max_cells:
+            raise LimitExceeded(
+                f"{self.source}: sheet {name!r} spans at least {bound.rows:,} rows x {bound.columns:,} columns "
+                f"of cells, over the limit max_cells={self.max_cells:,} (reading it needs a grid that large); "
+                f"delete stray cells far from the data, or raise {_CELL_OPTION} to read it anyway")
+        return scan
+
+
+class _Scanner:
+    """Collects a :class:`CellScan` from the pieces of a sheet (each cut after a cell's end)."""
+
+    def __init__(self, scan: CellScan) -> None:
+        self.scan = scan
+        styles = scan.styles
+        self.styled = _styled(set(styles)) if styles else None
+        self.marks = tuple({f's="{s}"'.encode() for s in styles} | {f"s='{s}'".encode() for s in styles})
+        self.double = tuple(m for m in self.marks if b'"' in m)
+
+    def __call__(self, chunk: bytes, plain: bool) -> None:
+        self._scan_chunk(chunk, self.scan, self.styled, self.double if plain else self.marks, plain=plain)
+
+    @staticmethod
+    def _scan_chunk(chunk: bytes, scan: CellScan, styled: re.Pattern[bytes] | None,
+                    style_marks: tuple[bytes, ...], *, plain: bool) -> None:
+        # a piece whose every cell starts <c r=" writes its attributes in double quotes
+        if b't="e"' in chunk or (not plain and b"t='e'" in chunk):
+            for match in _ERROR_CELL.finditer(chunk):
+                at = _position(match.group(1))
+                value = _VALUE.search(match.group(2))
+                if at is not None:
+                    scan.errors.append((*at, unescape(value.group(1).decode("utf-8", "replace")) if value else ""))
+        if b't="d"' in chunk or (not plain and b"t='d'" in chunk):
+            for match in _DATE_CELL.finditer(chunk):
+                at = _position(match.group(1))
+                value = _VALUE.search(match.group(2))
+                if at is not None and value is not None:
+                    scan.dates.append((*at, value.group(1).decode("utf-8", "replace").strip()))
+        if b"<f" in chunk:
+            for match in _FORMULA_CELL.finditer(chunk):
+                attrs = attributes(match.group(1))
+                if match.group(4) is not None and attrs.get(b"t") in (b"str", b"inlineStr"):
+                    continue   # a formula whose saved value is the empty text
+                at = _position(match.group(1))
+                if at is not None:
+                    scan.unsaved.append((*at, unescape((match.group(3) or b"").decode("utf-8", "replace"))))
+        if styled is not None and any(mark in chunk for mark in style_marks):
+            for match in styled.finditer(chunk):
+                attrs = attributes(match.group(1))
+                if attrs.get(b"t", b"n") != b"n":
+                    continue
+                at = _position(match.group(1))
+                value = _VALUE.search(match.group(2))
+                if at is not None and value is not None:
+                    style = int(attrs.get(b"s", b"0"))
+                    scan.formatted.append((*at, value.group(1).decode("ascii", "replace").strip(), style))
