@@ -31,13 +31,20 @@ from rich.console import Console
 from ..errors import ApiError, CgformatError, ManifestError, TransportError, UploadError, UsageError
 from ..limits import PROFILES, LimitProfile, get_profile
 from ..manifest import MANIFEST_NAME, Manifest, Part, load_manifest
+from ..upload._exchange import http_client
 from ..upload.client import (
+    AUTH_URLS,
     CODE_FILE_NOT_FOUND,
     DEFAULT_UPLOAD_PATHS,
+    REGIONS,
     STATISTICS_PATHS,
+    TOKEN_PATH,
     UPLOAD_TYPES,
     CgClient,
     Credentials,
+    check_url,
+    is_cg_host,
+    origin,
     resolve_auth_url,
     resolve_base_url,
 )
@@ -50,13 +57,13 @@ from ..upload.journal import (
     journal_path_for,
     to_iso,
 )
+from ..upload.match import AmbiguousMatch, find_upload
 from ..upload.runner import (
     RetryPolicy,
     Uploader,
     UploadEvent,
     UploadSummary,
     check_part,
-    find_upload,
     schedule,
     stats_fields,
     summarize,
@@ -64,6 +71,7 @@ from ..upload.runner import (
 from ..upload.sandbox import Sandbox, parse_fault
 from ._app import EXIT_DATA, EXIT_INCOMPLETE, EXIT_UPLOAD, EXIT_USAGE, main
 
+CG_INTERVAL_S = 600     # CG's one upload every 10 minutes (spec §4)
 _UPLOAD_FORMATS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xls": "xls", ".xml": "xml"}
 
 
@@ -109,9 +117,8 @@ def _upload_path(record_type: str) -> str:
 
 
 def _http(base_url: str, timeout: float) -> httpx.Client:
-    # A proxy from the environment must not catch requests meant for a sandbox on this machine.
-    local = httpx.URL(base_url).host in ("127.0.0.1", "localhost", "::1")
-    return httpx.Client(timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)), trust_env=not local)
+    # --timeout bounds each whole exchange; a proxy from the environment never catches a local sandbox's
+    return http_client(base_url, timeout)
 
 
 def _credentials() -> Credentials:
@@ -327,6 +334,8 @@ def _dry_run(manifest: Manifest, journal_path: Path, *, record_type: str, base_u
               help="Limits to check a single file against (default api; revenue for revenue).")
 @click.option("--interval", type=click.FloatRange(min=0), metavar="SECONDS",
               help="Seconds between sends (default: the manifest's profile, 600 for CG's File API).")
+@click.option("--allow-short-interval", is_flag=True,
+              help="Allow an --interval below CG's 600 s against CG's own hosts (if your contract allows it).")
 @click.option("--max-attempts", type=click.IntRange(min=1), default=8, show_default=True,
               help="Attempts per part for connection errors, time-outs, 429 and 5xx.")
 @click.option("--retry-wait", type=click.FloatRange(min=0), default=2.0, show_default=True, metavar="SECONDS",
@@ -334,14 +343,15 @@ def _dry_run(manifest: Manifest, journal_path: Path, *, record_type: str, base_u
 @click.option("--retry-cap", type=click.FloatRange(min=0), default=300.0, show_default=True, metavar="SECONDS",
               help="Longest backoff.")
 @click.option("--timeout", type=click.FloatRange(min=0.05), default=120.0, show_default=True, metavar="SECONDS",
-              help="Time-out of one request.")
+              help="Time-out of one whole exchange with CG (connect, send, the full answer).")
 @click.option("--confirm-wait", type=click.FloatRange(min=0), default=60.0, show_default=True, metavar="SECONDS",
               help="After the last send, how long to look for the uploads in CG's statistics.")
 @click.option("--xml", "xml_answers", is_flag=True, help="Ask CG for XML answers instead of JSON.")
 @click.option("--dry-run", is_flag=True, help="Check every part, print the plan and schedule, send nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
 def upload(target: Path, record_type: str | None, region: str | None, base_url: str | None, auth_url: str | None,
-           upload_path: str | None, profile_name: str | None, interval: float | None, max_attempts: int,
+           upload_path: str | None, profile_name: str | None, interval: float | None, allow_short_interval: bool,
+           max_attempts: int,
            retry_wait: float, retry_cap: float, timeout: float, confirm_wait: float, xml_answers: bool,
            dry_run: bool, as_json: bool) -> None:
     """Send a split folder's parts (or one file) to CG's File API, in order and on the interval.
@@ -368,6 +378,10 @@ def upload(target: Path, record_type: str | None, region: str | None, base_url: 
         url, token_url = _endpoints(previous, region, base_url, auth_url)
         path = upload_path or (previous.upload_path if previous is not None else _upload_path(typ))
         interval_s = manifest.profile.interval_s if interval is None else interval
+        if interval_s < CG_INTERVAL_S and is_cg_host(url) and not allow_short_interval:
+            raise UsageError(f"an interval of {interval_s:g} s is shorter than CG's one upload every "
+                             f"{CG_INTERVAL_S} s: CG may refuse or queue the parts. If your contract with CG "
+                             "allows it, say so with --allow-short-interval")
         if dry_run:
             _dry_run(manifest, journal_path, record_type=typ, base_url=url, upload_path=path, interval_s=interval_s,
                      as_json=as_json)
@@ -378,13 +392,13 @@ def upload(target: Path, record_type: str | None, region: str | None, base_url: 
         progress = _Progress(target=str(target), url=url + path, interval_s=interval_s)
         stop = _Stop(lambda line: progress.say(line, "stopped"))
         with _http(url, timeout) as http, stop.installed():
-            client = CgClient(http, base_url=url, credentials=credentials, auth_url=token_url,
+            client = CgClient(http, base_url=url, credentials=credentials, auth_url=token_url, timeout=timeout,
                               response_format="xml" if xml_answers else "json")
             uploader = Uploader(client=client, journal=journal, interval_s=interval_s, clock=time.time,
                                 sleep=stop.sleep, should_stop=stop.event.is_set,
                                 rng=random.Random(),  # noqa: S311  (jitter, not crypto)
                                 retry=RetryPolicy(max_attempts=max_attempts, base_s=retry_wait, cap_s=retry_cap),
-                                on_event=progress, confirm_wait_s=confirm_wait)
+                                on_event=progress, confirm_wait_s=confirm_wait, monotonic=time.monotonic)
             try:
                 summary = uploader.run()
             except TransportError as exc:
@@ -400,13 +414,15 @@ def upload(target: Path, record_type: str | None, region: str | None, base_url: 
                 _finish(journal, summarize(journal, stopped="error", error=error), progress, as_json, refused=True)
                 raise
             except KeyboardInterrupt:
-                progress.say("cgformat: aborted; a part in flight stays 'sending' and is sent again (once) on resume",
-                             "failed")
+                progress.say("cgformat: aborted; a part in flight is in doubt: the next run looks it up in CG's "
+                             "statistics and resends it only if CG does not hold it", "failed")
                 _finish(journal, summarize(journal, stopped="aborted"), progress, as_json)
                 sys.exit(EXIT_INCOMPLETE)
         _finish(journal, summary, progress, as_json)
         if not summary.complete:
             sys.exit(EXIT_INCOMPLETE)
+        if summary.rejected_records:
+            sys.exit(EXIT_DATA)
 
 
 def _finish(journal: Journal, summary: UploadSummary, progress: _Progress, as_json: bool, *,
@@ -415,12 +431,23 @@ def _finish(journal: Journal, summary: UploadSummary, progress: _Progress, as_js
         progress.say(f"done: {summary.delivered} of {summary.parts} parts delivered "
                      f"({_records(summary.records_delivered)}), {summary.confirmed} confirmed in CG's statistics",
                      "sent")
+        if summary.unconfirmed:
+            progress.say(f"{summary.unconfirmed} part(s) not in CG's statistics yet: 'cgformat status "
+                         f"{journal.folder}' shows later what CG made of them", "wait")
+        if summary.rejected_records:
+            progress.say(f"records rejected: CG's statistics list {_records(summary.rejected_records)} as "
+                         f"unsuccessful in {summary.rejected_parts} part(s); 'cgformat status {journal.folder}' "
+                         "shows CG's reason for each (its logs)", "failed")
     elif refused:
         progress.say(f"stopped by the error below: {summary.delivered} of {summary.parts} parts delivered "
                      f"({_records(summary.records_delivered)}), as the journal records", "stopped")
     else:
         progress.say(f"stopped: {summary.delivered} of {summary.parts} parts delivered "
                      f"({_records(summary.records_delivered)}); run the same command again to resume", "stopped")
+    if summary.in_doubt and not summary.complete:
+        progress.say(f"{summary.in_doubt} part(s) in doubt: their request may have reached CG. The next run looks "
+                     "them up in CG's statistics and resends only what CG does not hold; 'cgformat undo' deletes "
+                     "what CG holds of them", "stopped")
     if as_json:
         _emit_json(summary.to_dict(journal))
 
@@ -428,11 +455,36 @@ def _finish(journal: Journal, summary: UploadSummary, progress: _Progress, as_js
 # ---------------------------------------------------------------------------------------------- status
 def _endpoints(journal: Journal | None, region: str | None, base_url: str | None,
                auth_url: str | None) -> tuple[str, str]:
-    """(base URL, token endpoint): from the options, else from the journal, which remembers where it sent."""
-    if journal is not None and not (region or base_url):
-        return journal.base_url, auth_url or journal.auth_url or resolve_auth_url(base_url=journal.base_url)
-    return (resolve_base_url(region=region, base_url=base_url),
-            resolve_auth_url(region=region, base_url=base_url, auth_url=auth_url))
+    """(base URL, token endpoint) the credentials go to: a host named on the command line, or CG's own.
+
+    A journal is a file anyone who can write the parts folder can edit: the server it names is used without
+    options only when it is one of CG's hosts; another one needs the same --base-url again. A token endpoint
+    is taken from the journal only when it is CG's, or on the host the base URL names.
+    """
+    if region or base_url:
+        url = resolve_base_url(region=region, base_url=base_url)
+    elif journal is None:
+        url = resolve_base_url()   # says how to name one
+    else:
+        url = check_url(journal.base_url, f"base URL of {journal.path}")
+        if not is_cg_host(url):
+            raise UsageError(f"{journal.path} says its parts went to {url!r}, which is not one of CG's hosts: "
+                             f"credentials go only to a host named on the command line, so give --base-url {url} "
+                             "again (if that is where they went)")
+    if auth_url:
+        return url, resolve_auth_url(auth_url=auth_url)
+    stored = journal.auth_url if journal is not None else None
+    if stored:
+        try:
+            stored = check_url(stored, "auth URL")
+        except UsageError:
+            stored = None
+    if stored and (is_cg_host(stored) or origin(stored) == origin(url)):
+        return url, stored
+    if region or base_url:
+        return url, resolve_auth_url(region=region, base_url=base_url)
+    named = next((r for r, u in REGIONS.items() if origin(u) == origin(url)), None)
+    return url, AUTH_URLS[named] if named else url + TOKEN_PATH
 
 
 @contextmanager
@@ -447,21 +499,25 @@ def _session(journal: Journal | None, region: str | None, base_url: str | None, 
                          f"--region / --base-url (the journal knows the server), or give that one")
     credentials = _credentials()
     with _http(url, timeout) as http:
-        yield CgClient(http, base_url=url, credentials=credentials, auth_url=token_url)
+        yield CgClient(http, base_url=url, credentials=credentials, auth_url=token_url, timeout=timeout)
 
 
-def _refresh(client: CgClient, journal: Journal, entry: PartEntry) -> PartEntry:
-    found = find_upload(client, journal, entry)
+def _refresh(client: CgClient, journal: Journal, entry: PartEntry) -> tuple[PartEntry, AmbiguousMatch | None]:
+    """The part after looking it up in CG's statistics by evidence, and the refusal when it is ambiguous."""
+    try:
+        found = find_upload(client, journal, entry)
+    except AmbiguousMatch as exc:
+        return entry, exc
     if found is None:
-        return entry
-    return journal.update(entry.index, state=PartState.CONFIRMED,
-                          confirmed_at=entry.confirmed_at or to_iso(time.time()), **found)
+        return entry, None
+    return journal.update(entry.index, state=PartState.CONFIRMED, maybe_stored=False,
+                          confirmed_at=entry.confirmed_at or to_iso(time.time()), **found), None
 
 
 def _status_row(e: PartEntry) -> dict[str, Any]:
     return {"index": e.index, "file": e.file, "state": str(e.state), "records": e.records, "attempts": e.attempts,
-            "sent_at": e.sent_at, "already_processed": e.already_processed, "undone_at": e.undone_at,
-            "error": e.error} | stats_fields(e)
+            "sent_at": e.sent_at, "already_processed": e.already_processed, "in_doubt": e.in_doubt,
+            "undone_at": e.undone_at, "error": e.error} | stats_fields(e)
 
 
 def _print_table(rows: list[dict[str, Any]]) -> None:
@@ -470,7 +526,7 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
     for r in rows:
         logs = r["logs"]
         first = (logs[0] if logs else "") + (f" (+{len(logs) - 1} more)" if len(logs) > 1 else "")
-        state = "undone" if r.get("undone_at") else r["state"]
+        state = r["state"] + (" (in doubt)" if r.get("in_doubt") and r["state"] == "failed" else "")
         table.append(tuple("" if v is None else str(v) for v in (
             r.get("index", ""), r.get("file", r.get("source_filename", "")), state, r["upload_id"], r["status"],
             r["total_records"], r["successful_records"], r["unsuccessful_records"], first)))
@@ -519,31 +575,43 @@ def status(target: Path | None, upload_id: int | None, record_type: str | None, 
     assert target is not None
     path = journal_path_for(target)
     journal: Journal | None = None
+    unclear: list[AmbiguousMatch] = []
     if not offline:
         # refreshing writes the journal: not while an upload writes it too (the older copy would win)
         try:
             with _locked_journal(path, doing="asking CG") as journal, \
                     _session(journal, region, base_url, auth_url, timeout) as client:
                 for entry in journal.parts:
-                    if entry.delivered and not entry.undone_at:
-                        _refresh(client, journal, entry)
+                    if entry.may_be_in_cg:
+                        _, ambiguous = _refresh(client, journal, entry)
+                        if ambiguous is not None:
+                            unclear.append(ambiguous)
         except JournalBusy as exc:
             click.echo(f"cgformat: {exc}; shown as the journal stands", err=True)
             journal = None
     if journal is None:
         journal = Journal.load(path, clock=time.time)
+    for ambiguous in unclear:
+        click.echo(f"cgformat: {ambiguous}", err=True)
     rows = [_status_row(e) for e in journal.parts]
+    live = [r for r in rows if r["state"] != str(PartState.UNDONE)]   # what was deleted counts for nothing
+    ok = sum(r["successful_records"] or 0 for r in live)
+    bad = sum(r["unsuccessful_records"] or 0 for r in live)
+    c = journal.counts()
     if as_json:
         _emit_json({"cgformat_status": 1, "journal": str(journal.path), "base_url": journal.base_url,
-                    "type": journal.type, "counts": journal.counts(), "parts": rows})
+                    "type": journal.type, "counts": c, "undone": c["undone"], "in_doubt": c["in_doubt"],
+                    "successful_records": ok, "unsuccessful_records": bad, "parts": rows})
     else:
         _print_table(rows)
-        c = journal.counts()
-        undone = sum(1 for e in journal.parts if e.undone_at)
         click.echo(f"{c['delivered']} of {len(rows)} parts delivered, {c['confirmed']} confirmed"
-                   + (f", {undone} undone" if undone else "") + "; "
-                   f"{sum(r['successful_records'] or 0 for r in rows):,} records successful, "
-                   f"{sum(r['unsuccessful_records'] or 0 for r in rows):,} unsuccessful (CG's statistics)")
+                   + (f", {c['in_doubt']} in doubt" if c["in_doubt"] else "")
+                   + (f", {c['undone']} undone" if c["undone"] else "") + "; "
+                   f"{ok:,} records successful, {bad:,} unsuccessful (CG's statistics"
+                   + (", undone parts left out)" if c["undone"] else ")"))
+        if c["in_doubt"]:
+            click.echo("in doubt: the request may have reached CG and nothing has settled it yet; 'cgformat upload' "
+                       "resends only what CG does not hold, 'cgformat undo' deletes what it holds")
 
 
 @contextmanager
@@ -594,39 +662,60 @@ def undo(target: Path | None, upload_id: int | None, region: str | None, base_ur
         return
     assert target is not None
     with _locked_journal(journal_path_for(target), doing="this undo") as journal:   # not while an upload sends
-        todo = [e for e in journal.parts if e.delivered and not e.undone_at]
+        todo = [e for e in journal.parts if e.may_be_in_cg]
         deleted: list[int] = []
         not_found: list[int] = []
-        with _session(journal, region, base_url, auth_url, timeout) as client:
-            todo = [_refresh(client, journal, e) if e.upload_id is None else e for e in todo]
-            known = [e for e in todo if e.upload_id is not None]
-            unknown = [e for e in todo if e.upload_id is None]
-            if known:
-                _confirm(f"Delete {len(known)} uploads ({_records(sum(e.records for e in known))}) of {target} from "
-                         f"{client.base_url}? CG removes every record they created, survey responses included.", yes)
-            for e in known:
-                assert e.upload_id is not None
-                try:
-                    client.delete(e.upload_id)
-                    deleted.append(e.upload_id)
-                    click.echo(f"part {e.index} of {len(journal.parts)}: deleted upload {e.upload_id} ({e.file})",
-                               err=True)
-                except ApiError as exc:
-                    if exc.code != CODE_FILE_NOT_FOUND:
-                        raise
-                    not_found.append(e.upload_id)
-                    click.echo(f"part {e.index} of {len(journal.parts)}: upload {e.upload_id} was already gone "
-                               f"(400200)", err=True)
-                journal.update(e.index, undone_at=to_iso(time.time()))
-    for e in unknown:
-        click.echo(f"part {e.index} of {len(journal.parts)}: {e.file} is not in CG's statistics yet: "
-                   "cannot delete it; try again later", err=True)
+        unclear: list[tuple[PartEntry, AmbiguousMatch]] = []
+        unlisted: list[PartEntry] = []
+        n = len(journal.parts)
+        if todo:
+            with _session(journal, region, base_url, auth_url, timeout) as client:
+                known: list[PartEntry] = []
+                for part in todo:
+                    e, ambiguous = _refresh(client, journal, part)
+                    if ambiguous is not None:
+                        unclear.append((e, ambiguous))
+                    elif e.upload_id is None:
+                        unlisted.append(e)
+                    else:
+                        known.append(e)
+                if known:
+                    _confirm(f"Delete {len(known)} uploads ({_records(sum(e.records for e in known))}) of {target} "
+                             f"from {client.base_url}? CG removes every record they created, survey responses "
+                             "included.", yes)
+                for e in known:
+                    assert e.upload_id is not None
+                    try:
+                        client.delete(e.upload_id)
+                        deleted.append(e.upload_id)
+                        click.echo(f"part {e.index} of {n}: deleted upload {e.upload_id} ({e.file})", err=True)
+                    except ApiError as exc:
+                        if exc.code != CODE_FILE_NOT_FOUND:
+                            raise
+                        not_found.append(e.upload_id)
+                        click.echo(f"part {e.index} of {n}: upload {e.upload_id} was already gone (400200)",
+                                   err=True)
+                    journal.update(e.index, state=PartState.UNDONE, maybe_stored=False,
+                                   undone_at=to_iso(time.time()))
+    for _, ambiguous in unclear:
+        click.echo(f"cgformat: not deleted: {ambiguous}", err=True)
+    for e in unlisted:
+        if e.delivered:
+            click.echo(f"part {e.index} of {n}: not deleted: CG said it stored {e.file}, but its statistics do not "
+                       "list it yet, so its id is unknown: run this undo again in a few minutes", err=True)
+        else:
+            click.echo(f"part {e.index} of {n}: not deleted: {e.file} is in doubt (its request may have reached CG) "
+                       "and CG's statistics do not list it: CG most likely does not hold it, but statistics can "
+                       "lag: run this undo again in a few minutes to be sure", err=True)
     if not todo:
-        click.echo("nothing to undo: no delivered upload left in the journal", err=True)
+        click.echo(f"nothing to undo: the journal of {target} records no part that CG may hold", err=True)
     if as_json:
         _emit_json({"cgformat_undo": 1, "journal": str(journal.path), "deleted": deleted, "not_found": not_found,
-                    "unknown": [e.file for e in unknown]})
-    if unknown:
+                    "unknown": [e.file for e in unlisted],
+                    "in_doubt_unlisted": [e.file for e in unlisted if not e.delivered],
+                    "ambiguous": [{"part": e.index, "file": e.file,
+                                   "candidates": [c.upload_id for c in amb.candidates]} for e, amb in unclear]})
+    if unlisted or unclear:
         sys.exit(EXIT_UPLOAD)
 
 
@@ -637,8 +726,9 @@ def undo(target: Path | None, upload_id: int | None, region: str | None, base_ur
               help="Port (0: any free one).")
 @click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Keep received files and the sandbox's state here (across restarts).")
-@click.option("--interval", type=click.FloatRange(min=0), default=0.0, show_default=True, metavar="SECONDS",
-              help="Refuse an upload sooner than this after the previous one (CG: 600).")
+@click.option("--interval", type=click.FloatRange(min=0), default=600.0, show_default=True, metavar="SECONDS",
+              help="Refuse an upload sooner than this after the previous one, as CG does (a rehearsal: the "
+                   "uploader's --interval, e.g. 5).")
 @click.option("--token-ttl", type=click.IntRange(min=1), default=3600, show_default=True, metavar="SECONDS",
               help="Lifetime of OAuth2 tokens.")
 @click.option("--fault", "faults", multiple=True, metavar="KIND[:ARG]@N",

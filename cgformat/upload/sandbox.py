@@ -222,6 +222,12 @@ class _Upload:
                                    status=str(c["status"])))
 
 
+def _stored_name(upload_id: int, filename: str) -> str:
+    """The name a received file is kept under: its id, and its own name cut to what any file system takes."""
+    name = PurePath(filename).name.encode("utf-8")[:200].decode("utf-8", "ignore")
+    return f"{upload_id}-{name}"
+
+
 class _Reply(Exception):
     """Answer the request with this envelope (raised deep inside a handler)."""
 
@@ -302,13 +308,14 @@ class Sandbox:
     """CG's File API on ``host:port`` (port 0: any free one), served from a thread: ``start()`` / ``stop()``.
 
     ``api_keys`` and ``clients`` (id -> secret) are the credentials it accepts; ``None`` accepts any
-    non-empty one. ``interval_s`` is the one-upload-per-interval rule (0: off). ``data_dir`` keeps the
+    non-empty one. ``interval_s`` is the one-upload-per-interval rule: CG's 600 s unless told (0: off; a
+    rehearsal shortens it and the uploader's ``--interval`` together). ``data_dir`` keeps the
     received files and the sandbox's state across restarts. ``received`` lists the uploads stored, in order.
     """
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, data_dir: str | Path | None = None,
                  api_keys: Collection[str] | None = None, clients: Mapping[str, str] | None = None,
-                 interval_s: float = 0.0, profiles: Mapping[str, LimitProfile] | None = None,
+                 interval_s: float = 600.0, profiles: Mapping[str, LimitProfile] | None = None,
                  token_ttl_s: int = 3600, validator: Validator | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         self.host, self.port = host, port
@@ -627,13 +634,24 @@ class Sandbox:
             upload = _Upload(id=max((u.id for u in self._uploads), default=1000) + 1, type=record_type,
                              source_filename=filename, sha256=digest, bytes=len(content), received_at=now,
                              check=check)
-            self._uploads.append(upload)
-            self._last_upload_at = max(now, self._last_upload_at or now)
+            # the file first, then the state: a request that fails on the way (a name the file system
+            # refuses, a full disk) answers 500 and leaves nothing behind
+            kept: Path | None = None
             if self.data_dir is not None:
                 files = self.data_dir / "files"
                 files.mkdir(parents=True, exist_ok=True)
-                (files / f"{upload.id}-{PurePath(filename).name}").write_bytes(content)
-            self._save()
+                kept = files / _stored_name(upload.id, filename)
+                kept.write_bytes(content)
+            previous = (list(self._uploads), self._last_upload_at)
+            self._uploads.append(upload)
+            self._last_upload_at = max(now, self._last_upload_at or now)
+            try:
+                self._save()
+            except BaseException:
+                self._uploads, self._last_upload_at = previous
+                if kept is not None:
+                    kept.unlink(missing_ok=True)
+                raise
         log.info("stored upload %s: %s (%s, %d records)", upload.id, filename, record_type, check.total)
         if record_type == "revenue":
             return _Reply(200, data={"data": 1} if check.status != "Failed" else False)

@@ -10,7 +10,7 @@ import pytest
 
 from cgformat.errors import ManifestError, UsageError
 from cgformat.manifest import load_manifest
-from cgformat.upload.journal import Journal, PartState, from_iso, journal_path_for, to_iso
+from cgformat.upload.journal import Journal, JournalDamaged, PartState, from_iso, journal_path_for, to_iso
 
 from ._helpers import FakeClock, write_split
 
@@ -117,13 +117,13 @@ def test_resume_refuses_another_server_or_type(tmp_path: Path, clock: FakeClock,
         open_journal(folder, clock, **change)
 
 
-def test_damaged_journal_is_a_manifest_error(tmp_path: Path, clock: FakeClock) -> None:
+def test_damaged_journal_is_named_as_unreadable_input(tmp_path: Path, clock: FakeClock) -> None:
     path = tmp_path / "upload-journal.json"
     path.write_text("{not json")
-    with pytest.raises(ManifestError):
+    with pytest.raises(JournalDamaged):
         Journal.load(path, clock=clock)
     path.write_text(json.dumps({"cgformat_upload_journal": 1, "parts": [{"state": "weird"}]}))
-    with pytest.raises(ManifestError):
+    with pytest.raises(JournalDamaged):
         Journal.load(path, clock=clock)
 
 
