@@ -180,7 +180,8 @@ _NAMES = {_STR: "a string", _OPT_STR: "a string or null", _INT: "a whole number"
           _STR_LIST: "a list of strings"}
 _FIELD_TYPES = {"index": _INT, "file": _STR, "records": _INT, "bytes": _INT, "sha256": _STR, "state": _STR,
                 "attempts": _INT, "sending_at": _OPT_STR, "first_sending_at": _OPT_STR, "answered_at": _OPT_STR,
-                "maybe_stored": _BOOL, "sent_at": _OPT_STR, "confirmed_at": _OPT_STR, "answer": _OPT_DICT,
+                "maybe_stored": _BOOL, "id_floor": _OPT_INT, "sent_at": _OPT_STR, "confirmed_at": _OPT_STR,
+                "answer": _OPT_DICT,
                 "already_processed": _BOOL, "error": _OPT_DICT, "upload_id": _OPT_INT, "status": _OPT_STR,
                 "date_upload": _OPT_STR, "total_records": _OPT_INT, "successful_records": _OPT_INT,
                 "unsuccessful_records": _OPT_INT, "logs": _STR_LIST, "undone_at": _OPT_STR}
@@ -225,6 +226,7 @@ class PartEntry:
     first_sending_at: str | None = None     # start of the first attempt that may have reached CG
     answered_at: str | None = None          # end of the latest attempt (answer, fault or time-out)
     maybe_stored: bool = False              # an attempt may have reached CG and is not settled
+    id_floor: int | None = None             # the highest upload id CG listed just before the first send
     sent_at: str | None = None
     confirmed_at: str | None = None
     answer: dict[str, Any] | None = None    # status, data, code, message of the accepting answer

@@ -7,12 +7,14 @@ statistics can lag. A row is this part's upload only when it carries
 - the id the journal already holds (and then also the part's file name and record count: a journal edited to
   name another upload's id is refused, not obeyed); else
 - the part's file name, the part's record count, and an upload time inside the part's send window (from the
-  start of its first attempt that may have reached CG to the end of its last one).
+  start of its first attempt that may have reached CG to the end of its last one), give or take a margin.
 
-``date_upload`` is CG's local time without a zone (assumed, spec §4): the window is widened by every zone
-offset there is (UTC-12 to UTC+14) and a margin, so it is never compared exactly. A row another part of the
-same journal holds is never taken. When more than one row fits, or a row that fits cannot be read whole
-(a date or count that does not parse), nothing is taken: :class:`AmbiguousMatch` lists the candidates.
+``date_upload`` is CG's local time without a zone (assumed, spec §4). Every time zone is a whole number of
+quarter hours from UTC, so the row's time minus the send time must be such a number, give or take the margin:
+an upload sent minutes before or after this part's (another folder's ``export.csv``) does not fit. Once a part
+of the journal is found, CG's offset is known and holds for the others. A row another part of the same
+journal holds is never taken. When more than one row fits, or a row that could fit cannot be read whole (a
+date or count that does not parse), nothing is taken: :class:`AmbiguousMatch` lists the candidates.
 """
 
 from __future__ import annotations
@@ -26,12 +28,12 @@ from ..errors import UploadError
 from .client import CgClient, _int_or_none
 from .journal import Journal, PartEntry, from_iso
 
-__all__ = ["AmbiguousMatch", "Candidate", "find_upload", "match_rows", "row_fields", "send_window"]
+__all__ = ["AmbiguousMatch", "Candidate", "cg_offsets", "find_upload", "id_floor", "match_rows", "row_fields",
+           "send_window"]
 
-ZONE_BEHIND_S = 12 * 3600.0     # CG's clock may be as far as UTC-12 ...
-ZONE_AHEAD_S = 14 * 3600.0      # ... or UTC+14
+QUARTER_S = 900                 # every zone's offset from UTC is a whole number of quarter hours ...
+OFFSETS_S = tuple(range(-12 * 3600, 14 * 3600 + 1, QUARTER_S))   # ... from UTC-12 to UTC+14
 MARGIN_S = 120.0                # clocks that disagree by a little
-LATE_S = 900.0                  # CG may store a queued upload after the request ended
 _DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%f")
 
 
@@ -71,20 +73,38 @@ def _parse_date(text: Any) -> datetime | None:
 
 
 def send_window(entry: PartEntry, *, now: float) -> tuple[datetime, datetime] | None:
-    """The earliest and latest ``date_upload`` (naive, any zone) the part's upload can carry; None if it was
-    never sent."""
+    """The part's send window in UTC (naive): the start of its first attempt that may have reached CG and
+    the end of its last one; None if it was never sent."""
     start = entry.first_sending_at or entry.sending_at
     if start is None:
         return None
     first = from_iso(start)
-    last = from_iso(entry.answered_at or entry.sent_at) if (entry.answered_at or entry.sent_at) else now
+    end = entry.answered_at or entry.sent_at
+    last = from_iso(end) if end else now
     if first is None or last is None:
         return None
-    last = max(first, last)
-    lo = datetime.fromtimestamp(first, UTC).replace(tzinfo=None) - timedelta(seconds=ZONE_BEHIND_S + MARGIN_S)
-    hi = datetime.fromtimestamp(last, UTC).replace(tzinfo=None) + timedelta(seconds=ZONE_AHEAD_S + MARGIN_S
-                                                                              + LATE_S)
-    return lo, hi
+    return (datetime.fromtimestamp(first, UTC).replace(tzinfo=None),
+            datetime.fromtimestamp(max(first, last), UTC).replace(tzinfo=None))
+
+
+def _fitting_offsets(when: datetime, window: tuple[datetime, datetime], offsets: Iterable[int]) -> set[int]:
+    lo, hi = window
+    margin = timedelta(seconds=MARGIN_S)
+    return {k for k in offsets if lo - margin <= when - timedelta(seconds=k) <= hi + margin}
+
+
+def cg_offsets(journal: Journal) -> tuple[int, ...]:
+    """CG's possible offsets from UTC: every zone's, or those the parts found already agree on."""
+    offsets = set(OFFSETS_S)
+    for e in journal.parts:
+        when = _parse_date(e.date_upload)
+        window = send_window(e, now=journal.clock())
+        if e.upload_id is None or when is None or window is None:
+            continue
+        agreed = offsets & _fitting_offsets(when, window, OFFSETS_S)
+        if agreed:
+            offsets = agreed
+    return tuple(sorted(offsets))
 
 
 def _candidate(row: dict[str, Any]) -> Candidate:
@@ -95,7 +115,8 @@ def _candidate(row: dict[str, Any]) -> Candidate:
 
 
 def match_rows(entry: PartEntry, rows: Iterable[dict[str, Any]], *, claimed: set[int],
-               window: tuple[datetime, datetime] | None) -> dict[str, Any] | None:
+               window: tuple[datetime, datetime] | None,
+               offsets: Iterable[int] = OFFSETS_S, floor: int | None = None) -> dict[str, Any] | None:
     """The one row that is the part's upload, or None; :class:`AmbiguousMatch` when the evidence is not enough."""
     fits: list[dict[str, Any]] = []
     unsure: list[dict[str, Any]] = []
@@ -103,13 +124,13 @@ def match_rows(entry: PartEntry, rows: Iterable[dict[str, Any]], *, claimed: set
         if not isinstance(row, dict) or row.get("source_filename") != entry.file:
             continue
         uid = _int_or_none(row.get("id"))
-        if uid is not None and uid in claimed:
+        if uid is not None and (uid in claimed or (floor is not None and uid <= floor)):
             continue
         total = _int_or_none(row.get("total_records"))
         if total is not None and total != entry.records:
             continue
         when = _parse_date(row.get("date_upload"))
-        if window is not None and when is not None and not window[0] <= when <= window[1]:
+        if window is not None and when is not None and not _fitting_offsets(when, window, offsets):
             continue
         if uid is None or total is None or when is None or window is None:
             unsure.append(row)
@@ -144,6 +165,35 @@ def row_fields(row: dict[str, Any]) -> dict[str, Any]:
             "logs": tuple(str(x)[:1000] for x in logs[:10_000]) if isinstance(logs, list) else ()}
 
 
+def _rows_around(client: CgClient, path: str, window: tuple[datetime, datetime], *, max_pages: int,
+                 what: str) -> list[dict[str, Any]]:
+    date_from = (window[0].date() - timedelta(days=1)).isoformat()
+    date_to = (window[1].date() + timedelta(days=2)).isoformat()
+    limit = 1000
+    rows: list[dict[str, Any]] = []
+    for page in range(max_pages):
+        got = client.statistics(path, date_from=date_from, date_to=date_to, start=page * limit, limit=limit)
+        rows.extend(got)
+        if len(got) < limit:
+            return rows
+    raise AmbiguousMatch(f"{what}: CG lists over {max_pages * limit:,} uploads around its send time: too many "
+                         "to be sure which is it", candidates=())
+
+
+def id_floor(client: CgClient, journal: Journal, *, now: float, max_pages: int = 20) -> int | None:
+    """The highest upload id CG lists around ``now`` (0 when none): a part sent after this call has a higher
+    one. None when the statistics cannot be read (the part is then matched without a floor)."""
+    path = journal.statistics_path
+    if path is None:
+        return None
+    at = datetime.fromtimestamp(now, UTC).replace(tzinfo=None)
+    try:
+        rows = _rows_around(client, path, (at, at), max_pages=max_pages, what="the id floor")
+    except UploadError:
+        return None
+    return max((i for i in (_int_or_none(r.get("id")) for r in rows) if i is not None), default=0)
+
+
 def find_upload(client: CgClient, journal: Journal, entry: PartEntry, *,
                 max_pages: int = 20) -> dict[str, Any] | None:
     """CG's statistics of a part's upload as entry fields, found by evidence (see the module); None when CG
@@ -168,17 +218,7 @@ def find_upload(client: CgClient, journal: Journal, entry: PartEntry, *,
     window = send_window(entry, now=journal.clock())
     if window is None:
         return None
-    date_from = (window[0].date() - timedelta(days=1)).isoformat()
-    date_to = (window[1].date() + timedelta(days=1)).isoformat()
-    limit = 1000
-    rows = []
-    for page in range(max_pages):
-        got = client.statistics(path, date_from=date_from, date_to=date_to, start=page * limit, limit=limit)
-        rows.extend(got)
-        if len(got) < limit:
-            break
-    else:
-        raise AmbiguousMatch(f"part {entry.index} ({entry.file}): CG lists over {max_pages * limit:,} uploads "
-                             "around its send time: too many to be sure which is it", candidates=())
-    match = match_rows(entry, rows, claimed={c for c in claimed if c is not None}, window=window)
+    rows = _rows_around(client, path, window, max_pages=max_pages, what=f"part {entry.index} ({entry.file})")
+    match = match_rows(entry, rows, claimed={c for c in claimed if c is not None}, window=window,
+                       offsets=cg_offsets(journal), floor=entry.id_floor)
     return None if match is None else row_fields(match)

@@ -20,7 +20,7 @@ from typing import Any
 from ..errors import ApiError, ManifestError, TransportError, UploadError
 from .client import CODE_ALREADY_PROCESSED, CgClient, RetryableError, content_type_for
 from .journal import DOUBTFUL, Journal, PartEntry, PartState, to_iso
-from .match import find_upload, row_fields
+from .match import find_upload, id_floor, row_fields
 
 __all__ = ["RetryPolicy", "UploadEvent", "UploadSummary", "Uploader", "check_part", "find_upload", "schedule",
            "stats_fields", "summarize"]
@@ -305,6 +305,12 @@ class Uploader:
         """Send one part until CG has it; False if a stop was asked for during a wait."""
         journal = self.journal
         retries = 0
+        first = journal.part(index)
+        if self.lookup and first.first_sending_at is None and first.id_floor is None:
+            # what CG lists before this part leaves is not this part's upload
+            floor = id_floor(self.client, journal, now=self.clock())
+            if floor is not None:
+                journal.update(index, id_floor=floor)
         while True:
             before = journal.part(index)
             now = self.clock()

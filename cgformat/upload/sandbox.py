@@ -317,12 +317,13 @@ class Sandbox:
                  api_keys: Collection[str] | None = None, clients: Mapping[str, str] | None = None,
                  interval_s: float = 600.0, profiles: Mapping[str, LimitProfile] | None = None,
                  token_ttl_s: int = 3600, validator: Validator | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, statistics_lag_s: float = 0.0) -> None:
         self.host, self.port = host, port
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self.api_keys = set(api_keys) if api_keys is not None else None
         self.clients = dict(clients) if clients is not None else None
         self.interval_s = interval_s
+        self.statistics_lag_s = statistics_lag_s   # an upload shows in the statistics this long after it arrived
         self.profiles = {"api": get_profile("api"), "revenue": get_profile("revenue"), **(profiles or {})}
         self.token_ttl_s = token_ttl_s
         self.validator: Validator = validator or cgformat_validator
@@ -667,8 +668,9 @@ class Sandbox:
         date_from = self._date_param(q, "date_range_from", CODE_BAD_DATE_FROM)
         date_to = self._date_param(q, "date_range_to", CODE_BAD_DATE_TO)
         with self._lock:
+            listed_before = self.clock() - self.statistics_lag_s
             rows = [u for u in self._uploads if u.type == record_type and not u.deleted
-                    and (uid is None or u.id == uid)]
+                    and (uid is None or u.id == uid) and u.received_at <= listed_before]
         out = []
         for u in rows:
             day = datetime.fromtimestamp(u.received_at, UTC).date()

@@ -40,9 +40,11 @@ def test_sends_every_part_in_order_on_the_interval(split, sandbox: Sandbox, cloc
     assert doc["parts"][2]["unsuccessful_records"] == 1
     assert doc["parts"][2]["successful_records"] == 2
     assert doc["parts"][2]["logs"][0].startswith("Record 1: ")
-    # the statistics lookups happen in the waits: each part is confirmed before the next one is sent
+    # the statistics lookups happen in the waits: each part is confirmed before the next one is sent, after
+    # one look at what CG lists before it leaves (its id floor)
     methods = [m for m, path, *_ in sandbox.requests]
-    assert methods == ["POST", "GET", "POST", "GET", "POST", "GET", "POST", "GET"]
+    assert methods == ["GET", "POST", "GET"] * 4
+    assert [p["id_floor"] for p in doc["parts"]] == [0, 1001, 1002, 1003]
 
 
 def test_restart_keeps_the_interval(split, sandbox: Sandbox, clock: FakeClock) -> None:
@@ -232,9 +234,9 @@ def test_lookups_never_hold_up_the_run_and_a_final_pass_confirms(tmp_path: Path,
             stored.append(upload_filename(request) or "")
             return httpx.Response(200, json={"Data": True})
         gets["n"] += 1
-        if gets["n"] <= 2:
-            return httpx.Response(503)  # statistics down for a while
-        if gets["n"] <= 4:
+        if gets["n"] <= 5:
+            return httpx.Response(503)  # statistics down for a while (the 3 id floors, then 2 lookups)
+        if gets["n"] <= 7:
             return httpx.Response(200, json={"Data": []})  # CG has not listed them yet
         return httpx.Response(200, json={"Data": [
             {"id": str(500 + i), "status": "Processed", "source_filename": f, "total_records": "3",
