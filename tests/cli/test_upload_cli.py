@@ -367,3 +367,20 @@ def test_no_journal_is_refused_before_a_lock_file_is_made(tmp_path: Path, comman
     assert result.exit_code == 2     # a usage error: the command takes an uploaded folder or file
     assert f"nothing was uploaded from {data}" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["never.csv"]
+
+
+# ------------------------------------------------------------------------------------------ messages (15.8)
+def test_split_force_over_an_upload_says_what_its_journal_holds(tmp_path: Path, box: Sandbox) -> None:
+    src = tmp_path / "src.csv"
+    src.write_text(HEADER + "\n" + "".join(f"{i:04d},u{i}@example.com,3161234{i:04d},A,B,NL,2025-03-01 10:00:00\n"
+                                           for i in range(1, 5)))
+    folder = tmp_path / "parts"
+    assert cg("split", str(src), "--type", "transactional", "--out", str(folder), "--max-records", "2").exit_code == 0
+    assert cg("upload", str(folder), "--base-url", box.url, *FAST, env=KEY).exit_code == 0
+    refused = cg("split", str(src), "--type", "transactional", "--out", str(folder), "--force")
+    assert refused.exit_code == 2
+    assert "2 of its 2 parts were delivered to CG" in refused.stderr
+    assert "being uploaded" not in refused.stderr      # before: said so of a finished upload
+    assert cg("undo", str(folder), "--base-url", box.url, "--yes", env=KEY).exit_code == 0
+    after = cg("split", str(src), "--type", "transactional", "--out", str(folder), "--force")
+    assert "2 of its 2 parts were uploaded and then undone" in after.stderr
