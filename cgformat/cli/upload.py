@@ -1,4 +1,5 @@
-"""Commands: upload, status, undo (CG's File API) and sandbox (a local stand-in for it).
+"""Commands: upload (CG's File API) and sandbox (a local stand-in for it); status and undo live in
+:mod:`._status_undo`, what they share in :mod:`._upload_common`.
 
 Credentials come from the environment only: ``CG_API_KEY``, or ``CG_CLIENT_ID`` + ``CG_CLIENT_SECRET``.
 Progress goes to stderr; ``--json`` documents and the ``status`` table go to stdout.
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 import os
 import random
@@ -24,40 +24,25 @@ from types import FrameType
 from typing import Any, ClassVar
 
 import click
-import httpx
 import polars as pl
 from rich.console import Console
 
 from ..errors import ApiError, CgformatError, ManifestError, TransportError, UploadError, UsageError
 from ..limits import PROFILES, LimitProfile, get_profile
 from ..manifest import MANIFEST_NAME, Manifest, Part, load_manifest
-from ..upload._exchange import http_client
 from ..upload.client import (
-    AUTH_URLS,
-    CODE_FILE_NOT_FOUND,
     DEFAULT_UPLOAD_PATHS,
-    REGIONS,
     STATISTICS_PATHS,
-    TOKEN_PATH,
     UPLOAD_TYPES,
     CgClient,
-    Credentials,
-    check_url,
     is_cg_host,
-    origin,
-    resolve_auth_url,
-    resolve_base_url,
 )
 from ..upload.journal import (
     Journal,
-    JournalBusy,
-    PartEntry,
-    PartState,
     journal_lock,
     journal_path_for,
     to_iso,
 )
-from ..upload.match import AmbiguousMatch, find_upload
 from ..upload.runner import (
     RetryPolicy,
     Uploader,
@@ -65,26 +50,17 @@ from ..upload.runner import (
     UploadSummary,
     check_part,
     schedule,
-    stats_fields,
     summarize,
 )
 from ..upload.sandbox import Sandbox, parse_fault
-from ._app import EXIT_DATA, EXIT_INCOMPLETE, EXIT_UPLOAD, EXIT_USAGE, main
+from ._app import EXIT_DATA, EXIT_INCOMPLETE, main
+from ._upload_common import credentials, emit_json, endpoints, http, records, server_options
 
 CG_INTERVAL_S = 600     # CG's one upload every 10 minutes (spec §4)
 _UPLOAD_FORMATS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xls": "xls", ".xml": "xml"}
 
 
 # --------------------------------------------------------------------------------------------- helpers
-def _server_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    f = click.option("--auth-url", metavar="URL",
-                     help="OAuth2 token endpoint (default: the region's, or BASE_URL/oauth2/token).")(f)
-    f = click.option("--base-url", metavar="URL",
-                     help="API base URL instead of a region's, e.g. a 'cgformat sandbox' (http://127.0.0.1:8765).")(f)
-    f = click.option("--region", type=click.Choice(["eu", "us", "au"]), help="CG's region (its API host).")(f)
-    return f
-
-
 def _hhmmss(t: float | None) -> str:
     if t is None:
         return "-"
@@ -102,10 +78,6 @@ def _duration(seconds: float) -> str:
     return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60} min"
 
 
-def _records(n: int) -> str:
-    return f"{n:,} record" + ("" if n == 1 else "s")
-
-
 def _upload_path(record_type: str) -> str:
     """The record type's upload path from its schema, else the client's table of defaults."""
     try:
@@ -114,19 +86,6 @@ def _upload_path(record_type: str) -> str:
     except (ImportError, CgformatError):
         path = None
     return path or DEFAULT_UPLOAD_PATHS[record_type]
-
-
-def _http(base_url: str, timeout: float) -> httpx.Client:
-    # --timeout bounds each whole exchange; a proxy from the environment never catches a local sandbox's
-    return http_client(base_url, timeout)
-
-
-def _credentials() -> Credentials:
-    return Credentials.from_env(os.environ)
-
-
-def _emit_json(doc: dict[str, Any]) -> None:
-    click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
 
 
 class _Stop:
@@ -189,7 +148,7 @@ class _Progress:
         e = ev.entry
         if ev.kind == "start":
             left = ev.parts - ev.delivered
-            head = (f"upload: {ev.parts} parts, {_records(ev.records_total)} of {self.target} -> {self.url}; "
+            head = (f"upload: {ev.parts} parts, {records(ev.records_total)} of {self.target} -> {self.url}; "
                     f"interval {_duration(self.interval_s)}")
             if ev.delivered:
                 head += f"; resuming: {ev.delivered} parts already delivered, {left} left"
@@ -200,10 +159,10 @@ class _Progress:
             return f"{where}: waiting {_duration(ev.delay_s or 0)}, until {_hhmmss(ev.next_send_at)} (the interval)"
         if ev.kind == "sending":
             extra = f", attempt {ev.attempt}" if ev.attempt > 1 else ""
-            return f"{where}: sending {ev.file} ({_records(ev.records)}){extra}"
+            return f"{where}: sending {ev.file} ({records(ev.records)}){extra}"
         if ev.kind in ("sent", "already-processed"):
             what = "sent" if ev.kind == "sent" else "CG already had this file (400103): counted as delivered"
-            line = f"{where}: {what}; {ev.records_sent:,} of {_records(ev.records_total)} sent"
+            line = f"{where}: {what}; {ev.records_sent:,} of {records(ev.records_total)} sent"
             if ev.next_send_at is not None:
                 line += (f"; next send {_hhmmss(ev.next_send_at)} (in {_duration(ev.next_send_at - ev.at)}); "
                          f"ETA {_hhmmss(ev.eta_at)}")
@@ -306,16 +265,16 @@ def _dry_run(manifest: Manifest, journal_path: Path, *, record_type: str, base_u
     dues = [due for _, due in plan if due is not None]
     problems = sum(1 for r in rows if r["check"] != "ok")
     if as_json:
-        _emit_json({"cgformat_upload_plan": 1, "url": url, "type": record_type, "interval_s": interval_s,
+        emit_json({"cgformat_upload_plan": 1, "url": url, "type": record_type, "interval_s": interval_s,
                     "journal": str(journal_path), "parts": rows, "to_send": len(dues), "problems": problems,
                     "first_send_at": to_iso(dues[0]) if dues else None,
                     "last_send_at": to_iso(dues[-1]) if dues else None})
     else:
-        click.echo(f"plan: {len(rows)} parts, {_records(sum(r['records'] for r in rows))}, type {record_type} "
+        click.echo(f"plan: {len(rows)} parts, {records(sum(r['records'] for r in rows))}, type {record_type} "
                    f"-> {url}; interval {_duration(interval_s)}; journal {journal_path}")
         for r, (_, due) in zip(rows, plan, strict=True):
             when = f"send at {_hhmmss(due)}" if due is not None else f"already {r['state']}"
-            click.echo(f"  part {r['index']:>4} of {len(rows)}  {r['file']}  {_records(r['records'])}, "
+            click.echo(f"  part {r['index']:>4} of {len(rows)}  {r['file']}  {records(r['records'])}, "
                        f"{r['bytes']:,} bytes  {r['check']}  {when}")
         click.echo(f"{len(dues)} to send" + (f", the last at {_hhmmss(dues[-1])}" if dues else "")
                    + "; nothing was sent (dry run)")
@@ -327,7 +286,7 @@ def _dry_run(manifest: Manifest, journal_path: Path, *, record_type: str, base_u
 @click.argument("target", type=click.Path(exists=True, path_type=Path))
 @click.option("--type", "record_type", type=click.Choice(UPLOAD_TYPES),
               help="Record type (default: the manifest's; required for a single file).")
-@_server_options
+@server_options
 @click.option("--upload-path", metavar="PATH",
               help="Endpoint path for this type instead of the schema's (e.g. CG's anonymous-survey path).")
 @click.option("--profile", "profile_name", type=click.Choice(list(PROFILES)),
@@ -375,7 +334,7 @@ def upload(target: Path, record_type: str | None, region: str | None, base_url: 
         if previous is not None and previous.undone:
             raise UsageError(f"the uploads of {journal_path} were undone ('cgformat undo'); to send the parts again, "
                              f"move that journal away first")
-        url, token_url = _endpoints(previous, region, base_url, auth_url)
+        url, token_url = endpoints(previous, region, base_url, auth_url)
         path = upload_path or (previous.upload_path if previous is not None else _upload_path(typ))
         interval_s = manifest.profile.interval_s if interval is None else interval
         if interval_s < CG_INTERVAL_S and is_cg_host(url) and not allow_short_interval:
@@ -386,13 +345,13 @@ def upload(target: Path, record_type: str | None, region: str | None, base_url: 
             _dry_run(manifest, journal_path, record_type=typ, base_url=url, upload_path=path, interval_s=interval_s,
                      as_json=as_json)
             return
-        credentials = _credentials()
+        creds = credentials()
         journal = Journal.open(journal_path, manifest=manifest, type=typ, base_url=url, auth_url=token_url,
                                upload_path=path, statistics_path=STATISTICS_PATHS.get(typ), clock=time.time)
         progress = _Progress(target=str(target), url=url + path, interval_s=interval_s)
         stop = _Stop(lambda line: progress.say(line, "stopped"))
-        with _http(url, timeout) as http, stop.installed():
-            client = CgClient(http, base_url=url, credentials=credentials, auth_url=token_url, timeout=timeout,
+        with http(url, timeout) as transport, stop.installed():
+            client = CgClient(transport, base_url=url, credentials=creds, auth_url=token_url, timeout=timeout,
                               response_format="xml" if xml_answers else "json")
             uploader = Uploader(client=client, journal=journal, interval_s=interval_s, clock=time.time,
                                 sleep=stop.sleep, should_stop=stop.event.is_set,
@@ -429,294 +388,27 @@ def _finish(journal: Journal, summary: UploadSummary, progress: _Progress, as_js
             refused: bool = False) -> None:
     if summary.complete:
         progress.say(f"done: {summary.delivered} of {summary.parts} parts delivered "
-                     f"({_records(summary.records_delivered)}), {summary.confirmed} confirmed in CG's statistics",
+                     f"({records(summary.records_delivered)}), {summary.confirmed} confirmed in CG's statistics",
                      "sent")
         if summary.unconfirmed:
             progress.say(f"{summary.unconfirmed} part(s) not in CG's statistics yet: 'cgformat status "
                          f"{journal.folder}' shows later what CG made of them", "wait")
         if summary.rejected_records:
-            progress.say(f"records rejected: CG's statistics list {_records(summary.rejected_records)} as "
+            progress.say(f"records rejected: CG's statistics list {records(summary.rejected_records)} as "
                          f"unsuccessful in {summary.rejected_parts} part(s); 'cgformat status {journal.folder}' "
                          "shows CG's reason for each (its logs)", "failed")
     elif refused:
         progress.say(f"stopped by the error below: {summary.delivered} of {summary.parts} parts delivered "
-                     f"({_records(summary.records_delivered)}), as the journal records", "stopped")
+                     f"({records(summary.records_delivered)}), as the journal records", "stopped")
     else:
         progress.say(f"stopped: {summary.delivered} of {summary.parts} parts delivered "
-                     f"({_records(summary.records_delivered)}); run the same command again to resume", "stopped")
+                     f"({records(summary.records_delivered)}); run the same command again to resume", "stopped")
     if summary.in_doubt and not summary.complete:
         progress.say(f"{summary.in_doubt} part(s) in doubt: their request may have reached CG. The next run looks "
                      "them up in CG's statistics and resends only what CG does not hold; 'cgformat undo' deletes "
                      "what CG holds of them", "stopped")
     if as_json:
-        _emit_json(summary.to_dict(journal))
-
-
-# ---------------------------------------------------------------------------------------------- status
-def _endpoints(journal: Journal | None, region: str | None, base_url: str | None,
-               auth_url: str | None) -> tuple[str, str]:
-    """(base URL, token endpoint) the credentials go to: a host named on the command line, or CG's own.
-
-    A journal is a file anyone who can write the parts folder can edit: the server it names is used without
-    options only when it is one of CG's hosts; another one needs the same --base-url again. A token endpoint
-    is taken from the journal only when it is CG's, or on the host the base URL names.
-    """
-    if region or base_url:
-        url = resolve_base_url(region=region, base_url=base_url)
-    elif journal is None:
-        url = resolve_base_url()   # says how to name one
-    else:
-        url = check_url(journal.base_url, f"base URL of {journal.path}")
-        if not is_cg_host(url):
-            raise UsageError(f"{journal.path} says its parts went to {url!r}, which is not one of CG's hosts: "
-                             f"credentials go only to a host named on the command line, so give --base-url {url} "
-                             "again (if that is where they went)")
-    if auth_url:
-        return url, resolve_auth_url(auth_url=auth_url)
-    stored = journal.auth_url if journal is not None else None
-    if stored:
-        try:
-            stored = check_url(stored, "auth URL")
-        except UsageError:
-            stored = None
-    if stored and (is_cg_host(stored) or origin(stored) == origin(url)):
-        return url, stored
-    if region or base_url:
-        return url, resolve_auth_url(region=region, base_url=base_url)
-    named = next((r for r, u in REGIONS.items() if origin(u) == origin(url)), None)
-    return url, AUTH_URLS[named] if named else url + TOKEN_PATH
-
-
-@contextmanager
-def _session(journal: Journal | None, region: str | None, base_url: str | None, auth_url: str | None,
-             timeout: float) -> Iterator[CgClient]:
-    """A client for CG (or a sandbox), with the credentials of the environment. With a journal, the server
-    is the one its parts went to: another one is refused (its upload ids are not these uploads: deleting
-    them there would delete someone else's)."""
-    url, token_url = _endpoints(journal, region, base_url, auth_url)
-    if journal is not None and url != journal.base_url:
-        raise UsageError(f"the uploads of {journal.path} went to {journal.base_url!r}, not {url!r}: leave out "
-                         f"--region / --base-url (the journal knows the server), or give that one")
-    credentials = _credentials()
-    with _http(url, timeout) as http:
-        yield CgClient(http, base_url=url, credentials=credentials, auth_url=token_url, timeout=timeout)
-
-
-def _refresh(client: CgClient, journal: Journal, entry: PartEntry) -> tuple[PartEntry, AmbiguousMatch | None]:
-    """The part after looking it up in CG's statistics by evidence, and the refusal when it is ambiguous."""
-    try:
-        found = find_upload(client, journal, entry)
-    except AmbiguousMatch as exc:
-        return entry, exc
-    if found is None:
-        return entry, None
-    return journal.update(entry.index, state=PartState.CONFIRMED, maybe_stored=False,
-                          confirmed_at=entry.confirmed_at or to_iso(time.time()), **found), None
-
-
-def _status_row(e: PartEntry) -> dict[str, Any]:
-    return {"index": e.index, "file": e.file, "state": str(e.state), "records": e.records, "attempts": e.attempts,
-            "sent_at": e.sent_at, "already_processed": e.already_processed, "in_doubt": e.in_doubt,
-            "undone_at": e.undone_at, "error": e.error} | stats_fields(e)
-
-
-def _print_table(rows: list[dict[str, Any]]) -> None:
-    head = ("part", "file", "state", "id", "status", "total", "ok", "failed", "logs")
-    table: list[tuple[str, ...]] = [head]
-    for r in rows:
-        logs = r["logs"]
-        first = (logs[0] if logs else "") + (f" (+{len(logs) - 1} more)" if len(logs) > 1 else "")
-        state = r["state"] + (" (in doubt)" if r.get("in_doubt") and r["state"] == "failed" else "")
-        table.append(tuple("" if v is None else str(v) for v in (
-            r.get("index", ""), r.get("file", r.get("source_filename", "")), state, r["upload_id"], r["status"],
-            r["total_records"], r["successful_records"], r["unsuccessful_records"], first)))
-    widths = [max(len(row[i]) for row in table) for i in range(len(head) - 1)]
-    for row in table:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1])
-
-
-@main.command()
-@click.argument("target", required=False, type=click.Path(exists=True, path_type=Path))
-@click.option("--id", "upload_id", type=int, help="Show one upload by CG's id (with --type).")
-@click.option("--type", "record_type", type=click.Choice([t for t, p in STATISTICS_PATHS.items() if p]),
-              help="Record type of --id.")
-@_server_options
-@click.option("--offline", is_flag=True, help="Show the journal as it is, without asking CG.")
-@click.option("--timeout", type=click.FloatRange(min=0.05), default=60.0, show_default=True, metavar="SECONDS")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
-def status(target: Path | None, upload_id: int | None, record_type: str | None, region: str | None,
-           base_url: str | None, auth_url: str | None, offline: bool, timeout: float, as_json: bool) -> None:
-    """Show what CG made of each uploaded part: id, status, successful / unsuccessful records, logs.
-
-    TARGET is an uploaded folder or file (its journal is refreshed from CG's statistics), or use
-    --id N --type T for one upload.
-    """
-    if (target is None) == (upload_id is None):
-        raise UsageError("give an uploaded folder or file, or --id N --type T")
-    if upload_id is not None:
-        if record_type is None:
-            raise UsageError("--id needs --type (the statistics are per record type)")
-        with _session(None, region, base_url, auth_url, timeout) as client:
-            stats_path = STATISTICS_PATHS[record_type] or ""
-            rows = [r for r in client.statistics(stats_path, upload_id=upload_id) if str(r.get("id")) == str(upload_id)]
-        if not rows:
-            raise ApiError(f"CG lists no {record_type} upload with id {upload_id}", code=CODE_FILE_NOT_FOUND)
-        if as_json:
-            _emit_json({"cgformat_status": 1, "uploads": rows})
-        else:
-            _print_table([{"upload_id": r.get("id"), "source_filename": r.get("source_filename"), "state": "",
-                           "status": r.get("status"), "total_records": r.get("total_records"),
-                           "successful_records": r.get("successful_records"),
-                           "unsuccessful_records": r.get("unsuccessful_records"),
-                           "logs": r.get("logs") if isinstance(r.get("logs"), list) else []} for r in rows])
-            for log_line in rows[0].get("logs") or []:
-                click.echo(f"  {log_line}")
-        return
-    assert target is not None
-    path = journal_path_for(target)
-    journal: Journal | None = None
-    unclear: list[AmbiguousMatch] = []
-    if not offline:
-        # refreshing writes the journal: not while an upload writes it too (the older copy would win)
-        try:
-            with _locked_journal(path, doing="asking CG") as journal, \
-                    _session(journal, region, base_url, auth_url, timeout) as client:
-                for entry in journal.parts:
-                    if entry.may_be_in_cg:
-                        _, ambiguous = _refresh(client, journal, entry)
-                        if ambiguous is not None:
-                            unclear.append(ambiguous)
-        except JournalBusy as exc:
-            click.echo(f"cgformat: {exc}; shown as the journal stands", err=True)
-            journal = None
-    if journal is None:
-        journal = Journal.load(path, clock=time.time)
-    for ambiguous in unclear:
-        click.echo(f"cgformat: {ambiguous}", err=True)
-    rows = [_status_row(e) for e in journal.parts]
-    live = [r for r in rows if r["state"] != str(PartState.UNDONE)]   # what was deleted counts for nothing
-    ok = sum(r["successful_records"] or 0 for r in live)
-    bad = sum(r["unsuccessful_records"] or 0 for r in live)
-    c = journal.counts()
-    if as_json:
-        _emit_json({"cgformat_status": 1, "journal": str(journal.path), "base_url": journal.base_url,
-                    "type": journal.type, "counts": c, "undone": c["undone"], "in_doubt": c["in_doubt"],
-                    "successful_records": ok, "unsuccessful_records": bad, "parts": rows})
-    else:
-        _print_table(rows)
-        click.echo(f"{c['delivered']} of {len(rows)} parts delivered, {c['confirmed']} confirmed"
-                   + (f", {c['in_doubt']} in doubt" if c["in_doubt"] else "")
-                   + (f", {c['undone']} undone" if c["undone"] else "") + "; "
-                   f"{ok:,} records successful, {bad:,} unsuccessful (CG's statistics"
-                   + (", undone parts left out)" if c["undone"] else ")"))
-        if c["in_doubt"]:
-            click.echo("in doubt: the request may have reached CG and nothing has settled it yet; 'cgformat upload' "
-                       "resends only what CG does not hold, 'cgformat undo' deletes what it holds")
-
-
-@contextmanager
-def _locked_journal(path: Path, *, doing: str) -> Iterator[Journal]:
-    """The journal at ``path``, read under its lock (see :func:`journal_lock`); a missing or damaged journal
-    is refused first, before a lock file is made beside it."""
-    Journal.load(path, clock=time.time)
-    with journal_lock(path, doing=doing):
-        yield Journal.load(path, clock=time.time)
-
-
-# ------------------------------------------------------------------------------------------------ undo
-def _confirm(question: str, yes: bool) -> None:
-    if yes:
-        return
-    try:
-        ok = click.confirm(question, default=False, err=True)
-    except click.Abort:
-        ok = False
-    if not ok:
-        click.echo("cgformat: not confirmed: nothing deleted (--yes skips the question)", err=True)
-        sys.exit(EXIT_USAGE)
-
-
-@main.command()
-@click.argument("target", required=False, type=click.Path(exists=True, path_type=Path))
-@click.option("--id", "upload_id", type=int, help="Delete one upload by CG's id.")
-@_server_options
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--timeout", type=click.FloatRange(min=0.05), default=60.0, show_default=True, metavar="SECONDS")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
-def undo(target: Path | None, upload_id: int | None, region: str | None, base_url: str | None,
-         auth_url: str | None, yes: bool, timeout: float, as_json: bool) -> None:
-    """Delete uploads from CG: every upload of TARGET's journal, or one --id.
-
-    CG removes every record an upload created, completed survey responses included.
-    """
-    if (target is None) == (upload_id is None):
-        raise UsageError("give an uploaded folder or file, or --id N")
-    if upload_id is not None:
-        url = resolve_base_url(region=region, base_url=base_url)
-        _confirm(f"Delete upload {upload_id} and every record it created from {url}?", yes)
-        with _session(None, region, base_url, auth_url, timeout) as client:
-            client.delete(upload_id)
-        click.echo(f"deleted upload {upload_id}", err=True)
-        if as_json:
-            _emit_json({"cgformat_undo": 1, "deleted": [upload_id], "not_found": [], "unknown": []})
-        return
-    assert target is not None
-    with _locked_journal(journal_path_for(target), doing="this undo") as journal:   # not while an upload sends
-        todo = [e for e in journal.parts if e.may_be_in_cg]
-        deleted: list[int] = []
-        not_found: list[int] = []
-        unclear: list[tuple[PartEntry, AmbiguousMatch]] = []
-        unlisted: list[PartEntry] = []
-        n = len(journal.parts)
-        if todo:
-            with _session(journal, region, base_url, auth_url, timeout) as client:
-                known: list[PartEntry] = []
-                for part in todo:
-                    e, ambiguous = _refresh(client, journal, part)
-                    if ambiguous is not None:
-                        unclear.append((e, ambiguous))
-                    elif e.upload_id is None:
-                        unlisted.append(e)
-                    else:
-                        known.append(e)
-                if known:
-                    _confirm(f"Delete {len(known)} uploads ({_records(sum(e.records for e in known))}) of {target} "
-                             f"from {client.base_url}? CG removes every record they created, survey responses "
-                             "included.", yes)
-                for e in known:
-                    assert e.upload_id is not None
-                    try:
-                        client.delete(e.upload_id)
-                        deleted.append(e.upload_id)
-                        click.echo(f"part {e.index} of {n}: deleted upload {e.upload_id} ({e.file})", err=True)
-                    except ApiError as exc:
-                        if exc.code != CODE_FILE_NOT_FOUND:
-                            raise
-                        not_found.append(e.upload_id)
-                        click.echo(f"part {e.index} of {n}: upload {e.upload_id} was already gone (400200)",
-                                   err=True)
-                    journal.update(e.index, state=PartState.UNDONE, maybe_stored=False,
-                                   undone_at=to_iso(time.time()))
-    for _, ambiguous in unclear:
-        click.echo(f"cgformat: not deleted: {ambiguous}", err=True)
-    for e in unlisted:
-        if e.delivered:
-            click.echo(f"part {e.index} of {n}: not deleted: CG said it stored {e.file}, but its statistics do not "
-                       "list it yet, so its id is unknown: run this undo again in a few minutes", err=True)
-        else:
-            click.echo(f"part {e.index} of {n}: not deleted: {e.file} is in doubt (its request may have reached CG) "
-                       "and CG's statistics do not list it: CG most likely does not hold it, but statistics can "
-                       "lag: run this undo again in a few minutes to be sure", err=True)
-    if not todo:
-        click.echo(f"nothing to undo: the journal of {target} records no part that CG may hold", err=True)
-    if as_json:
-        _emit_json({"cgformat_undo": 1, "journal": str(journal.path), "deleted": deleted, "not_found": not_found,
-                    "unknown": [e.file for e in unlisted],
-                    "in_doubt_unlisted": [e.file for e in unlisted if not e.delivered],
-                    "ambiguous": [{"part": e.index, "file": e.file,
-                                   "candidates": [c.upload_id for c in amb.candidates]} for e, amb in unclear]})
-    if unlisted or unclear:
-        sys.exit(EXIT_UPLOAD)
+        emit_json(summary.to_dict(journal))
 
 
 # --------------------------------------------------------------------------------------------- sandbox
@@ -775,3 +467,6 @@ def sandbox(host: str, port: int, data_dir: Path | None, interval: float, token_
         click.echo("cgformat sandbox: stopped", err=True)
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+from . import _status_undo  # noqa: E402, F401  (registers status and undo on main)

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-import cgformat.cli.upload as cli_upload
+import cgformat.cli._upload_common as cli_upload
 from cgformat.cli import main
 from cgformat.errors import TransportError, UploadError
 from cgformat.manifest import load_manifest
@@ -151,14 +151,14 @@ class UploadMachine(RuleBasedStateMachine):
 
     @rule()
     def undo(self) -> None:
-        real = cli_upload._http
-        cli_upload._http = lambda base_url, timeout: self._http()   # type: ignore[assignment]
+        real = cli_upload.http
+        cli_upload.http = lambda base_url, timeout: self._http()   # type: ignore[assignment]
         try:
             result = CliRunner().invoke(main, ["undo", str(self.folder), "--base-url", "http://127.0.0.1:9",
                                                "--yes", "--json"], env={"CG_API_KEY": API_KEY},
                                         catch_exceptions=False)
         finally:
-            cli_upload._http = real     # type: ignore[assignment]
+            cli_upload.http = real     # type: ignore[assignment]
         reported: set[str] = set()
         if result.exit_code == 0 or result.exit_code == 4:
             doc = json.loads(result.stdout)
