@@ -124,7 +124,8 @@ class _Progress:
 
     _STYLES: ClassVar[dict[str, str]] = {
         "sent": "green", "already-processed": "green", "confirmed": "cyan", "retry": "yellow",
-        "lookup-failed": "yellow", "failed": "bold red", "stopped": "yellow", "wait": "dim"}
+        "lookup-failed": "yellow", "failed": "bold red", "stopped": "yellow", "wait": "dim",
+        "clock-warning": "yellow"}
 
     def __init__(self, *, target: str, url: str, interval_s: float) -> None:
         self.target, self.url, self.interval_s = target, url, interval_s
@@ -174,6 +175,8 @@ class _Progress:
         if ev.kind == "confirmed" and e is not None:
             return (f"{where}: CG lists it as upload {e.upload_id}: {e.status}, {e.total_records} records, "
                     f"{e.successful_records} successful, {e.unsuccessful_records} unsuccessful")
+        if ev.kind == "clock-warning":
+            return f"warning: {ev.message}"
         if ev.kind == "lookup-failed":
             return f"{where}: statistics lookup failed ({ev.message}); will try again"
         return None
@@ -339,8 +342,9 @@ def upload(target: Path, record_type: str | None, region: str | None, base_url: 
         interval_s = manifest.profile.interval_s if interval is None else interval
         if interval_s < CG_INTERVAL_S and is_cg_host(url) and not allow_short_interval:
             raise UsageError(f"an interval of {interval_s:g} s is shorter than CG's one upload every "
-                             f"{CG_INTERVAL_S} s: CG may refuse or queue the parts. If your contract with CG "
-                             "allows it, say so with --allow-short-interval")
+                             f"{CG_INTERVAL_S} s: CG may refuse or queue the parts. Give --interval "
+                             f"{CG_INTERVAL_S}, or, if your contract with CG allows a shorter one, say so with "
+                             "--allow-short-interval")
         if dry_run:
             _dry_run(manifest, journal_path, record_type=typ, base_url=url, upload_path=path, interval_s=interval_s,
                      as_json=as_json)

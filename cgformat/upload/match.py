@@ -109,9 +109,9 @@ def cg_offsets(journal: Journal) -> tuple[int, ...]:
 
 def _candidate(row: dict[str, Any]) -> Candidate:
     return Candidate(upload_id=_int_or_none(row.get("id")),
-                     source_filename=str(row.get("source_filename", ""))[:200],
-                     date_upload=str(row.get("date_upload", ""))[:40],
-                     total_records=str(row.get("total_records", ""))[:20])
+                     source_filename=_scalar_text(row.get("source_filename", ""))[:200],
+                     date_upload=_scalar_text(row.get("date_upload", ""))[:40],
+                     total_records=_scalar_text(row.get("total_records", ""))[:20])
 
 
 def match_rows(entry: PartEntry, rows: Iterable[dict[str, Any]], *, claimed: set[int],
@@ -162,7 +162,12 @@ def row_fields(row: dict[str, Any]) -> dict[str, Any]:
             "date_upload": text("date_upload"), "total_records": _int_or_none(row.get("total_records")),
             "successful_records": _int_or_none(row.get("successful_records")),
             "unsuccessful_records": _int_or_none(row.get("unsuccessful_records")),
-            "logs": tuple(str(x)[:1000] for x in logs[:10_000]) if isinstance(logs, list) else ()}
+            "logs": tuple(_scalar_text(x)[:1000] for x in logs[:10_000]) if isinstance(logs, list) else ()}
+
+
+def _scalar_text(value: Any) -> str:
+    """A value as text, never walking into a nested (possibly deep) structure."""
+    return str(value) if isinstance(value, (str, int, float, bool)) or value is None else f"({type(value).__name__})"
 
 
 def _rows_around(client: CgClient, path: str, window: tuple[datetime, datetime], *, max_pages: int,

@@ -48,7 +48,7 @@ class RetryPolicy:
 class UploadEvent:
     """Something the uploader did, for progress display.
 
-    ``kind``: start, wait, sending, sent, already-processed, retry, failed, confirmed, lookup-failed,
+    ``kind``: start, clock-warning, wait, sending, sent, already-processed, retry, failed, confirmed, lookup-failed,
     stopped, done.
     """
 

@@ -293,3 +293,18 @@ def test_the_interval_runs_on_a_monotonic_clock_within_a_run(tmp_path: Path, san
              rng=random.Random(1), retry=RetryPolicy(), on_event=on_event, lookup=False).run()
     assert sends == [1000.0, 1600.0]
 
+
+
+def test_the_clock_warning_reaches_the_user(tmp_path: Path, sandbox: Sandbox) -> None:
+    folder = write_split(tmp_path / "p", parts=1)
+    assert cg("upload", str(folder), "--base-url", sandbox.url, "--interval", "0", "--confirm-wait", "0",
+              env=KEY).exit_code == 0
+    journal = doc(folder)
+    journal["last_send_at"] = "2099-01-01T00:00:00+00:00"
+    journal["parts"][0].update(state="pending", upload_id=None)
+    (folder / "upload-journal.json").write_text(json.dumps(journal))
+    sandbox.reset()
+    result = cg("upload", str(folder), "--base-url", sandbox.url, "--interval", "0", "--confirm-wait", "0",
+                env=KEY)
+    assert result.exit_code == 0, result.output
+    assert "warning: the journal's last send time is" in result.stderr
