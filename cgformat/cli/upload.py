@@ -425,14 +425,16 @@ def _finish(journal: Journal, summary: UploadSummary, progress: _Progress, as_js
 @click.option("--interval", type=click.FloatRange(min=0), default=600.0, show_default=True, metavar="SECONDS",
               help="Refuse an upload sooner than this after the previous one, as CG does (a rehearsal: the "
                    "uploader's --interval, e.g. 5).")
+@click.option("--statistics-lag", type=click.FloatRange(min=0), default=0.0, show_default=True, metavar="SECONDS",
+              help="List an upload in the statistics only this long after it arrived (CG's can lag).")
 @click.option("--token-ttl", type=click.IntRange(min=1), default=3600, show_default=True, metavar="SECONDS",
               help="Lifetime of OAuth2 tokens.")
 @click.option("--fault", "faults", multiple=True, metavar="KIND[:ARG]@N",
               help="Inject a fault into the Nth upload request: 503@3, 429:2@5 (Retry-After 2), timeout:3@8 "
                    "(hold 3 s, drop unprocessed), late:3@9 (store, answer after 3 s), drop@12 (store, no answer).")
 @click.option("--quiet", is_flag=True, help="Do not log requests.")
-def sandbox(host: str, port: int, data_dir: Path | None, interval: float, token_ttl: int, faults: tuple[str, ...],
-            quiet: bool) -> None:
+def sandbox(host: str, port: int, data_dir: Path | None, interval: float, statistics_lag: float, token_ttl: int,
+            faults: tuple[str, ...], quiet: bool) -> None:
     """Serve a local stand-in for CG's File API, to rehearse an upload without sending a survey.
 
     Point upload / status / undo at it with --base-url. It accepts the credentials in CG_API_KEY or
@@ -442,7 +444,8 @@ def sandbox(host: str, port: int, data_dir: Path | None, interval: float, token_
     key = env.get("CG_API_KEY", "").strip()
     cid, secret = env.get("CG_CLIENT_ID", "").strip(), env.get("CG_CLIENT_SECRET", "").strip()
     box = Sandbox(host=host, port=port, data_dir=data_dir, interval_s=interval, token_ttl_s=token_ttl,
-                  api_keys={key} if key else None, clients={cid: secret} if cid and secret else None)
+                  statistics_lag_s=statistics_lag, api_keys={key} if key else None,
+                  clients={cid: secret} if cid and secret else None)
     for spec in faults:
         try:
             fault, at = parse_fault(spec)

@@ -1,4 +1,5 @@
-"""The uploader: CG File API client, resumable journal, the run that sends parts, and a local sandbox of the API.
+"""The uploader: CG File API client, resumable journal, the run that sends parts, the matching of parts to CG's
+statistics by evidence (:mod:`.match`), and a local sandbox of the API.
 
 Nothing here imports polars or the format layer (the sandbox validates what it receives through a lazy
 import of the library): the uploader only sends files and reads manifests.

@@ -133,3 +133,19 @@ def test_no_secret_fields(tmp_path: Path, clock: FakeClock) -> None:
     keys = set(journal.to_dict()) | set(journal.to_dict()["parts"][0])
     suspicious = {k for k in keys if k != "auth_url" and any(w in k for w in ("key", "secret", "token", "auth"))}
     assert suspicious == set()
+
+
+def test_a_journal_from_before_the_undone_state_reads_as_undone(tmp_path: Path, clock: FakeClock) -> None:
+    folder = write_split(tmp_path / "p", parts=2)
+    journal = open_journal(folder, clock)
+    journal.save()
+    doc = json.loads(journal.path.read_text())
+    for part in doc["parts"]:
+        for new in ("first_sending_at", "answered_at", "maybe_stored", "id_floor"):
+            del part[new]
+    doc["parts"][0].update(state="confirmed", upload_id=1001, undone_at="2026-01-01T01:00:00+00:00")
+    journal.path.write_text(json.dumps(doc))
+    again = Journal.load(journal.path, clock=clock)
+    assert [e.state for e in again.parts] == [PartState.UNDONE, PartState.PENDING]
+    assert again.counts()["undone"] == 1
+    assert again.counts()["delivered"] == 0
