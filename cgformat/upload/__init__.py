@@ -1,5 +1,6 @@
-"""The uploader: CG File API client, resumable journal, the run that sends parts, the matching of parts to CG's
-statistics by evidence (:mod:`.match`), and a local sandbox of the API.
+"""The uploader: CG File API client, resumable journal, the run that sends parts, and a local sandbox of the API.
+
+A part is found in CG's statistics by evidence, never by its name alone (:mod:`.match`).
 
 Nothing here imports polars or the format layer (the sandbox validates what it receives through a lazy
 import of the library): the uploader only sends files and reads manifests.

@@ -19,8 +19,8 @@ from typing import Any
 
 from ..errors import ApiError, ManifestError, TransportError, UploadError
 from .client import CODE_ALREADY_PROCESSED, CgClient, RetryableError, content_type_for
-from .journal import DOUBTFUL, Journal, PartEntry, PartState, to_iso
-from .match import find_upload, id_floor, row_fields
+from .journal import Journal, PartEntry, PartState, to_iso
+from .match import find_upload, id_floor
 
 __all__ = ["RetryPolicy", "UploadEvent", "UploadSummary", "Uploader", "check_part", "find_upload", "schedule",
            "stats_fields", "summarize"]
@@ -435,5 +435,3 @@ class Uploader:
         """CG's statistics row for a sent part, matched by evidence (see :mod:`.match`), as entry fields."""
         return find_upload(self.client, self.journal, entry)
 
-
-__all__ += ["DOUBTFUL", "find_upload", "row_fields"]
