@@ -11,7 +11,7 @@ import click
 
 from ..errors import ApiError, UsageError
 from ..upload.client import CODE_FILE_NOT_FOUND, STATISTICS_PATHS, CgClient, resolve_base_url
-from ..upload.journal import Journal, JournalBusy, PartEntry, PartState, journal_path_for, to_iso
+from ..upload.journal import Journal, JournalBusy, PartEntry, PartState, is_busy, journal_path_for, to_iso
 from ..upload.match import AmbiguousMatch, find_upload
 from ..upload.runner import stats_fields
 from ._app import EXIT_UPLOAD, main
@@ -110,6 +110,10 @@ def status(target: Path | None, upload_id: int | None, record_type: str | None, 
     for ambiguous in unclear:
         click.echo(f"cgformat: {ambiguous}", err=True)
     rows = [_status_row(e) for e in journal.parts]
+    if not is_busy(path):   # no run holds the journal: a part left sending was cut off mid-request
+        for row in rows:
+            if row["state"] == str(PartState.SENDING):
+                row["state"] = str(PartState.IN_DOUBT)
     live = [r for r in rows if r["state"] != str(PartState.UNDONE)]   # what was deleted counts for nothing
     ok = sum(r["successful_records"] or 0 for r in live)
     bad = sum(r["unsuccessful_records"] or 0 for r in live)

@@ -47,6 +47,7 @@ __all__ = [
     "atomic_write",
     "describe_upload",
     "from_iso",
+    "is_busy",
     "journal_lock",
     "journal_path_for",
     "to_iso",
@@ -126,19 +127,26 @@ def journal_lock(path: Path, *, doing: str) -> Iterator[None]:
         os.close(fd)   # releases the lock
 
 
-def describe_upload(path: Path) -> str:
-    """What a journal says of its parts, in words true for every state (for a refusal to overwrite them)."""
+def is_busy(path: Path) -> bool:
+    """True while a run holds the lock of the journal at ``path`` (see :func:`journal_lock`)."""
     try:
         import fcntl
         fd = os.open(path.with_name(path.name + ".lock"), os.O_RDONLY)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return "an upload or undo of its parts is running now"
-        finally:
-            os.close(fd)
     except (ImportError, OSError):
-        pass
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def describe_upload(path: Path) -> str:
+    """What a journal says of its parts, in words true for every state (for a refusal to overwrite them)."""
+    if is_busy(path):
+        return "an upload or undo of its parts is running now"
     try:
         journal = Journal.load(path, clock=lambda: 0.0)
     except (ReadError, UsageError):

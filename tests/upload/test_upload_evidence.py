@@ -308,3 +308,13 @@ def test_the_clock_warning_reaches_the_user(tmp_path: Path, sandbox: Sandbox) ->
                 env=KEY)
     assert result.exit_code == 0, result.output
     assert "warning: the journal's last send time is" in result.stderr
+
+
+def test_status_shows_a_part_cut_off_mid_request_as_in_doubt(tmp_path: Path, sandbox: Sandbox,
+                                                              clock: FakeClock) -> None:
+    folder = write_split(tmp_path / "p", parts=1)
+    uploader = make_uploader(folder, sandbox.url, clock=clock)
+    uploader.journal.update(1, state=PartState.SENDING, attempts=1, sending_at=to_iso(clock()))
+    status = json.loads(cg("status", str(folder), "--offline", "--json").stdout)
+    assert [p["state"] for p in status["parts"]] == ["in-doubt"]
+    assert status["in_doubt"] == 1
