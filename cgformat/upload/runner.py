@@ -315,9 +315,10 @@ class Uploader:
             before = journal.part(index)
             now = self.clock()
             self._next_send_mono = self.monotonic() + self.interval_s   # every attempt counts for CG's rule
+            # the attempt has no end yet: a run cut off now leaves a window open to the time it is looked up
             entry = journal.update(index, state=PartState.SENDING, attempts=before.attempts + 1,
                                    sending_at=to_iso(now), first_sending_at=before.first_sending_at or to_iso(now),
-                                   last_send_at=now)
+                                   answered_at=None, last_send_at=now)
             self._emit("sending", entry, attempt=entry.attempts)
             try:
                 answer = self.client.upload(journal.upload_path, filename=entry.file, content=data,
