@@ -204,8 +204,9 @@ def _prepare_out_dir(out: Path, *, force: bool) -> None:
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file; give a folder")
     if (out / JOURNAL_NAME).exists():
-        raise UsageError(f"{out} holds an upload journal ({JOURNAL_NAME}): its parts are being uploaded. "
-                         "Split into a new folder.")
+        from .upload.journal import describe_upload  # only on this refusal: the uploader stays unloaded
+        raise UsageError(f"{out} holds an upload journal ({JOURNAL_NAME}): {describe_upload(out / JOURNAL_NAME)}; "
+                         "'cgformat status' and 'cgformat undo' need it with these parts. Split into a new folder.")
     if (out / MANIFEST_NAME).exists() and not force:
         raise UsageError(f"{out} already holds a split ({MANIFEST_NAME}); use a new folder or --force to replace it")
     out.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,5 @@
-"""Commands: upload, status, undo (CG's File API) and sandbox (a local stand-in for it).
+"""Commands: upload (CG's File API) and sandbox (a local stand-in for it); status and undo live in
+:mod:`._status_undo`, what they share in :mod:`._upload_common`.
 
 Credentials come from the environment only: ``CG_API_KEY``, or ``CG_CLIENT_ID`` + ``CG_CLIENT_SECRET``.
 Progress goes to stderr; ``--json`` documents and the ``status`` table go to stdout.
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 import os
 import random
@@ -24,7 +24,6 @@ from types import FrameType
 from typing import Any, ClassVar
 
 import click
-import httpx
 import polars as pl
 from rich.console import Console
 
@@ -32,20 +31,14 @@ from ..errors import ApiError, CgformatError, ManifestError, TransportError, Upl
 from ..limits import PROFILES, LimitProfile, get_profile
 from ..manifest import MANIFEST_NAME, Manifest, Part, load_manifest
 from ..upload.client import (
-    CODE_FILE_NOT_FOUND,
     DEFAULT_UPLOAD_PATHS,
     STATISTICS_PATHS,
     UPLOAD_TYPES,
     CgClient,
-    Credentials,
-    resolve_auth_url,
-    resolve_base_url,
+    is_cg_host,
 )
 from ..upload.journal import (
     Journal,
-    JournalBusy,
-    PartEntry,
-    PartState,
     journal_lock,
     journal_path_for,
     to_iso,
@@ -56,27 +49,18 @@ from ..upload.runner import (
     UploadEvent,
     UploadSummary,
     check_part,
-    find_upload,
     schedule,
-    stats_fields,
     summarize,
 )
 from ..upload.sandbox import Sandbox, parse_fault
-from ._app import EXIT_DATA, EXIT_INCOMPLETE, EXIT_UPLOAD, EXIT_USAGE, main
+from ._app import EXIT_DATA, EXIT_INCOMPLETE, main
+from ._upload_common import credentials, emit_json, endpoints, http, records, server_options
 
+CG_INTERVAL_S = 600     # CG's one upload every 10 minutes (spec §4)
 _UPLOAD_FORMATS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xls": "xls", ".xml": "xml"}
 
 
 # --------------------------------------------------------------------------------------------- helpers
-def _server_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    f = click.option("--auth-url", metavar="URL",
-                     help="OAuth2 token endpoint (default: the region's, or BASE_URL/oauth2/token).")(f)
-    f = click.option("--base-url", metavar="URL",
-                     help="API base URL instead of a region's, e.g. a 'cgformat sandbox' (http://127.0.0.1:8765).")(f)
-    f = click.option("--region", type=click.Choice(["eu", "us", "au"]), help="CG's region (its API host).")(f)
-    return f
-
-
 def _hhmmss(t: float | None) -> str:
     if t is None:
         return "-"
@@ -94,10 +78,6 @@ def _duration(seconds: float) -> str:
     return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60} min"
 
 
-def _records(n: int) -> str:
-    return f"{n:,} record" + ("" if n == 1 else "s")
-
-
 def _upload_path(record_type: str) -> str:
     """The record type's upload path from its schema, else the client's table of defaults."""
     try:
@@ -106,20 +86,6 @@ def _upload_path(record_type: str) -> str:
     except (ImportError, CgformatError):
         path = None
     return path or DEFAULT_UPLOAD_PATHS[record_type]
-
-
-def _http(base_url: str, timeout: float) -> httpx.Client:
-    # A proxy from the environment must not catch requests meant for a sandbox on this machine.
-    local = httpx.URL(base_url).host in ("127.0.0.1", "localhost", "::1")
-    return httpx.Client(timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)), trust_env=not local)
-
-
-def _credentials() -> Credentials:
-    return Credentials.from_env(os.environ)
-
-
-def _emit_json(doc: dict[str, Any]) -> None:
-    click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
 
 
 class _Stop:
@@ -158,7 +124,8 @@ class _Progress:
 
     _STYLES: ClassVar[dict[str, str]] = {
         "sent": "green", "already-processed": "green", "confirmed": "cyan", "retry": "yellow",
-        "lookup-failed": "yellow", "failed": "bold red", "stopped": "yellow", "wait": "dim"}
+        "lookup-failed": "yellow", "failed": "bold red", "stopped": "yellow", "wait": "dim",
+        "clock-warning": "yellow"}
 
     def __init__(self, *, target: str, url: str, interval_s: float) -> None:
         self.target, self.url, self.interval_s = target, url, interval_s
@@ -182,7 +149,7 @@ class _Progress:
         e = ev.entry
         if ev.kind == "start":
             left = ev.parts - ev.delivered
-            head = (f"upload: {ev.parts} parts, {_records(ev.records_total)} of {self.target} -> {self.url}; "
+            head = (f"upload: {ev.parts} parts, {records(ev.records_total)} of {self.target} -> {self.url}; "
                     f"interval {_duration(self.interval_s)}")
             if ev.delivered:
                 head += f"; resuming: {ev.delivered} parts already delivered, {left} left"
@@ -193,10 +160,10 @@ class _Progress:
             return f"{where}: waiting {_duration(ev.delay_s or 0)}, until {_hhmmss(ev.next_send_at)} (the interval)"
         if ev.kind == "sending":
             extra = f", attempt {ev.attempt}" if ev.attempt > 1 else ""
-            return f"{where}: sending {ev.file} ({_records(ev.records)}){extra}"
+            return f"{where}: sending {ev.file} ({records(ev.records)}){extra}"
         if ev.kind in ("sent", "already-processed"):
             what = "sent" if ev.kind == "sent" else "CG already had this file (400103): counted as delivered"
-            line = f"{where}: {what}; {ev.records_sent:,} of {_records(ev.records_total)} sent"
+            line = f"{where}: {what}; {ev.records_sent:,} of {records(ev.records_total)} sent"
             if ev.next_send_at is not None:
                 line += (f"; next send {_hhmmss(ev.next_send_at)} (in {_duration(ev.next_send_at - ev.at)}); "
                          f"ETA {_hhmmss(ev.eta_at)}")
@@ -208,6 +175,8 @@ class _Progress:
         if ev.kind == "confirmed" and e is not None:
             return (f"{where}: CG lists it as upload {e.upload_id}: {e.status}, {e.total_records} records, "
                     f"{e.successful_records} successful, {e.unsuccessful_records} unsuccessful")
+        if ev.kind == "clock-warning":
+            return f"warning: {ev.message}"
         if ev.kind == "lookup-failed":
             return f"{where}: statistics lookup failed ({ev.message}); will try again"
         return None
@@ -299,16 +268,16 @@ def _dry_run(manifest: Manifest, journal_path: Path, *, record_type: str, base_u
     dues = [due for _, due in plan if due is not None]
     problems = sum(1 for r in rows if r["check"] != "ok")
     if as_json:
-        _emit_json({"cgformat_upload_plan": 1, "url": url, "type": record_type, "interval_s": interval_s,
+        emit_json({"cgformat_upload_plan": 1, "url": url, "type": record_type, "interval_s": interval_s,
                     "journal": str(journal_path), "parts": rows, "to_send": len(dues), "problems": problems,
                     "first_send_at": to_iso(dues[0]) if dues else None,
                     "last_send_at": to_iso(dues[-1]) if dues else None})
     else:
-        click.echo(f"plan: {len(rows)} parts, {_records(sum(r['records'] for r in rows))}, type {record_type} "
+        click.echo(f"plan: {len(rows)} parts, {records(sum(r['records'] for r in rows))}, type {record_type} "
                    f"-> {url}; interval {_duration(interval_s)}; journal {journal_path}")
         for r, (_, due) in zip(rows, plan, strict=True):
             when = f"send at {_hhmmss(due)}" if due is not None else f"already {r['state']}"
-            click.echo(f"  part {r['index']:>4} of {len(rows)}  {r['file']}  {_records(r['records'])}, "
+            click.echo(f"  part {r['index']:>4} of {len(rows)}  {r['file']}  {records(r['records'])}, "
                        f"{r['bytes']:,} bytes  {r['check']}  {when}")
         click.echo(f"{len(dues)} to send" + (f", the last at {_hhmmss(dues[-1])}" if dues else "")
                    + "; nothing was sent (dry run)")
@@ -320,13 +289,15 @@ def _dry_run(manifest: Manifest, journal_path: Path, *, record_type: str, base_u
 @click.argument("target", type=click.Path(exists=True, path_type=Path))
 @click.option("--type", "record_type", type=click.Choice(UPLOAD_TYPES),
               help="Record type (default: the manifest's; required for a single file).")
-@_server_options
+@server_options
 @click.option("--upload-path", metavar="PATH",
               help="Endpoint path for this type instead of the schema's (e.g. CG's anonymous-survey path).")
 @click.option("--profile", "profile_name", type=click.Choice(list(PROFILES)),
               help="Limits to check a single file against (default api; revenue for revenue).")
 @click.option("--interval", type=click.FloatRange(min=0), metavar="SECONDS",
               help="Seconds between sends (default: the manifest's profile, 600 for CG's File API).")
+@click.option("--allow-short-interval", is_flag=True,
+              help="Allow an --interval below CG's 600 s against CG's own hosts (if your contract allows it).")
 @click.option("--max-attempts", type=click.IntRange(min=1), default=8, show_default=True,
               help="Attempts per part for connection errors, time-outs, 429 and 5xx.")
 @click.option("--retry-wait", type=click.FloatRange(min=0), default=2.0, show_default=True, metavar="SECONDS",
@@ -334,14 +305,15 @@ def _dry_run(manifest: Manifest, journal_path: Path, *, record_type: str, base_u
 @click.option("--retry-cap", type=click.FloatRange(min=0), default=300.0, show_default=True, metavar="SECONDS",
               help="Longest backoff.")
 @click.option("--timeout", type=click.FloatRange(min=0.05), default=120.0, show_default=True, metavar="SECONDS",
-              help="Time-out of one request.")
+              help="Time-out of one whole exchange with CG (connect, send, the full answer).")
 @click.option("--confirm-wait", type=click.FloatRange(min=0), default=60.0, show_default=True, metavar="SECONDS",
               help="After the last send, how long to look for the uploads in CG's statistics.")
 @click.option("--xml", "xml_answers", is_flag=True, help="Ask CG for XML answers instead of JSON.")
 @click.option("--dry-run", is_flag=True, help="Check every part, print the plan and schedule, send nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
 def upload(target: Path, record_type: str | None, region: str | None, base_url: str | None, auth_url: str | None,
-           upload_path: str | None, profile_name: str | None, interval: float | None, max_attempts: int,
+           upload_path: str | None, profile_name: str | None, interval: float | None, allow_short_interval: bool,
+           max_attempts: int,
            retry_wait: float, retry_cap: float, timeout: float, confirm_wait: float, xml_answers: bool,
            dry_run: bool, as_json: bool) -> None:
     """Send a split folder's parts (or one file) to CG's File API, in order and on the interval.
@@ -365,26 +337,31 @@ def upload(target: Path, record_type: str | None, region: str | None, base_url: 
         if previous is not None and previous.undone:
             raise UsageError(f"the uploads of {journal_path} were undone ('cgformat undo'); to send the parts again, "
                              f"move that journal away first")
-        url, token_url = _endpoints(previous, region, base_url, auth_url)
+        url, token_url = endpoints(previous, region, base_url, auth_url)
         path = upload_path or (previous.upload_path if previous is not None else _upload_path(typ))
         interval_s = manifest.profile.interval_s if interval is None else interval
+        if interval_s < CG_INTERVAL_S and is_cg_host(url) and not allow_short_interval:
+            raise UsageError(f"an interval of {interval_s:g} s is shorter than CG's one upload every "
+                             f"{CG_INTERVAL_S} s: CG may refuse or queue the parts. Give --interval "
+                             f"{CG_INTERVAL_S}, or, if your contract with CG allows a shorter one, say so with "
+                             "--allow-short-interval")
         if dry_run:
             _dry_run(manifest, journal_path, record_type=typ, base_url=url, upload_path=path, interval_s=interval_s,
                      as_json=as_json)
             return
-        credentials = _credentials()
+        creds = credentials()
         journal = Journal.open(journal_path, manifest=manifest, type=typ, base_url=url, auth_url=token_url,
                                upload_path=path, statistics_path=STATISTICS_PATHS.get(typ), clock=time.time)
         progress = _Progress(target=str(target), url=url + path, interval_s=interval_s)
         stop = _Stop(lambda line: progress.say(line, "stopped"))
-        with _http(url, timeout) as http, stop.installed():
-            client = CgClient(http, base_url=url, credentials=credentials, auth_url=token_url,
+        with http(url, timeout) as transport, stop.installed():
+            client = CgClient(transport, base_url=url, credentials=creds, auth_url=token_url, timeout=timeout,
                               response_format="xml" if xml_answers else "json")
             uploader = Uploader(client=client, journal=journal, interval_s=interval_s, clock=time.time,
                                 sleep=stop.sleep, should_stop=stop.event.is_set,
                                 rng=random.Random(),  # noqa: S311  (jitter, not crypto)
                                 retry=RetryPolicy(max_attempts=max_attempts, base_s=retry_wait, cap_s=retry_cap),
-                                on_event=progress, confirm_wait_s=confirm_wait)
+                                on_event=progress, confirm_wait_s=confirm_wait, monotonic=time.monotonic)
             try:
                 summary = uploader.run()
             except TransportError as exc:
@@ -400,234 +377,42 @@ def upload(target: Path, record_type: str | None, region: str | None, base_url: 
                 _finish(journal, summarize(journal, stopped="error", error=error), progress, as_json, refused=True)
                 raise
             except KeyboardInterrupt:
-                progress.say("cgformat: aborted; a part in flight stays 'sending' and is sent again (once) on resume",
-                             "failed")
+                progress.say("cgformat: aborted; a part in flight is in doubt: the next run looks it up in CG's "
+                             "statistics and resends it only if CG does not hold it", "failed")
                 _finish(journal, summarize(journal, stopped="aborted"), progress, as_json)
                 sys.exit(EXIT_INCOMPLETE)
         _finish(journal, summary, progress, as_json)
         if not summary.complete:
             sys.exit(EXIT_INCOMPLETE)
+        if summary.rejected_records:
+            sys.exit(EXIT_DATA)
 
 
 def _finish(journal: Journal, summary: UploadSummary, progress: _Progress, as_json: bool, *,
             refused: bool = False) -> None:
     if summary.complete:
         progress.say(f"done: {summary.delivered} of {summary.parts} parts delivered "
-                     f"({_records(summary.records_delivered)}), {summary.confirmed} confirmed in CG's statistics",
+                     f"({records(summary.records_delivered)}), {summary.confirmed} confirmed in CG's statistics",
                      "sent")
+        if summary.unconfirmed:
+            progress.say(f"{summary.unconfirmed} part(s) not in CG's statistics yet: 'cgformat status "
+                         f"{journal.folder}' shows later what CG made of them", "wait")
+        if summary.rejected_records:
+            progress.say(f"records rejected: CG's statistics list {records(summary.rejected_records)} as "
+                         f"unsuccessful in {summary.rejected_parts} part(s); 'cgformat status {journal.folder}' "
+                         "shows CG's reason for each (its logs)", "failed")
     elif refused:
         progress.say(f"stopped by the error below: {summary.delivered} of {summary.parts} parts delivered "
-                     f"({_records(summary.records_delivered)}), as the journal records", "stopped")
+                     f"({records(summary.records_delivered)}), as the journal records", "stopped")
     else:
         progress.say(f"stopped: {summary.delivered} of {summary.parts} parts delivered "
-                     f"({_records(summary.records_delivered)}); run the same command again to resume", "stopped")
+                     f"({records(summary.records_delivered)}); run the same command again to resume", "stopped")
+    if summary.in_doubt and not summary.complete:
+        progress.say(f"{summary.in_doubt} part(s) in doubt: their request may have reached CG. The next run looks "
+                     "them up in CG's statistics and resends only what CG does not hold; 'cgformat undo' deletes "
+                     "what CG holds of them", "stopped")
     if as_json:
-        _emit_json(summary.to_dict(journal))
-
-
-# ---------------------------------------------------------------------------------------------- status
-def _endpoints(journal: Journal | None, region: str | None, base_url: str | None,
-               auth_url: str | None) -> tuple[str, str]:
-    """(base URL, token endpoint): from the options, else from the journal, which remembers where it sent."""
-    if journal is not None and not (region or base_url):
-        return journal.base_url, auth_url or journal.auth_url or resolve_auth_url(base_url=journal.base_url)
-    return (resolve_base_url(region=region, base_url=base_url),
-            resolve_auth_url(region=region, base_url=base_url, auth_url=auth_url))
-
-
-@contextmanager
-def _session(journal: Journal | None, region: str | None, base_url: str | None, auth_url: str | None,
-             timeout: float) -> Iterator[CgClient]:
-    """A client for CG (or a sandbox), with the credentials of the environment. With a journal, the server
-    is the one its parts went to: another one is refused (its upload ids are not these uploads: deleting
-    them there would delete someone else's)."""
-    url, token_url = _endpoints(journal, region, base_url, auth_url)
-    if journal is not None and url != journal.base_url:
-        raise UsageError(f"the uploads of {journal.path} went to {journal.base_url!r}, not {url!r}: leave out "
-                         f"--region / --base-url (the journal knows the server), or give that one")
-    credentials = _credentials()
-    with _http(url, timeout) as http:
-        yield CgClient(http, base_url=url, credentials=credentials, auth_url=token_url)
-
-
-def _refresh(client: CgClient, journal: Journal, entry: PartEntry) -> PartEntry:
-    found = find_upload(client, journal, entry)
-    if found is None:
-        return entry
-    return journal.update(entry.index, state=PartState.CONFIRMED,
-                          confirmed_at=entry.confirmed_at or to_iso(time.time()), **found)
-
-
-def _status_row(e: PartEntry) -> dict[str, Any]:
-    return {"index": e.index, "file": e.file, "state": str(e.state), "records": e.records, "attempts": e.attempts,
-            "sent_at": e.sent_at, "already_processed": e.already_processed, "undone_at": e.undone_at,
-            "error": e.error} | stats_fields(e)
-
-
-def _print_table(rows: list[dict[str, Any]]) -> None:
-    head = ("part", "file", "state", "id", "status", "total", "ok", "failed", "logs")
-    table: list[tuple[str, ...]] = [head]
-    for r in rows:
-        logs = r["logs"]
-        first = (logs[0] if logs else "") + (f" (+{len(logs) - 1} more)" if len(logs) > 1 else "")
-        state = "undone" if r.get("undone_at") else r["state"]
-        table.append(tuple("" if v is None else str(v) for v in (
-            r.get("index", ""), r.get("file", r.get("source_filename", "")), state, r["upload_id"], r["status"],
-            r["total_records"], r["successful_records"], r["unsuccessful_records"], first)))
-    widths = [max(len(row[i]) for row in table) for i in range(len(head) - 1)]
-    for row in table:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1])
-
-
-@main.command()
-@click.argument("target", required=False, type=click.Path(exists=True, path_type=Path))
-@click.option("--id", "upload_id", type=int, help="Show one upload by CG's id (with --type).")
-@click.option("--type", "record_type", type=click.Choice([t for t, p in STATISTICS_PATHS.items() if p]),
-              help="Record type of --id.")
-@_server_options
-@click.option("--offline", is_flag=True, help="Show the journal as it is, without asking CG.")
-@click.option("--timeout", type=click.FloatRange(min=0.05), default=60.0, show_default=True, metavar="SECONDS")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
-def status(target: Path | None, upload_id: int | None, record_type: str | None, region: str | None,
-           base_url: str | None, auth_url: str | None, offline: bool, timeout: float, as_json: bool) -> None:
-    """Show what CG made of each uploaded part: id, status, successful / unsuccessful records, logs.
-
-    TARGET is an uploaded folder or file (its journal is refreshed from CG's statistics), or use
-    --id N --type T for one upload.
-    """
-    if (target is None) == (upload_id is None):
-        raise UsageError("give an uploaded folder or file, or --id N --type T")
-    if upload_id is not None:
-        if record_type is None:
-            raise UsageError("--id needs --type (the statistics are per record type)")
-        with _session(None, region, base_url, auth_url, timeout) as client:
-            stats_path = STATISTICS_PATHS[record_type] or ""
-            rows = [r for r in client.statistics(stats_path, upload_id=upload_id) if str(r.get("id")) == str(upload_id)]
-        if not rows:
-            raise ApiError(f"CG lists no {record_type} upload with id {upload_id}", code=CODE_FILE_NOT_FOUND)
-        if as_json:
-            _emit_json({"cgformat_status": 1, "uploads": rows})
-        else:
-            _print_table([{"upload_id": r.get("id"), "source_filename": r.get("source_filename"), "state": "",
-                           "status": r.get("status"), "total_records": r.get("total_records"),
-                           "successful_records": r.get("successful_records"),
-                           "unsuccessful_records": r.get("unsuccessful_records"),
-                           "logs": r.get("logs") if isinstance(r.get("logs"), list) else []} for r in rows])
-            for log_line in rows[0].get("logs") or []:
-                click.echo(f"  {log_line}")
-        return
-    assert target is not None
-    path = journal_path_for(target)
-    journal: Journal | None = None
-    if not offline:
-        # refreshing writes the journal: not while an upload writes it too (the older copy would win)
-        try:
-            with _locked_journal(path, doing="asking CG") as journal, \
-                    _session(journal, region, base_url, auth_url, timeout) as client:
-                for entry in journal.parts:
-                    if entry.delivered and not entry.undone_at:
-                        _refresh(client, journal, entry)
-        except JournalBusy as exc:
-            click.echo(f"cgformat: {exc}; shown as the journal stands", err=True)
-            journal = None
-    if journal is None:
-        journal = Journal.load(path, clock=time.time)
-    rows = [_status_row(e) for e in journal.parts]
-    if as_json:
-        _emit_json({"cgformat_status": 1, "journal": str(journal.path), "base_url": journal.base_url,
-                    "type": journal.type, "counts": journal.counts(), "parts": rows})
-    else:
-        _print_table(rows)
-        c = journal.counts()
-        undone = sum(1 for e in journal.parts if e.undone_at)
-        click.echo(f"{c['delivered']} of {len(rows)} parts delivered, {c['confirmed']} confirmed"
-                   + (f", {undone} undone" if undone else "") + "; "
-                   f"{sum(r['successful_records'] or 0 for r in rows):,} records successful, "
-                   f"{sum(r['unsuccessful_records'] or 0 for r in rows):,} unsuccessful (CG's statistics)")
-
-
-@contextmanager
-def _locked_journal(path: Path, *, doing: str) -> Iterator[Journal]:
-    """The journal at ``path``, read under its lock (see :func:`journal_lock`); a missing or damaged journal
-    is refused first, before a lock file is made beside it."""
-    Journal.load(path, clock=time.time)
-    with journal_lock(path, doing=doing):
-        yield Journal.load(path, clock=time.time)
-
-
-# ------------------------------------------------------------------------------------------------ undo
-def _confirm(question: str, yes: bool) -> None:
-    if yes:
-        return
-    try:
-        ok = click.confirm(question, default=False, err=True)
-    except click.Abort:
-        ok = False
-    if not ok:
-        click.echo("cgformat: not confirmed: nothing deleted (--yes skips the question)", err=True)
-        sys.exit(EXIT_USAGE)
-
-
-@main.command()
-@click.argument("target", required=False, type=click.Path(exists=True, path_type=Path))
-@click.option("--id", "upload_id", type=int, help="Delete one upload by CG's id.")
-@_server_options
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--timeout", type=click.FloatRange(min=0.05), default=60.0, show_default=True, metavar="SECONDS")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
-def undo(target: Path | None, upload_id: int | None, region: str | None, base_url: str | None,
-         auth_url: str | None, yes: bool, timeout: float, as_json: bool) -> None:
-    """Delete uploads from CG: every upload of TARGET's journal, or one --id.
-
-    CG removes every record an upload created, completed survey responses included.
-    """
-    if (target is None) == (upload_id is None):
-        raise UsageError("give an uploaded folder or file, or --id N")
-    if upload_id is not None:
-        url = resolve_base_url(region=region, base_url=base_url)
-        _confirm(f"Delete upload {upload_id} and every record it created from {url}?", yes)
-        with _session(None, region, base_url, auth_url, timeout) as client:
-            client.delete(upload_id)
-        click.echo(f"deleted upload {upload_id}", err=True)
-        if as_json:
-            _emit_json({"cgformat_undo": 1, "deleted": [upload_id], "not_found": [], "unknown": []})
-        return
-    assert target is not None
-    with _locked_journal(journal_path_for(target), doing="this undo") as journal:   # not while an upload sends
-        todo = [e for e in journal.parts if e.delivered and not e.undone_at]
-        deleted: list[int] = []
-        not_found: list[int] = []
-        with _session(journal, region, base_url, auth_url, timeout) as client:
-            todo = [_refresh(client, journal, e) if e.upload_id is None else e for e in todo]
-            known = [e for e in todo if e.upload_id is not None]
-            unknown = [e for e in todo if e.upload_id is None]
-            if known:
-                _confirm(f"Delete {len(known)} uploads ({_records(sum(e.records for e in known))}) of {target} from "
-                         f"{client.base_url}? CG removes every record they created, survey responses included.", yes)
-            for e in known:
-                assert e.upload_id is not None
-                try:
-                    client.delete(e.upload_id)
-                    deleted.append(e.upload_id)
-                    click.echo(f"part {e.index} of {len(journal.parts)}: deleted upload {e.upload_id} ({e.file})",
-                               err=True)
-                except ApiError as exc:
-                    if exc.code != CODE_FILE_NOT_FOUND:
-                        raise
-                    not_found.append(e.upload_id)
-                    click.echo(f"part {e.index} of {len(journal.parts)}: upload {e.upload_id} was already gone "
-                               f"(400200)", err=True)
-                journal.update(e.index, undone_at=to_iso(time.time()))
-    for e in unknown:
-        click.echo(f"part {e.index} of {len(journal.parts)}: {e.file} is not in CG's statistics yet: "
-                   "cannot delete it; try again later", err=True)
-    if not todo:
-        click.echo("nothing to undo: no delivered upload left in the journal", err=True)
-    if as_json:
-        _emit_json({"cgformat_undo": 1, "journal": str(journal.path), "deleted": deleted, "not_found": not_found,
-                    "unknown": [e.file for e in unknown]})
-    if unknown:
-        sys.exit(EXIT_UPLOAD)
+        emit_json(summary.to_dict(journal))
 
 
 # --------------------------------------------------------------------------------------------- sandbox
@@ -637,16 +422,19 @@ def undo(target: Path | None, upload_id: int | None, region: str | None, base_ur
               help="Port (0: any free one).")
 @click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Keep received files and the sandbox's state here (across restarts).")
-@click.option("--interval", type=click.FloatRange(min=0), default=0.0, show_default=True, metavar="SECONDS",
-              help="Refuse an upload sooner than this after the previous one (CG: 600).")
+@click.option("--interval", type=click.FloatRange(min=0), default=600.0, show_default=True, metavar="SECONDS",
+              help="Refuse an upload sooner than this after the previous one, as CG does (a rehearsal: the "
+                   "uploader's --interval, e.g. 5).")
+@click.option("--statistics-lag", type=click.FloatRange(min=0), default=0.0, show_default=True, metavar="SECONDS",
+              help="List an upload in the statistics only this long after it arrived (CG's can lag).")
 @click.option("--token-ttl", type=click.IntRange(min=1), default=3600, show_default=True, metavar="SECONDS",
               help="Lifetime of OAuth2 tokens.")
 @click.option("--fault", "faults", multiple=True, metavar="KIND[:ARG]@N",
               help="Inject a fault into the Nth upload request: 503@3, 429:2@5 (Retry-After 2), timeout:3@8 "
                    "(hold 3 s, drop unprocessed), late:3@9 (store, answer after 3 s), drop@12 (store, no answer).")
 @click.option("--quiet", is_flag=True, help="Do not log requests.")
-def sandbox(host: str, port: int, data_dir: Path | None, interval: float, token_ttl: int, faults: tuple[str, ...],
-            quiet: bool) -> None:
+def sandbox(host: str, port: int, data_dir: Path | None, interval: float, statistics_lag: float, token_ttl: int,
+            faults: tuple[str, ...], quiet: bool) -> None:
     """Serve a local stand-in for CG's File API, to rehearse an upload without sending a survey.
 
     Point upload / status / undo at it with --base-url. It accepts the credentials in CG_API_KEY or
@@ -656,7 +444,8 @@ def sandbox(host: str, port: int, data_dir: Path | None, interval: float, token_
     key = env.get("CG_API_KEY", "").strip()
     cid, secret = env.get("CG_CLIENT_ID", "").strip(), env.get("CG_CLIENT_SECRET", "").strip()
     box = Sandbox(host=host, port=port, data_dir=data_dir, interval_s=interval, token_ttl_s=token_ttl,
-                  api_keys={key} if key else None, clients={cid: secret} if cid and secret else None)
+                  statistics_lag_s=statistics_lag, api_keys={key} if key else None,
+                  clients={cid: secret} if cid and secret else None)
     for spec in faults:
         try:
             fault, at = parse_fault(spec)
@@ -685,3 +474,6 @@ def sandbox(host: str, port: int, data_dir: Path | None, interval: float, token_
         click.echo("cgformat sandbox: stopped", err=True)
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+from . import _status_undo  # noqa: E402, F401  (registers status and undo on main)

@@ -1,5 +1,7 @@
 """The uploader: CG File API client, resumable journal, the run that sends parts, and a local sandbox of the API.
 
+A part is found in CG's statistics by evidence, never by its name alone (:mod:`.match`).
+
 Nothing here imports polars or the format layer (the sandbox validates what it receives through a lazy
 import of the library): the uploader only sends files and reads manifests.
 """

@@ -14,6 +14,7 @@ Failures::
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -26,8 +27,10 @@ import httpx
 from lxml import etree
 
 from ..errors import ApiError, TransportError, UsageError
+from ._exchange import Exchanged, exchange, is_loopback
 
 __all__ = [
+    "ANSWER_CAP",
     "AUTH_URLS",
     "CODE_ALREADY_PROCESSED",
     "CODE_FILE_NOT_FOUND",
@@ -35,13 +38,17 @@ __all__ = [
     "DEFAULT_UPLOAD_PATHS",
     "DELETE_PATH",
     "REGIONS",
+    "STATISTICS_CAP",
     "STATISTICS_PATHS",
     "UPLOAD_TYPES",
     "Answer",
     "CgClient",
     "Credentials",
     "RetryableError",
+    "check_url",
     "content_type_for",
+    "is_cg_host",
+    "origin",
     "parse_answer",
     "resolve_auth_url",
     "resolve_base_url",
@@ -91,8 +98,9 @@ _CONTENT_TYPES = {
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ".xls": "application/vnd.ms-excel",
 }
-_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 _TOKEN_MARGIN_S = 300.0
+ANSWER_CAP = 1 << 20              # CG's answers to an upload, a delete or a token request are a few bytes
+STATISTICS_CAP = 32 << 20         # a page of 1,000 statistics rows with their logs
 _XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
@@ -101,21 +109,45 @@ def content_type_for(filename: str) -> str:
     return _CONTENT_TYPES.get(PurePath(filename).suffix.lower(), "application/octet-stream")
 
 
-def _check_url(url: str, what: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+def check_url(url: str, what: str) -> str:
+    """``url`` without a trailing slash, or :class:`UsageError`: not http(s), user info or a query in it,
+    or plain http to a host that is not this machine."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        raise UsageError(f"{what} {url!r} is not a URL") from None
+    if parts.scheme not in ("http", "https") or not host:
         raise UsageError(f"{what} {url!r} is not an http(s) URL")
-    if parts.scheme == "http" and parts.hostname not in _LOOPBACK:
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        # never echo it: the user info may hold a password
+        raise UsageError(f"the {what} holds a user name or password (user:pw@host): give the host alone; "
+                         "credentials come from the environment only")
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        raise UsageError(f"{what} {url!r} has a query string or fragment: give scheme, host and path only")
+    if parts.scheme == "http" and not is_loopback(host):
         # Keys travel in a header: plain http is only for a local sandbox.
         raise UsageError(f"{what} {url!r} uses plain http to another machine: use https "
                          "(plain http is allowed for 127.0.0.1 / localhost only, e.g. 'cgformat sandbox')")
     return url.rstrip("/")
 
 
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of a URL: the party its requests reach."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+def is_cg_host(url: str) -> bool:
+    """True for CG's own API and OAuth2 hosts (https, the regions' hosts)."""
+    return origin(url) in {origin(u) for u in (*REGIONS.values(), *AUTH_URLS.values())}
+
+
 def resolve_base_url(*, region: str | None = None, base_url: str | None = None) -> str:
     """CG's API host for a region (``eu``, ``us``, ``au``), or an explicit base URL (which wins)."""
     if base_url:
-        return _check_url(base_url, "base URL")
+        return check_url(base_url, "base URL")
     if region is None:
         raise UsageError("say where to send: --region eu|us|au, or --base-url URL (e.g. a 'cgformat sandbox')")
     try:
@@ -128,9 +160,9 @@ def resolve_auth_url(*, region: str | None = None, base_url: str | None = None,
                      auth_url: str | None = None) -> str:
     """The OAuth2 token endpoint: explicit, else ``{base_url}/oauth2/token``, else the region's."""
     if auth_url:
-        return _check_url(auth_url, "auth URL")
+        return check_url(auth_url, "auth URL")
     if base_url:
-        return _check_url(base_url, "base URL") + TOKEN_PATH
+        return check_url(base_url, "base URL") + TOKEN_PATH
     if region is not None and region.lower() in AUTH_URLS:
         return AUTH_URLS[region.lower()]
     return resolve_base_url(region=region) + TOKEN_PATH
@@ -148,6 +180,14 @@ class Credentials:
         if not self.api_key and not (self.client_id and self.client_secret):
             raise UsageError("no credentials: set CG_API_KEY, or CG_CLIENT_ID and CG_CLIENT_SECRET, "
                              "in the environment (keys are never taken on the command line)")
+        for name, value in (("CG_API_KEY", self.api_key), ("CG_CLIENT_ID", self.client_id),
+                            ("CG_CLIENT_SECRET", self.client_secret)):
+            bad = next((i for i, ch in enumerate(value or "", start=1) if not "!" <= ch <= "~"), None)
+            if bad is not None:
+                # the value is never shown: only where the stray character is
+                raise UsageError(f"{name} holds a character that cannot travel in an HTTP header (character {bad} "
+                                 f"of {len(value or '')}: a space, a typographic quote or another non-ASCII "
+                                 "character pasted with it?): set it again, exactly as CG issued it")
 
     def __repr__(self) -> str:
         return f"Credentials(scheme={self.scheme!r})"
@@ -177,6 +217,7 @@ class Answer:
     """CG's answer: HTTP status, and the envelope's ``Data`` or its ``Error`` code and message.
 
     ``error`` is set when the body says failure, or says nothing readable: an HTTP 200 proves nothing.
+    ``envelope`` is ``data`` or ``error`` when the body is CG's envelope, ``None`` when it is not.
     """
 
     status: int
@@ -185,15 +226,34 @@ class Answer:
     code: int | None = None
     message: str | None = None
     retry_after: float | None = None
+    envelope: str | None = None
 
     @property
     def failed(self) -> bool:
         """True when the status or the body says failure."""
         return self.error or self.status >= 400
 
+    @property
+    def proof(self) -> bool:
+        """True when the answer proves success: HTTP 200 with CG's ``Data`` envelope, not ``Data: false``."""
+        return (self.status == 200 and self.envelope == "data" and not self.error
+                and self.data is not False and self.data != "false")
+
     def to_dict(self) -> dict[str, Any]:
-        """The answer as the journal keeps it."""
-        return {"status": self.status, "data": self.data, "code": self.code, "message": self.message}
+        """The answer as the journal keeps it (a ``Data`` too large or deep to keep is described, not kept)."""
+        return {"status": self.status, "data": _keepable(self.data), "code": self.code, "message": self.message}
+
+
+def _keepable(value: Any) -> Any:
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int) and abs(value) < 2 ** 63:
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    if isinstance(value, str) and len(value) <= 200:
+        return value
+    return f"({type(value).__name__})"
 
 
 class RetryableError(TransportError):
@@ -218,9 +278,14 @@ def _xml_value(elem: etree._Element) -> Any:
 
 
 def _int_or_none(value: Any) -> int | None:
+    """An integer from CG's value (a string, an int, a whole float), else ``None``: never an overflow."""
+    if isinstance(value, bool):
+        return None
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        if isinstance(value, float):
+            return int(value) if math.isfinite(value) and value.is_integer() else None
+        return int(str(value).strip())
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
@@ -228,24 +293,40 @@ def _retry_after(value: str | None) -> float | None:
     if value is None:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     except ValueError:
         pass
     try:
         return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
 
 
-def parse_answer(response: httpx.Response) -> Answer:
-    """Read CG's envelope from a response, JSON or XML (told apart by the body's first byte)."""
-    status = response.status_code
+def _message_text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value[:500] or None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(_int_or_none(value) if _int_or_none(value) is not None else "?")
+    return None
+
+
+def parse_answer(response: httpx.Response | Exchanged) -> Answer:
+    """Read CG's envelope from a response, JSON or XML (told apart by the body's first byte); never raises."""
+    status = response.status_code if isinstance(response, httpx.Response) else response.status
     retry_after = _retry_after(response.headers.get("Retry-After"))
-    body = response.content.strip()
+    if isinstance(response, httpx.Response):
+        raw: bytes | None = response.content
+        problem = None
+    else:
+        raw, problem = response.body, response.problem
+    if raw is None:
+        return Answer(status=status, error=True, retry_after=retry_after,
+                      message=f"unreadable answer (HTTP {status}): {problem}")
+    body = raw.strip()
     if not body:
-        if status == 204:
-            return Answer(status=status)
-        return Answer(status=status, error=True, retry_after=retry_after, message=f"empty answer (HTTP {status})")
+        return Answer(status=status, error=status != 204, retry_after=retry_after,
+                      message=None if status == 204 else f"empty answer (HTTP {status})")
     doc: Any
     try:
         if body.startswith(b"<"):
@@ -253,17 +334,27 @@ def parse_answer(response: httpx.Response) -> Answer:
             doc = {str(root.tag): _xml_value(root)}
         else:
             doc = json.loads(body)
-    except (ValueError, etree.XMLSyntaxError):
+    except (ValueError, etree.XMLSyntaxError, RecursionError, TypeError):
         return Answer(status=status, error=True, retry_after=retry_after,
                       message=f"unreadable answer (HTTP {status}, {len(body)} bytes)")
     if isinstance(doc, dict) and isinstance(doc.get("Error"), dict):
         err = doc["Error"]
-        return Answer(status=status, error=True, code=_int_or_none(err.get("Code")),
-                      message=str(err.get("Message", "")) or None, retry_after=retry_after)
+        return Answer(status=status, error=True, code=_int_or_none(err.get("Code")), envelope="error",
+                      message=_message_text(err.get("Message")), retry_after=retry_after)
     if isinstance(doc, dict) and "Data" in doc:
-        return Answer(status=status, data=doc["Data"], retry_after=retry_after)
+        return Answer(status=status, data=doc["Data"], retry_after=retry_after, envelope="data")
     return Answer(status=status, error=True, retry_after=retry_after,
                   message=f"answer without a Data or Error envelope (HTTP {status})")
+
+
+def _no_proof(status: int, got: Exchanged, answer: Answer) -> str:
+    if 300 <= status < 400:
+        where = got.headers.get("Location", "")[:200]
+        return (f"HTTP {status}, a redirect" + (f" to {where!r}" if where else "")
+                + " (not followed; check the base URL): no proof CG acted on it")
+    if status != 200:
+        return f"HTTP {status}, which is no proof CG acted on it"
+    return f"{answer.message or 'an answer without CG envelope'}: no proof CG acted on it"
 
 
 def _with_format(path: str, fmt: str) -> str:
@@ -276,18 +367,24 @@ def _with_format(path: str, fmt: str) -> str:
 
 
 class CgClient:
-    """Speaks CG's File API through the ``httpx.Client`` it is given; ``clock`` times the OAuth2 token."""
+    """Speaks CG's File API through the ``httpx.Client`` it is given; ``clock`` times the OAuth2 token.
+
+    ``timeout`` bounds each whole exchange (connect, send, the full answer); answers are read up to a cap.
+    """
 
     def __init__(self, http: httpx.Client, *, base_url: str, credentials: Credentials,
                  auth_url: str | None = None, clock: Callable[[], float] = time.time,
-                 response_format: str = "json") -> None:
+                 response_format: str = "json", timeout: float | None = None,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         if response_format not in ("json", "xml"):
             raise UsageError(f"response format must be json or xml, got {response_format!r}")
         self._http = http
-        self.base_url = _check_url(base_url, "base URL")
-        self.auth_url = _check_url(auth_url, "auth URL") if auth_url else self.base_url + TOKEN_PATH
+        self.base_url = check_url(base_url, "base URL")
+        self.auth_url = check_url(auth_url, "auth URL") if auth_url else self.base_url + TOKEN_PATH
         self._credentials = credentials
         self._clock = clock
+        self._monotonic = monotonic
+        self.timeout = timeout
         self.response_format = response_format
         self._token: str | None = None
         self._token_renew_at = 0.0
@@ -307,28 +404,34 @@ class CgClient:
     def _fetch_token(self) -> None:
         creds = self._credentials
         try:
-            resp = self._http.post(self.auth_url, data={"grant_type": "client_credentials",
-                                                        "client_id": creds.client_id or "",
-                                                        "client_secret": creds.client_secret or ""},
-                                   headers={"Accept": "application/json"})
+            got = exchange(self._http, "POST", self.auth_url, timeout=self.timeout, cap=ANSWER_CAP,
+                           monotonic=self._monotonic,
+                           data={"grant_type": "client_credentials", "client_id": creds.client_id or "",
+                                 "client_secret": creds.client_secret or ""},
+                           headers={"Accept": "application/json"})
         except httpx.HTTPError as exc:
             raise RetryableError(f"cannot reach the OAuth2 token endpoint {self.auth_url}: "
                                  f"{type(exc).__name__}", ambiguous=False) from None
-        if resp.status_code == 429 or resp.status_code >= 500:
-            raise RetryableError(f"the OAuth2 token endpoint answered HTTP {resp.status_code}", ambiguous=False,
-                                 status=resp.status_code, retry_after=_retry_after(resp.headers.get("Retry-After")))
+        if got.status == 429 or got.status >= 500:
+            raise RetryableError(f"the OAuth2 token endpoint answered HTTP {got.status}", ambiguous=False,
+                                 status=got.status, retry_after=_retry_after(got.headers.get("Retry-After")))
         try:
-            doc = resp.json()
-        except ValueError:
+            doc = json.loads(got.body) if got.body is not None else None
+        except (ValueError, RecursionError):
             doc = None
         token = doc.get("access_token") if isinstance(doc, dict) else None
-        if resp.status_code != 200 or not isinstance(token, str) or not token:
+        usable = isinstance(token, str) and 0 < len(token) <= 8192 and all("!" <= ch <= "~" for ch in token)
+        if got.status != 200 or not usable:
             error = doc.get("error") if isinstance(doc, dict) else None
-            detail = f" ({self.scrub(str(error))})" if isinstance(error, str) else ""
-            raise ApiError(f"the OAuth2 token endpoint refused the client credentials (HTTP {resp.status_code})"
-                           f"{detail}: check CG_CLIENT_ID and CG_CLIENT_SECRET", status=resp.status_code)
-        expires_in = _int_or_none(doc.get("expires_in")) if isinstance(doc, dict) else None
-        lifetime = float(expires_in) if expires_in and expires_in > 0 else 3600.0
+            detail = f" ({self.scrub(error[:200])})" if isinstance(error, str) else ""
+            if got.status == 200:
+                detail = " (its answer holds no usable access_token)"
+            raise ApiError(f"the OAuth2 token endpoint refused the client credentials (HTTP {got.status})"
+                           f"{detail}: check CG_CLIENT_ID and CG_CLIENT_SECRET", status=got.status)
+        assert isinstance(token, str)
+        assert isinstance(doc, dict)
+        expires_in = _int_or_none(doc.get("expires_in"))
+        lifetime = float(expires_in) if expires_in and 0 < expires_in < 10 ** 7 else 3600.0
         # Renew before the hour runs out: 5 minutes early, or a quarter early for short-lived tokens.
         self._token = token
         self._token_renew_at = self._clock() + lifetime - min(_TOKEN_MARGIN_S, lifetime / 4)
@@ -342,46 +445,58 @@ class CgClient:
 
     # --- requests -------------------------------------------------------------------------------------
     def _request(self, method: str, path: str, *, what: str, params: Mapping[str, str | int] | None = None,
-                 files: Mapping[str, tuple[str, bytes, str]] | None = None) -> Answer:
+                 files: Mapping[str, tuple[str, bytes, str]] | None = None, cap: int = ANSWER_CAP) -> Answer:
+        """One request; returns only an answer that proves success (HTTP 200, CG's ``Data`` envelope).
+
+        ApiError: CG refused (its error envelope, a 4xx, ``Data: false``). RetryableError: a fault, with
+        ``ambiguous`` set whenever the request may have reached CG and been acted on.
+        """
         url = self.base_url + _with_format(path, self.response_format)
         for renewed in (False, True):
             headers = {"Authorization": self._authorization(),
                        "Accept": "application/xml" if self.response_format == "xml" else "application/json"}
             try:
-                resp = self._http.request(method, url, params=params, files=files, headers=headers)
+                got = exchange(self._http, method, url, timeout=self.timeout, cap=cap, monotonic=self._monotonic,
+                               params=params, files=files, headers=headers)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 raise RetryableError(f"{what}: cannot connect to {self.base_url} ({type(exc).__name__})",
                                      ambiguous=False) from None
             except httpx.TimeoutException as exc:
-                raise RetryableError(f"{what}: no answer in time ({type(exc).__name__})", ambiguous=True) from None
-            except httpx.TransportError as exc:
+                raise RetryableError(f"{what}: no whole answer in time ({type(exc).__name__})",
+                                     ambiguous=True) from None
+            except httpx.HTTPError as exc:
                 raise RetryableError(f"{what}: connection lost ({type(exc).__name__})", ambiguous=True) from None
-            answer = parse_answer(resp)
-            if resp.status_code == 401 and self._credentials.scheme == "oauth2" and not renewed:
+            answer = parse_answer(got)
+            status = got.status
+            if status == 401 and self._credentials.scheme == "oauth2" and not renewed:
                 self._token = None  # revoked or expired early: fetch a fresh token once
                 continue
-            if resp.status_code == 429 or resp.status_code >= 500:
-                raise RetryableError(
-                    f"{what}: HTTP {resp.status_code}" + (f" ({answer.code} {self.scrub(answer.message or '')})"
-                                                          if answer.code is not None else ""),
-                    ambiguous=resp.status_code >= 500, status=resp.status_code,
-                    retry_after=answer.retry_after, code=answer.code)
-            if answer.failed:
+            cg = f" ({answer.code} {self.scrub(answer.message or '')})" if answer.code is not None else ""
+            if status == 429:   # CG's throttle: the request was turned away
+                raise RetryableError(f"{what}: HTTP 429{cg}", ambiguous=False, status=status,
+                                     retry_after=answer.retry_after, code=answer.code)
+            if status >= 500:   # the server may have acted before it failed
+                raise RetryableError(f"{what}: HTTP {status}{cg}", ambiguous=True, status=status,
+                                     retry_after=answer.retry_after, code=answer.code)
+            if answer.proof:
+                return answer
+            refused = (400 <= status < 500 or (status == 200 and answer.envelope == "error")
+                       or (status == 200 and answer.envelope == "data"))   # the last: Data: false
+            if refused:
                 message = self.scrub(answer.message or "")
+                if answer.envelope == "data":
+                    message = "it answered Data: false"
                 code = f"{answer.code} " if answer.code is not None else ""
-                raise ApiError(f"CG refused {what} (HTTP {resp.status_code}): {code}{message}".rstrip(": "),
-                               code=answer.code, api_message=message, status=resp.status_code)
-            return answer
+                raise ApiError(f"CG refused {what} (HTTP {status}): {code}{message}".rstrip(": "),
+                               code=answer.code, api_message=message or None, status=status)
+            raise RetryableError(f"{what}: {_no_proof(status, got, answer)}", ambiguous=True, status=status,
+                                 retry_after=answer.retry_after)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def upload(self, path: str, *, filename: str, content: bytes, content_type: str | None = None) -> Answer:
         """POST one file (multipart field ``file``); ``Data: false`` (revenue's failure) is a failure too."""
-        answer = self._request("POST", path, what=f"the upload of {filename}",
-                               files={"file": (filename, content, content_type or content_type_for(filename))})
-        if answer.data is False or answer.data == "false":
-            raise ApiError(f"CG refused the upload of {filename} (HTTP {answer.status}): it answered Data: false",
-                           status=answer.status)
-        return answer
+        return self._request("POST", path, what=f"the upload of {filename}",
+                             files={"file": (filename, content, content_type or content_type_for(filename))})
 
     def statistics(self, path: str, *, upload_id: int | None = None, date_from: str | None = None,
                    date_to: str | None = None, start: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
@@ -393,7 +508,7 @@ class CgClient:
             params["date_range_from"] = date_from
         if date_to is not None:
             params["date_range_to"] = date_to
-        answer = self._request("GET", path, what="the statistics request", params=params)
+        answer = self._request("GET", path, what="the statistics request", params=params, cap=STATISTICS_CAP)
         data = answer.data
         if isinstance(data, dict):
             data = [data]
@@ -403,8 +518,5 @@ class CgClient:
 
     def delete(self, upload_id: int) -> Answer:
         """DELETE one upload and every record it created (CG answers 400200 for an unknown id)."""
-        answer = self._request("DELETE", DELETE_PATH, what=f"the deletion of upload {upload_id}",
-                               params={"id": upload_id})
-        if answer.data is False or answer.data == "false":
-            raise ApiError(f"CG did not delete upload {upload_id}: it answered Data: false", status=answer.status)
-        return answer
+        return self._request("DELETE", DELETE_PATH, what=f"the deletion of upload {upload_id}",
+                             params={"id": upload_id})

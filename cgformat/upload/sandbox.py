@@ -20,14 +20,11 @@ was stored) to rehearse the uploader's recovery.
 from __future__ import annotations
 
 import contextlib
-import csv
 import hashlib
-import io
 import json
 import logging
 import re
 import secrets
-import tempfile
 import threading
 import time
 from collections import deque
@@ -41,9 +38,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
 
-from lxml import etree
-
 from ..limits import LimitProfile, get_profile
+from ._sandbox_checks import Fault, FileCheck, Validator, cgformat_validator, parse_fault
 from .client import CODE_ALREADY_PROCESSED, CODE_FILE_NOT_FOUND, CODE_INVALID_KEY
 
 __all__ = [
@@ -74,116 +70,6 @@ _FILE_TYPES = ("transactional", "contact", "historical", "anonymous")
 _ROUTE = re.compile(r"^/v4\.1/(?:file/(?P<type>[a-z]+)|company/(?P<revenue>revenue_file_automate)|(?P<delete>file))"
                     r"\.(?P<fmt>json|xml)$")
 _MAX_BODY = 64 * 1024 * 1024
-_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FileCheck:
-    """What the sandbox's validator found in a received file: CG's statistics counts and logs."""
-
-    total: int
-    successful: int
-    unsuccessful: int
-    logs: tuple[str, ...] = ()
-    status: str = "Processed"
-
-
-Validator = Callable[[bytes, str, str], FileCheck]
-"""``validator(content, filename, record_type) -> FileCheck``."""
-
-
-def cgformat_validator(content: bytes, filename: str, record_type: str) -> FileCheck:
-    """Read the file with cgformat and validate it against the record type's built-in schema.
-
-    Each record with an error counts as unsuccessful, logged CG's way (``Record 2: Email: ...``); a file-level
-    error (a missing column ...) fails every record. A file that cannot be read is a ``Failed`` upload. Where
-    the format layer is missing (a partial install) the records are only counted, none failed.
-    """
-    import polars as pl
-
-    from .. import api
-    from ..errors import CgformatError
-    from ..schema import load_schema
-    from ..validate import check_table
-
-    suffix = PurePath(filename).suffix.lower() or ".csv"
-    with tempfile.TemporaryDirectory(prefix="cgformat-sandbox-") as tmp:
-        path = Path(tmp) / f"received{suffix}"
-        path.write_bytes(content)
-        try:
-            table = api.read_file(path)
-        except ImportError:
-            try:
-                n = _count_records(content, suffix)
-            except (ValueError, etree.XMLSyntaxError) as exc:
-                return FileCheck(total=0, successful=0, unsuccessful=0, status="Failed",
-                                 logs=(f"File could not be read: {exc}",))
-            return FileCheck(total=n, successful=n, unsuccessful=0)
-        except CgformatError as exc:
-            return FileCheck(total=0, successful=0, unsuccessful=0, status="Failed",
-                             logs=(f"File could not be read: {exc}",))
-    total = table.frame.height
-    try:
-        validated = check_table(table, load_schema(record_type))
-    except CgformatError as exc:
-        return FileCheck(total=total, successful=0, unsuccessful=total, status="Failed",
-                         logs=(f"File could not be processed: {exc}",))
-    file_errors = [f"File: {i['message']}" for i in validated.report.to_dict()["issues"]
-                   if i["severity"] == "error" and i["record"] is None]
-    if file_errors:
-        return FileCheck(total=total, successful=0, unsuccessful=total, status="Processed", logs=tuple(file_errors))
-    bad = (pl.DataFrame({"ok": validated.ok, "why": validated.errors})
-           .with_row_index("record", offset=1).filter(~pl.col("ok")))
-    logs = tuple(f"Record {r}: {why}" for r, why in zip(bad["record"].to_list(), bad["why"].to_list(), strict=True))
-    return FileCheck(total=total, successful=total - bad.height, unsuccessful=bad.height, logs=logs)
-
-
-def _count_records(content: bytes, suffix: str) -> int:
-    """Records in a CSV or XML file, counted with the standard library (the fallback of a partial install)."""
-    if suffix == ".xml":
-        root = etree.fromstring(content, parser=_XML_PARSER)
-        return len(root)
-    rows = csv.reader(io.StringIO(content.decode("utf-8-sig", "replace"), newline=""))
-    return max(0, sum(1 for row in rows if any(cell.strip() for cell in row)) - 1)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Fault:
-    """A fault to inject into an upload request.
-
-    ``kind``: ``status`` (answer ``status``, e.g. 503, without storing), ``throttle`` (429 with Retry-After
-    ``retry_after``), ``timeout`` (hold the request ``seconds``, then drop it unprocessed), ``drop`` (store the
-    file, then close the connection without an answer), ``late`` (store, then answer after ``seconds``).
-    """
-
-    kind: str
-    status: int = 503
-    retry_after: int = 1
-    seconds: float = 0.5
-
-    def __post_init__(self) -> None:
-        if self.kind not in ("status", "throttle", "timeout", "drop", "late"):
-            raise ValueError(f"unknown fault kind {self.kind!r}")
-
-
-def parse_fault(spec: str) -> tuple[Fault, list[int]]:
-    """Read a fault given on the command line: ``KIND[:ARG]@N[,N...]`` (N: the Nth upload request, 1-based).
-
-    ``503@3``, ``500@4,5`` (status), ``429:2@5`` (Retry-After 2 s), ``timeout:3@8``, ``late:3@9``, ``drop@12``.
-    """
-    m = re.fullmatch(r"(?P<kind>[a-z]+|\d{3})(?::(?P<arg>[0-9.]+))?@(?P<at>\d+(?:,\d+)*)", spec.strip())
-    if m is None:
-        raise ValueError(f"bad fault {spec!r}: use KIND[:ARG]@N, e.g. 503@3, 429:2@5, timeout:3@8, late:3@9, drop@12")
-    kind, arg, at = m["kind"], m["arg"], [int(n) for n in m["at"].split(",")]
-    if kind == "429":
-        fault = Fault(kind="throttle", retry_after=int(float(arg)) if arg else 1)
-    elif kind.isdigit():
-        fault = Fault(kind="status", status=int(kind))
-    elif kind in ("timeout", "late"):
-        fault = Fault(kind=kind, seconds=float(arg) if arg else 5.0)
-    else:
-        fault = Fault(kind=kind)
-    return fault, at
 
 
 @dataclass(slots=True, kw_only=True)
@@ -220,6 +106,12 @@ class _Upload:
                    check=FileCheck(total=int(c["total"]), successful=int(c["successful"]),
                                    unsuccessful=int(c["unsuccessful"]), logs=tuple(c["logs"]),
                                    status=str(c["status"])))
+
+
+def _stored_name(upload_id: int, filename: str) -> str:
+    """The name a received file is kept under: its id, and its own name cut to what any file system takes."""
+    name = PurePath(filename).name.encode("utf-8")[:200].decode("utf-8", "ignore")
+    return f"{upload_id}-{name}"
 
 
 class _Reply(Exception):
@@ -302,20 +194,22 @@ class Sandbox:
     """CG's File API on ``host:port`` (port 0: any free one), served from a thread: ``start()`` / ``stop()``.
 
     ``api_keys`` and ``clients`` (id -> secret) are the credentials it accepts; ``None`` accepts any
-    non-empty one. ``interval_s`` is the one-upload-per-interval rule (0: off). ``data_dir`` keeps the
+    non-empty one. ``interval_s`` is the one-upload-per-interval rule: CG's 600 s unless told (0: off; a
+    rehearsal shortens it and the uploader's ``--interval`` together). ``data_dir`` keeps the
     received files and the sandbox's state across restarts. ``received`` lists the uploads stored, in order.
     """
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, data_dir: str | Path | None = None,
                  api_keys: Collection[str] | None = None, clients: Mapping[str, str] | None = None,
-                 interval_s: float = 0.0, profiles: Mapping[str, LimitProfile] | None = None,
+                 interval_s: float = 600.0, profiles: Mapping[str, LimitProfile] | None = None,
                  token_ttl_s: int = 3600, validator: Validator | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, statistics_lag_s: float = 0.0) -> None:
         self.host, self.port = host, port
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self.api_keys = set(api_keys) if api_keys is not None else None
         self.clients = dict(clients) if clients is not None else None
         self.interval_s = interval_s
+        self.statistics_lag_s = statistics_lag_s   # an upload shows in the statistics this long after it arrived
         self.profiles = {"api": get_profile("api"), "revenue": get_profile("revenue"), **(profiles or {})}
         self.token_ttl_s = token_ttl_s
         self.validator: Validator = validator or cgformat_validator
@@ -627,13 +521,24 @@ class Sandbox:
             upload = _Upload(id=max((u.id for u in self._uploads), default=1000) + 1, type=record_type,
                              source_filename=filename, sha256=digest, bytes=len(content), received_at=now,
                              check=check)
-            self._uploads.append(upload)
-            self._last_upload_at = max(now, self._last_upload_at or now)
+            # the file first, then the state: a request that fails on the way (a name the file system
+            # refuses, a full disk) answers 500 and leaves nothing behind
+            kept: Path | None = None
             if self.data_dir is not None:
                 files = self.data_dir / "files"
                 files.mkdir(parents=True, exist_ok=True)
-                (files / f"{upload.id}-{PurePath(filename).name}").write_bytes(content)
-            self._save()
+                kept = files / _stored_name(upload.id, filename)
+                kept.write_bytes(content)
+            previous = (list(self._uploads), self._last_upload_at)
+            self._uploads.append(upload)
+            self._last_upload_at = max(now, self._last_upload_at or now)
+            try:
+                self._save()
+            except BaseException:
+                self._uploads, self._last_upload_at = previous
+                if kept is not None:
+                    kept.unlink(missing_ok=True)
+                raise
         log.info("stored upload %s: %s (%s, %d records)", upload.id, filename, record_type, check.total)
         if record_type == "revenue":
             return _Reply(200, data={"data": 1} if check.status != "Failed" else False)
@@ -649,8 +554,9 @@ class Sandbox:
         date_from = self._date_param(q, "date_range_from", CODE_BAD_DATE_FROM)
         date_to = self._date_param(q, "date_range_to", CODE_BAD_DATE_TO)
         with self._lock:
+            listed_before = self.clock() - self.statistics_lag_s
             rows = [u for u in self._uploads if u.type == record_type and not u.deleted
-                    and (uid is None or u.id == uid)]
+                    and (uid is None or u.id == uid) and u.received_at <= listed_before]
         out = []
         for u in rows:
             day = datetime.fromtimestamp(u.received_at, UTC).date()

@@ -19,7 +19,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def sandbox(clock: FakeClock) -> Iterator[Sandbox]:
-    box = Sandbox(api_keys={API_KEY}, clients={"client-1": "client-secret-1"}, clock=clock).start()
+    box = Sandbox(api_keys={API_KEY}, clients={"client-1": "client-secret-1"}, clock=clock, interval_s=0).start()
     try:
         yield box
     finally:

@@ -99,11 +99,26 @@ def test_http_200_with_error_envelope_is_a_failure() -> None:
 
 
 @pytest.mark.parametrize("body", [b"", b"<html>gateway</html>", b"{\"ok\": 1}", b"not json"])
-def test_http_200_without_envelope_is_a_failure(body: bytes) -> None:
+def test_http_200_without_envelope_is_no_proof_and_leaves_the_part_in_doubt(body: bytes) -> None:
     client = client_for(lambda r: httpx.Response(200, content=body))
-    with pytest.raises(ApiError) as info:
+    with pytest.raises(RetryableError) as info:
         client.upload(UPLOAD, filename="a.csv", content=b"x")
-    assert info.value.code is None
+    assert info.value.ambiguous is True
+    assert info.value.status == 200
+
+
+@pytest.mark.parametrize("response", [
+    httpx.Response(302, headers={"Location": "https://elsewhere.example/"}, json={"Data": True}),
+    httpx.Response(301, json={"Data": True}),
+    httpx.Response(204),
+    httpx.Response(201, json={"Data": True}),
+    httpx.Response(202, json={"Data": True}),
+])
+def test_redirects_204_and_other_2xx_are_never_delivered(response: httpx.Response) -> None:
+    with pytest.raises(RetryableError) as info:
+        client_for(lambda r: response).upload(UPLOAD, filename="a.csv", content=b"x")
+    assert info.value.ambiguous is True
+    assert info.value.status == response.status_code
 
 
 def test_revenue_data_false_is_a_failure() -> None:

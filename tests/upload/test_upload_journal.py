@@ -10,7 +10,7 @@ import pytest
 
 from cgformat.errors import ManifestError, UsageError
 from cgformat.manifest import load_manifest
-from cgformat.upload.journal import Journal, PartState, from_iso, journal_path_for, to_iso
+from cgformat.upload.journal import Journal, JournalDamaged, PartState, from_iso, journal_path_for, to_iso
 
 from ._helpers import FakeClock, write_split
 
@@ -117,13 +117,13 @@ def test_resume_refuses_another_server_or_type(tmp_path: Path, clock: FakeClock,
         open_journal(folder, clock, **change)
 
 
-def test_damaged_journal_is_a_manifest_error(tmp_path: Path, clock: FakeClock) -> None:
+def test_damaged_journal_is_named_as_unreadable_input(tmp_path: Path, clock: FakeClock) -> None:
     path = tmp_path / "upload-journal.json"
     path.write_text("{not json")
-    with pytest.raises(ManifestError):
+    with pytest.raises(JournalDamaged):
         Journal.load(path, clock=clock)
     path.write_text(json.dumps({"cgformat_upload_journal": 1, "parts": [{"state": "weird"}]}))
-    with pytest.raises(ManifestError):
+    with pytest.raises(JournalDamaged):
         Journal.load(path, clock=clock)
 
 
@@ -133,3 +133,19 @@ def test_no_secret_fields(tmp_path: Path, clock: FakeClock) -> None:
     keys = set(journal.to_dict()) | set(journal.to_dict()["parts"][0])
     suspicious = {k for k in keys if k != "auth_url" and any(w in k for w in ("key", "secret", "token", "auth"))}
     assert suspicious == set()
+
+
+def test_a_journal_from_before_the_undone_state_reads_as_undone(tmp_path: Path, clock: FakeClock) -> None:
+    folder = write_split(tmp_path / "p", parts=2)
+    journal = open_journal(folder, clock)
+    journal.save()
+    doc = json.loads(journal.path.read_text())
+    for part in doc["parts"]:
+        for new in ("first_sending_at", "answered_at", "maybe_stored", "id_floor"):
+            del part[new]
+    doc["parts"][0].update(state="confirmed", upload_id=1001, undone_at="2026-01-01T01:00:00+00:00")
+    journal.path.write_text(json.dumps(doc))
+    again = Journal.load(journal.path, clock=clock)
+    assert [e.state for e in again.parts] == [PartState.UNDONE, PartState.PENDING]
+    assert again.counts()["undone"] == 1
+    assert again.counts()["delivered"] == 0

@@ -26,7 +26,7 @@ ENV = {**os.environ, "CG_API_KEY": API_KEY}
 
 @pytest.fixture
 def box() -> Iterator[Sandbox]:
-    with Sandbox(api_keys={API_KEY}, validator=lambda content, name, kind: FileCheck(
+    with Sandbox(api_keys={API_KEY}, interval_s=0, validator=lambda content, name, kind: FileCheck(
             total=3, successful=3, unsuccessful=0)) as sandbox:
         yield sandbox
 
@@ -75,8 +75,9 @@ def test_sigkill_mid_send_then_resume_delivers_each_part_once(tmp_path: Path, bo
     assert done.returncode == 0, done.stderr
     assert box.received == names(folder)  # each part once, in order, as the server counts
     part3 = json.loads(done.stdout)["part_states"][2]
-    assert part3["already_processed"] is True
-    assert part3["attempts"] == 2
+    # in doubt after the kill, then found in CG's statistics: confirmed, never sent a second time
+    assert (part3["state"], part3["attempts"], part3["in_doubt"]) == ("confirmed", 1, False)
+    assert box.upload_requests == 6
 
 
 def test_ctrl_c_during_a_wait_stops_at_once_and_exits_5(tmp_path: Path, box: Sandbox) -> None:
@@ -130,7 +131,7 @@ def test_a_second_run_on_the_same_parts_is_refused_while_one_sends(tmp_path: Pat
     undo = subprocess.run([*CLI, "undo", str(folder), "--yes"], env=ENV, capture_output=True, text=True,
                           timeout=60, check=False)
     assert undo.returncode == 2
-    assert "this undo waits until it has finished" in undo.stderr
+    assert "so this undo is refused: run it again once that one has finished" in undo.stderr
     status = subprocess.run([*CLI, "status", str(folder), "--json"], env=ENV, capture_output=True, text=True,
                             timeout=60, check=False)
     assert status.returncode == 0

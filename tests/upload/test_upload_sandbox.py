@@ -154,10 +154,10 @@ def test_missing_file_field_and_unknown_endpoint(sandbox: Sandbox, http: httpx.C
 
 
 def test_data_dir_keeps_files_and_state_across_restarts(tmp_path: Path, http: httpx.Client) -> None:
-    with Sandbox(data_dir=tmp_path / "sb") as box:
+    with Sandbox(data_dir=tmp_path / "sb", interval_s=0) as box:
         post(http, box, TX, csv_file(2), "kept.csv", headers={"Authorization": "api_key anything"})
     assert (tmp_path / "sb" / "files" / "1001-kept.csv").read_bytes() == csv_file(2)
-    with Sandbox(data_dir=tmp_path / "sb") as again:
+    with Sandbox(data_dir=tmp_path / "sb", interval_s=0) as again:
         assert again.received == ["kept.csv"]
         assert post(http, again, TX, csv_file(2), "kept.csv",
                     headers={"Authorization": "api_key x"}).json()["Error"]["Code"] == 400103
