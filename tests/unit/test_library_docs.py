@@ -25,3 +25,12 @@ def test_docstring_examples_run(module: object, tmp_path: Path, monkeypatch: pyt
         assert attempted >= 15   # the package's story is told by running examples, not prose alone
         assert (tmp_path / "parts" / "manifest.json").is_file()
         assert (tmp_path / "transactional.xml").is_file()
+
+
+def test_readme_library_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = Path(__file__).parents[2] / "README.md"
+    shutil.copytree(EXAMPLES, tmp_path / "examples")
+    monkeypatch.chdir(tmp_path)
+    failed, attempted = doctest.testfile(str(readme), module_relative=False, optionflags=doctest.ELLIPSIS,
+                                         verbose=False, report=True)
+    assert (failed, attempted >= 8) == (0, True)
