@@ -103,7 +103,7 @@ def test_split_with_a_closed_stdout_leaves_its_complete_parts(tmp_path: Path) ->
 
 def test_status_with_a_closed_stdout_ends_quietly(tmp_path: Path) -> None:
     folder = helpers.write_split(tmp_path / "parts", parts=3)
-    with Sandbox(api_keys={helpers.API_KEY}) as box:
+    with Sandbox(api_keys={helpers.API_KEY}, interval_s=0) as box:
         env = {"CG_API_KEY": helpers.API_KEY}
         sent = CliRunner().invoke(main, ["upload", str(folder), "--base-url", box.url, "--interval", "0",
                                          "--retry-wait", "0", "--confirm-wait", "0"], env=env)
