@@ -25,6 +25,13 @@ class LimitProfile:
         for label, value in (("max-records", max_records), ("max-bytes", max_bytes)):
             if value is not None and value < 1:
                 raise UsageError(f"--{label} must be at least 1, got {value}")
+        for label, value, limit in (("max-records", max_records, self.max_records),
+                                    ("max-bytes", max_bytes, self.max_bytes)):
+            if value is not None and value > limit:
+                # CG refuses or garbles larger files on this channel: a part over the limit is never planned
+                raise UsageError(f"--{label} {value:,} is over the {self.name} profile's {limit:,}, CG's limit on "
+                                 f"that channel; lower it, or choose the profile of the channel you use "
+                                 f"(--profile {'|'.join(p for p in PROFILES if p != self.name)})")
         if interval_s is not None and interval_s < 0:
             raise UsageError(f"--interval must not be negative, got {interval_s}")
         return replace(

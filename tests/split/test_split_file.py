@@ -350,3 +350,20 @@ def test_a_large_source_is_validated_in_smaller_batches_with_the_same_outcome(tm
     assert outputs[0] == outputs[1]
     # rejected: the 500 repeats of an Email and the dates that are no date (26, 5 of them among the repeats)
     assert json.loads(outputs[0][0])["rejected"] == len({*range(2_000, n), *range(0, n, 97)}) == 521
+
+
+@pytest.mark.parametrize(("option", "value"), [("--max-records", "2001"), ("--max-bytes", "2000001")])
+def test_limits_above_the_profile_are_refused(tmp_path: Path, option: str, value: str) -> None:
+    # a part over CG's limit would be refused (or garbled) at upload: it is never planned
+    from click.testing import CliRunner
+
+    from cgformat.cli import main
+
+    src = tmp_path / "in.csv"
+    src.write_text("Email\na@b.co\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["split", str(src), "--out", str(tmp_path / "parts"), option, value])
+    assert result.exit_code == 2
+    assert not (tmp_path / "parts" / "manifest.json").exists()
+    ok = CliRunner().invoke(main, ["split", str(src), "--out", str(tmp_path / "p2"), option, value,
+                                   "--profile", "sftp"])
+    assert ok.exit_code == 0, ok.output
