@@ -321,7 +321,9 @@ def upload(target: Path, record_type: str | None, region: str | None, base_url: 
     TARGET is a folder written by 'cgformat split' (its manifest.json lists the parts) or a single file.
     Progress is kept in TARGET/upload-journal.json (FILE.upload-journal.json for a file): run the same
     command again to resume after a stop or a crash. Credentials: CG_API_KEY, or CG_CLIENT_ID and
-    CG_CLIENT_SECRET, in the environment. Exit 0 all sent, 4 refused by CG, 5 stopped with parts left.
+    CG_CLIENT_SECRET, in the environment. Exit 0 all delivered, 1 delivered but CG's statistics list
+    rejected records, 2 a usage problem (credentials, a refused URL, another run holds the journal), 3 a
+    damaged journal, 4 refused by CG, 5 stopped with parts left (in-doubt ones included).
     """
     manifest, journal_path, typ = _resolve_target(target, record_type, profile_name)
     if not any(part.records for part in manifest.parts):
