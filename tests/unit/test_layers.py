@@ -86,8 +86,16 @@ def test_uploader_does_not_touch_the_data_layer() -> None:
         for target in imports_of(path, module):
             heavy = target == "polars" or target.startswith(("polars.", "cgformat.formats", "cgformat.api",
                                                              "cgformat.validate", "cgformat.schema"))
-            if heavy and not (path.name == "sandbox.py" and any(target.startswith(x) for x in SANDBOX_MAY_USE)):
+            sandbox = path.name in ("sandbox.py", "_sandbox_checks.py")
+            if heavy and not (sandbox and any(target.startswith(x) for x in SANDBOX_MAY_USE)):
                 bad.append(f"{module} imports {target}")
+    assert not bad, "\n".join(bad)
+
+
+def test_the_uploader_never_loads_the_sandbox() -> None:
+    bad = [f"{module_name(path)} imports {target}" for path in sorted((ROOT / "upload").rglob("*.py"))
+           if path.name not in ("sandbox.py", "_sandbox_checks.py", "__init__.py")
+           for target in imports_of(path, module_name(path)) if "sandbox" in target]
     assert not bad, "\n".join(bad)
 
 
