@@ -164,10 +164,13 @@ def test_binary_noise_is_an_encoding_error() -> None:
     assert caught.value.line == 3
 
 
-def test_utf8_bom_then_cp1252_is_an_encoding_error() -> None:
-    with pytest.raises(csvfmt.CsvEncodingError) as caught:
-        read((GOLDEN / "mixed_bom.csv").read_bytes())
-    assert (caught.value.offset, caught.value.line) == (11, 2)
+def test_utf8_bom_then_cp1252_reads_that_line_as_cp1252() -> None:
+    # the byte order mark says UTF-8, so a line that is not is the odd one out: read as cp1252, reported
+    table = read((GOLDEN / "mixed_bom.csv").read_bytes())
+    assert table.frame.rows() == [("José",)]
+    assert table.info.encoding == "utf-8-sig+cp1252"
+    assert [(i.code, i.line, i.value) for i in table.issues] == [
+        ("bom-removed", None, "utf-8-sig"), ("mixed-encoding", 2, "e9")]
 
 
 def test_forced_encoding() -> None:

@@ -1,0 +1,103 @@
+"""Private: UTF-8 read as cp1252 (mojibake), found and undone only where it is certain.
+
+Two places need the same notion of certainty:
+
+* the CSV reader, decoding a line that is not UTF-8 in a file that otherwise is: the line is cp1252 (latin-1
+  when it holds a byte cp1252 leaves undefined), except the byte sequences that are certainly UTF-8;
+* ``cgformat fix``, repairing values that hold UTF-8 already decoded as cp1252 upstream (``MÃ¼ller``).
+
+A UTF-8 sequence is *certainly* UTF-8 when, read as cp1252, it could not be ordinary text: a lead byte
+``Â`` to ``Å`` and a continuation (the accented letters of U+0080-U+017F: ``Ã©``, ``Å‚``), two or more
+two-byte sequences in a row (``Ð¿Ñ€``: a word of Greek or Cyrillic), or a three- or four-byte sequence
+(``â€™``, ``â‚¬``, ``æ—¥``). A single other two-byte sequence is left alone: ``É»`` is an upper-case
+letter before a closing guillemet in cp1252 as often as it is ``ɻ`` in UTF-8.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+__all__ = ["SIGNATURE", "decode_line", "repair"]
+
+# cp1252 as Windows and the WHATWG encoding standard read it: its five undefined bytes (81 8D 8F 90 9D) as the
+# C1 control of the same number, so that every byte has a character and every such character one byte
+_TABLE = "".join(bytes([b]).decode("cp1252", errors="ignore") or chr(b) for b in range(256))
+# and back: each of those characters to its byte, and the C1 controls too (UTF-8 read as latin-1)
+_ENCODING_MAP = {**{0x80 + i: 0x80 + i for i in range(32)}, **{ord(c): b for b, c in enumerate(_TABLE)}}
+_CP1252_UNDEFINED = b"\x81\x8d\x8f\x90\x9d"
+
+# what a continuation byte (0x80-0xBF) looks like read as cp1252 (or as latin-1: the C1 controls)
+_CONT = "[\u0080-\u00bf" + "".join(sorted({c for c in _TABLE[0x80:0xC0] if ord(c) > 0xFF})) + "]"
+SIGNATURE = (f"(?:[\u00c2-\u00df]{_CONT}){{2,}}|[\u00c2-\u00c5]{_CONT}|[\u00e0-\u00ef]{_CONT}{{2}}"
+             f"|[\u00f0-\u00f4]{_CONT}{{3}}")
+"""A regular expression (Python and polars alike) for text that is certainly UTF-8 read as cp1252."""
+_SIGNATURE_RE = re.compile(SIGNATURE)
+# the same sequences as bytes (validity is checked by decoding them strictly)
+_CERTAIN_BYTES = re.compile(rb"(?:[\xc2-\xdf][\x80-\xbf]){2,}|[\xc2-\xc5][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}"
+                            rb"|[\xf0-\xf4][\x80-\xbf]{3}")
+# a run of characters that cp1252 (or latin-1) writes as one byte each, outside ASCII
+_HIGH_RUN = re.compile("[\u0080-\u00ff" + "".join(sorted({c for c in _TABLE[0x80:] if ord(c) > 0xFF})) + "]+")
+_C1 = re.compile("[\u0080-\u009f]")
+
+
+def _legacy(data: bytes) -> tuple[str, str]:
+    """Bytes as cp1252, or as latin-1 when they hold a byte cp1252 leaves undefined; (text, encoding)."""
+    if any(b in data for b in _CP1252_UNDEFINED):
+        return data.decode("latin-1"), "latin-1"
+    return data.decode("cp1252"), "cp1252"
+
+
+def decode_line(line: bytes) -> tuple[str, str]:
+    """A line that is not UTF-8: (its text, the likely encoding of its other bytes, cp1252 or latin-1).
+
+    The sequences that are certainly UTF-8 are read as UTF-8, the rest as cp1252 (latin-1 if the line holds
+    a byte cp1252 leaves undefined).
+    """
+    quick = line.decode("utf-8", errors="replace")
+    if len(quick) == len(line):            # no valid multi-byte sequence at all: one encoding throughout
+        return _legacy(line)
+    pieces: list[bytes | str] = []
+    at = 0
+    for found in _CERTAIN_BYTES.finditer(line):
+        try:
+            text = found.group().decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        if _C1.search(text):
+            continue
+        pieces.append(line[at:found.start()])
+        pieces.append(text)
+        at = found.end()
+    pieces.append(line[at:])
+    rest = b"".join(p for p in pieces if isinstance(p, bytes))
+    _, encoding = _legacy(rest)
+    return "".join(p if isinstance(p, str) else p.decode(encoding) for p in pieces), encoding
+
+
+def _suspect(text: str) -> int:
+    """How many characters of ``text`` look like UTF-8 read as cp1252."""
+    return sum(len(m) for m in _SIGNATURE_RE.findall(text))
+
+
+def _repair_run(run: str) -> str:
+    """One run of cp1252 characters, undone when it is certainly UTF-8 read as cp1252."""
+    if not _SIGNATURE_RE.search(run):
+        return run
+    try:
+        text = codecs.charmap_encode(run, "strict", _ENCODING_MAP)[0].decode("utf-8")
+    except UnicodeError:
+        return run
+    if _C1.search(text) or _suspect(text) >= _suspect(run):
+        return run
+    return text
+
+
+def repair(value: str) -> str:
+    """``value`` with each run of certain mojibake decoded back (``MÃ¼ller`` -> ``Müller``), repeatedly for
+    text garbled twice; any other text, ``São`` and a lone ``Ã`` included, is left as it is."""
+    while True:
+        fixed = _HIGH_RUN.sub(lambda m: _repair_run(m.group()), value)
+        if fixed == value:
+            return value
+        value = fixed
