@@ -38,10 +38,10 @@ from ..errors import EncodingError, ReadError, UsageError
 __all__ = [
     "CsvEncodingError",
     "MixedLine",
-    "decode_mixed",
     "Parsed",
     "Sniff",
     "count_quotes",
+    "decode_mixed",
     "detect_delimiter",
     "find_cut",
     "parse_fast",
