@@ -6,11 +6,12 @@ Two places need the same notion of certainty:
   when it holds a byte cp1252 leaves undefined), except the byte sequences that are certainly UTF-8;
 * ``cgformat fix``, repairing values that hold UTF-8 already decoded as cp1252 upstream (``MÃ¼ller``).
 
-A UTF-8 sequence is *certainly* UTF-8 when, read as cp1252, it could not be ordinary text: a lead byte
-``Â`` to ``Å`` and a continuation (the accented letters of U+0080-U+017F: ``Ã©``, ``Å‚``), two or more
-two-byte sequences in a row (``Ð¿Ñ€``: a word of Greek or Cyrillic), or a three- or four-byte sequence
-(``â€™``, ``â‚¬``, ``æ—¥``). A single other two-byte sequence is left alone: ``É»`` is an upper-case
-letter before a closing guillemet in cp1252 as often as it is ``ɻ`` in UTF-8.
+A UTF-8 sequence is *certainly* UTF-8 when, read as cp1252, it could not be ordinary text: two or more
+multi-byte sequences in a row (``Ð¿Ñ€``, ``æ—¥æœ¬``: a word of Cyrillic or Japanese), or alone a lead
+byte ``Â`` to ``Å`` and a continuation (the letters of U+0080-U+017F: ``Ã©``, ``Å‚``), ``â€`` to ``â†``
+and a continuation (punctuation, currency and letterlike symbols: ``â€™``, ``â‚¬``), or ``ðŸ`` and two
+continuations (emoji). Any other sequence alone is left as cp1252: ``É»`` is an upper-case letter before a
+closing guillemet as often as it is ``ɻ``, and ``é’’`` a letter before two closing quotes.
 """
 
 from __future__ import annotations
@@ -27,15 +28,24 @@ _TABLE = "".join(bytes([b]).decode("cp1252", errors="ignore") or chr(b) for b in
 _ENCODING_MAP = {**{0x80 + i: 0x80 + i for i in range(32)}, **{ord(c): b for b, c in enumerate(_TABLE)}}
 _CP1252_UNDEFINED = b"\x81\x8d\x8f\x90\x9d"
 
-# what a continuation byte (0x80-0xBF) looks like read as cp1252 (or as latin-1: the C1 controls)
-_CONT = "[\u0080-\u00bf" + "".join(sorted({c for c in _TABLE[0x80:0xC0] if ord(c) > 0xFF})) + "]"
-SIGNATURE = (f"(?:[\u00c2-\u00df]{_CONT}){{2,}}|[\u00c2-\u00c5]{_CONT}|[\u00e0-\u00ef]{_CONT}{{2}}"
-             f"|[\u00f0-\u00f4]{_CONT}{{3}}")
-"""A regular expression (Python and polars alike) for text that is certainly UTF-8 read as cp1252."""
+def _chars(low: int, high: int) -> str:
+    """A regular-expression class of what the bytes ``low``..``high`` look like read as cp1252 or latin-1."""
+    found = {_TABLE[b] for b in range(low, high + 1)} | {chr(b) for b in range(low, high + 1)}
+    return "[" + "".join(re.escape(c) for c in sorted(found)) + "]"
+
+
+# UTF-8 sequences certainly UTF-8 (see the module's docstring): two or more in a row; alone, a lead byte C2-C5
+# (U+0080-U+017F), E2 80-86 (punctuation, currency, letterlike symbols: U+2000-U+21BF) or F0 9F (emoji)
+_B2, _B3, _B4 = rb"[\xc2-\xdf][\x80-\xbf]", rb"[\xe0-\xef][\x80-\xbf]{2}", rb"[\xf0-\xf4][\x80-\xbf]{3}"
+_CERTAIN_BYTES = re.compile(rb"(?:" + _B2 + rb"|" + _B3 + rb"|" + _B4 + rb"){2,}|[\xc2-\xc5][\x80-\xbf]"
+                            rb"|\xe2[\x80-\x86][\x80-\xbf]|\xf0\x9f[\x80-\xbf]{2}")
+_C = _chars(0x80, 0xBF)
+SIGNATURE = (f"(?:{_chars(0xC2, 0xDF)}{_C}|{_chars(0xE0, 0xEF)}{_C}{{2}}|{_chars(0xF0, 0xF4)}{_C}{{3}}){{2,}}"
+             f"|{_chars(0xC2, 0xC5)}{_C}|\u00e2{_chars(0x80, 0x86)}{_C}|\u00f0{_chars(0x9F, 0x9F)}{_C}{{2}}")
+"""A regular expression (Python and polars alike) for text that is certainly UTF-8 read as cp1252 (or latin-1):
+the same sequences as above, as those encodings show them."""
 _SIGNATURE_RE = re.compile(SIGNATURE)
-# the same sequences as bytes (validity is checked by decoding them strictly)
-_CERTAIN_BYTES = re.compile(rb"(?:[\xc2-\xdf][\x80-\xbf]){2,}|[\xc2-\xc5][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}"
-                            rb"|[\xf0-\xf4][\x80-\xbf]{3}")
+
 # a run of characters that cp1252 (or latin-1) writes as one byte each, outside ASCII
 _HIGH_RUN = re.compile("[\u0080-\u00ff" + "".join(sorted({c for c in _TABLE[0x80:] if ord(c) > 0xFF})) + "]+")
 _C1 = re.compile("[\u0080-\u009f]")

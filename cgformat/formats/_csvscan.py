@@ -227,11 +227,12 @@ def _line_pieces(stream: BinaryIO, begin: int, chunk_size: int, sep: bytes) -> I
             yield data[:cut]
 
 
-# a line that holds no byte that is not UTF-8 (U+FFFD once decoded with replacement) and a character that
-# only a sequence certainly UTF-8 gives (see cgformat._mojibake): U+0080-U+017F, two of U+0180-U+07FF in a
-# row, or a character of three or four bytes
-_CERTAIN_LINE = (r"(?m)^[^\n\x{fffd}]*(?:[\x{80}-\x{17f}]|[\x{180}-\x{7ff}]{2}|[\x{800}-\x{fffc}\x{fffe}-\x{10ffff}])"
-                 r"[^\n\x{fffd}]*$")
+# a line that holds no byte that is not UTF-8 (U+FFFD once decoded with replacement) and what only a sequence
+# certainly UTF-8 gives (see cgformat._mojibake): two characters beyond ASCII in a row, or one of U+0080-U+017F,
+# U+2000-U+21BF or U+1F000-U+1FFFF
+_NON_ASCII = r"[\x{80}-\x{fffc}\x{fffe}-\x{10ffff}]"
+_CERTAIN_LINE = (rf"(?m)^[^\n\x{{fffd}}]*(?:{_NON_ASCII}{{2}}|[\x{{80}}-\x{{17f}}\x{{2000}}-\x{{21bf}}"
+                 rf"\x{{1f000}}-\x{{1ffff}}])[^\n\x{{fffd}}]*$")
 
 
 def _certain_utf8_line(piece: bytes, sep: bytes) -> bool:
