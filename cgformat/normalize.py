@@ -9,11 +9,13 @@ order is reported as ``ambiguous-date``).
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 import polars as pl
 
+from ._mojibake import SIGNATURE, repair
 from .errors import UsageError
 from .model import IssueCode, Severity, Table
 from .report import issues_frame
@@ -65,6 +67,21 @@ def strip(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
 def nfc(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
     """Unicode NFC: composed characters, so ``é`` is one code point as CG expects."""
     return value.str.normalize("NFC")
+
+
+def _unmangle(text: str) -> str:
+    while True:
+        fixed = repair(text)
+        if fixed == text:
+            return text
+        text = unicodedata.normalize("NFC", fixed)   # as the nfc normalizer before it would have made it
+
+
+def mojibake(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
+    """UTF-8 that was read as cp1252 or latin-1 upstream, decoded back where that is certain (``MÃ¼ller`` ->
+    ``Müller``, ``â€™`` -> ``’``): the garbled characters must form UTF-8 sequences that ordinary text never
+    shows (see ``cgformat._mojibake``); ``São``, a lone ``Ã`` and anything else are left as they are."""
+    return value.map_elements(_unmangle, return_dtype=pl.String, skip_nulls=True)
 
 
 def email(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
@@ -263,6 +280,7 @@ def ambiguous_dates(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
 NORMALIZERS: dict[str, Callable[[pl.Expr, NormalizeOptions], pl.Expr]] = {
     "strip": strip,
     "nfc": nfc,
+    "mojibake": mojibake,
     "email": email,
     "phone": phone,
     "datetime": datetime,
@@ -273,19 +291,21 @@ NORMALIZERS: dict[str, Callable[[pl.Expr, NormalizeOptions], pl.Expr]] = {
 }
 """Every named normalizer: name -> function (String expression, options) -> String expression."""
 
-GENERIC = ("strip", "nfc")
+GENERIC = ("strip", "nfc", "mojibake")
 """Applied to every column, known to the schema or not, before the field's own normalizers."""
 
 _IDENTITY_WHERE: dict[str, Callable[[pl.Expr], pl.Expr]] = {
-    "nfc": lambda v: v.str.contains(r"^[\x00-\x7F]*$"),
+    "nfc": lambda v: v.str.len_bytes() == v.str.len_chars(),
+    "mojibake": lambda v: ~v.str.contains(SIGNATURE),
     "phone": lambda v: v.str.contains(r"^(?:[1-9][0-9]*)?$"),
     "email": lambda v: ~v.str.contains(r"^\s|\s$|@[^@]*[A-Z\x{80}-\x{10FFFF}][^@]*$"),
     "datetime": lambda v: v.str.contains(r"^(?:[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2})?$"),
     "date": lambda v: v.str.contains(r"^(?:[0-9]{4}-[0-9]{2}-[0-9]{2})?$"),
 }
-# Cheap screens, true where a normalizer is known to give the value back unchanged (ASCII text is NFC; a
-# phone of digits not starting with 0 is digits; an e-mail without edge spaces or capitals after its last
-# @; a date already in CG's shape, valid or not): the costly expression runs on the other values only.
+# Cheap screens, true where a normalizer is known to give the value back unchanged (ASCII text, as many bytes
+# as characters, is NFC; text without the signature of mojibake has none to repair; a phone of digits not
+# starting with 0 is digits; an e-mail without edge spaces or capitals after its last @; a date already in
+# CG's shape, valid or not): the costly expression runs on the other values only.
 # The date screens hold only without --date-format (a format of the user's may read an invalid CG-shaped
 # date another way).
 

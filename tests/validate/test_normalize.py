@@ -30,6 +30,33 @@ def test_strip_and_nfc() -> None:
     assert norm("nfc", ["Rene\u0301", "é"]) == ["René", "é"]
 
 
+@pytest.mark.parametrize(("value", "fixed"), [
+    ("MÃ¼ller", "Müller"), ("SeÃ±or", "Señor"), ("cafÃ©", "café"), ("donâ€™t", "don’t"), ("â‚¬5", "€5"),
+    ("â€œquotedâ€\x9d", "“quoted”"), ("ZaÅ‚Ä™ski", "Załęski"), ("Ð¿Ñ€Ð¸Ð²ÐµÑ‚", "привет"), ("Ã…land", "Åland"),
+    ("ÃƒÂ©tÃƒÂ©", "été"), ("MÃ¼ller from SÃ£o Paulo", "Müller from São Paulo"), ("Â£5", "£5"),
+    # no certain mojibake: left as it is
+    ("Ã", "Ã"), ("São", "São"), ("SÃO PAULO", "SÃO PAULO"), ("MÃ¼ller São", "Müller São"), ("«CAFÉ»", "«CAFÉ»"),
+    ("‘‘Café’’", "‘‘Café’’"), ("JOSÉ”", "JOSÉ”"), ("Ärger", "Ärger"), ("Ångström", "Ångström"), ("Â\x85", "Â\x85"),
+    ("Ã©Ã", "Ã©Ã"), ("", ""), ("plain", "plain"),
+])
+def test_mojibake(value: str, fixed: str) -> None:
+    assert norm("mojibake", [value]) == [fixed]
+    assert norm("mojibake", [fixed]) == [fixed]
+
+
+def test_fix_repairs_mojibake_and_reports_each_repair() -> None:
+    t = make_table(("Name", "City"), [("MÃ¼ller", "SÃ£o Paulo"), ("Ã", "São"), ("RenÃ©e", "Köln")])
+    out = fix_table(t, None)
+    assert out.frame.rows() == [("Müller", "São Paulo"), ("Ã", "São"), ("Renée", "Köln")]
+    assert out.changes.rows() == [(1, 2, "Name", "MÃ¼ller", "Müller", "mojibake"),
+                                  (1, 2, "City", "SÃ£o Paulo", "São Paulo", "mojibake"),
+                                  (3, 4, "Name", "RenÃ©e", "Renée", "mojibake")]
+    assert out.counts["mojibake"] == 3
+    # and validate has nothing left to call garbled
+    assert "mojibake" not in validate(Table(info=t.info, frame=out.frame, lines=t.lines), None) \
+        .issues["code"].to_list()
+
+
 def test_email() -> None:
     assert norm("email", [" Anna.B@Example.COM ", "x@Y.org", "no-at", "a@b@C.com", ""]) == [
         "Anna.B@example.com", "x@y.org", "no-at", "a@b@C.com", ""]
@@ -227,7 +254,8 @@ def test_normalizing_twice_equals_once(rows: list[tuple[str, ...]], country: str
 # ------------------------------------------------------------------------------- screens: where nothing changes
 
 _PIECES = st.sampled_from(["0", "1", "9", "00", "31", "2024", "-", ":", " ", "/", ".", "+", "(", ")", "@", "a", "Z",
-                           "é", "e\u0301", "Ä", "\t", "x.COM", "2025-02-30", "2024-06-02 20:15:29", "12", "T"])
+                           "é", "e\u0301", "Ä", "\t", "x.COM", "2025-02-30", "2024-06-02 20:15:29", "12", "T",
+                           "Ã", "¼", "©", "â€", "™", "Ì\x81", "Ð¿"])
 
 
 @given(values=st.lists(st.lists(_PIECES, max_size=6).map("".join), min_size=1, max_size=30),
