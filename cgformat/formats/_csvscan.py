@@ -106,7 +106,7 @@ class MixedLine:
     offset: int             # 0-based byte offset of its first byte that is not UTF-8
     bytes: str              # the bytes that are not UTF-8, in hex ("f1", "e9 fc")
     encoding: str           # how the line was read: cp1252, or latin-1 when it holds a byte cp1252 leaves undefined
-    text: str               # the line as read
+    text: str               # the line as read (its first 200 characters)
 
 
 @dataclass(slots=True)
@@ -207,24 +207,17 @@ def _legacy_scan(stream: BinaryIO, begin: int, chunk_size: int, *, sep: bytes,
 def _line_pieces(stream: BinaryIO, begin: int, chunk_size: int, sep: bytes) -> Iterator[bytes]:
     """The stream from ``begin`` in pieces of about ``chunk_size`` that end at a line end (or the end)."""
     stream.seek(begin)
-    carry = b""
-    while True:
-        chunk = stream.read(chunk_size)
-        data = carry + chunk if carry else chunk
-        if not chunk:
-            if data:
-                yield data
-            return
-        cut = data.rfind(sep) + 1
+    parts: list[bytes] = []
+    while chunk := stream.read(chunk_size):
+        cut = chunk.rfind(sep) + 1
         if cut == 0:
-            carry = data
+            parts.append(chunk)      # no line end in it: joined once one comes
             continue
-        if cut == len(data):
-            carry = b""
-            yield data
-        else:
-            carry = data[cut:]
-            yield data[:cut]
+        parts.append(chunk[:cut] if cut < len(chunk) else chunk)
+        yield b"".join(parts) if len(parts) > 1 else parts[0]
+        parts = [chunk[cut:]] if cut < len(chunk) else []
+    if parts:
+        yield b"".join(parts)
 
 
 # a line that holds no byte that is not UTF-8 (U+FFFD once decoded with replacement) and what only a sequence
@@ -292,11 +285,13 @@ def _not_utf8(raw: bytes) -> tuple[int, str]:
     return first, shown
 
 
-def _mixed_scan(stream: BinaryIO, begin: int, chunk_size: int, sep: bytes) -> tuple[list[MixedLine], int]:
+def _mixed_scan(stream: BinaryIO, begin: int, chunk_size: int,
+                sep: bytes) -> tuple[list[MixedLine], int, set[str]]:
     """Third pass over a file that mixes encodings: its lines that are not UTF-8 (the first
-    :data:`MIXED_LISTED`) and how many there are. ``begin`` is where the text starts (after a byte order mark);
-    offsets are from ``begin``, lines from 1 there."""
+    :data:`MIXED_LISTED`), how many there are and the encodings they were read in. ``begin`` is where the text
+    starts (after a byte order mark); offsets are from ``begin``, lines from 1 there."""
     listed: list[MixedLine] = []
+    encodings: set[str] = set()
     count = 0
     offset = 0
     line = 1
@@ -307,13 +302,14 @@ def _mixed_scan(stream: BinaryIO, begin: int, chunk_size: int, sep: bytes) -> tu
             line += piece.count(sep, seen, at)
             seen = at
             count += 1
+            encodings.add(encoding)
             if len(listed) < MIXED_LISTED:
                 first, shown = _not_utf8(raw)
                 listed.append(MixedLine(line=line, offset=offset + at + first, bytes=shown, encoding=encoding,
-                                        text=text))
+                                        text=text[:200]))
         line += piece.count(sep, seen)
         offset += len(piece)
-    return listed, count
+    return listed, count, encodings
 
 
 def _line_of(stream: BinaryIO, begin: int, offset: int, chunk_size: int) -> int:
@@ -450,7 +446,7 @@ def sniff(stream: BinaryIO, *, start: int, chunk_size: int, forced: str | None, 
     sep = b"\r" if cr_only else b"\n"
     # a file that is not UTF-8 throughout is cp1252 (or latin-1) as a whole, unless a line of it is UTF-8 for
     # certain (or it starts with a UTF-8 byte order mark): then it mixes encodings, and each line is read in
-    # its own (a pure UTF-8 file never gets here: the pass above proved it)
+    # its own encoding (a pure UTF-8 file never gets here: the pass above proved it)
     control, undefined, certain = _legacy_scan(stream, start + skip, chunk_size, sep=sep, evidence=not skip)
     if control is not None:
         offset, line = where(control + skip)
@@ -459,9 +455,9 @@ def sniff(stream: BinaryIO, *, start: int, chunk_size: int, forced: str | None, 
             f"{offset} (line {line}): not a text file, or an encoding cgformat cannot tell; give --encoding",
             offset=offset, line=line)
     if skip or certain:
-        listed, count = _mixed_scan(stream, start + skip, chunk_size, sep)
+        listed, count, encodings = _mixed_scan(stream, start + skip, chunk_size, sep)
         listed = [replace(m, offset=m.offset + skip) for m in listed]
-        fallback = "latin-1" if any(m.encoding == "latin-1" for m in listed) else "cp1252"
+        fallback = "latin-1" if "latin-1" in encodings else "cp1252"
         return Sniff(codec="utf-8", label=("utf-8-sig" if skip else "utf-8") + "+" + fallback, skip=skip,
                      size=scan.size + skip, cr_only=cr_only, bom=bool(skip), non_utf8=True, first_bad=bad,
                      mixed=True, mixed_lines=tuple(listed), mixed_count=count)

@@ -4,11 +4,16 @@ Reading
     * The reader needs a seekable stream: it reads the input once to choose the encoding (a UTF-8 file
       with one cp1252 byte near its end must not be half decoded), then again to parse it. A stream that
       cannot seek is first copied to a temporary file (``cgformat.api`` already spools standard input).
-    * Encoding: strict UTF-8 (a byte order mark is removed and reported); UTF-16 with a byte order mark;
+    * Encoding: strict UTF-8 (a byte order mark is left out and reported); UTF-16 with a byte order mark;
       otherwise cp1252 (latin-1 when the file holds a byte cp1252 leaves undefined), reported as
-      ``non-utf8``. A file that fits none of them (UTF-16 without a byte order mark, binary data) raises
-      :class:`CsvEncodingError` (an :class:`~cgformat.errors.EncodingError`) with the byte offset and line.
-      ``ReadOptions.encoding`` forces an encoding.
+      ``non-utf8``. A file that is UTF-8 but for some lines (one of them certainly UTF-8, or a UTF-8 byte
+      order mark, and others not UTF-8) is read line by line: each line that is not UTF-8 as cp1252 (or
+      latin-1), but for the sequences in it that are certainly UTF-8, and reported as ``mixed-encoding`` with
+      its line, the byte offset and the bytes; ``SourceInfo.encoding`` is then ``utf-8+cp1252``. A pure UTF-8
+      file costs nothing for this: the first pass proves it. A file that fits none of them (UTF-16 without a
+      byte order mark, binary data) raises :class:`CsvEncodingError` (an
+      :class:`~cgformat.errors.EncodingError`) with the byte offset and line. ``ReadOptions.encoding`` forces
+      an encoding.
     * Delimiter: comma, semicolon, tab or pipe, whichever splits a sample of records into the most
       consistent field counts (quote-aware); comma for a single-column file. ``ReadOptions.delimiter``
       forces one. Any delimiter but a comma is reported as a ``delimiter`` warning (CG wants commas).
