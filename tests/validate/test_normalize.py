@@ -44,6 +44,19 @@ def test_mojibake(value: str, fixed: str) -> None:
     assert norm("mojibake", [fixed]) == [fixed]
 
 
+_CLEAN = st.lists(st.sampled_from(["a", "Z", " ", ".", "é", "ü", "ñ", "Å", "ł", "Ł", "ß", "’", "“", "€", "™",
+                                    "жи", "日本", "😀", "São"]), max_size=12).map("".join)
+_SLOPPY_CP1252 = "".join(bytes([b]).decode("cp1252", errors="ignore") or chr(b) for b in range(256))
+
+
+@settings(max_examples=150)
+@given(_CLEAN)
+def test_mojibake_undoes_utf8_read_as_cp1252_and_leaves_clean_text(text: str) -> None:
+    # UTF-8 read as cp1252 (the five bytes it leaves undefined as C1 controls, as Windows does), then repaired
+    garbled = "".join(_SLOPPY_CP1252[b] for b in text.encode("utf-8"))
+    assert norm("mojibake", [garbled, text]) == [text, text]
+
+
 def test_fix_repairs_mojibake_and_reports_each_repair() -> None:
     t = make_table(("Name", "City"), [("MÃ¼ller", "SÃ£o Paulo"), ("Ã", "São"), ("RenÃ©e", "Köln")])
     out = fix_table(t, None)
