@@ -10,8 +10,9 @@ A UTF-8 sequence is *certainly* UTF-8 when, read as cp1252, it could not be ordi
 multi-byte sequences in a row (``Ð¿Ñ€``, ``æ—¥æœ¬``: a word of Cyrillic or Japanese), or alone a lead
 byte ``Â`` to ``Å`` and a continuation (the letters of U+0080-U+017F: ``Ã©``, ``Å‚``), ``â€`` to ``â†``
 and a continuation (punctuation, currency and letterlike symbols: ``â€™``, ``â‚¬``), or ``ðŸ`` and two
-continuations (emoji). Any other sequence alone is left as cp1252: ``É»`` is an upper-case letter before a
-closing guillemet as often as it is ``ɻ``, and ``é’’`` a letter before two closing quotes.
+continuations (emoji); but a capital ``Â`` to ``Å`` before a quote, a dash or other punctuation (``IRMÃ”``,
+``Å’s``) only inside a word (``MÃ–LLER``). Any other sequence alone is left as cp1252: ``É»`` is an upper-case letter
+before a closing guillemet as often as it is ``ɻ``, and ``é’’`` a letter before two closing quotes.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import codecs
 import re
 
-__all__ = ["SIGNATURE", "decode_line", "repair"]
+__all__ = ["AMBIGUOUS", "SIGNATURE", "decode_line", "repair"]
 
 # cp1252 as Windows and the WHATWG encoding standard read it: its five undefined bytes (81 8D 8F 90 9D) as the
 # C1 control of the same number, so that every byte has a character and every such character one byte
@@ -39,6 +40,13 @@ def _chars(low: int, high: int) -> str:
 _B2, _B3, _B4 = rb"[\xc2-\xdf][\x80-\xbf]", rb"[\xe0-\xef][\x80-\xbf]{2}", rb"[\xf0-\xf4][\x80-\xbf]{3}"
 _CERTAIN_BYTES = re.compile(rb"(?:" + _B2 + rb"|" + _B3 + rb"|" + _B4 + rb"){2,}|[\xc2-\xc5][\x80-\xbf]"
                             rb"|\xe2[\x80-\x86][\x80-\xbf]|\xf0\x9f[\x80-\xbf]{2}")
+# a lone sequence whose continuation reads as punctuation that may follow a word (quotes ‹ ‘ ’ “ ” › « », which
+# close a quotation in one language or another, dashes – —, … • and the no-break space; not ‚ „, which only
+# open one) is UTF-8 for certain only inside a word (two letters follow: MÃ–LLER for MÖLLER): a capital before
+# such a mark (IRMÃ”, Å’s) is ordinary text
+_PUNCTUATION = b"\x85\x8b\x91\x92\x93\x94\x95\x96\x97\x9b\xa0\xab\xbb"
+AMBIGUOUS = "".join(chr(((lead & 0x1F) << 6) | (cont & 0x3F)) for lead in range(0xC2, 0xC6) for cont in _PUNCTUATION)
+"""The characters whose UTF-8 sequence, alone, reads in cp1252 as a capital letter before a punctuation mark."""
 _C = _chars(0x80, 0xBF)
 SIGNATURE = (f"(?:{_chars(0xC2, 0xDF)}{_C}|{_chars(0xE0, 0xEF)}{_C}{{2}}|{_chars(0xF0, 0xF4)}{_C}{{3}}){{2,}}"
              f"|{_chars(0xC2, 0xC5)}{_C}|\u00e2{_chars(0x80, 0x86)}{_C}|\u00f0{_chars(0x9F, 0x9F)}{_C}{{2}}")
@@ -74,7 +82,8 @@ def decode_line(line: bytes) -> tuple[str, str]:
             text = found.group().decode("utf-8")
         except UnicodeDecodeError:
             continue
-        if _C1.search(text):
+        if _C1.search(text) or (len(text) == 1 and text in AMBIGUOUS
+                                and not line[found.end():found.end() + 2].isalpha()):
             continue
         pieces.append(line[at:found.start()])
         pieces.append(text)
@@ -90,8 +99,9 @@ def _suspect(text: str) -> int:
     return sum(len(m) for m in _SIGNATURE_RE.findall(text))
 
 
-def _repair_run(run: str) -> str:
-    """One run of cp1252 characters, undone when it is certainly UTF-8 read as cp1252."""
+def _repair_run(run: str, after: str) -> str:
+    """One run of cp1252 characters (``after``: the two characters that follow it), undone when it is
+    certainly UTF-8 read as cp1252."""
     if not _SIGNATURE_RE.search(run):
         return run
     try:
@@ -100,6 +110,8 @@ def _repair_run(run: str) -> str:
         return run
     if _C1.search(text) or _suspect(text) >= _suspect(run):
         return run
+    if len(text) == 1 and text in AMBIGUOUS and not (len(after) == 2 and after.isalpha()):
+        return run
     return text
 
 
@@ -107,7 +119,7 @@ def repair(value: str) -> str:
     """``value`` with each run of certain mojibake decoded back (``MÃ¼ller`` -> ``Müller``), repeatedly for
     text garbled twice; any other text, ``São`` and a lone ``Ã`` included, is left as it is."""
     while True:
-        fixed = _HIGH_RUN.sub(lambda m: _repair_run(m.group()), value)
+        fixed = _HIGH_RUN.sub(lambda m: _repair_run(m.group(), m.string[m.end():m.end() + 2]), value)
         if fixed == value:
             return value
         value = fixed

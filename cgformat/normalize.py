@@ -320,14 +320,18 @@ def identity_where(name: str, value: pl.Expr, options: NormalizeOptions) -> pl.E
 
 def apply(frame: pl.DataFrame, column: str, name: str, options: NormalizeOptions) -> pl.Series:
     """Normalizer ``name`` applied to one column of ``frame``: on the values its screen does not pass only."""
-    expr = NORMALIZERS[name](pl.col(column), options).alias(column)
     screen = identity_where(name, pl.col(column), options)
     if screen is None:
-        return frame.select(expr).to_series()
+        return frame.select(NORMALIZERS[name](pl.col(column), options).alias(column)).to_series()
+    return _apply_rows(frame, column, name, options, frame.select(~screen).to_series().arg_true())
+
+
+def _apply_rows(frame: pl.DataFrame, column: str, name: str, options: NormalizeOptions, todo: pl.Series) -> pl.Series:
+    """Normalizer ``name`` applied to the rows ``todo`` of one column (the others as they are)."""
     values = frame[column]
-    todo = frame.select(~screen).to_series().arg_true()
     if todo.len() == 0:
         return values
+    expr = NORMALIZERS[name](pl.col(column), options).alias(column)
     if todo.len() == values.len():
         return frame.select(expr).to_series()
     fixed = values.gather(todo).to_frame(column).select(expr).to_series()
@@ -402,11 +406,26 @@ def normalize(table: Table, chains: dict[str, tuple[str, ...]], *, options: Norm
         staged = [(c, ch[k]) for c, ch in col_chains.items() if k < len(ch)]
         exprs = [NORMALIZERS[name](pl.col(c), opts).alias(c) for c, name in staged
                  if identity_where(name, pl.col(c), opts) is None]
-        screened = [apply(current, c, name, opts) for c, name in staged
-                    if identity_where(name, pl.col(c), opts) is not None]
+        # the screens of the stage in one pass (column by column in parallel); a column whose screen passes
+        # everywhere is left as it is, and not compared either
+        screens = [(c, name, screen) for c, name in staged
+                   if (screen := identity_where(name, pl.col(c), opts)) is not None]
+        todo = current.select([(~screen).alias(str(i)) for i, (_, _, screen) in enumerate(screens)]) \
+            if screens else pl.DataFrame()
+        kept: set[str] = set()
+        screened: list[pl.Series] = []
+        for i, (c, name, _) in enumerate(screens):
+            rows = todo.to_series(i).arg_true()
+            if rows.len():
+                screened.append(_apply_rows(current, c, name, opts, rows))
+            else:
+                kept.add(c)
         nxt = current.with_columns([*exprs, *screened])
         for c, ch in col_chains.items():
             if k < len(ch):
+                if c in kept:
+                    counts[ch[k]] = counts.get(ch[k], 0)
+                    continue
                 mask = nxt[c] != current[c]
                 n = int(mask.sum())
                 counts[ch[k]] = counts.get(ch[k], 0) + n

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-from .._mojibake import decode_line
+from .._mojibake import AMBIGUOUS, decode_line
 from ..errors import EncodingError, ReadError, UsageError
 
 __all__ = [
@@ -221,11 +221,12 @@ def _line_pieces(stream: BinaryIO, begin: int, chunk_size: int, sep: bytes) -> I
 
 
 # a line that holds no byte that is not UTF-8 (U+FFFD once decoded with replacement) and what only a sequence
-# certainly UTF-8 gives (see cgformat._mojibake): two characters beyond ASCII in a row, or one of U+0080-U+017F,
-# U+2000-U+21BF or U+1F000-U+1FFFF
+# certainly UTF-8 gives (see cgformat._mojibake): two characters beyond ASCII in a row, or one of U+0080-U+017F
+# (one of AMBIGUOUS only before two letters), U+2000-U+21BF or U+1F000-U+1FFFF
 _NON_ASCII = r"[\x{80}-\x{fffc}\x{fffe}-\x{10ffff}]"
-_CERTAIN_LINE = (rf"(?m)^[^\n\x{{fffd}}]*(?:{_NON_ASCII}{{2}}|[\x{{80}}-\x{{17f}}\x{{2000}}-\x{{21bf}}"
-                 rf"\x{{1f000}}-\x{{1ffff}}])[^\n\x{{fffd}}]*$")
+_AMBIGUOUS = "".join(f"\\x{{{ord(c):x}}}" for c in AMBIGUOUS)
+_CERTAIN_LINE = (rf"(?m)^[^\n\x{{fffd}}]*(?:{_NON_ASCII}{{2}}|[\x{{80}}-\x{{17f}}--[{_AMBIGUOUS}]]|[{_AMBIGUOUS}]\pL\pL"
+                 rf"|[\x{{2000}}-\x{{21bf}}\x{{1f000}}-\x{{1ffff}}])[^\n\x{{fffd}}]*$")
 
 
 def _certain_utf8_line(piece: bytes, sep: bytes) -> bool:
