@@ -202,6 +202,17 @@ def test_the_lines_not_utf8_are_named_with_offset_bytes_and_encoding() -> None:
     assert found.label == "utf-8+latin-1"
 
 
+def test_lines_not_utf8_past_the_listed_ones_are_counted() -> None:
+    n = _csvscan.MIXED_LISTED + 5
+    data = "a\nZoë\n".encode() + b"".join(f"Señor {i}\n".encode("cp1252") for i in range(n))
+    table = read(data, chunk_size=256)
+    assert table.frame.height == n + 1
+    assert table.frame.row(-1) == (f"Señor {n - 1}",)
+    mixed = [i for i in table.issues if i.code == IssueCode.MIXED_ENCODING]
+    assert [i.line for i in mixed[:-1]] == list(range(3, 3 + _csvscan.MIXED_LISTED))
+    assert (mixed[-1].line, mixed[-1].value) == (None, "5")
+
+
 def test_a_line_mixing_both_encodings_keeps_what_is_certainly_utf8() -> None:
     # a cp1252 byte and a UTF-8 word on one line: the UTF-8 word is not garbled into MÃ¼ller
     data = "a,b\nKöln,x\n".encode() + "Señor ".encode("cp1252") + "Müller,’s\n".encode()
