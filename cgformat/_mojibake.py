@@ -10,9 +10,10 @@ A UTF-8 sequence is *certainly* UTF-8 when, read as cp1252, it could not be ordi
 multi-byte sequences in a row (``Ð¿Ñ€``, ``æ—¥æœ¬``: a word of Cyrillic or Japanese), or alone a lead
 byte ``Â`` to ``Å`` and a continuation (the letters of U+0080-U+017F: ``Ã©``, ``Å‚``), ``â€`` to ``â†``
 and a continuation (punctuation, currency and letterlike symbols: ``â€™``, ``â‚¬``), or ``ðŸ`` and two
-continuations (emoji); but a capital ``Â`` to ``Å`` before a quote, a dash or other punctuation (``IRMÃ”``,
-``Å’s``) only inside a word (``MÃ–LLER``). Any other sequence alone is left as cp1252: ``É»`` is an upper-case letter
-before a closing guillemet as often as it is ``ɻ``, and ``é’’`` a letter before two closing quotes.
+continuations (emoji); but a capital ``Â`` to ``Å`` before a quote, a dash or other punctuation
+(``IRMÃ”``, ``Å’s``) only inside a word (``ZoÃ«``, ``MÃ–LLER``). Any other sequence alone is left as
+cp1252: ``É»`` is an upper-case letter before a closing guillemet as often as it is ``ɻ``, and ``é’’`` a
+letter before two closing quotes.
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ _CERTAIN_BYTES = re.compile(rb"(?:" + _B2 + rb"|" + _B3 + rb"|" + _B4 + rb"){2,}
                             rb"|\xe2[\x80-\x86][\x80-\xbf]|\xf0\x9f[\x80-\xbf]{2}")
 # a lone sequence whose continuation reads as punctuation that may follow a word (quotes ‹ ‘ ’ “ ” › « », which
 # close a quotation in one language or another, dashes – —, … • and the no-break space; not ‚ „, which only
-# open one) is UTF-8 for certain only inside a word (two letters follow: MÃ–LLER for MÖLLER): a capital before
-# such a mark (IRMÃ”, Å’s) is ordinary text
+# open one) is UTF-8 for certain only inside a word: after a lower-case letter (ZoÃ« for Zoë) or before two
+# letters (MÃ–LLER for MÖLLER); a capital before such a mark (IRMÃ”, Å’s) is ordinary text
 _PUNCTUATION = b"\x85\x8b\x91\x92\x93\x94\x95\x96\x97\x9b\xa0\xab\xbb"
 AMBIGUOUS = "".join(chr(((lead & 0x1F) << 6) | (cont & 0x3F)) for lead in range(0xC2, 0xC6) for cont in _PUNCTUATION)
 """The characters whose UTF-8 sequence, alone, reads in cp1252 as a capital letter before a punctuation mark."""
@@ -83,7 +84,8 @@ def decode_line(line: bytes) -> tuple[str, str]:
         except UnicodeDecodeError:
             continue
         if _C1.search(text) or (len(text) == 1 and text in AMBIGUOUS
-                                and not line[found.end():found.end() + 2].isalpha()):
+                                and not _in_word(line[found.start() - 1: found.start()].decode("latin-1"),
+                                                 line[found.end():found.end() + 2].decode("latin-1"))):
             continue
         pieces.append(line[at:found.start()])
         pieces.append(text)
@@ -99,9 +101,15 @@ def _suspect(text: str) -> int:
     return sum(len(m) for m in _SIGNATURE_RE.findall(text))
 
 
-def _repair_run(run: str, after: str) -> str:
-    """One run of cp1252 characters (``after``: the two characters that follow it), undone when it is
-    certainly UTF-8 read as cp1252."""
+def _in_word(before: str, after: str) -> bool:
+    """Whether a character between ``before`` (one character or none) and ``after`` (two or fewer) is inside
+    a word: after a lower-case letter, or before two letters."""
+    return (before.isascii() and before.islower()) or (len(after) == 2 and after.isascii() and after.isalpha())
+
+
+def _repair_run(run: str, before: str, after: str) -> str:
+    """One run of cp1252 characters (between the character ``before`` it and the two ``after`` it), undone
+    when it is certainly UTF-8 read as cp1252."""
     if not _SIGNATURE_RE.search(run):
         return run
     try:
@@ -110,7 +118,7 @@ def _repair_run(run: str, after: str) -> str:
         return run
     if _C1.search(text) or _suspect(text) >= _suspect(run):
         return run
-    if len(text) == 1 and text in AMBIGUOUS and not (len(after) == 2 and after.isalpha()):
+    if len(text) == 1 and text in AMBIGUOUS and not _in_word(before, after):
         return run
     return text
 
@@ -119,7 +127,8 @@ def repair(value: str) -> str:
     """``value`` with each run of certain mojibake decoded back (``MÃ¼ller`` -> ``Müller``), repeatedly for
     text garbled twice; any other text, ``São`` and a lone ``Ã`` included, is left as it is."""
     while True:
-        fixed = _HIGH_RUN.sub(lambda m: _repair_run(m.group(), m.string[m.end():m.end() + 2]), value)
+        fixed = _HIGH_RUN.sub(lambda m: _repair_run(m.group(), m.string[max(0, m.start() - 1):m.start()],
+                                                    m.string[m.end():m.end() + 2]), value)
         if fixed == value:
             return value
         value = fixed

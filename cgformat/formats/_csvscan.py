@@ -222,11 +222,11 @@ def _line_pieces(stream: BinaryIO, begin: int, chunk_size: int, sep: bytes) -> I
 
 # a line that holds no byte that is not UTF-8 (U+FFFD once decoded with replacement) and what only a sequence
 # certainly UTF-8 gives (see cgformat._mojibake): two characters beyond ASCII in a row, or one of U+0080-U+017F
-# (one of AMBIGUOUS only before two letters), U+2000-U+21BF or U+1F000-U+1FFFF
+# (one of AMBIGUOUS only after a lower-case letter or before two letters), U+2000-U+21BF or U+1F000-U+1FFFF
 _NON_ASCII = r"[\x{80}-\x{fffc}\x{fffe}-\x{10ffff}]"
 _AMBIGUOUS = "".join(f"\\x{{{ord(c):x}}}" for c in AMBIGUOUS)
-_CERTAIN_LINE = (rf"(?m)^[^\n\x{{fffd}}]*(?:{_NON_ASCII}{{2}}|[\x{{80}}-\x{{17f}}--[{_AMBIGUOUS}]]|[{_AMBIGUOUS}]\pL\pL"
-                 rf"|[\x{{2000}}-\x{{21bf}}\x{{1f000}}-\x{{1ffff}}])[^\n\x{{fffd}}]*$")
+_CERTAIN_LINE = (rf"(?m)^[^\n\x{{fffd}}]*(?:{_NON_ASCII}{{2}}|[\x{{80}}-\x{{17f}}--[{_AMBIGUOUS}]]|[a-z][{_AMBIGUOUS}]"
+                 rf"|[{_AMBIGUOUS}][a-zA-Z]{{2}}|[\x{{2000}}-\x{{21bf}}\x{{1f000}}-\x{{1ffff}}])[^\n\x{{fffd}}]*$")
 
 
 def _certain_utf8_line(piece: bytes, sep: bytes) -> bool:

@@ -40,7 +40,7 @@ def test_strip_and_nfc() -> None:
     ("Ã©Ã", "Ã©Ã"), ("", ""), ("plain", "plain"), ("IRMÃ”", "IRMÃ”"), ("Å’s", "Å’s"), ("“Å”", "“Å”"),
     ("Ã – x", "Ã – x"), ("Å“x", "Å“x"),
     # a capital before punctuation inside a word is mojibake
-    ("Ã–sterreich", "Österreich"), ("MUÃ‘OZ", "MUÑOZ"),
+    ("Ã–sterreich", "Österreich"), ("MUÃ‘OZ", "MUÑOZ"), ("ZoÃ«", "Zoë"), ("CitroÃ«n", "Citroën"), ("PÃ”", "PÃ”"),
 ])
 def test_mojibake(value: str, fixed: str) -> None:
     assert norm("mojibake", [value]) == [fixed]
