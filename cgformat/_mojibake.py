@@ -42,10 +42,11 @@ _B2, _B3, _B4 = rb"[\xc2-\xdf][\x80-\xbf]", rb"[\xe0-\xef][\x80-\xbf]{2}", rb"[\
 _CERTAIN_BYTES = re.compile(rb"(?:" + _B2 + rb"|" + _B3 + rb"|" + _B4 + rb"){2,}|[\xc2-\xc5][\x80-\xbf]"
                             rb"|\xe2[\x80-\x86][\x80-\xbf]|\xf0\x9f[\x80-\xbf]{2}")
 # a lone sequence whose continuation reads as punctuation that may follow a word (quotes ‹ ‘ ’ “ ” › « », which
-# close a quotation in one language or another, dashes – —, … • and the no-break space; not ‚ „, which only
-# open one) is UTF-8 for certain only inside a word: after a lower-case letter (ZoÃ« for Zoë) or before two
-# letters (MÃ–LLER for MÖLLER); a capital before such a mark (IRMÃ”, Å’s) is ordinary text
-_PUNCTUATION = b"\x85\x8b\x91\x92\x93\x94\x95\x96\x97\x9b\xa0\xab\xbb"
+# close a quotation in one language or another, dashes – — and … •; not ‚ „, which only open one, nor the
+# no-break space: Ã and a no-break space is à far more often) is UTF-8 for certain only inside a word: after a
+# lower-case letter (ZoÃ« for Zoë) or before two letters (MÃ–LLER for MÖLLER); a capital before such a mark
+# (IRMÃ”, Å’s) is ordinary text
+_PUNCTUATION = b"\x85\x8b\x91\x92\x93\x94\x95\x96\x97\x9b\xab\xbb"
 AMBIGUOUS = "".join(chr(((lead & 0x1F) << 6) | (cont & 0x3F)) for lead in range(0xC2, 0xC6) for cont in _PUNCTUATION)
 """The characters whose UTF-8 sequence, alone, reads in cp1252 as a capital letter before a punctuation mark."""
 _C = _chars(0x80, 0xBF)

@@ -41,6 +41,7 @@ def test_strip_and_nfc() -> None:
     ("Ã – x", "Ã – x"), ("Å“x", "Å“x"),
     # a capital before punctuation inside a word is mojibake
     ("Ã–sterreich", "Österreich"), ("MUÃ‘OZ", "MUÑOZ"), ("ZoÃ«", "Zoë"), ("CitroÃ«n", "Citroën"), ("PÃ”", "PÃ”"),
+    ("Ã\xa0 Paris", "à Paris"),
 ])
 def test_mojibake(value: str, fixed: str) -> None:
     assert norm("mojibake", [value]) == [fixed]
