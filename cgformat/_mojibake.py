@@ -30,6 +30,7 @@ _TABLE = "".join(bytes([b]).decode("cp1252", errors="ignore") or chr(b) for b in
 _ENCODING_MAP = {**{0x80 + i: 0x80 + i for i in range(32)}, **{ord(c): b for b, c in enumerate(_TABLE)}}
 _CP1252_UNDEFINED = b"\x81\x8d\x8f\x90\x9d"
 
+
 def _chars(low: int, high: int) -> str:
     """A regular-expression class of what the bytes ``low``..``high`` look like read as cp1252 or latin-1."""
     found = {_TABLE[b] for b in range(low, high + 1)} | {chr(b) for b in range(low, high + 1)}
