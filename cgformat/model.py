@@ -83,6 +83,7 @@ class IssueCode(StrEnum):
     EMPTY_FILE = "empty-file"
     UNWRITABLE_VALUE = "unwritable-value"      # a value the target format cannot hold (XML control chars)
     STRAY_QUOTE = "stray-quote"                # csv: a quote inside an unquoted field or never closed
+    MIXED_ENCODING = "mixed-encoding"          # csv: a line that is not UTF-8 in a file that otherwise is
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -119,7 +120,8 @@ class SourceInfo:
     format: str                                  # "csv" | "xlsx" | "xls" | "xml"
     labels: tuple[str, ...]
     bytes: int = 0
-    encoding: str | None = None                  # csv only: the encoding actually used
+    encoding: str | None = None                  # csv only: the encoding actually used ("utf-8+cp1252": UTF-8
+                                                 # but for the lines reported as mixed-encoding)
     delimiter: str | None = None                 # csv only
     sheet: str | None = None                     # excel only: the sheet read
     record_tag: str | None = None                # xml only: the record element's tag

@@ -9,11 +9,13 @@ order is reported as ``ambiguous-date``).
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 import polars as pl
 
+from ._mojibake import SIGNATURE, repair
 from .errors import UsageError
 from .model import IssueCode, Severity, Table
 from .report import issues_frame
@@ -65,6 +67,21 @@ def strip(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
 def nfc(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
     """Unicode NFC: composed characters, so ``é`` is one code point as CG expects."""
     return value.str.normalize("NFC")
+
+
+def _unmangle(text: str) -> str:
+    while True:
+        fixed = repair(text)
+        if fixed == text:
+            return text
+        text = unicodedata.normalize("NFC", fixed)   # as the nfc normalizer before it would have made it
+
+
+def mojibake(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
+    """UTF-8 that was read as cp1252 or latin-1 upstream, decoded back where that is certain (``MÃ¼ller`` ->
+    ``Müller``, ``â€™`` -> ``’``): the garbled characters must form UTF-8 sequences that ordinary text never
+    shows (see ``cgformat._mojibake``); ``São``, a lone ``Ã`` and anything else are left as they are."""
+    return value.map_elements(_unmangle, return_dtype=pl.String, skip_nulls=True)
 
 
 def email(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
@@ -263,6 +280,7 @@ def ambiguous_dates(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
 NORMALIZERS: dict[str, Callable[[pl.Expr, NormalizeOptions], pl.Expr]] = {
     "strip": strip,
     "nfc": nfc,
+    "mojibake": mojibake,
     "email": email,
     "phone": phone,
     "datetime": datetime,
@@ -273,19 +291,21 @@ NORMALIZERS: dict[str, Callable[[pl.Expr, NormalizeOptions], pl.Expr]] = {
 }
 """Every named normalizer: name -> function (String expression, options) -> String expression."""
 
-GENERIC = ("strip", "nfc")
+GENERIC = ("strip", "nfc", "mojibake")
 """Applied to every column, known to the schema or not, before the field's own normalizers."""
 
 _IDENTITY_WHERE: dict[str, Callable[[pl.Expr], pl.Expr]] = {
-    "nfc": lambda v: v.str.contains(r"^[\x00-\x7F]*$"),
+    "nfc": lambda v: v.str.len_bytes() == v.str.len_chars(),
+    "mojibake": lambda v: ~v.str.contains(SIGNATURE),
     "phone": lambda v: v.str.contains(r"^(?:[1-9][0-9]*)?$"),
     "email": lambda v: ~v.str.contains(r"^\s|\s$|@[^@]*[A-Z\x{80}-\x{10FFFF}][^@]*$"),
     "datetime": lambda v: v.str.contains(r"^(?:[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2})?$"),
     "date": lambda v: v.str.contains(r"^(?:[0-9]{4}-[0-9]{2}-[0-9]{2})?$"),
 }
-# Cheap screens, true where a normalizer is known to give the value back unchanged (ASCII text is NFC; a
-# phone of digits not starting with 0 is digits; an e-mail without edge spaces or capitals after its last
-# @; a date already in CG's shape, valid or not): the costly expression runs on the other values only.
+# Cheap screens, true where a normalizer is known to give the value back unchanged (ASCII text, as many bytes
+# as characters, is NFC; text without the signature of mojibake has none to repair; a phone of digits not
+# starting with 0 is digits; an e-mail without edge spaces or capitals after its last @; a date already in
+# CG's shape, valid or not): the costly expression runs on the other values only.
 # The date screens hold only without --date-format (a format of the user's may read an invalid CG-shaped
 # date another way).
 
@@ -300,14 +320,18 @@ def identity_where(name: str, value: pl.Expr, options: NormalizeOptions) -> pl.E
 
 def apply(frame: pl.DataFrame, column: str, name: str, options: NormalizeOptions) -> pl.Series:
     """Normalizer ``name`` applied to one column of ``frame``: on the values its screen does not pass only."""
-    expr = NORMALIZERS[name](pl.col(column), options).alias(column)
     screen = identity_where(name, pl.col(column), options)
     if screen is None:
-        return frame.select(expr).to_series()
+        return frame.select(NORMALIZERS[name](pl.col(column), options).alias(column)).to_series()
+    return _apply_rows(frame, column, name, options, frame.select(~screen).to_series().arg_true())
+
+
+def _apply_rows(frame: pl.DataFrame, column: str, name: str, options: NormalizeOptions, todo: pl.Series) -> pl.Series:
+    """Normalizer ``name`` applied to the rows ``todo`` of one column (the others as they are)."""
     values = frame[column]
-    todo = frame.select(~screen).to_series().arg_true()
     if todo.len() == 0:
         return values
+    expr = NORMALIZERS[name](pl.col(column), options).alias(column)
     if todo.len() == values.len():
         return frame.select(expr).to_series()
     fixed = values.gather(todo).to_frame(column).select(expr).to_series()
@@ -382,11 +406,26 @@ def normalize(table: Table, chains: dict[str, tuple[str, ...]], *, options: Norm
         staged = [(c, ch[k]) for c, ch in col_chains.items() if k < len(ch)]
         exprs = [NORMALIZERS[name](pl.col(c), opts).alias(c) for c, name in staged
                  if identity_where(name, pl.col(c), opts) is None]
-        screened = [apply(current, c, name, opts) for c, name in staged
-                    if identity_where(name, pl.col(c), opts) is not None]
+        # the screens of the stage in one pass (column by column in parallel); a column whose screen passes
+        # everywhere is left as it is, and not compared either
+        screens = [(c, name, screen) for c, name in staged
+                   if (screen := identity_where(name, pl.col(c), opts)) is not None]
+        todo = current.select([(~screen).alias(str(i)) for i, (_, _, screen) in enumerate(screens)]) \
+            if screens else pl.DataFrame()
+        kept: set[str] = set()
+        screened: list[pl.Series] = []
+        for i, (c, name, _) in enumerate(screens):
+            rows = todo.to_series(i).arg_true()
+            if rows.len():
+                screened.append(_apply_rows(current, c, name, opts, rows))
+            else:
+                kept.add(c)
         nxt = current.with_columns([*exprs, *screened])
         for c, ch in col_chains.items():
             if k < len(ch):
+                if c in kept:
+                    counts[ch[k]] = counts.get(ch[k], 0)
+                    continue
                 mask = nxt[c] != current[c]
                 n = int(mask.sum())
                 counts[ch[k]] = counts.get(ch[k], 0) + n

@@ -549,7 +549,12 @@ class Validator:
                              message=f"{bytes} bytes; profile {p.name!r} allows {p.max_bytes} per file: "
                                      f"`cgformat split` cuts it into parts that fit"))
         enc = (info.encoding or "utf-8").lower()
-        if info.format == "csv" and enc not in _UTF8:
+        if info.format == "csv" and "+" in enc:
+            out.append(Issue(code=IssueCode.NON_UTF8, severity=Severity.ERROR, value=info.encoding,
+                             message=f"the file is UTF-8 but for some lines ({enc.rpartition('+')[2]}, each "
+                                     f"named as mixed-encoding): CG would garble them; `cgformat fix` or "
+                                     f"`cgformat convert` writes them as UTF-8"))
+        elif info.format == "csv" and enc not in _UTF8:
             out.append(Issue(code=IssueCode.NON_UTF8, severity=Severity.ERROR, value=info.encoding,
                              message=f"the file is {info.encoding}, not UTF-8: CG would garble accented "
                                      f"letters; `cgformat fix` or `cgformat convert` writes UTF-8"))
@@ -704,7 +709,8 @@ _MSG = {
     "control": "holds control characters that CG and XML cannot store: remove them",
     "line-break": "holds a tab or line break: fine in free text only; remove it",
     "formula": "starts with = + - or @: a spreadsheet opening the file would run it as a formula",
-    "mojibake": "looks garbled (Ã© for é, â€™ for ’): the text was decoded with the wrong encoding upstream",
+    "mojibake": "looks garbled (Ã© for é, â€™ for ’): the text was decoded with the wrong encoding upstream; "
+                "`cgformat fix` decodes it back where that is certain",
 }
 
 

@@ -93,8 +93,10 @@ def convert(src: str, dst: str, from_fmt: str | None, to_fmt: str | None, bom: b
     for r in result.renamed:
         click.echo(f"cgformat: renamed-label: {r.describe()}", err=True)
     if not as_json and dst != "-":
-        click.echo(f"wrote {result.records} records to {result.target} ({result.format}, {result.bytes} bytes)",
-                   err=True)
+        how = result.format
+        if result.format == "csv":   # what was written, whatever the input held (a byte order mark, cp1252)
+            how += ", UTF-8" + (" with a byte order mark" if bom else "")
+        click.echo(f"wrote {result.records} records to {result.target} ({how}, {result.bytes} bytes)", err=True)
 
 
 @main.command()

@@ -186,21 +186,20 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
             changes_path: str | None, no_rename: bool, drop_extra: bool, as_json: bool, **read_kw: Any) -> None:
     """Write DST: SRC with the safe fixes made, each one reported.
 
-    Trims spaces, Unicode NFC, e-mail domains in lower case, phones to digits (country code first),
-    dates to YYYY-MM-DD HH:MM:SS (only where unambiguous, or per --date-format; Excel serial numbers too),
-    Y/N from yes/no/true/false/1/0, aliased headers renamed; where the header must match exactly (a
-    --template, the revenue type) the columns in its order (others stay, at the end) and, for a type, empty
-    columns for its optional fields. Records with no value (lines of delimiters) are left out. DST's
-    extension picks its format (csv, xlsx, xml; else the input's); a CSV is UTF-8 with commas. DST '-'
-    writes CSV to standard output (the summary then goes to stderr).
-    Without a type only trimming and NFC apply. Then run 'cgformat validate DST'.
+    Trims spaces, Unicode NFC, mojibake (MÃ¼ller) decoded back where it is certain, e-mail domains in lower
+    case, phones to digits (country code first), dates to YYYY-MM-DD HH:MM:SS (only where unambiguous, or per
+    --date-format; Excel serial numbers too), Y/N from yes/no/true/false/1/0, aliased headers renamed; where
+    the header must match exactly (a --template, the revenue type) the columns in its order (others stay, at
+    the end) and, for a type, empty columns for its optional fields. Records with no value (lines of
+    delimiters) are left out. Lines that are not UTF-8 in a file that otherwise is are read as cp1252, each
+    reported. DST's extension picks its format (csv, xlsx, xml; else the input's); a CSV is UTF-8 with
+    commas. DST '-' writes CSV to standard output (the summary then goes to stderr).
+    Without a type only trimming, NFC and the mojibake repair apply. Then run 'cgformat validate DST'.
     """
     if dst == "-" and as_json:
         raise UsageError("--json needs DST to be a file: standard output carries the fixed records")
     schema = load_schema_from_options(record_type=record_type, schema_path=schema_path,
                                       template_path=template_path, required=False)
-    if dst == "-" and as_json:
-        raise click.UsageError("--json needs DST to be a file: stdout carries the records")
     opts = NormalizeOptions(default_country=default_country, date_format=date_format)
     with records_progress(f"fixing {src}") as update:
         out = api.fix_file(src, dst, schema, options=opts, rename=not no_rename, changes=changes_path, fmt=from_fmt,
@@ -254,6 +253,14 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
     written_as = _WRITTEN_AS[api._output_format(dst, out.info.format)]
     for i in notes:
         lines.append(f"converted: {i.code} ({i.value}) -> {written_as}")
+    mixed = [i for i in out.reader_issues if i.code == IssueCode.MIXED_ENCODING]
+    if mixed:
+        listed = [i.line for i in mixed if i.line is not None]
+        total = len(listed) + sum(int(i.value or 0) for i in mixed if i.line is None)
+        shown = ", ".join(str(n) for n in listed[:10]) + (" ..." if total > 10 else "")
+        legacy = "cp1252" if (out.info.encoding or "").endswith("+cp1252") else "cp1252 or latin-1"
+        lines.append(f"decoded {total} line(s) that are not UTF-8, unlike the rest of the file, as {legacy}: "
+                     f"line(s) {shown}")
     lines.extend(f"removed: line 1 {i.value!r} (Excel's delimiter hint)" for i in out.reader_issues
                  if i.code == IssueCode.SEP_LINE)
     if out.issues.height:

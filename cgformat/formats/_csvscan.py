@@ -23,7 +23,7 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, BinaryIO
 
 import polars as pl
@@ -32,13 +32,16 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
+from .._mojibake import AMBIGUOUS, decode_line
 from ..errors import EncodingError, ReadError, UsageError
 
 __all__ = [
     "CsvEncodingError",
+    "MixedLine",
     "Parsed",
     "Sniff",
     "count_quotes",
+    "decode_mixed",
     "detect_delimiter",
     "find_cut",
     "parse_fast",
@@ -86,6 +89,24 @@ class Sniff:
     bom: bool               # a byte order mark was found (and is removed)
     non_utf8: bool          # the text is not UTF-8 (warn: CG wants UTF-8)
     first_bad: tuple[int, int] | None = None   # (offset, line) of the first non-UTF-8 byte, if any
+    mixed: bool = False     # UTF-8 but for some lines, each read as cp1252 or latin-1 (see decode_line)
+    mixed_lines: tuple[MixedLine, ...] = ()    # those lines (the first MIXED_LISTED of them)
+    mixed_count: int = 0    # how many lines are not UTF-8 in all
+
+
+MIXED_LISTED = 1000
+"""Lines that are not UTF-8 listed one by one in a file that otherwise is (the rest are counted)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MixedLine:
+    """A line that is not UTF-8 in a file that otherwise is."""
+
+    line: int               # 1-based physical line
+    offset: int             # 0-based byte offset of its first byte that is not UTF-8
+    bytes: str              # the bytes that are not UTF-8, in hex ("f1", "e9 fc")
+    encoding: str           # how the line was read: cp1252, or latin-1 when it holds a byte cp1252 leaves undefined
+    text: str               # the line as read (its first 200 characters)
 
 
 @dataclass(slots=True)
@@ -163,20 +184,133 @@ def _scan_utf8(stream: BinaryIO, first: bytes, chunk_size: int) -> _Utf8Scan:
     return scan
 
 
-def _legacy_scan(stream: BinaryIO, begin: int, chunk_size: int) -> tuple[int | None, bool]:
-    """Second pass over a file that is not UTF-8: the first binary control byte, any cp1252 gap."""
-    stream.seek(begin)
+def _legacy_scan(stream: BinaryIO, begin: int, chunk_size: int, *, sep: bytes,
+                 evidence: bool) -> tuple[int | None, bool, bool]:
+    """Second pass over a file that is not UTF-8: the first binary control byte, any cp1252 gap, and (with
+    ``evidence``) whether a line is UTF-8 for certain (:func:`_certain_utf8_line`)."""
     control: int | None = None
     undefined = False
+    found = False
     offset = 0
-    while chunk := stream.read(chunk_size):
+    for chunk in _line_pieces(stream, begin, chunk_size, sep):
         if control is None:
             at = chunk.translate(_TO_NUL).find(b"\x00")
             if at >= 0:
                 control = offset + at
         undefined = undefined or any(b in chunk for b in _CP1252_UNDEFINED)
+        if evidence and not found:
+            found = _certain_utf8_line(chunk, sep)
         offset += len(chunk)
-    return control, undefined
+    return control, undefined, found
+
+
+def _line_pieces(stream: BinaryIO, begin: int, chunk_size: int, sep: bytes) -> Iterator[bytes]:
+    """The stream from ``begin`` in pieces of about ``chunk_size`` that end at a line end (or the end)."""
+    stream.seek(begin)
+    parts: list[bytes] = []
+    while chunk := stream.read(chunk_size):
+        cut = chunk.rfind(sep) + 1
+        if cut == 0:
+            parts.append(chunk)      # no line end in it: joined once one comes
+            continue
+        parts.append(chunk[:cut] if cut < len(chunk) else chunk)
+        yield b"".join(parts) if len(parts) > 1 else parts[0]
+        parts = [chunk[cut:]] if cut < len(chunk) else []
+    if parts:
+        yield b"".join(parts)
+
+
+# a line that holds no byte that is not UTF-8 (U+FFFD once decoded with replacement) and what only a sequence
+# certainly UTF-8 gives (see cgformat._mojibake): two characters beyond ASCII in a row, or one of U+0080-U+017F
+# (one of AMBIGUOUS only after a lower-case letter or before two letters), U+2000-U+21BF or U+1F000-U+1FFFF
+_NON_ASCII = r"[\x{80}-\x{fffc}\x{fffe}-\x{10ffff}]"
+_AMBIGUOUS = "".join(f"\\x{{{ord(c):x}}}" for c in AMBIGUOUS)
+_CERTAIN_LINE = (rf"(?m)^[^\n\x{{fffd}}]*(?:{_NON_ASCII}{{2}}|[\x{{80}}-\x{{17f}}--[{_AMBIGUOUS}]]|[a-z][{_AMBIGUOUS}]"
+                 rf"|[{_AMBIGUOUS}][a-zA-Z]{{2}}|[\x{{2000}}-\x{{21bf}}\x{{1f000}}-\x{{1ffff}}])[^\n\x{{fffd}}]*$")
+
+
+def _certain_utf8_line(piece: bytes, sep: bytes) -> bool:
+    """Whether a line of ``piece`` (whole lines) is UTF-8 for certain: in a file that is not UTF-8 throughout,
+    the sign that it mixes encodings rather than being cp1252 or latin-1 as a whole."""
+    text = piece.decode("utf-8", errors="replace")
+    if len(text) == len(piece):
+        return False    # no multi-byte sequence at all: nothing here is UTF-8 beyond ASCII
+    if sep == b"\r":
+        text = text.replace("\r", "\n")
+    return bool(pl.Series([text]).str.contains(_CERTAIN_LINE).item())
+
+
+def decode_mixed(piece: bytes, sep: bytes) -> tuple[bytes, list[tuple[int, bytes, str, str]]]:
+    """Whole lines of a file that mixes encodings, as UTF-8: each line that is not UTF-8 decoded by
+    :func:`cgformat._mojibake.decode_line`. Returns the bytes and, for each such line, (its byte offset in
+    ``piece``, its bytes, its text, the encoding it was read in)."""
+    text = piece.decode("utf-8", errors="replace")
+    at = text.find("\ufffd")
+    if at < 0:
+        return piece, []
+    tsep = sep.decode()
+    out: list[bytes] = []
+    found: list[tuple[int, bytes, str, str]] = []
+    tpos = bpos = 0       # where the lines not yet handled start, in ``text`` and in ``piece``
+    while at >= 0:
+        back = text.rfind(tsep, tpos, at)
+        start = back + 1 if back >= 0 else tpos
+        # the lines before this one are UTF-8 (no replacement character before ``at``): same bytes
+        bstart = bpos + len(text[tpos:start].encode("utf-8"))
+        bend = piece.find(sep, bstart)
+        bend = len(piece) if bend < 0 else bend
+        raw = piece[bstart:bend]
+        out.append(piece[bpos:bstart])
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            line, encoding = decode_line(raw)
+            out.append(line.encode("utf-8"))
+            found.append((bstart, raw, line, encoding))
+        else:
+            out.append(raw)    # a U+FFFD written in the file
+        end = text.find(tsep, at)
+        tpos, bpos = (len(text), len(piece)) if end < 0 else (end, bend)
+        at = text.find("\ufffd", tpos)
+    out.append(piece[bpos:])
+    return b"".join(out), found
+
+
+def _not_utf8(raw: bytes) -> tuple[int, str]:
+    """Offset of the first byte of ``raw`` that is not UTF-8, and those bytes in hex (16 at most)."""
+    escaped = raw.decode("utf-8", errors="surrogateescape")
+    bad = bytes(ord(c) - 0xDC00 for c in escaped if "\udc80" <= c <= "\udcff")
+    first = len(escaped[: next(i for i, c in enumerate(escaped) if "\udc80" <= c <= "\udcff")]
+                .encode("utf-8"))
+    shown = " ".join(f"{b:02x}" for b in bad[:16]) + (" ..." if len(bad) > 16 else "")
+    return first, shown
+
+
+def _mixed_scan(stream: BinaryIO, begin: int, chunk_size: int,
+                sep: bytes) -> tuple[list[MixedLine], int, set[str]]:
+    """Third pass over a file that mixes encodings: its lines that are not UTF-8 (the first
+    :data:`MIXED_LISTED`), how many there are and the encodings they were read in. ``begin`` is where the text
+    starts (after a byte order mark); offsets are from ``begin``, lines from 1 there."""
+    listed: list[MixedLine] = []
+    encodings: set[str] = set()
+    count = 0
+    offset = 0
+    line = 1
+    for piece in _line_pieces(stream, begin, chunk_size, sep):
+        _, found = decode_mixed(piece, sep)
+        seen = 0
+        for at, raw, text, encoding in found:
+            line += piece.count(sep, seen, at)
+            seen = at
+            count += 1
+            encodings.add(encoding)
+            if len(listed) < MIXED_LISTED:
+                first, shown = _not_utf8(raw)
+                listed.append(MixedLine(line=line, offset=offset + at + first, bytes=shown, encoding=encoding,
+                                        text=text[:200]))
+        line += piece.count(sep, seen)
+        offset += len(piece)
+    return listed, count, encodings
 
 
 def _line_of(stream: BinaryIO, begin: int, offset: int, chunk_size: int) -> int:
@@ -303,25 +437,31 @@ def sniff(stream: BinaryIO, *, start: int, chunk_size: int, forced: str | None, 
                 f"{source}: NUL byte at byte offset {offset} (line {line}): not a text file, or UTF-16 "
                 f"without a byte order mark; re-save it as UTF-8 (or give --encoding utf-16-le / utf-16-be)",
                 offset=offset, line=line)
-        if scan.bad is not None and skip:
-            offset, line = where(scan.bad + skip)
-            raise CsvEncodingError(
-                f"{source}: starts with a UTF-8 byte order mark but byte offset {offset} (line {line}) is "
-                f"not UTF-8: the file mixes encodings; re-save it as UTF-8", offset=offset, line=line)
     if not scan.nonblank:
         raise _empty(source)
     cr_only = scan.has_cr and not scan.has_lf
     if scan.bad is None:
         return Sniff(codec="utf-8", label="utf-8-sig" if skip else "utf-8", skip=skip,
                      size=scan.size + skip, cr_only=cr_only, bom=bool(skip), non_utf8=False)
-    bad = where(scan.bad)
-    control, undefined = _legacy_scan(stream, start, chunk_size)
+    bad = where(scan.bad + skip)
+    sep = b"\r" if cr_only else b"\n"
+    # a file that is not UTF-8 throughout is cp1252 (or latin-1) as a whole, unless a line of it is UTF-8 for
+    # certain (or it starts with a UTF-8 byte order mark): then it mixes encodings, and each line is read in
+    # its own encoding (a pure UTF-8 file never gets here: the pass above proved it)
+    control, undefined, certain = _legacy_scan(stream, start + skip, chunk_size, sep=sep, evidence=not skip)
     if control is not None:
-        offset, line = where(control)
+        offset, line = where(control + skip)
         raise CsvEncodingError(
             f"{source}: not UTF-8 (byte offset {bad[0]}, line {bad[1]}) and a control byte at byte offset "
             f"{offset} (line {line}): not a text file, or an encoding cgformat cannot tell; give --encoding",
             offset=offset, line=line)
+    if skip or certain:
+        listed, count, encodings = _mixed_scan(stream, start + skip, chunk_size, sep)
+        listed = [replace(m, offset=m.offset + skip) for m in listed]
+        fallback = "latin-1" if "latin-1" in encodings else "cp1252"
+        return Sniff(codec="utf-8", label=("utf-8-sig" if skip else "utf-8") + "+" + fallback, skip=skip,
+                     size=scan.size + skip, cr_only=cr_only, bom=bool(skip), non_utf8=True, first_bad=bad,
+                     mixed=True, mixed_lines=tuple(listed), mixed_count=count)
     codec = "latin-1" if undefined else "cp1252"
     return Sniff(codec=codec, label=codec, skip=0, size=scan.size, cr_only=cr_only, bom=False,
                  non_utf8=True, first_bad=bad)
@@ -329,6 +469,12 @@ def sniff(stream: BinaryIO, *, start: int, chunk_size: int, forced: str | None, 
 
 def text_chunks(stream: BinaryIO, *, start: int, found: Sniff, chunk_size: int) -> Iterator[bytes]:
     """The input from ``start`` as UTF-8 bytes with LF line ends, in chunks of about ``chunk_size``."""
+    if found.mixed:
+        sep = b"\r" if found.cr_only else b"\n"
+        for piece in _line_pieces(stream, start + found.skip, chunk_size, sep):
+            data, _ = decode_mixed(piece, sep)
+            yield data.replace(b"\r", b"\n") if found.cr_only else data
+        return
     stream.seek(start + found.skip)
     if found.codec == "utf-8":
         while chunk := stream.read(chunk_size):

@@ -4,11 +4,16 @@ Reading
     * The reader needs a seekable stream: it reads the input once to choose the encoding (a UTF-8 file
       with one cp1252 byte near its end must not be half decoded), then again to parse it. A stream that
       cannot seek is first copied to a temporary file (``cgformat.api`` already spools standard input).
-    * Encoding: strict UTF-8 (a byte order mark is removed and reported); UTF-16 with a byte order mark;
+    * Encoding: strict UTF-8 (a byte order mark is left out and reported); UTF-16 with a byte order mark;
       otherwise cp1252 (latin-1 when the file holds a byte cp1252 leaves undefined), reported as
-      ``non-utf8``. A file that fits none of them (UTF-16 without a byte order mark, binary data) raises
-      :class:`CsvEncodingError` (an :class:`~cgformat.errors.EncodingError`) with the byte offset and line.
-      ``ReadOptions.encoding`` forces an encoding.
+      ``non-utf8``. A file that is UTF-8 but for some lines (one of them certainly UTF-8, or a UTF-8 byte
+      order mark, and others not UTF-8) is read line by line: each line that is not UTF-8 as cp1252 (or
+      latin-1), but for the sequences in it that are certainly UTF-8, and reported as ``mixed-encoding`` with
+      its line, the byte offset and the bytes; ``SourceInfo.encoding`` is then ``utf-8+cp1252``. A pure UTF-8
+      file costs nothing for this: the first pass proves it. A file that fits none of them (UTF-16 without a
+      byte order mark, binary data) raises :class:`CsvEncodingError` (an
+      :class:`~cgformat.errors.EncodingError`) with the byte offset and line. ``ReadOptions.encoding`` forces
+      an encoding.
     * Delimiter: comma, semicolon, tab or pipe, whichever splits a sample of records into the most
       consistent field counts (quote-aware); comma for a single-column file. ``ReadOptions.delimiter``
       forces one. Any delimiter but a comma is reported as a ``delimiter`` warning (CG wants commas).
@@ -226,18 +231,32 @@ class CsvReader:
 
     @staticmethod
     def _encoding_issues(found: Sniff) -> list[Issue]:
+        # what the file holds and how it was read: true for every command (what a command writes, it says)
         issues: list[Issue] = []
         if found.bom and found.codec == "utf-8":
             issues.append(Issue(code=IssueCode.BOM_REMOVED, severity=Severity.WARNING, value="utf-8-sig",
-                                message="the file starts with a UTF-8 byte order mark; it was removed "
-                                        "(CG wants plain UTF-8: cgformat writes none)"))
-        if found.non_utf8:
+                                message="the file starts with a UTF-8 byte order mark (read as no text); CG "
+                                        "wants UTF-8 without one"))
+        if found.mixed:
+            for m in found.mixed_lines:
+                shown = m.text if len(m.text) <= 60 else m.text[:57] + "..."
+                issues.append(Issue(code=IssueCode.MIXED_ENCODING, severity=Severity.WARNING, line=m.line,
+                                    value=m.bytes,
+                                    message=f"line {m.line} is not UTF-8 (byte offset {m.offset}: {m.bytes}), "
+                                            f"unlike the rest of the file: read as {m.encoding}: {shown!r}"))
+            more = found.mixed_count - len(found.mixed_lines)
+            if more > 0:
+                issues.append(Issue(code=IssueCode.MIXED_ENCODING, severity=Severity.WARNING, value=str(more),
+                                    message=f"{more:,} more lines are not UTF-8 (the first "
+                                            f"{len(found.mixed_lines):,} are listed): read likewise, each as "
+                                            f"cp1252 or latin-1"))
+        elif found.non_utf8:
             where = ""
             if found.first_bad is not None:
                 where = f" (first non-UTF-8 byte at offset {found.first_bad[0]}, line {found.first_bad[1]})"
             issues.append(Issue(code=IssueCode.NON_UTF8, severity=Severity.WARNING, value=found.label,
-                                message=f"the file is encoded as {found.label}, not UTF-8{where}; CG "
-                                        f"needs UTF-8 or accents are garbled: convert the file"))
+                                message=f"the file is encoded as {found.label}, not UTF-8{where}: read as "
+                                        f"{found.label}; CG needs UTF-8 or accents are garbled"))
         return issues
 
     def _chunks(self) -> Iterator[bytes]:

@@ -140,3 +140,33 @@ def test_a_workbook_is_not_written_to_a_terminal(tmp_path: Path) -> None:
     piped = subprocess.run([sys.executable, "-m", "cgformat", "convert", str(src), "-", "--to", "xlsx"],
                            capture_output=True, timeout=60, check=True)
     assert piped.stdout.startswith(b"PK")
+
+
+# ------------------------------------------------------------------------------------ mixed encodings
+
+@pytest.mark.parametrize("to", ["csv", "xml", "xlsx"])
+def test_convert_decodes_lines_that_are_not_utf8_and_reports_each(tmp_path: Path, to: str) -> None:
+    # a UTF-8 file with a line appended by a cp1252 tool: no MÃ¼ller anywhere in the output
+    src = tmp_path / "in.csv"
+    src.write_bytes("name,city\nMüller,Köln\n".encode() + "Señor,Málaga\n".encode("cp1252")
+                    + "Zoë,Zürich\n".encode())
+    dst = tmp_path / f"out.{to}"
+    code, out, err = run("convert", str(src), str(dst), "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert [(i["code"], i["line"], i["value"]) for i in doc["issues"]] == [("mixed-encoding", 3, "f1 e1")]
+    back = tmp_path / "back.csv"
+    assert run("convert", str(dst), str(back))[0] == 0
+    assert back.read_bytes().decode("utf-8") == "name,city\nMüller,Köln\nSeñor,Málaga\nZoë,Zürich\n"
+
+
+def test_convert_says_what_it_wrote_about_a_byte_order_mark(tmp_path: Path) -> None:
+    src = tmp_path / "in.csv"
+    src.write_bytes(b"\xef\xbb\xbf" + "name\nZoë\n".encode())
+    for flags, starts in (((), False), (("--bom",), True)):
+        dst = tmp_path / "out.csv"
+        code, _, err = run("convert", str(src), str(dst), *flags)
+        assert code == 0
+        assert dst.read_bytes().startswith(b"\xef\xbb\xbf") is starts
+        assert "was removed" not in err       # the note says what the input holds; the output is said apart
+        assert ("with a byte order mark" in err) is starts

@@ -224,7 +224,7 @@ def test_fix_then_validate(tmp_path: Path) -> None:
                          "--date-format", "DD/MM/YYYY", "--changes", str(changes), "--json")
     assert code == 0, err
     doc = json.loads(out)
-    assert doc["counts"] == {"strip": 2, "nfc": 1, "email": 1, "phone": 3, "datetime": 3, "rename": 5}
+    assert doc["counts"] == {"strip": 2, "nfc": 1, "mojibake": 0, "email": 1, "phone": 3, "datetime": 3, "rename": 5}
     assert doc["changed_records"] == 3
     fixed = read_file(dst)
     assert fixed.info.labels == ("CustomerNumber", "Email", "SMS_Telephone", "FirstName", "LastName", "OrderDate")
@@ -260,7 +260,7 @@ def test_fix_without_type_trims_only(tmp_path: Path) -> None:
     code, out, _ = run("fix", src, str(dst), "--json")
     assert code == 0
     doc = json.loads(out)
-    assert set(doc["counts"]) == {"strip", "nfc"}
+    assert set(doc["counts"]) == {"strip", "nfc", "mojibake"}
     assert read_file(dst).info.labels[1] == "E-mail"
 
 
@@ -479,3 +479,66 @@ def test_a_refused_fix_suggests_a_command_that_runs_with_the_same_type(tmp_path:
     code, _, _ = run(*args)
     assert code == 1
     assert (read_file(ok).frame.height, read_file(bad).frame.height) == (2, 1)
+# ------------------------------------------------------------------------------------ mixed encodings
+
+def _mixed(tmp_path: Path) -> str:
+    """A UTF-8 export with one line appended by a cp1252 tool (line 3) and one pasted in (line 5)."""
+    data = (OK.encode()
+            + "0003,cees@example.com,31612345670,Señor,Peña,ES,2025-03-03 09:00:00\n".encode("cp1252")
+            + "0004,dirk@example.com,31612345671,Zoë,Jansen,NL,2025-03-04 09:00:00\n".encode()
+            + "0005,eva@example.com,31612345672,Eva,Müller – Søndergård,DK,2025-03-05 09:00:00\n".encode("cp1252"))
+    p = tmp_path / "mixed.csv"
+    p.write_bytes(data)
+    return str(p)
+
+
+def test_validate_names_each_line_that_is_not_utf8(tmp_path: Path) -> None:
+    code, out, _ = run("validate", _mixed(tmp_path), "--type", "transactional", "--json")
+    assert code == 1
+    doc = json.loads(out)
+    assert doc["encoding"] == "utf-8+cp1252"
+    mixed = [(i["line"], i["value"], i["severity"]) for i in doc["issues"] if i["code"] == "mixed-encoding"]
+    assert mixed == [(4, "f1 f1", "warning"), (6, "fc 96 f8 e5", "warning")]
+    assert [i["severity"] for i in doc["issues"] if i["code"] == "non-utf8"] == ["error"]
+    assert not any(i["code"] == "mojibake" for i in doc["issues"])     # nothing was read as MÃ¼ller
+
+
+def test_fix_decodes_the_lines_that_are_not_utf8_and_says_so(tmp_path: Path) -> None:
+    dst = tmp_path / "fixed.csv"
+    code, out, err = run("fix", _mixed(tmp_path), str(dst), "--type", "transactional", "--json")
+    assert code == 0, err
+    text = dst.read_bytes().decode("utf-8")     # valid UTF-8 throughout
+    assert "Ã" not in text
+    fixed = read_file(dst).frame
+    assert fixed["FirstName"].to_list() == ["Anna", "Bram", "Señor", "Zoë", "Eva"]
+    assert fixed["LastName"].to_list() == ["de Vries", "Müller", "Peña", "Jansen", "Müller – Søndergård"]
+    doc = json.loads(out)
+    assert [(i["code"], i["line"]) for i in doc["reader_issues"] if i["code"] == "mixed-encoding"] == [
+        ("mixed-encoding", 4), ("mixed-encoding", 6)]
+    assert run("validate", str(dst), "--type", "transactional")[0] == 0
+
+
+def test_fix_repairs_mojibake_in_the_input_and_lists_each_repair(tmp_path: Path) -> None:
+    src = write(tmp_path, "garbled.csv", HEAD + "0001,anna@example.com,31612345678,RenÃ©e,MÃ¼ller,NL,2025-03-01 10:00:00\n"
+                                              "0002,bram@example.com,31612345679,Ã,São,BR,2025-03-02 10:00:00\n")
+    dst, changes = tmp_path / "fixed.csv", tmp_path / "changes.csv"
+    _, out, _ = run("validate", src, "--type", "transactional", "--json")
+    assert [(i["code"], i["record"], i["field"]) for i in json.loads(out)["issues"] if i["code"] == "mojibake"] == [
+        ("mojibake", 1, "FirstName"), ("mojibake", 1, "LastName")]
+    code, out, err = run("fix", src, str(dst), "--type", "transactional", "--changes", str(changes), "--json")
+    assert code == 0, err
+    assert json.loads(out)["counts"]["mojibake"] == 2
+    assert read_file(dst).frame.select("FirstName", "LastName").rows() == [("Renée", "Müller"), ("Ã", "São")]
+    assert read_file(changes).frame.rows() == [("1", "2", "FirstName", "RenÃ©e", "Renée", "mojibake"),
+                                               ("1", "2", "LastName", "MÃ¼ller", "Müller", "mojibake")]
+    _, out, _ = run("validate", str(dst), "--type", "transactional", "--json")
+    assert not any(i["code"] == "mojibake" for i in json.loads(out)["issues"])
+
+
+def test_validate_does_not_claim_it_removed_a_byte_order_mark(tmp_path: Path) -> None:
+    src = tmp_path / "bom.csv"
+    src.write_bytes(b"\xef\xbb\xbf" + OK.encode())
+    code, out, _ = run("validate", str(src), "--type", "transactional", "--json")
+    [bom] = [i for i in json.loads(out)["issues"] if i["code"] == "bom-removed"]
+    assert "removed" not in bom["message"]      # validate writes nothing: it says what is there
+    assert src.read_bytes().startswith(b"\xef\xbb\xbf")

@@ -140,6 +140,131 @@ def test_one_cp1252_byte_after_the_first_chunk_decodes_the_whole_file() -> None:
     assert f"offset {data.index(b'caf') + 3}" in warning.message
 
 
+# ------------------------------------------------------------------------------------ mixed encodings
+
+
+def _mixed_file(records: int, cp1252_at: tuple[int, ...], *, quirk: bool = False) -> tuple[bytes, list[tuple[str, ...]]]:
+    """A UTF-8 file whose lines ``cp1252_at`` (1-based, the header is line 1) are cp1252; with ``quirk`` a stray
+    quote now and then, so pieces are read by the slow parser too. Returns the bytes and the records."""
+    parts = [b"id,name,city\n"]
+    rows: list[tuple[str, ...]] = []
+    for line in range(2, records + 2):
+        if line in cp1252_at:
+            row = (str(line), "Señor Peña", "Málaga")
+            parts.append(",".join(row).encode("cp1252") + b"\n")
+        else:
+            row = (str(line), "Müller" if line % 3 else 'Zo"ë', "Köln – Zürich")
+            if not quirk and '"' in row[1]:
+                row = (row[0], "Zoë", row[2])
+            parts.append(",".join(row).encode("utf-8") + b"\n")
+        rows.append(row)
+    return b"".join(parts), rows
+
+
+@pytest.mark.parametrize("quirk", [False, True])
+@pytest.mark.parametrize("chunk_size", [64, 1000, csvfmt.DEFAULT_CHUNK_SIZE])
+def test_a_utf8_file_with_cp1252_lines_reads_each_line_in_its_encoding(chunk_size: int, quirk: bool) -> None:
+    # one cp1252 line near the top, one far after the first piece: both read as cp1252, every other as UTF-8
+    data, rows = _mixed_file(3000, (5, 2990), quirk=quirk)
+    table = read(data, chunk_size=chunk_size, batch_size=700)
+    assert table.frame.rows() == rows
+    assert table.frame.row(3) == ("5", "Señor Peña", "Málaga")
+    assert table.frame.row(0) == ("2", "Müller", "Köln – Zürich")
+    assert table.info.encoding == "utf-8+cp1252"
+    mixed = [(i.line, i.value, i.severity) for i in table.issues if i.code == IssueCode.MIXED_ENCODING]
+    assert mixed == [(5, "f1 f1 e1", Severity.WARNING), (2990, "f1 f1 e1", Severity.WARNING)]
+    assert IssueCode.NON_UTF8 not in codes(table)
+
+
+def test_a_cp1252_line_after_the_first_8_mb_piece() -> None:
+    block = "".join(f"{i},Müller,Köln\n" for i in range(1000)).encode()
+    copies = csvfmt.DEFAULT_CHUNK_SIZE // len(block) + 2
+    data = b"id,name,city\n" + block * copies + "x,Señor,Málaga\n".encode("cp1252") + "y,Zoë,Zürich\n".encode()
+    assert data.index(b"Se\xf1or") > csvfmt.DEFAULT_CHUNK_SIZE
+    table = read(data, batch_size=100_000)
+    assert table.frame.height == 1000 * copies + 2
+    assert table.frame.tail(2).rows() == [("x", "Señor", "Málaga"), ("y", "Zoë", "Zürich")]
+    assert table.frame["name"].unique().sort().to_list() == ["Müller", "Señor", "Zoë"]
+    assert [(i.code, i.line) for i in table.issues] == [("mixed-encoding", 1000 * copies + 2)]
+
+
+def test_the_lines_not_utf8_are_named_with_offset_bytes_and_encoding() -> None:
+    data, _ = _mixed_file(50, (3, 40))
+    data += b"x,\x81 odd," + "Müller\n".encode()   # 81: a byte cp1252 leaves undefined
+    found = _csvscan.sniff(io.BytesIO(data), start=0, chunk_size=64, forced=None, source="t.csv")
+    got = [(m.line, m.offset, m.bytes, m.encoding, m.text) for m in found.mixed_lines]
+    first = data.index("Señor".encode("cp1252"))
+    late = data.index("Señor".encode("cp1252"), first + 1)
+    assert got == [(3, first + 2, "f1 f1 e1", "cp1252", "3,Señor Peña,Málaga"),
+                   (40, late + 2, "f1 f1 e1", "cp1252", "40,Señor Peña,Málaga"),
+                   (52, data.index(b"\x81"), "81", "latin-1", "x,\x81 odd,Müller")]
+    assert found.mixed_count == 3
+    assert found.label == "utf-8+latin-1"
+
+
+def test_lines_not_utf8_past_the_listed_ones_are_counted() -> None:
+    n = _csvscan.MIXED_LISTED + 5
+    data = "a\nZoë\n".encode() + b"".join(f"Señor {i}\n".encode("cp1252") for i in range(n))
+    table = read(data, chunk_size=256)
+    assert table.frame.height == n + 1
+    assert table.frame.row(-1) == (f"Señor {n - 1}",)
+    mixed = [i for i in table.issues if i.code == IssueCode.MIXED_ENCODING]
+    assert [i.line for i in mixed[:-1]] == list(range(3, 3 + _csvscan.MIXED_LISTED))
+    assert (mixed[-1].line, mixed[-1].value) == (None, "5")
+
+
+def test_a_line_mixing_both_encodings_keeps_what_is_certainly_utf8() -> None:
+    # a cp1252 byte and a UTF-8 word on one line: the UTF-8 word is not garbled into MÃ¼ller
+    data = "a,b\nKöln,x\n".encode() + "Señor ".encode("cp1252") + "Müller,’s\n".encode()
+    table = read(data)
+    assert table.frame.rows() == [("Köln", "x"), ("Señor Müller", "’s")]
+    assert [(i.code, i.line) for i in table.issues] == [("mixed-encoding", 3)]
+
+
+def test_a_quoted_value_over_two_cp1252_lines_reports_each_line() -> None:
+    data = "a,b\nKöln,x\n".encode() + '"Señor\nPeña",y\n'.encode("cp1252") + "Zoë,z\n".encode()
+    table = read(data, chunk_size=8)
+    assert table.frame.rows() == [("Köln", "x"), ("Señor\nPeña", "y"), ("Zoë", "z")]
+    assert [(i.code, i.line) for i in table.issues] == [("mixed-encoding", 3), ("mixed-encoding", 4)]
+
+
+@pytest.mark.parametrize("chunk_size", [16, csvfmt.DEFAULT_CHUNK_SIZE])
+def test_a_wholly_cp1252_file_is_still_read_as_cp1252(chunk_size: int) -> None:
+    # letters before curly quotes happen to be valid UTF-8 (JOSÉ” is C9 94, Café’’ ends E9 92 92): no line is
+    # certainly UTF-8, so the file is cp1252 throughout, as before, with one file-level warning
+    text = "name,note\nJOSÉ”,x\nCafé’’,y\nSeñor,€5\n"
+    table = read(text.encode("cp1252"), chunk_size=chunk_size)
+    assert table.frame.rows() == [("JOSÉ”", "x"), ("Café’’", "y"), ("Señor", "€5")]
+    assert table.info.encoding == "cp1252"
+    assert codes(table) == ["non-utf8"]
+
+
+def test_a_cr_only_file_with_a_cp1252_line() -> None:
+    data = "a,b\rKöln,x\r".encode() + "Señor,y\r".encode("cp1252") + "Zoë,z\r".encode()
+    table = read(data, chunk_size=5)
+    assert table.frame.rows() == [("Köln", "x"), ("Señor", "y"), ("Zoë", "z")]
+    assert [(i.code, i.line) for i in table.issues] == [("mixed-encoding", 3)]
+
+
+_LETTERS = st.text(alphabet=st.sampled_from("abcXYZ 019éüñöÉÜ"), max_size=8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_LETTERS, _LETTERS, st.booleans()), min_size=1, max_size=30),
+       st.sampled_from([3, 17, 256, 1 << 16]))
+def test_lines_in_either_encoding_read_back_exactly(lines: list[tuple[str, str, bool]], chunk_size: int) -> None:
+    # each record's line in UTF-8 or cp1252: none of these letters makes a UTF-8 sequence in cp1252, so every
+    # value reads back exactly, and when the file mixes the two, exactly the cp1252 lines beyond ASCII are named
+    data = b"a,b\n" + b"".join(f"{x}.,{y}.\n".encode("cp1252" if legacy else "utf-8") for x, y, legacy in lines)
+    table = read(data, chunk_size=chunk_size)
+    assert table.frame.rows() == [(f"{x}.", f"{y}.") for x, y, _ in lines]
+    named = [i.line for i in table.issues if i.code == IssueCode.MIXED_ENCODING]
+    legacy = [n for n, (x, y, cp) in enumerate(lines, start=2) if cp and not (x + y).isascii()]
+    utf8 = [n for n, (x, y, cp) in enumerate(lines, start=2) if not cp and not (x + y).isascii()]
+    assert named == (legacy if utf8 else [])
+    assert table.info.encoding == ("utf-8+cp1252" if legacy and utf8 else "cp1252" if legacy else "utf-8")
+
+
 @pytest.mark.parametrize("name", ["utf16le.csv", "utf16be.csv"])
 def test_utf16_with_bom(name: str) -> None:
     table = read((GOLDEN / name).read_bytes())
@@ -164,10 +289,13 @@ def test_binary_noise_is_an_encoding_error() -> None:
     assert caught.value.line == 3
 
 
-def test_utf8_bom_then_cp1252_is_an_encoding_error() -> None:
-    with pytest.raises(csvfmt.CsvEncodingError) as caught:
-        read((GOLDEN / "mixed_bom.csv").read_bytes())
-    assert (caught.value.offset, caught.value.line) == (11, 2)
+def test_utf8_bom_then_cp1252_reads_that_line_as_cp1252() -> None:
+    # the byte order mark says UTF-8, so a line that is not is the odd one out: read as cp1252, reported
+    table = read((GOLDEN / "mixed_bom.csv").read_bytes())
+    assert table.frame.rows() == [("José",)]
+    assert table.info.encoding == "utf-8-sig+cp1252"
+    assert [(i.code, i.line, i.value) for i in table.issues] == [
+        ("bom-removed", None, "utf-8-sig"), ("mixed-encoding", 2, "e9")]
 
 
 def test_forced_encoding() -> None:

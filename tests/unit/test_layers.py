@@ -11,7 +11,8 @@ ROOT = Path(cgformat.__file__).parent
 
 LAYERS = {
     "cgformat.errors": 0, "cgformat.model": 0, "cgformat.limits": 0, "cgformat.manifest": 0,
-    "cgformat._atomic": 0, "cgformat._prefetch": 0, "cgformat._interrupt": 0, "cgformat._labels": 4,
+    "cgformat._atomic": 0, "cgformat._prefetch": 0, "cgformat._interrupt": 0, "cgformat._mojibake": 0,
+    "cgformat._labels": 4,
     "cgformat.schema": 1, "cgformat._schemas": 1,
     "cgformat.normalize": 2, "cgformat.checks": 2, "cgformat.validate": 2, "cgformat.plan": 2,
     "cgformat.report": 2, "cgformat.report_html": 2, "cgformat._seen": 2,

@@ -30,6 +30,52 @@ def test_strip_and_nfc() -> None:
     assert norm("nfc", ["Rene\u0301", "é"]) == ["René", "é"]
 
 
+@pytest.mark.parametrize(("value", "fixed"), [
+    ("MÃ¼ller", "Müller"), ("SeÃ±or", "Señor"), ("cafÃ©", "café"), ("donâ€™t", "don’t"), ("â‚¬5", "€5"),
+    ("â€œquotedâ€\x9d", "“quoted”"), ("ZaÅ‚Ä™ski", "Załęski"), ("Ð¿Ñ€Ð¸Ð²ÐµÑ‚", "привет"), ("Ã…land", "Åland"),
+    ("ÃƒÂ©tÃƒÂ©", "été"), ("MÃ¼ller from SÃ£o Paulo", "Müller from São Paulo"), ("Â£5", "£5"),
+    # no certain mojibake: left as it is
+    ("Ã", "Ã"), ("São", "São"), ("SÃO PAULO", "SÃO PAULO"), ("MÃ¼ller São", "Müller São"), ("«CAFÉ»", "«CAFÉ»"),
+    ("‘‘Café’’", "‘‘Café’’"), ("JOSÉ”", "JOSÉ”"), ("Ärger", "Ärger"), ("Ångström", "Ångström"), ("Â\x85", "Â\x85"),
+    ("Ã©Ã", "Ã©Ã"), ("", ""), ("plain", "plain"), ("IRMÃ”", "IRMÃ”"), ("Å’s", "Å’s"), ("“Å”", "“Å”"),
+    ("Ã – x", "Ã – x"), ("Å“x", "Å“x"),
+    # a capital before punctuation inside a word is mojibake
+    ("Ã–sterreich", "Österreich"), ("MUÃ‘OZ", "MUÑOZ"), ("ZoÃ«", "Zoë"), ("CitroÃ«n", "Citroën"), ("PÃ”", "PÃ”"),
+    ("Ã\xa0 Paris", "à Paris"),
+])
+def test_mojibake(value: str, fixed: str) -> None:
+    assert norm("mojibake", [value]) == [fixed]
+    assert norm("mojibake", [fixed]) == [fixed]
+
+
+# text as people write it: a capital Â-Å begins a word, and a letter before punctuation ends one (ß’ß’ would be
+# two UTF-8 sequences in a row, Å€ one of U+0080-U+017F)
+_CLEAN = st.lists(st.sampled_from(["a", "Z", " ", ".", "é", "ü", "ñ", "Åsa", "Ärger", "ł", "Ł", "heiß’ ", "’", "“", "€",
+                                    "™", "жи", "日本", "😀", "São", "ÃO"]), max_size=12).map("".join)
+_SLOPPY_CP1252 = "".join(bytes([b]).decode("cp1252", errors="ignore") or chr(b) for b in range(256))
+
+
+@settings(max_examples=150)
+@given(_CLEAN)
+def test_mojibake_undoes_utf8_read_as_cp1252_and_leaves_clean_text(text: str) -> None:
+    # UTF-8 read as cp1252 (the five bytes it leaves undefined as C1 controls, as Windows does), then repaired
+    garbled = "".join(_SLOPPY_CP1252[b] for b in text.encode("utf-8"))
+    assert norm("mojibake", [garbled, text]) == [text, text]
+
+
+def test_fix_repairs_mojibake_and_reports_each_repair() -> None:
+    t = make_table(("Name", "City"), [("MÃ¼ller", "SÃ£o Paulo"), ("Ã", "São"), ("RenÃ©e", "Köln")])
+    out = fix_table(t, None)
+    assert out.frame.rows() == [("Müller", "São Paulo"), ("Ã", "São"), ("Renée", "Köln")]
+    assert out.changes.rows() == [(1, 2, "Name", "MÃ¼ller", "Müller", "mojibake"),
+                                  (1, 2, "City", "SÃ£o Paulo", "São Paulo", "mojibake"),
+                                  (3, 4, "Name", "RenÃ©e", "Renée", "mojibake")]
+    assert out.counts["mojibake"] == 3
+    # and validate has nothing left to call garbled
+    assert "mojibake" not in validate(Table(info=t.info, frame=out.frame, lines=t.lines), None) \
+        .issues["code"].to_list()
+
+
 def test_email() -> None:
     assert norm("email", [" Anna.B@Example.COM ", "x@Y.org", "no-at", "a@b@C.com", ""]) == [
         "Anna.B@example.com", "x@y.org", "no-at", "a@b@C.com", ""]
@@ -227,7 +273,8 @@ def test_normalizing_twice_equals_once(rows: list[tuple[str, ...]], country: str
 # ------------------------------------------------------------------------------- screens: where nothing changes
 
 _PIECES = st.sampled_from(["0", "1", "9", "00", "31", "2024", "-", ":", " ", "/", ".", "+", "(", ")", "@", "a", "Z",
-                           "é", "e\u0301", "Ä", "\t", "x.COM", "2025-02-30", "2024-06-02 20:15:29", "12", "T"])
+                           "é", "e\u0301", "Ä", "\t", "x.COM", "2025-02-30", "2024-06-02 20:15:29", "12", "T",
+                           "Ã", "¼", "©", "â€", "™", "Ì\x81", "Ð¿"])
 
 
 @given(values=st.lists(st.lists(_PIECES, max_size=6).map("".join), min_size=1, max_size=30),
