@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 
 import polars as pl
 
+from . import checks
 from .errors import UsageError
 from .model import IssueCode, Severity, Table
 from .report import issues_frame
@@ -68,8 +69,11 @@ def nfc(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
 
 
 def email(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
-    """No surrounding whitespace, a lower-case domain (the local part is kept: it may be case-sensitive)."""
-    v = value.str.strip_chars()
+    """No surrounding whitespace, no ``<`` ``>`` or ``mailto:`` around an address that is valid without them,
+    a lower-case domain (the local part is kept: it may be case-sensitive)."""
+    trimmed = value.str.strip_chars()
+    bare = checks.unwrapped_email(trimmed)
+    v = pl.when((bare != trimmed) & bare.str.contains(checks.EMAIL_RE)).then(bare).otherwise(trimmed)
     parts = v.str.extract_groups(r"^([^@]*)@([^@]*)$")
     local, domain = parts.struct.field("1"), parts.struct.field("2")
     return pl.when(local.is_not_null()).then(pl.concat_str([local, pl.lit("@"), domain.str.to_lowercase()])) \
@@ -78,9 +82,11 @@ def email(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
 
 def phone(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
     """Digits only: drop ``+``, spaces, dashes, dots, slashes and parentheses, a trunk ``(0)`` after a
-    country code and a leading ``00``; with a default country, a national number starting with ``0``
-    gets the country code instead. Values holding anything else (letters, ``ext``) are left alone, and so
-    are numbers mangled by a spreadsheet (their digits are lost)."""
+    country code and a leading ``00``; with a default country, a national number (one starting with a trunk
+    ``0``, or with an area code in brackets: ``(555) 123-4567``) gets the country code first, the trunk 0
+    dropped. Without one, a number with its area code in brackets is left alone: as bare digits it would
+    pass for one with a country code. Values holding anything else (letters, ``ext``) are left alone, and
+    so are numbers mangled by a spreadsheet (their digits are lost)."""
     v = value.str.strip_chars()
     fixable = v.str.contains(r"^[0-9+\-.()/\s]+$") & v.str.contains(r"[0-9]") \
         & ~v.str.contains(r"^[0-9]{5,}\.0+$")
@@ -92,9 +98,14 @@ def phone(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
     digits = digits.str.replace(r"^(?:00)+", "")
     # an international prefix followed by yet another 0 is no number we can read: leave it for validation
     fixable = fixable & ~(intl & digits.str.starts_with("0"))
+    bracketed = ~intl & v.str.starts_with("(")
     if options.default_country:
-        national = ~intl & digits.str.contains(r"^0[1-9]")
-        digits = pl.when(national).then(pl.lit(options.default_country) + digits.str.slice(1)).otherwise(digits)
+        trunk0 = ~intl & digits.str.contains(r"^0[1-9]")
+        digits = pl.when(trunk0).then(pl.lit(options.default_country) + digits.str.slice(1)) \
+            .when(bracketed & digits.str.contains(r"^[1-9]")).then(pl.lit(options.default_country) + digits) \
+            .otherwise(digits)
+    else:
+        fixable = fixable & ~bracketed
     return pl.when(fixable & (digits != "")).then(digits).otherwise(value)
 
 
@@ -279,7 +290,7 @@ GENERIC = ("strip", "nfc")
 _IDENTITY_WHERE: dict[str, Callable[[pl.Expr], pl.Expr]] = {
     "nfc": lambda v: v.str.contains(r"^[\x00-\x7F]*$"),
     "phone": lambda v: v.str.contains(r"^(?:[1-9][0-9]*)?$"),
-    "email": lambda v: ~v.str.contains(r"^\s|\s$|@[^@]*[A-Z\x{80}-\x{10FFFF}][^@]*$"),
+    "email": lambda v: ~v.str.contains(r"^\s|\s$|^<|^(?i:mailto:)|@[^@]*[A-Z\x{80}-\x{10FFFF}][^@]*$"),
     "datetime": lambda v: v.str.contains(r"^(?:[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2})?$"),
     "date": lambda v: v.str.contains(r"^(?:[0-9]{4}-[0-9]{2}-[0-9]{2})?$"),
 }

@@ -19,6 +19,8 @@ from . import checks
 from ._prefetch import prefetch
 from .limits import LimitProfile, get_profile
 from .model import Issue, IssueCode, RecordBatch, Severity, SourceInfo, Table
+from .normalize import NormalizeOptions
+from .normalize import phone as _fix_phone
 from .report import ISSUE_SCHEMA, Report, ReportCollector, issues_frame
 from .schema import DEFAULT_MAX_LENGTH, Field, Resolution, Schema, load_schema
 
@@ -38,6 +40,10 @@ __all__ = [
     "validate",
 ]
 
+# a phone written for national use: a trunk 0 (not the international 00) or an area code in brackets first
+_NATIONAL_PHONE = r"^\s*(?:0[^0]|\()"
+_NO_OPTIONS = NormalizeOptions()
+_SOME_COUNTRY = NormalizeOptions(default_country="1")   # any calling code: would a default country fix it?
 _UTF8 = {"utf-8", "utf8", "utf-8-sig", "utf_8", "utf_8_sig", "ascii", "us-ascii"}
 _CG_SUFFIXES = {".csv", ".xls", ".xlsx", ".xml"}
 _ERRORS_COLUMN = "_errors"
@@ -260,13 +266,27 @@ class Validator:
         kind = f.kind
         typed_ok: pl.Expr | None = None
         if kind == "email":
-            add(IssueCode.INVALID_EMAIL, e, ~checks.email(v), _MSG["email"])
+            # one check per kind of fault, each with the advice that fits it; they run only where the
+            # address check fails
+            bad = ~checks.email(v)
+            trimmed = v.str.strip_chars()
+            spaced = (trimmed != v) & checks.email(trimmed)
+            wrapped = ~spaced & checks.email(checks.unwrapped_email(v)) & (checks.unwrapped_email(v) != trimmed)
+            quoted = ~spaced & ~wrapped & trimmed.str.starts_with('"')
+            for fails, msg in ((spaced, "email-spaces"), (wrapped, "email-wrapped"), (quoted, "email-quote"),
+                               (~spaced & ~wrapped & ~quoted, "email")):
+                add(IssueCode.INVALID_EMAIL, e, bad & fails, _MSG[msg], screen=bad)
         elif kind == "phone":
-            # a mangled number is no phone number either: both checks run only where the phone check fails
+            # a mangled number is no phone number either: the checks run only where the phone check fails
             lossy = ~checks.lossy_number(v)
             bad_phone = ~checks.phone(v)
             add(IssueCode.LOSSY_NUMBER, e, lossy, _MSG["lossy"], screen=bad_phone)
-            add(IssueCode.INVALID_PHONE, e, bad_phone & ~lossy, _MSG["phone"], screen=bad_phone)
+            fixed = checks.phone(_fix_phone(v, _NO_OPTIONS)) & (v != "")
+            national = ~fixed & v.str.contains(_NATIONAL_PHONE) \
+                & checks.phone(_fix_phone(v, _SOME_COUNTRY))
+            for fails, msg in ((fixed, "phone-fix"), (national, "phone-national"),
+                               (~fixed & ~national, "phone")):
+                add(IssueCode.INVALID_PHONE, e, bad_phone & ~lossy & fails, _MSG[msg], screen=bad_phone)
         elif kind in ("date", "datetime"):
             fmt = f.format or ("%Y-%m-%d" if kind == "date" else "%Y-%m-%d %H:%M:%S")
             add(IssueCode.INVALID_DATETIME, e, ~(checks.strict_format(v, fmt) & checks.calendar(v, fmt)),
@@ -682,10 +702,20 @@ def _parse(value: pl.Expr, f: Field) -> pl.Expr:
 
 _MSG = {
     "required": "{f} is required: give it a value",
-    "email": "not a valid email: no spaces anywhere, exactly one @, a name before it and a dotted domain after "
-             "(`cgformat fix` trims surrounding spaces)",
-    "phone": "phone must be 7-15 digits only, country code first (31612345678): no +, spaces, dashes or "
-             "brackets (`cgformat fix` removes them)",
+    "email": "not an address CG's mailer takes: exactly one @; before it letters, digits and . _ + - ' (no two "
+             "dots in a row, none first or last); after it a domain of dot-separated labels of letters, digits "
+             "and hyphens (none starting or ending with a hyphen); no spaces or < > , : ; \" anywhere",
+    "email-spaces": "has spaces around the address: CG refuses it (`cgformat fix` trims them)",
+    "email-wrapped": "the address is wrapped in < > or mailto:, which CG's mailer refuses (`cgformat fix` removes "
+                     "the wrapping)",
+    "email-quote": "starts with a quote: the record's quoting is probably broken (a quote never closed?): check "
+                   "this record in the source",
+    "phone": "phone must be 7-15 digits only, the country calling code first (31612345678): no letters, "
+             "extensions, +, spaces, dashes or brackets",
+    "phone-fix": "phone must be digits only, country calling code first (31612345678): no +, 00, spaces, "
+                 "dashes, dots or brackets (`cgformat fix` removes them)",
+    "phone-national": "a national number (a leading 0 or an area code in brackets): CG needs the country calling "
+                      "code first (31612345678); `cgformat fix --default-country CODE` adds it",
     "lossy": "looks like a number mangled by a spreadsheet (3.16E+11 or 31612345678.0): its digits may be "
              "lost; re-export the column as text",
     "datetime": "must be a real date and time written exactly {shape} (24 h)",
