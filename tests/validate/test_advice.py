@@ -12,7 +12,7 @@ import pytest
 
 from cgformat import api, checks
 from cgformat.model import Table
-from cgformat.normalize import NormalizeOptions, Normalized, fix_table
+from cgformat.normalize import Normalized, NormalizeOptions, fix_table
 from cgformat.schema import Schema, load_schema
 from cgformat.validate import check_table, partition, validate
 
