@@ -415,10 +415,11 @@ def separate_file(src: Source, schema: Schema | str | None, *, clean: str | Path
     original values plus an ``_errors`` column naming codes and fields), batch by batch: memory stays
     bounded, every record lands in exactly one of the two, in input order, and neither file appears unless
     both are complete. Formats default to the outputs' extensions, else the input's; XML outputs take the
-    schema's tags.
+    schema's tags. The rejects of a CSV source also keep the fields a record holds beyond the header (a
+    ragged row's extra values, as written) in an ``_extra`` column before ``_errors``.
     """
     from .schema import load_schema
-    from .validate import ERRORS_COLUMN, partition_batch, validate
+    from .validate import ERRORS_COLUMN, EXTRA_COLUMN, partition_batch, validate
 
     _distinct_outputs(("--clean", clean), ("--rejects", rejects))
     spec = load_schema(schema) if isinstance(schema, str) else schema
@@ -426,8 +427,11 @@ def separate_file(src: Source, schema: Schema | str | None, *, clean: str | Path
     with open_source(src, fmt=fmt, options=options) as reader, contextlib.ExitStack() as outputs:
         info = reader.info
         writers: dict[str, formats.Writer] = {}
+        # a CSV record may hold fields beyond the header (a ragged row): the rejects keep them in a column
+        extra = info.format == "csv"
+        reasons = (EXTRA_COLUMN, ERRORS_COLUMN) if extra else (ERRORS_COLUMN,)
         for name, dst, out_fmt, labels in (("clean", clean, clean_format, info.labels),
-                                           ("rejects", rejects, rejects_format, (*info.labels, ERRORS_COLUMN))):
+                                           ("rejects", rejects, rejects_format, (*info.labels, *reasons))):
             if dst is None:
                 continue
             key = formats.check_format(out_fmt or _output_format(dst, info.format), write=True)
@@ -436,7 +440,7 @@ def separate_file(src: Source, schema: Schema | str | None, *, clean: str | Path
             writers[name] = formats.open_writer(sink, key, labels, options=WriteOptions(xml_tags=tags))
 
         def separate(batch: RecordBatch, result: BatchResult) -> None:
-            good, bad = partition_batch(batch, result)
+            good, bad = partition_batch(batch, result, extra=extra)
             if "clean" in writers and good.height:
                 writers["clean"].write(good, records=batch.records.filter(result.ok))
             if "rejects" in writers and bad.height:

@@ -16,6 +16,7 @@ __all__ = [
     "CONTROL_RE",
     "MOJIBAKE_RE",
     "SUSPECT_RE",
+    "ZONED_RE",
     "calendar",
     "control_free",
     "email",
@@ -49,6 +50,9 @@ EMAIL_RE = rf"^{_LOCAL_CHAR}+(?:\.{_LOCAL_CHAR}+)*@{_LABEL}(?:\.{_LABEL})+$"
 # digits only, country calling code first: a calling code never starts with 0 (a leading 0 is a national
 # trunk prefix, 00 an international one)
 PHONE_RE = r"^[1-9][0-9]{6,14}$"
+# an ISO date and time with a time zone (Z, +02:00): CG takes its dates and times without one
+ZONED_RE = (r"^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?"
+            r"\s*(?:Z|[+-][0-9]{2}:?[0-9]{2})\s*$")
 # an address wrapped as a link or a header writes it: <john@example.com>, mailto:john@example.com
 _ANGLED = r"^<\s*([^<>]*?)\s*>$"
 _MAILTO = r"^(?i:mailto:)\s*"

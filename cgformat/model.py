@@ -80,6 +80,7 @@ class IssueCode(StrEnum):
     EMPTY_FILE = "empty-file"
     UNWRITABLE_VALUE = "unwritable-value"      # a value the target format cannot hold (XML control chars)
     STRAY_QUOTE = "stray-quote"                # csv: a quote inside an unquoted field or never closed
+    TRAILING_DELIMITER = "trailing-delimiter"  # csv: records end with an empty field the header lacks
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

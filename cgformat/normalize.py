@@ -58,6 +58,11 @@ class NormalizeOptions:
 # ------------------------------------------------------------------------------------------ normalizers
 
 
+def control(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
+    """Control characters that CG and XML cannot store removed (tab, line feed and carriage return kept)."""
+    return value.str.replace_all(checks.CONTROL_RE, "")
+
+
 def strip(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
     """Trim whitespace at both ends."""
     return value.str.strip_chars()
@@ -194,8 +199,7 @@ _COMPACT = r"^((?:19|20)[0-9]{2})([0-9]{2})([0-9]{2})$"
 _SERIAL = r"^[1-9][0-9]{4}(?:\.[0-9]+)?$"
 _CG_SHAPE_DATETIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
 _CG_SHAPE_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-_ZONED = (r"^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?"   # ISO date and time
-          r"\s*(?:Z|[+-][0-9]{2}:?[0-9]{2})\s*$")                                            # and a zone
+_ZONED = checks.ZONED_RE
 _TEXT_FORMATS = ("%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%d-%b-%Y", "%d %b %Y %H:%M:%S",
                  "%d %B %Y %H:%M:%S", "%d %b %Y %H:%M", "%d-%b-%Y %H:%M:%S")
 
@@ -290,6 +294,7 @@ def ambiguous_dates(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
 
 
 NORMALIZERS: dict[str, Callable[[pl.Expr, NormalizeOptions], pl.Expr]] = {
+    "control": control,
     "strip": strip,
     "nfc": nfc,
     "email": email,
@@ -302,19 +307,21 @@ NORMALIZERS: dict[str, Callable[[pl.Expr, NormalizeOptions], pl.Expr]] = {
 }
 """Every named normalizer: name -> function (String expression, options) -> String expression."""
 
-GENERIC = ("strip", "nfc")
+GENERIC = ("control", "strip", "nfc")
 """Applied to every column, known to the schema or not, before the field's own normalizers."""
 
 _IDENTITY_WHERE: dict[str, Callable[[pl.Expr], pl.Expr]] = {
+    "control": lambda v: ~v.str.contains(checks.CONTROL_RE),
     "nfc": lambda v: v.str.contains(r"^[\x00-\x7F]*$"),
     "phone": lambda v: v.str.contains(r"^(?:[1-9][0-9]*)?$"),
     "email": lambda v: ~v.str.contains(r"^\s|\s$|^<|^(?i:mailto:)|@[^@]*[A-Z\x{80}-\x{10FFFF}][^@]*$"),
     "datetime": lambda v: v.str.contains(r"^(?:[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2})?$"),
     "date": lambda v: v.str.contains(r"^(?:[0-9]{4}-[0-9]{2}-[0-9]{2})?$"),
 }
-# Cheap screens, true where a normalizer is known to give the value back unchanged (ASCII text is NFC; a
-# phone of digits not starting with 0 is digits; an e-mail without edge spaces or capitals after its last
-# @; a date already in CG's shape, valid or not): the costly expression runs on the other values only.
+# Cheap screens, true where a normalizer is known to give the value back unchanged (no control character to
+# remove; ASCII text is NFC; a phone of digits not starting with 0 is digits; an e-mail without edge spaces,
+# wrapping or capitals after its last @; a date already in CG's shape, valid or not): the costly expression
+# runs on the other values only.
 # The date screens hold only without --date-format (a format of the user's may read an invalid CG-shaped
 # date another way).
 
@@ -624,9 +631,10 @@ def fix_plan(labels: tuple[str, ...], schema: Schema | None, *, rename: bool = T
 def _exact_order(labels: tuple[str, ...], schema: Schema) -> tuple[int | str, ...] | None:
     """A header that must match exactly (a template, the revenue type) wants the schema's columns in its
     order: those found among ``labels`` (renamed already), then the others as they stand (no value is
-    dropped). A missing field whose values are optional gets an empty column; a template's are left
-    missing (the template does not say whether CG needs their values: validate reports them). None when
-    nothing changes, and for other schemas."""
+    dropped). A missing column of a template gets an empty column (CG needs every column of the template,
+    even empty), and so does a missing field of a record type whose values are optional (a required one is
+    left missing: an empty column would not give it its values; validate reports it). None when nothing
+    changes, and for other schemas."""
     if not (schema.template or schema.fields_match == "exact"):
         return None
     at = {label: i for i, label in enumerate(labels)}
@@ -634,7 +642,7 @@ def _exact_order(labels: tuple[str, ...], schema: Schema) -> tuple[int | str, ..
     for f in schema.fields:
         if f.name in at:
             first.append(at[f.name])
-        elif not schema.template and not f.required:
+        elif schema.template or not f.required:
             first.append(f.name)
     taken = {i for i in first if isinstance(i, int)}
     order = (*first, *(i for i in range(len(labels)) if i not in taken))

@@ -44,7 +44,7 @@ _KINDS = ("text", "email", "phone", "integer", "number", "boolean", "date", "dat
 _ROLES = ("id", "name", "contact", "segment", "text")
 _FIELDS_MATCH = ("exact", "equal", "subset", "superset", "partial")
 _RULES = ("require-any", "requires", "not-after")
-NORMALIZER_NAMES = ("strip", "nfc", "email", "phone", "datetime", "date", "yes_no", "integer", "amount")
+NORMALIZER_NAMES = ("control", "strip", "nfc", "email", "phone", "datetime", "date", "yes_no", "integer", "amount")
 """The normalizers a schema may name (implemented in :mod:`cgformat.normalize`, a higher layer)."""
 _BUILTIN_ORDER = ("transactional", "contact", "historical", "anonymous", "revenue")
 

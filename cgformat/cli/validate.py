@@ -150,8 +150,9 @@ def validate_cmd(src: str, record_type: str | None, schema_path: str | None, tem
 @click.option("--default-country", metavar="CODE",
               help="Calling code (31, 1, 57 ...) given to national phone numbers that start with 0.")
 @click.option("--date-format", metavar="FMT",
-              help="Format of dates not yet YYYY-MM-DD HH:MM:SS, e.g. DD/MM/YYYY or %d/%m/%Y %H:%M. "
-                   "Without it only unambiguous dates are converted.")
+              help="Format of dates not yet YYYY-MM-DD HH:MM:SS, e.g. DD/MM/YYYY or %d/%m/%Y %H:%M: tried "
+                   "first, and its order of day and month decides dates that could be read either way "
+                   "(03/04/2025). Dates with one reading are converted with or without it.")
 @click.option("--changes", "changes_path", metavar="PATH",
               help="Write every change (record, line, field, before, after, normalizers) to this file.")
 @click.option("--no-rename", is_flag=True, help="Keep header labels as they are (default: aliases such as "
@@ -219,6 +220,9 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
         lines.append(f"converted: {i.code} ({i.value}) -> UTF-8 with commas")
     lines.extend(f"removed: line 1 {i.value!r} (Excel's delimiter hint)" for i in out.reader_issues
                  if i.code == IssueCode.SEP_LINE)
+    lines.extend(f"removed: the empty field after the last column of {i.value} record(s), from line {i.line} on "
+                 f"(a trailing delimiter the header lacks)" for i in out.reader_issues
+                 if i.code == IssueCode.TRAILING_DELIMITER)
     if out.issues.height:
         lines.append(f"left alone ({out.issues.height}):")
         rows = [[str(r["record"]), str(r["line"]), str(r["field"]), str(r["code"]), _cell(r["value"], 30),

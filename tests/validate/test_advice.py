@@ -16,7 +16,7 @@ from cgformat.normalize import Normalized, NormalizeOptions, fix_table
 from cgformat.schema import Schema, load_schema
 from cgformat.validate import check_table, partition, validate
 
-from ._util import at, tx
+from ._util import at, make_table, tx
 
 # (value, valid as it is, valid once fixed)
 EMAILS = [
@@ -136,3 +136,47 @@ def test_a_message_promises_a_fix_exactly_where_fix_makes_the_value_valid(countr
             assert (record, field) in still, (record, field, message)
         if needs_country and country is None:
             assert (record, field) in still
+
+
+DATES = ["2026-11-27T14:05:00", "2026-11-27", "27/11/2026 14:05", "03/04/2026", "03/04/2026 10:00", "Nov 27 2026",
+         "2026-02-30", "2026-11-27 24:00:00", "2026-11-27T14:05:00Z", "46353.5", "x", "2026-11-27 14:05:00",
+         "2026-11-27 00:00:00", "2026-11-27 10:00:00"]
+
+
+@pytest.mark.parametrize(("labels", "field", "schema"), [
+    (("Email", "OrderDate"), "OrderDate", "transactional"),
+    (("Account name", "Revenue start date"), "Revenue start date", "revenue"),
+])
+def test_a_date_message_promises_a_fix_exactly_where_fix_converts_the_value(labels: tuple[str, str], field: str,
+                                                                           schema: str) -> None:
+    t = make_table(labels, [(f"{i}@x.nl", v) for i, v in enumerate(DATES)])
+    spec = load_schema(schema)
+    before = validate(t, spec, max_issues=10_000).issues.filter(pl.col("code") == "invalid-datetime")
+    plain = validate(_again(t, fix_table(t, spec)), spec, max_issues=10_000).issues
+    given = validate(_again(t, fix_table(t, spec, options=NormalizeOptions(date_format="DD/MM/YYYY"))), spec,
+                     max_issues=10_000).issues
+
+    def left(issues: pl.DataFrame) -> set[int]:
+        return set(issues.filter(pl.col("code") == "invalid-datetime")["record"].to_list())
+
+    assert set(before["field"].to_list()) == {field}
+    for record, message in before.select("record", "message").iter_rows():
+        if "`cgformat fix --date-format" in message:
+            assert record in left(plain), (record, message)
+            assert record not in left(given), (record, message)
+        elif "`cgformat fix`" in message:
+            assert record not in left(plain), (record, message)
+        else:
+            assert record in left(plain), (record, message)
+            assert record in left(given), (record, message)
+
+
+def test_each_date_fault_has_its_code_record_and_line() -> None:
+    t = make_table(("Email", "OrderDate"), [(f"{i}@x.nl", v) for i, v in enumerate(DATES)])
+    r = validate(t, "transactional")
+    # every value but CG's own shape (the last three) is an invalid-datetime, at its record and line
+    assert r.issues.select("code", "record", "line").rows() == [
+        ("invalid-datetime", i, i + 1) for i in range(1, len(DATES) - 2)]
+    # the date without a time: fix adds midnight, as the message says
+    out = fix_table(t, load_schema("transactional"))
+    assert out.frame["OrderDate"][1] == "2026-11-27 00:00:00"

@@ -30,6 +30,20 @@ def test_strip_and_nfc() -> None:
     assert norm("nfc", ["Rene\u0301", "é"]) == ["René", "é"]
 
 
+def test_control_characters_are_removed_and_reported() -> None:
+    assert norm("control", ["a\x00b", "\x1bx\x7f", "tab\tand\nline\r", ""]) == ["ab", "x", "tab\tand\nline\r", ""]
+    t = make_table(("Email", "FirstName", "Note"), [("a@x.nl", "An\x07na", " \x00x"), ("b@x.nl", "Bo", "y")])
+    out = fix_table(t, load_schema("transactional"))
+    assert out.frame.rows() == [("a@x.nl", "Anna", "x"), ("b@x.nl", "Bo", "y")]
+    assert out.changes.select("record", "field", "before", "after", "normalizers").rows() == [
+        (1, "FirstName", "An\x07na", "Anna", "control"), (1, "Note", " \x00x", "x", "control,strip")]
+    assert out.counts["control"] == 2
+    flagged = validate(t, "transactional").issues.filter(pl.col("code") == "control-character")
+    assert flagged.select("record", "field").rows() == [(1, "FirstName"), (1, "Note")]
+    again = Table(info=t.info, frame=out.frame, lines=t.lines)
+    assert "control-character" not in validate(again, "transactional").issues["code"].to_list()
+
+
 def test_email() -> None:
     assert norm("email", [" Anna.B@Example.COM ", "x@Y.org", "no-at", "a@b@C.com", ""]) == [
         "Anna.B@example.com", "x@y.org", "no-at", "a@b@C.com", ""]
