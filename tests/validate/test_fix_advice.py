@@ -98,3 +98,35 @@ def test_the_rejects_keep_the_extra_values_of_a_ragged_record(tmp_path: Path) ->
 
 def _tx() -> Schema:
     return load_schema("transactional")
+
+
+@pytest.mark.parametrize("kind", ["revenue", "template"])
+def test_header_messages_name_the_template_only_when_one_was_given_and_promise_what_fix_does(
+        tmp_path: Path, kind: str) -> None:
+    src = tmp_path / "in.csv"
+    if kind == "revenue":
+        schema = load_schema("revenue")
+        src.write_text("Account name,Revenue Amount,Revenue end date,Revenue start date,Foo\n"
+                       "ACME,1234,2026-12-31,2026-01-01,x\n", encoding="utf-8")
+    else:
+        (tmp_path / "template.csv").write_text("Email,FirstName,Phone\n", encoding="utf-8")
+        schema = api.schema_from_template(tmp_path / "template.csv")
+        src.write_text("FirstName,EMAIL,Foo\nAnn,a@x.nl,x\n", encoding="utf-8")
+    before = api.validate_file(src, schema, template=kind == "template").issues
+    header = before.filter(before["record"].is_null())
+    assert set(header["code"].to_list()) >= {"missing-label", "extra-label", "label-order"}
+    named = {c for c, m in header.select("code", "message").iter_rows() if "template" in m}
+    assert named == (set() if kind == "revenue" else {"missing-label", "extra-label", "label-case"})
+    api.fix_file(src, tmp_path / "out.csv", schema, drop_extra=False)
+    api.fix_file(src, tmp_path / "dropped.csv", schema, drop_extra=True)
+    after = {(c, f) for c, f in api.validate_file(tmp_path / "out.csv", schema, template=kind == "template")
+             .issues.select("code", "field").iter_rows()}
+    dropped = {(c, f) for c, f in api.validate_file(tmp_path / "dropped.csv", schema, template=kind == "template")
+               .issues.select("code", "field").iter_rows()}
+    for code, field, message in header.select("code", "field", "message").iter_rows():
+        if "`cgformat fix --drop-extra`" in message:
+            assert (code, field) not in dropped, message
+        elif "`cgformat fix`" in message:
+            assert (code, field) not in after, message
+        else:
+            assert code in {c for c, _ in after}, message
