@@ -165,12 +165,13 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
             changes_path: str | None, no_rename: bool, drop_extra: bool, as_json: bool, **read_kw: Any) -> None:
     """Write DST: SRC with the safe fixes made, each one reported.
 
-    Trims spaces, Unicode NFC, e-mail domains in lower case, phones to digits (country code first),
-    dates to YYYY-MM-DD HH:MM:SS (only where unambiguous, or per --date-format; Excel serial numbers too),
-    Y/N from yes/no/true/false/1/0, aliased headers renamed; where the header must match exactly (a
-    --template, the revenue type) the columns in its order (others stay, at the end) and, for a type, empty
-    columns for its optional fields. Records with no value (lines of delimiters) are left out. Output is
-    UTF-8 with commas.
+    Removes control characters, trims spaces, Unicode NFC, e-mail domains in lower case (and <...> or
+    mailto: around an address taken off), phones to digits (country code first), dates to YYYY-MM-DD
+    HH:MM:SS (where unambiguous, the ambiguous ones per --date-format; Excel serial numbers too), Y/N from
+    yes/no/true/false/1/0, aliased headers renamed; where the header must match exactly (a --template, the
+    revenue type) the columns in its order (others stay, at the end) and empty columns for a template's
+    missing ones (for a type, its optional fields). Records with no value (lines of delimiters) are left
+    out, and so is the empty field a trailing delimiter leaves on every record. Output is UTF-8 with commas.
     Without a type only trimming and NFC apply. Then run 'cgformat validate DST'.
     """
     schema = load_schema_from_options(record_type=record_type, schema_path=schema_path,
