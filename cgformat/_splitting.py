@@ -34,7 +34,7 @@ from .manifest import MANIFEST_NAME, Manifest, Part
 from .model import Issue, IssueCode, RecordBatch, Severity, unique_columns
 from .plan import part_name, plan_parts, previous_same_key, split_id
 from .report import Report, ReportCollector, issues_frame
-from .validate import BatchResult, Validator, key_hash_column
+from .validate import BatchResult, Validator, extra_fields, key_hash_column
 
 if TYPE_CHECKING:
     from .schema import Schema
@@ -45,7 +45,7 @@ JOURNAL_NAME = "upload-journal.json"
 # file-level findings of validation that a split solves: its parts are within the limits, UTF-8, comma-separated,
 # without Excel's sep= line
 _SPLIT_SOLVES = {IssueCode.TOO_MANY_RECORDS.value, IssueCode.FILE_TOO_LARGE.value, IssueCode.NON_UTF8.value,
-                 IssueCode.DELIMITER.value, IssueCode.SEP_LINE.value}
+                 IssueCode.DELIMITER.value, IssueCode.SEP_LINE.value, IssueCode.TRAILING_DELIMITER.value}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -335,7 +335,10 @@ def _split(pool: ThreadPoolExecutor, stop: threading.Event, stream: BinaryIO, *,
     # the validator's header issues hold the reader's (non-UTF-8 and delimiter come back graded by finish)
     collector.add(list(validator.header_issues) if validator else list(info.issues))
     collector.add(header.issues(line=None if info.format == "xml" else info.header_line or 1))
-    rej_labels = (*out_labels, "_errors")
+    # a CSV record may hold fields beyond the header (a ragged row): the rejects keep them in a column
+    extra = info.format == "csv"
+    reasons = ("_extra", "_errors") if extra else ("_errors",)
+    rej_labels = (*out_labels, *reasons)
     rejects_path = work / f"rejects.{out_fmt}"
     rejected = 0
     total = 0
@@ -344,14 +347,18 @@ def _split(pool: ThreadPoolExecutor, stop: threading.Event, stream: BinaryIO, *,
         with rejects_path.open("wb") as rej_stream:
             rej_writer = formats.open_writer(rej_stream, out_fmt, rej_labels, options=WriteOptions(
                 bom=wopts.bom, delimiter=wopts.delimiter,
-                xml_tags=(*wopts.xml_tags, "_errors") if wopts.xml_tags else None,
+                xml_tags=(*wopts.xml_tags, *reasons) if wopts.xml_tags else None,
                 root_tag=wopts.root_tag, record_tag=wopts.record_tag, sheet_name=wopts.sheet_name))
 
-            def reject(frame: pl.DataFrame, records: pl.Series, reasons: pl.Series) -> None:
+            def reject(frame: pl.DataFrame, records: pl.Series, reasons: pl.Series,
+                       fields: pl.Series | None = None) -> None:
                 nonlocal rejected
                 if frame.height == 0:
                     return
-                rej_writer.write(frame.with_columns(reasons.alias("~cgformat_errors")), records=records)
+                more = [] if not extra else [fields if fields is not None
+                                             else pl.Series([""] * frame.height, dtype=pl.String)]
+                rej_writer.write(frame.with_columns(*(m.alias("~cgformat_extra") for m in more),
+                                                    reasons.alias("~cgformat_errors")), records=records)
                 rejected += frame.height
 
             # a CSV source's own bytes are copied into CSV parts of the same dialect, instead of encoded again
@@ -366,7 +373,8 @@ def _split(pool: ThreadPoolExecutor, stop: threading.Event, stream: BinaryIO, *,
                 collector.add(result.issues)
                 ok = result.ok
                 if not ok.all():
-                    reject(frame.filter(~ok), recs.filter(~ok), result.errors_column(shown).filter(~ok))
+                    reject(frame.filter(~ok), recs.filter(~ok), result.errors_column(shown).filter(~ok),
+                           extra_fields(batch).filter(~ok) if extra else None)
                 carry = carry.extend(frame.filter(ok), recs.filter(ok),
                                      raw=batch.raw if same_dialect and ok.all() else None, sizes=batch.raw_sizes)
                 carry = _pack(pw, carry, key_cols, final=False, reject=reject, collector=collector)

@@ -508,11 +508,13 @@ def separate_file(src: Source, schema: Schema | str | None, *, clean: str | Path
     outputs' extensions, else the input's. Both carry the schema's field names for aliases and case variants
     (XML: its tags), and XML element names for labels that are none, each in ``renamed``; ``_errors`` names
     the columns as the rejects file's header does. Raises what :func:`validate_file` and :func:`write_file`
-    raise, and :class:`~cgformat.errors.UsageError` when ``clean`` and ``rejects`` are one file.
+    raise, and :class:`~cgformat.errors.UsageError` when ``clean`` and ``rejects`` are one file. The rejects
+    of a CSV source also keep the fields a record holds beyond the header (a ragged row's extra values, as
+    written) in an ``_extra`` column before ``_errors``.
     """
     from ._labels import output_header, shown_names
     from .schema import load_schema
-    from .validate import ERRORS_COLUMN, partition_batch, validate
+    from .validate import ERRORS_COLUMN, EXTRA_COLUMN, partition_batch, validate
 
     _distinct_outputs(("--clean", clean), ("--rejects", rejects))
     spec = load_schema(schema) if isinstance(schema, str) else schema
@@ -522,6 +524,9 @@ def separate_file(src: Source, schema: Schema | str | None, *, clean: str | Path
     with open_source(src, fmt=fmt, options=options) as reader, contextlib.ExitStack() as outputs:
         info = reader.info
         writers: dict[str, formats.Writer] = {}
+        # a CSV record may hold fields beyond the header (a ragged row): the rejects keep them in a column
+        extra = info.format == "csv"
+        reasons = (EXTRA_COLUMN, ERRORS_COLUMN) if extra else (ERRORS_COLUMN,)
         sinks = _enter_outputs(outputs, clean, rejects)
         for name, dst, out_fmt, sink in (("clean", clean, clean_format, sinks[0]),
                                          ("rejects", rejects, rejects_format, sinks[1])):
@@ -533,15 +538,15 @@ def separate_file(src: Source, schema: Schema | str | None, *, clean: str | Path
             labels = info.labels if key == "xml" else header.labels
             tags = None
             if name == "rejects":
-                labels = (*labels, ERRORS_COLUMN)
-                tags = (*header.labels, ERRORS_COLUMN) if key == "xml" else None
+                labels = (*labels, *reasons)
+                tags = (*header.labels, *reasons) if key == "xml" else None
                 shown = shown_names(info.columns, header.labels)
             elif key == "xml":
                 tags = header.labels
             writers[name] = formats.open_writer(sink, key, labels, options=WriteOptions(xml_tags=tags))
 
         def separate(batch: RecordBatch, result: BatchResult) -> None:
-            good, bad = partition_batch(batch, result, shown)
+            good, bad = partition_batch(batch, result, shown, extra=extra)
             if "clean" in writers and good.height:
                 writers["clean"].write(good, records=batch.records.filter(result.ok))
             if "rejects" in writers and bad.height:

@@ -16,6 +16,7 @@ __all__ = [
     "CONTROL_RE",
     "MOJIBAKE_RE",
     "SUSPECT_RE",
+    "ZONED_RE",
     "calendar",
     "control_free",
     "email",
@@ -33,12 +34,28 @@ __all__ = [
     "number",
     "phone",
     "strict_format",
+    "unwrapped_email",
 ]
 
-# CG's email rule (spec §2): no whitespace anywhere, exactly one @, a non-empty local part and a dotted
-# domain (no empty label); `+` and `'` are fine in the local part.
-EMAIL_RE = r"^[^\s@\x00-\x1F\x7F]+@[^\s@.\x00-\x1F\x7F]+(?:\.[^\s@.\x00-\x1F\x7F]+)+$"
-PHONE_RE = r"^[0-9]{7,15}$"
+# An address a mailer takes (spec §2: no whitespace anywhere, one @), as RFC 5321/5322 write it without
+# quoted local parts or address literals: the local part dot-separated runs of characters that are no
+# specials ( ) < > [ ] : ; @ \ , . " (so `+` and `'` are fine, `<john@x.com>` and `mailto:` are not), no
+# two dots in a row nor one at either end; the domain two or more dot-separated labels of letters, digits
+# and hyphens, none starting or ending with a hyphen. Letters beyond ASCII are taken on both sides
+# (internationalised addresses); control characters and Unicode white space nowhere.
+_LOCAL_CHAR = r'[^\x00-\x20\x7F-\x9F\s"(),.:;<>@\[\\\]]'
+_LABEL_END = r"[0-9A-Za-z[^\x00-\x9F\s]]"
+_LABEL = rf"{_LABEL_END}(?:[0-9A-Za-z\-[^\x00-\x9F\s]]*{_LABEL_END})?"
+EMAIL_RE = rf"^{_LOCAL_CHAR}+(?:\.{_LOCAL_CHAR}+)*@{_LABEL}(?:\.{_LABEL})+$"
+# digits only, country calling code first: a calling code never starts with 0 (a leading 0 is a national
+# trunk prefix, 00 an international one)
+PHONE_RE = r"^[1-9][0-9]{6,14}$"
+# an ISO date and time with a time zone (Z, +02:00): CG takes its dates and times without one
+ZONED_RE = (r"^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?"
+            r"\s*(?:Z|[+-][0-9]{2}:?[0-9]{2})\s*$")
+# an address wrapped as a link or a header writes it: <john@example.com>, mailto:john@example.com
+_ANGLED = r"^<\s*([^<>]*?)\s*>$"
+_MAILTO = r"^(?i:mailto:)\s*"
 # a number a spreadsheet mangled: 3.16E+11, 3,16E+11, 31612345678.0
 LOSSY_RE = r"^[+-]?[0-9]+(?:[.,][0-9]+)?[eE][+-]?[0-9]+$|^[+-]?[0-9]{5,}[.,]0+$"
 INTEGER_RE = r"^-?[0-9]+$"
@@ -66,12 +83,22 @@ def non_empty(value: pl.Expr, *, missing: Sequence[str] = ("",)) -> pl.Expr:
 
 
 def email(value: pl.Expr) -> pl.Expr:
-    """CG's email rule: no whitespace anywhere, exactly one ``@``, a local part, a dotted domain."""
+    """An address CG's mailer takes (:data:`EMAIL_RE`): no whitespace anywhere, exactly one ``@``, a local
+    part without specials or stray dots, a domain of dotted labels none of which starts or ends with ``-``."""
     return (value == "") | value.str.contains(EMAIL_RE)
 
 
+def unwrapped_email(value: pl.Expr) -> pl.Expr:
+    """The value without surrounding spaces, ``<`` ``>`` around it and a ``mailto:`` before it (in either
+    order): ``<mailto:john@example.com>`` gives ``john@example.com``; other values come back trimmed."""
+    v = value.str.strip_chars()
+    once = pl.coalesce(v.str.extract(_ANGLED, 1), v).str.replace(_MAILTO, "")
+    return pl.coalesce(once.str.extract(_ANGLED, 1), once)
+
+
 def phone(value: pl.Expr) -> pl.Expr:
-    """Digits only, 7 to 15 of them (country code first): no ``+``, spaces, dashes or symbols."""
+    """Digits only, 7 to 15 of them, the country calling code first (so never a leading 0): no ``+``,
+    spaces, dashes or symbols."""
     return (value == "") | value.str.contains(PHONE_RE)
 
 

@@ -84,6 +84,7 @@ class IssueCode(StrEnum):
     UNWRITABLE_VALUE = "unwritable-value"      # a value the target format cannot hold (XML control chars)
     STRAY_QUOTE = "stray-quote"                # csv: a quote inside an unquoted field or never closed
     MIXED_ENCODING = "mixed-encoding"          # csv: a line that is not UTF-8 in a file that otherwise is
+    TRAILING_DELIMITER = "trailing-delimiter"  # csv: records end with an empty field the header lacks
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

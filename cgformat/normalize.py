@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 
 import polars as pl
 
+from . import checks
 from ._mojibake import SIGNATURE, repair
 from .errors import UsageError
 from .model import IssueCode, Severity, Table
@@ -59,6 +60,11 @@ class NormalizeOptions:
 # ------------------------------------------------------------------------------------------ normalizers
 
 
+def control(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
+    """Control characters that CG and XML cannot store removed (tab, line feed and carriage return kept)."""
+    return value.str.replace_all(checks.CONTROL_RE, "")
+
+
 def strip(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
     """Trim whitespace at both ends."""
     return value.str.strip_chars()
@@ -85,8 +91,11 @@ def mojibake(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
 
 
 def email(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
-    """No surrounding whitespace, a lower-case domain (the local part is kept: it may be case-sensitive)."""
-    v = value.str.strip_chars()
+    """No surrounding whitespace, no ``<`` ``>`` or ``mailto:`` around an address that is valid without them,
+    a lower-case domain (the local part is kept: it may be case-sensitive)."""
+    trimmed = value.str.strip_chars()
+    bare = checks.unwrapped_email(trimmed)
+    v = pl.when((bare != trimmed) & bare.str.contains(checks.EMAIL_RE)).then(bare).otherwise(trimmed)
     parts = v.str.extract_groups(r"^([^@]*)@([^@]*)$")
     local, domain = parts.struct.field("1"), parts.struct.field("2")
     return pl.when(local.is_not_null()).then(pl.concat_str([local, pl.lit("@"), domain.str.to_lowercase()])) \
@@ -95,9 +104,11 @@ def email(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
 
 def phone(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
     """Digits only: drop ``+``, spaces, dashes, dots, slashes and parentheses, a trunk ``(0)`` after a
-    country code and a leading ``00``; with a default country, a national number starting with ``0``
-    gets the country code instead. Values holding anything else (letters, ``ext``) are left alone, and so
-    are numbers mangled by a spreadsheet (their digits are lost)."""
+    country code and a leading ``00``; with a default country, a national number (one starting with a trunk
+    ``0``, or with an area code in brackets: ``(555) 123-4567``) gets the country code first, the trunk 0
+    dropped. Without one, a number with its area code in brackets is left alone: as bare digits it would
+    pass for one with a country code. Values holding anything else (letters, ``ext``) are left alone, and
+    so are numbers mangled by a spreadsheet (their digits are lost)."""
     v = value.str.strip_chars()
     fixable = v.str.contains(r"^[0-9+\-.()/\s]+$") & v.str.contains(r"[0-9]") \
         & ~v.str.contains(r"^[0-9]{5,}\.0+$")
@@ -109,9 +120,14 @@ def phone(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
     digits = digits.str.replace(r"^(?:00)+", "")
     # an international prefix followed by yet another 0 is no number we can read: leave it for validation
     fixable = fixable & ~(intl & digits.str.starts_with("0"))
+    bracketed = ~intl & v.str.starts_with("(")
     if options.default_country:
-        national = ~intl & digits.str.contains(r"^0[1-9]")
-        digits = pl.when(national).then(pl.lit(options.default_country) + digits.str.slice(1)).otherwise(digits)
+        trunk0 = ~intl & digits.str.contains(r"^0[1-9]")
+        digits = pl.when(trunk0).then(pl.lit(options.default_country) + digits.str.slice(1)) \
+            .when(bracketed & digits.str.contains(r"^[1-9]")).then(pl.lit(options.default_country) + digits) \
+            .otherwise(digits)
+    else:
+        fixable = fixable & ~bracketed
     return pl.when(fixable & (digits != "")).then(digits).otherwise(value)
 
 
@@ -200,8 +216,7 @@ _COMPACT = r"^((?:19|20)[0-9]{2})([0-9]{2})([0-9]{2})$"
 _SERIAL = r"^[1-9][0-9]{4}(?:\.[0-9]+)?$"
 _CG_SHAPE_DATETIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
 _CG_SHAPE_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-_ZONED = (r"^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?"   # ISO date and time
-          r"\s*(?:Z|[+-][0-9]{2}:?[0-9]{2})\s*$")                                            # and a zone
+_ZONED = checks.ZONED_RE
 _TEXT_FORMATS = ("%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%d-%b-%Y", "%d %b %Y %H:%M:%S",
                  "%d %B %Y %H:%M:%S", "%d %b %Y %H:%M", "%d-%b-%Y %H:%M:%S")
 
@@ -219,15 +234,31 @@ def _build(year: pl.Expr, month: pl.Expr, day: pl.Expr, hour: pl.Expr, minute: p
     return text.str.strptime(pl.Datetime("us"), CG_DATETIME, strict=False)
 
 
+def _day_first(fmt: str) -> bool | None:
+    """Whether a user's date format puts the day before the month (None: it does not name both)."""
+    pattern = translate_date_format(fmt)
+    day, month = pattern.find("%d"), pattern.find("%m")
+    if day < 0 or month < 0:
+        return None
+    return day < month
+
+
 def _parsed(value: pl.Expr, options: NormalizeOptions) -> tuple[pl.Expr, pl.Expr]:
-    """(datetime or null, ambiguous day/month flag) for a date-like text value."""
+    """(datetime or null, ambiguous day/month flag) for a date-like text value.
+
+    ``--date-format`` is tried first; then every shape with one reading, as without it; the format's
+    order of day and month decides the day/month/year values that could be read either way (also when
+    its separators or time of day differ), so a format never converts fewer values than none.
+    """
     v = value.str.strip_chars()
     canonical = v.str.strptime(pl.Datetime("us"), CG_DATETIME, strict=False)
     candidates: list[pl.Expr] = [pl.when(v.str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"))
                                  .then(canonical)]
+    order: bool | None = None
     if options.date_format:
         fmt = translate_date_format(options.date_format)
         candidates.append(v.str.strptime(pl.Datetime("us"), fmt, strict=False))
+        order = _day_first(options.date_format)
     ymd = v.str.extract_groups(_YMD)
     g = [ymd.struct.field(str(i)) for i in range(1, 8)]
     candidates.append(_build(g[0], g[1], g[2], g[3], g[4], g[5], g[6]))
@@ -235,20 +266,21 @@ def _parsed(value: pl.Expr, options: NormalizeOptions) -> tuple[pl.Expr, pl.Expr
     c = [compact.struct.field(str(i)) for i in range(1, 4)]
     candidates.append(_build(c[0], c[1], c[2], pl.lit(None, pl.String), pl.lit(None, pl.String),
                              pl.lit(None, pl.String), pl.lit(None, pl.String)))
-    ambiguous = pl.lit(False)
-    if not options.date_format:
-        dmy = v.str.extract_groups(_DMY)
-        d = [dmy.struct.field(str(i)) for i in range(1, 8)]
-        a = d[0].cast(pl.Int32, strict=False)
-        b = d[1].cast(pl.Int32, strict=False)
-        day_first = (a > 12) & (b <= 12)
-        month_first = (b > 12) & (a <= 12)
-        same = a == b
-        candidates.append(pl.when(day_first | same).then(_build(d[2], d[1], d[0], d[3], d[4], d[5], d[6]))
-                          .when(month_first).then(_build(d[2], d[0], d[1], d[3], d[4], d[5], d[6])))
-        ambiguous = (a <= 12) & (b <= 12) & (a != b) & (a >= 1) & (b >= 1)
-        ambiguous = ambiguous.fill_null(False)
-        candidates.extend(v.str.strptime(pl.Datetime("us"), f, strict=False) for f in _TEXT_FORMATS)
+    dmy = v.str.extract_groups(_DMY)
+    d = [dmy.struct.field(str(i)) for i in range(1, 8)]
+    a = d[0].cast(pl.Int32, strict=False)
+    b = d[1].cast(pl.Int32, strict=False)
+    either = ((a <= 12) & (b <= 12) & (a != b) & (a >= 1) & (b >= 1)).fill_null(False)
+    day_first = (a > 12) & (b <= 12) | (a == b)
+    month_first = (b > 12) & (a <= 12)
+    if order is True:
+        day_first = day_first | either
+    elif order is False:
+        month_first = month_first | either
+    candidates.append(pl.when(day_first).then(_build(d[2], d[1], d[0], d[3], d[4], d[5], d[6]))
+                      .when(month_first).then(_build(d[2], d[0], d[1], d[3], d[4], d[5], d[6])))
+    ambiguous = either if order is None else pl.lit(False)
+    candidates.extend(v.str.strptime(pl.Datetime("us"), f, strict=False) for f in _TEXT_FORMATS)
     serial = v.cast(pl.Float64, strict=False)
     seconds = (serial * 86_400).round(0).cast(pl.Int64, strict=False)
     candidates.append(pl.when(v.str.contains(_SERIAL)).then(
@@ -272,12 +304,14 @@ def date(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
 
 
 def ambiguous_dates(value: pl.Expr, options: NormalizeOptions) -> pl.Expr:
-    """True where a date's day/month order cannot be told (``03/04/2025``) and no format was given."""
+    """True where a date's day/month order cannot be told (``03/04/2025``) and no format naming day and month
+    was given."""
     parsed, ambiguous = _parsed(value, options)
     return ambiguous & parsed.is_null()
 
 
 NORMALIZERS: dict[str, Callable[[pl.Expr, NormalizeOptions], pl.Expr]] = {
+    "control": control,
     "strip": strip,
     "nfc": nfc,
     "mojibake": mojibake,
@@ -291,21 +325,23 @@ NORMALIZERS: dict[str, Callable[[pl.Expr, NormalizeOptions], pl.Expr]] = {
 }
 """Every named normalizer: name -> function (String expression, options) -> String expression."""
 
-GENERIC = ("strip", "nfc", "mojibake")
+GENERIC = ("control", "strip", "nfc", "mojibake")
 """Applied to every column, known to the schema or not, before the field's own normalizers."""
 
 _IDENTITY_WHERE: dict[str, Callable[[pl.Expr], pl.Expr]] = {
+    "control": lambda v: ~v.str.contains(checks.CONTROL_RE),
     "nfc": lambda v: v.str.len_bytes() == v.str.len_chars(),
     "mojibake": lambda v: ~v.str.contains(SIGNATURE),
     "phone": lambda v: v.str.contains(r"^(?:[1-9][0-9]*)?$"),
-    "email": lambda v: ~v.str.contains(r"^\s|\s$|@[^@]*[A-Z\x{80}-\x{10FFFF}][^@]*$"),
+    "email": lambda v: ~v.str.contains(r"^\s|\s$|^<|^(?i:mailto:)|@[^@]*[A-Z\x{80}-\x{10FFFF}][^@]*$"),
     "datetime": lambda v: v.str.contains(r"^(?:[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2})?$"),
     "date": lambda v: v.str.contains(r"^(?:[0-9]{4}-[0-9]{2}-[0-9]{2})?$"),
 }
-# Cheap screens, true where a normalizer is known to give the value back unchanged (ASCII text, as many bytes
-# as characters, is NFC; text without the signature of mojibake has none to repair; a phone of digits not
-# starting with 0 is digits; an e-mail without edge spaces or capitals after its last @; a date already in
-# CG's shape, valid or not): the costly expression runs on the other values only.
+# Cheap screens, true where a normalizer is known to give the value back unchanged (no control character to
+# remove; ASCII text, as many bytes as characters, is NFC; text without the signature of mojibake has none to
+# repair; a phone of digits not starting with 0 is digits; an e-mail without edge spaces, wrapping or capitals
+# after its last @; a date already in CG's shape, valid or not): the costly expression runs on the other
+# values only.
 # The date screens hold only without --date-format (a format of the user's may read an invalid CG-shaped
 # date another way).
 
@@ -463,41 +499,74 @@ def normalize(table: Table, chains: dict[str, tuple[str, ...]], *, options: Norm
                 "record", "line", pl.lit(col).alias("field"), "value",
                 pl.lit("has a time zone: left as it is; CG takes the date and time without one: give the time in "
                        "the zone your CG account uses, as YYYY-MM-DD HH:MM:SS").alias("message")))
-        if opts.date_format:
-            # a format was given: nothing is ambiguous, but a value it does not read is left as it is,
-            # which the user asked not to happen: say so (not for a value already in CG's shape or zoned)
-            date_only = "date" in chains.get(col, ())
-            done = _CG_SHAPE_DATE if date_only else _CG_SHAPE_DATETIME
-            why = "is no real date, or has a time of day" if date_only else "is no real date"
-            unread = frame.select(((new_frame[col].str.strip_chars() != "") & ~new_frame[col].str.contains(done)
-                                   & ~pl.col(col).str.contains(_ZONED)).alias("u"))["u"]
-            if unread.any():
-                found.append(pl.DataFrame([records, lines, frame[col].alias("value")]).filter(unread).select(
-                    pl.lit(IssueCode.UNREAD_DATE.value).alias("code"),
-                    pl.lit(Severity.WARNING.value).alias("severity"), "record", "line", pl.lit(col).alias("field"),
-                    "value", pl.lit(f"does not match --date-format {opts.date_format!r} (or {why}): "
-                                    f"left as it is; give the format these values are written in").alias("message")))
-            continue
         # only a day/month/year shape can be ambiguous: the costly parse runs on those values alone
         shaped = frame.select(pl.col(col).str.strip_chars().str.contains(_DMY).alias("s"))["s"]
         rows = shaped.arg_true()
-        if rows.len() == 0:
-            continue
-        sub = frame[col].gather(rows).to_frame(col).select(ambiguous_dates(pl.col(col), opts).alias("a"))["a"]
-        amb = pl.Series("a", [False] * frame.height, dtype=pl.Boolean).scatter(rows, sub)
-        if not amb.any():
-            continue
-        found.append(pl.DataFrame([records, lines, frame[col].alias("value")]).filter(amb).select(
-            pl.lit(IssueCode.AMBIGUOUS_DATE.value).alias("code"), pl.lit(Severity.WARNING.value).alias("severity"),
-            "record", "line", pl.lit(col).alias("field"), "value",
-            pl.lit("day and month could be either way round: left as it is; give --date-format "
-                   "(e.g. DD/MM/YYYY) to convert such dates").alias("message")))
+        amb = pl.repeat(False, frame.height, eager=True, dtype=pl.Boolean).alias("a")
+        if rows.len():
+            sub = frame[col].gather(rows).to_frame(col).select(ambiguous_dates(pl.col(col), opts).alias("a"))["a"]
+            amb = amb.scatter(rows, sub)
+        if amb.any():
+            found.append(pl.DataFrame([records, lines, frame[col].alias("value")]).filter(amb).select(
+                pl.lit(IssueCode.AMBIGUOUS_DATE.value).alias("code"),
+                pl.lit(Severity.WARNING.value).alias("severity"), "record", "line", pl.lit(col).alias("field"),
+                "value", pl.lit("day and month could be either way round: left as it is; give --date-format "
+                                "(e.g. DD/MM/YYYY) to convert such dates").alias("message")))
+        unread = _unread_dates(frame[col], new_frame[col], date_only="date" in chains.get(col, ()),
+                               options=opts, skip=zoned | amb)
+        if unread is not None:
+            found.append(pl.concat([pl.DataFrame([records, lines]), unread], how="horizontal")
+                         .filter(pl.col("message").is_not_null()).select(
+                pl.lit(IssueCode.UNREAD_DATE.value).alias("code"), pl.lit(Severity.WARNING.value).alias("severity"),
+                "record", "line", pl.lit(col).alias("field"), "value", "message"))
     issues = pl.concat(found).sort("record", maintain_order=True) if found else issues_frame()
     out_labels = tuple(labels) if labels is not None else table.info.labels
     if renamed:
         counts["rename"] = len(renamed)
     return Normalized(frame=new_frame, labels=out_labels, counts=dict(counts.items()),
                       changes=changes, renamed=dict(renamed or {}), issues=issues)
+
+
+def _unread_dates(before: pl.Series, after: pl.Series, *, date_only: bool, options: NormalizeOptions,
+                  skip: pl.Series) -> pl.DataFrame | None:
+    """The values of a date column that fix left other than CG wants them (``skip``: reported otherwise):
+    columns value (as read) and message (null where the value is fine), or None when there are none."""
+    fmt = CG_DATE if date_only else CG_DATETIME
+    frame = pl.DataFrame({"value": before, "after": after, "skip": skip})
+    bad = frame.select((pl.col("after").str.strip_chars() != "") & ~pl.col("skip")
+                       & ~(checks.strict_format(pl.col("after"), fmt) & checks.calendar(pl.col("after"), fmt)))
+    rows = bad.to_series().arg_true()
+    if rows.len() == 0:
+        return None
+    shown = _shape_of(fmt)
+    if options.date_format:
+        unread = (f"neither --date-format {options.date_format!r} nor a date shape with one meaning reads it: "
+                  f"left as it is; write it as {shown}, or give the format these values are written in")
+    else:
+        unread = (f"not a date cgformat can read with one meaning: left as it is; write it as {shown}, or give "
+                  f"--date-format with the format it is written in")
+    sub = frame.gather(rows)
+    parsed, _ = _parsed(pl.col("value"), options)
+    after_ = pl.col("after")
+    no_day = (after_.str.contains(_CG_SHAPE_DATETIME) & ~checks.calendar(after_, CG_DATETIME)) \
+        | (after_.str.contains(_CG_SHAPE_DATE) & ~checks.calendar(after_, CG_DATE))
+    message = (pl.when(no_day)
+               .then(pl.lit("is no real date or time (no such day, or an hour past 23): left as it is; "
+                            "correct it"))
+               .when(pl.lit(date_only) & parsed.is_not_null())
+               .then(pl.lit("has a time of day, but this field takes a date only: left as it is (dropping the time "
+                            f"would lose it); write the date alone, {shown}"))
+               .otherwise(pl.lit(unread)))
+    found = sub.select("value", message.alias("message"))
+    empty = pl.repeat(None, frame.height, eager=True, dtype=pl.String)
+    return pl.DataFrame([frame["value"], empty.scatter(rows, found["message"]).alias("message")])
+
+
+def _shape_of(fmt: str) -> str:
+    """``%Y-%m-%d %H:%M:%S`` as users write it: YYYY-MM-DD HH:MM:SS."""
+    for code, text in (("%Y", "YYYY"), ("%m", "MM"), ("%d", "DD"), ("%H", "HH"), ("%M", "MM"), ("%S", "SS")):
+        fmt = fmt.replace(code, text)
+    return fmt
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -601,9 +670,10 @@ def fix_plan(labels: tuple[str, ...], schema: Schema | None, *, rename: bool = T
 def _exact_order(labels: tuple[str, ...], schema: Schema) -> tuple[int | str, ...] | None:
     """A header that must match exactly (a template, the revenue type) wants the schema's columns in its
     order: those found among ``labels`` (renamed already), then the others as they stand (no value is
-    dropped). A missing field whose values are optional gets an empty column; a template's are left
-    missing (the template does not say whether CG needs their values: validate reports them). None when
-    nothing changes, and for other schemas."""
+    dropped). A missing column of a template gets an empty column (CG needs every column of the template,
+    even empty), and so does a missing field of a record type whose values are optional (a required one is
+    left missing: an empty column would not give it its values; validate reports it). None when nothing
+    changes, and for other schemas."""
     if not (schema.template or schema.fields_match == "exact"):
         return None
     at = {label: i for i, label in enumerate(labels)}
@@ -611,7 +681,7 @@ def _exact_order(labels: tuple[str, ...], schema: Schema) -> tuple[int | str, ..
     for f in schema.fields:
         if f.name in at:
             first.append(at[f.name])
-        elif not schema.template and not f.required:
+        elif schema.template or not f.required:
             first.append(f.name)
     taken = {i for i in first if isinstance(i, int)}
     order = (*first, *(i for i in range(len(labels)) if i not in taken))

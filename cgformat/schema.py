@@ -44,7 +44,8 @@ _KINDS = ("text", "email", "phone", "integer", "number", "boolean", "date", "dat
 _ROLES = ("id", "name", "contact", "segment", "text")
 _FIELDS_MATCH = ("exact", "equal", "subset", "superset", "partial")
 _RULES = ("require-any", "requires", "not-after")
-NORMALIZER_NAMES = ("strip", "nfc", "mojibake", "email", "phone", "datetime", "date", "yes_no", "integer", "amount")
+NORMALIZER_NAMES = ("control", "strip", "nfc", "mojibake", "email", "phone", "datetime", "date", "yes_no", "integer",
+                    "amount")
 """The normalizers a schema may name (implemented in :mod:`cgformat.normalize`, a higher layer)."""
 _BUILTIN_ORDER = ("transactional", "contact", "historical", "anonymous", "revenue")
 
@@ -245,6 +246,7 @@ class Schema:
         """
         columns = unique_columns(labels)
         strict = self.template or self.fields_match in ("exact", "equal", "superset")
+        whose = "the template's" if self.template else f"the {self.name} type's"
         exact = {(f.tag if xml else f.name): f for f in self.fields}
         alias = {a: f for f in self.fields for a in f.aliases}
         by_key: dict[str, Field] = {}
@@ -302,24 +304,32 @@ class Schema:
                 issues.append(Issue(
                     code=IssueCode.LABEL_CASE, severity=severity, line=line, field=column, value=label,
                     message=f"column {pos} {label!r} differs from field {cand.name!r} in case or spaces"
-                    + ("; the template's header must match exactly" if strict
-                       else "; `cgformat fix` renames it")))
+                    + (f"; {whose} header must match exactly" if strict else "")
+                    + "; `cgformat fix` renames it"))
             else:
                 issues.append(Issue(
                     code=IssueCode.ALIAS_LABEL, severity=severity, line=line, field=column, value=label,
                     message=f"column {pos} {label!r} read as field {cand.name!r}"
-                    + ("; the template says " + repr(cand.name) if strict
-                       else "; `cgformat fix` renames it")))
+                    + (f"; {whose} header says {cand.name!r}" if strict else "")
+                    + "; `cgformat fix` renames it"))
         present = {m.field.name for m in matches if m.field is not None and m.how != "duplicate"}
         need_all = self.template or self.fields_match in ("exact", "equal", "subset")
         missing = tuple(f for f in self.fields if f.name not in present)
         for f in missing:
             if need_all or f.required or f.column_required:
+                if self.template:
+                    how_to = " (the template has it; add it, even empty: `cgformat fix` does)"
+                elif self.fields_match == "exact" and not f.required:
+                    how_to = (f": {whose} header has it, even empty (its values may be empty); "
+                              f"`cgformat fix` adds it")
+                elif f.required:
+                    how_to = "; add it, with its values"
+                else:
+                    how_to = "; add it (CG needs every column of the customer's template, even empty)"
                 issues.append(Issue(
                     code=IssueCode.MISSING_LABEL, severity=Severity.ERROR, line=line, field=f.name,
-                    message=f"required column {f.name!r} is missing"
-                    + (" (the template has it; add it, even empty)" if self.template
-                       else "; add it (CG needs every column of the customer's template, even empty)")))
+                    message=f"{'required ' if f.required or self.template else ''}column {f.name!r} is missing"
+                    + how_to))
         extra_sev = Severity.ERROR if (self.template or self.fields_match in ("exact", "equal", "superset")) \
             else Severity.WARNING
         for m in matches:
@@ -327,8 +337,8 @@ class Schema:
                 issues.append(Issue(
                     code=IssueCode.EXTRA_LABEL, severity=extra_sev, line=line, field=m.column, value=m.label,
                     message=f"column {m.position} {m.label!r} is not a field of {self.name}"
-                    + ("; remove it or fix its name to the template's" if extra_sev is Severity.ERROR
-                       else "; CG only keeps it if the customer's mapping has it")))
+                    + ((f"; remove it or fix its name to {whose} (`cgformat fix --drop-extra` leaves it out)")
+                       if extra_sev is Severity.ERROR else "; CG only keeps it if the customer's mapping has it")))
         if self.template or self.fields_match == "exact":
             order = [m for m in matches if m.field is not None and m.how != "duplicate"]
             want = [f.name for f in self.fields if f.name in present]
@@ -339,7 +349,8 @@ class Schema:
                 issues.append(Issue(
                     code=IssueCode.LABEL_ORDER, severity=Severity.ERROR, line=line, field=m.column,
                     value=m.label, message=f"column {m.position} {m.label!r} is out of order: expected "
-                    f"{want[at]!r} there; the order must be {', '.join(self.names)}"))
+                    f"{want[at]!r} there; the order must be {', '.join(self.names)} (`cgformat fix` puts "
+                    f"the columns in it)"))
         return Resolution(columns=tuple(matches), missing=missing, issues=tuple(issues))
 
     def xml_tags_for(self, labels: Sequence[str]) -> tuple[str, ...]:

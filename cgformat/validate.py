@@ -19,6 +19,9 @@ from . import checks
 from ._prefetch import prefetch
 from .limits import LimitProfile, get_profile
 from .model import Issue, IssueCode, RecordBatch, Severity, SourceInfo, Table
+from .normalize import NORMALIZERS as _NORMALIZERS
+from .normalize import NormalizeOptions
+from .normalize import phone as _fix_phone
 from .report import ISSUE_SCHEMA, Report, ReportCollector, issues_frame
 from .schema import DEFAULT_MAX_LENGTH, Field, Resolution, Schema, load_schema
 
@@ -33,11 +36,18 @@ __all__ = [
     "Validated",
     "Validator",
     "check_table",
+    "extra_fields",
     "partition",
     "partition_batch",
     "validate",
 ]
 
+# a phone written for national use: a trunk 0 (not the international 00) or an area code in brackets first
+_NATIONAL_PHONE = r"^\s*(?:0[^0]|\()"
+_NO_OPTIONS = NormalizeOptions()
+_SOME_COUNTRY = NormalizeOptions(default_country="1")   # any calling code: would a default country fix it?
+# reader findings about the whole file that validation grades once every record is read (Validator.note)
+_GRADED_AT_FINISH = {IssueCode.TRAILING_DELIMITER.value}
 _UTF8 = {"utf-8", "utf8", "utf-8-sig", "utf_8", "utf_8_sig", "ascii", "us-ascii"}
 _CG_SUFFIXES = {".csv", ".xls", ".xlsx", ".xml"}
 _ERRORS_COLUMN = "_errors"
@@ -152,6 +162,7 @@ class Validator:
         # header errors (found above and by the rules' planning) reject every record: see BatchResult.header
         self._header_errors = tuple((str(i.code), i.field or "") for i in self.header_issues
                                     if i.severity is Severity.ERROR)
+        self._file_notes: list[Issue] = []
         self._keys: list[tuple[tuple[str, ...], tuple[str, ...]]] = self._dedupe_plan()
         self._seen: list[SeenKeys] = []
         if self._keys:
@@ -265,17 +276,30 @@ class Validator:
         kind = f.kind
         typed_ok: pl.Expr | None = None
         if kind == "email":
-            add(IssueCode.INVALID_EMAIL, e, ~checks.email(v), _MSG["email"])
+            # one check per kind of fault, each with the advice that fits it; they run only where the
+            # address check fails
+            bad = ~checks.email(v)
+            trimmed = v.str.strip_chars()
+            bare = checks.unwrapped_email(v)
+            for fails, msg in _one_of([((trimmed != v) & checks.email(trimmed), _MSG["email-spaces"]),
+                                       ((bare != trimmed) & checks.email(bare), _MSG["email-wrapped"]),
+                                       (trimmed.str.starts_with('"'), _MSG["email-quote"])], _MSG["email"]):
+                add(IssueCode.INVALID_EMAIL, e, bad & fails, msg, screen=bad)
         elif kind == "phone":
-            # a mangled number is no phone number either: both checks run only where the phone check fails
+            # a mangled number is no phone number either: the checks run only where the phone check fails
             lossy = ~checks.lossy_number(v)
             bad_phone = ~checks.phone(v)
             add(IssueCode.LOSSY_NUMBER, e, lossy, _MSG["lossy"], screen=bad_phone)
-            add(IssueCode.INVALID_PHONE, e, bad_phone & ~lossy, _MSG["phone"], screen=bad_phone)
+            for fails, msg in _one_of([
+                    (checks.phone(_fix_phone(v, _NO_OPTIONS)) & (v != ""), _MSG["phone-fix"]),
+                    (v.str.contains(_NATIONAL_PHONE) & checks.phone(_fix_phone(v, _SOME_COUNTRY)),
+                     _MSG["phone-national"])], _MSG["phone"]):
+                add(IssueCode.INVALID_PHONE, e, bad_phone & ~lossy & fails, msg, screen=bad_phone)
         elif kind in ("date", "datetime"):
             fmt = f.format or ("%Y-%m-%d" if kind == "date" else "%Y-%m-%d %H:%M:%S")
-            add(IssueCode.INVALID_DATETIME, e, ~(checks.strict_format(v, fmt) & checks.calendar(v, fmt)),
-                _MSG["datetime"].format(shape=_shape(fmt)))
+            bad_date = ~(checks.strict_format(v, fmt) & checks.calendar(v, fmt))
+            for fails, message in _date_faults(v, f, kind, fmt):
+                add(IssueCode.INVALID_DATETIME, e, bad_date & fails, message, screen=bad_date)
         elif kind == "integer":
             typed_ok = checks.integer(v)
             add(IssueCode.TYPE_ERROR, e, ~typed_ok, _MSG["integer"])
@@ -392,8 +416,9 @@ class Validator:
         records = batch.records
         lines = batch.lines.cast(pl.Int64).alias("line")
         parts: list[pl.DataFrame] = []
-        if batch.issues:
-            reader = issues_frame(batch.issues).with_columns(pl.lit(-1, dtype=pl.Int32).alias("__order"))
+        own = [i for i in batch.issues if i.code not in _GRADED_AT_FINISH]
+        if own:
+            reader = issues_frame(own).with_columns(pl.lit(-1, dtype=pl.Int32).alias("__order"))
             parts.append(reader)
         if self._checks and n:
             stage = [c.fails.alias(f"c{i}") for i, c in self._plain]
@@ -423,6 +448,8 @@ class Validator:
         ``prepared`` is :meth:`prepare`'s answer for this batch, when it was worked out ahead."""
         if prepared is None:
             prepared = self.prepare(batch)
+        for issue in batch.issues:
+            self.note(issue)
         frame = batch.frame
         n = frame.height
         records = batch.records
@@ -474,7 +501,8 @@ class Validator:
         needed = {n for _, c in planned for n in c.fails.meta.root_names()}
         needed.update(c.column for _, c in planned if c.column is not None)
         sub = frame.select([c for c in frame.columns if c in needed]).filter(mask)
-        flags = sub.select([c.fails.alias(f"c{i}") for i, c in planned])
+        # lazy: the checks of one column that tell its faults apart share their sub-expressions
+        flags = sub.lazy().select([c.fails.alias(f"c{i}") for i, c in planned]).collect()
         return self._issues_of(planned, flags, sub, records.filter(mask), lines.filter(mask))
 
     @staticmethod
@@ -532,11 +560,23 @@ class Validator:
 
     # ----------------------------------------------------------------------------------------- file
 
+    def note(self, issue: Issue) -> None:
+        """Keep a reader's finding about the whole file (a trailing delimiter) for :meth:`finish`, which grades
+        it; :meth:`check` notes its batches' own."""
+        if issue.code in _GRADED_AT_FINISH:
+            self._file_notes.append(issue)
+
     def finish(self, *, records: int, bytes: int) -> list[Issue]:
-        """File-level checks once every batch is seen: limits of the profile, encoding, delimiter, format."""
+        """File-level checks once every batch is seen: limits of the profile, encoding, delimiter, format, and
+        the reader's findings about the whole file (see :meth:`note`)."""
         out: list[Issue] = []
         p = self.profile
         info = self.info
+        for noted in self._file_notes:
+            out.append(replace(noted, severity=Severity.ERROR, message=(
+                f"{noted.value} record(s), from line {noted.line} on, end with a delimiter the header lacks (a "
+                f"trailing delimiter): CG may read the empty field as a column the header does not name; "
+                f"`cgformat fix` writes the records without it")))
         if records == 0:
             out.append(Issue(code=IssueCode.EMPTY_FILE, severity=Severity.WARNING,
                              message="the file has no records: nothing to upload"))
@@ -680,6 +720,53 @@ def _shape(fmt: str) -> str:
         .replace("%M", "MM").replace("%S", "SS")
 
 
+def _one_of(faults: Sequence[tuple[pl.Expr, str]], rest: str) -> list[tuple[pl.Expr, str]]:
+    """Faults that exclude each other: the first whose condition holds, else ``rest``; one expression per
+    fault (true where it is that one), each built on a single numbering of the faults."""
+    which: pl.Expr = pl.lit(len(faults), dtype=pl.Int8)
+    for k in range(len(faults) - 1, -1, -1):
+        which = pl.when(faults[k][0]).then(pl.lit(k, dtype=pl.Int8)).otherwise(which)
+    return [(which == k, message) for k, (_, message) in enumerate([*faults, (pl.lit(True), rest)])]
+
+
+def _date_faults(v: pl.Expr, f: Field, kind: str, fmt: str) -> list[tuple[pl.Expr, str]]:
+    """What is wrong with a value that is no date (``kind`` date) or date and time of CG's, one expression
+    per fault (true where it is that fault; they exclude each other), each with the message that says how to
+    mend it: only where ``cgformat fix`` converts the value does the message say so."""
+    shape = _shape(fmt)
+    what = "date" if kind == "date" else "date and time"
+    hours = "" if kind == "date" else " (24 h)"
+    if fmt != ("%Y-%m-%d" if kind == "date" else "%Y-%m-%d %H:%M:%S") or kind not in f.normalizers:
+        return [(pl.lit(True), f"must be a real {what} written exactly {shape}{hours}")]
+    trimmed = v.str.strip_chars()
+    shaped = trimmed.str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?: [0-9]{2}:[0-9]{2}:[0-9]{2})?$")
+    no_day = shaped & ~(checks.calendar(trimmed, "%Y-%m-%d %H:%M:%S") | checks.calendar(trimmed, "%Y-%m-%d"))
+    # the normalizer gives back the value itself or one it made from a real date, in CG's shape
+    converts = _NORMALIZERS[kind](v, _NO_OPTIONS) != v
+    date_only = trimmed.str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+    # day and month either way round (both 1-12, unequal): a --date-format decides them; a date-only field
+    # takes them without a time of day only
+    dm = trimmed.str.extract_groups(r"^([0-9]{1,2})[-/.]([0-9]{1,2})[-/.][0-9]{4}(\s.*)?$")
+    a = dm.struct.field("1").cast(pl.Int32, strict=False)
+    b = dm.struct.field("2").cast(pl.Int32, strict=False)
+    either = ((a >= 1) & (a <= 12) & (b >= 1) & (b <= 12) & (a != b)).fill_null(False)
+    if kind == "date":
+        either = either & dm.struct.field("3").is_null()
+    zoned = trimmed.str.contains(checks.ZONED_RE)
+    timed = pl.lit(kind == "date") & trimmed.str.contains(r"[0-9]:[0-9]{2}")
+    return _one_of([
+        (no_day, f"is no real {what} (no such day{'' if kind == 'date' else ', or an hour past 23'}): correct it"),
+        (converts & date_only & pl.lit(kind == "datetime"),
+         "has a date but no time: CG wants YYYY-MM-DD HH:MM:SS (24 h); `cgformat fix` adds 00:00:00"),
+        (converts, f"must be written {shape}{hours}; `cgformat fix` converts this one"),
+        (either, f"must be written {shape}{hours}; day and month could be either way round here: "
+                 "`cgformat fix --date-format DD/MM/YYYY` (or MM/DD/YYYY) converts it"),
+        (zoned, f"has a time zone, which CG does not take: give the {what} in the zone your CG account uses, "
+                f"written {shape}{hours}"),
+        (timed, f"has a time of day, but this field takes a date only: write the date alone, {shape}"),
+    ], f"must be a real {what} written exactly {shape}{hours}: cgformat cannot read this one; correct it")
+
+
 def _parse(value: pl.Expr, f: Field) -> pl.Expr:
     fmt = f.format or "%Y-%m-%d %H:%M:%S"
     ok = checks.strict_format(value, fmt) & (value != "")
@@ -692,13 +779,22 @@ def _parse(value: pl.Expr, f: Field) -> pl.Expr:
 
 _MSG = {
     "required": "{f} is required: give it a value",
-    "email": "not a valid email: no spaces anywhere, exactly one @, a name before it and a dotted domain after "
-             "(`cgformat fix` trims surrounding spaces)",
-    "phone": "phone must be 7-15 digits only, country code first (31612345678): no +, spaces, dashes or "
-             "brackets (`cgformat fix` removes them)",
+    "email": "not an address CG's mailer takes: exactly one @; before it letters, digits and . _ + - ' (no two "
+             "dots in a row, none first or last); after it a domain of dot-separated labels of letters, digits "
+             "and hyphens (none starting or ending with a hyphen); no spaces or < > , : ; \" anywhere",
+    "email-spaces": "has spaces around the address: CG refuses it (`cgformat fix` trims them)",
+    "email-wrapped": "the address is wrapped in < > or mailto:, which CG's mailer refuses (`cgformat fix` removes "
+                     "the wrapping)",
+    "email-quote": "starts with a quote: the record's quoting is probably broken (a quote never closed?): check "
+                   "this record in the source",
+    "phone": "phone must be 7-15 digits only, the country calling code first (31612345678): no letters, "
+             "extensions, +, spaces, dashes or brackets",
+    "phone-fix": "phone must be digits only, country calling code first (31612345678): no +, 00, spaces, "
+                 "dashes, dots or brackets (`cgformat fix` removes them)",
+    "phone-national": "a national number (a leading 0 or an area code in brackets): CG needs the country calling "
+                      "code first (31612345678); `cgformat fix --default-country CODE` adds it",
     "lossy": "looks like a number mangled by a spreadsheet (3.16E+11 or 31612345678.0): its digits may be "
              "lost; re-export the column as text",
-    "datetime": "must be a real date and time written exactly {shape} (24 h)",
     "integer": "must be a whole number: digits only, no separators, decimals or + sign",
     "number": "must be a number with a . decimal point and no separators",
     "range": "out of range: must be {rng}",
@@ -706,7 +802,7 @@ _MSG = {
     "pattern": "does not match the pattern {p}",
     "min-length": "shorter than {n} characters",
     "too-long": "longer than {n} characters (CG's limit per field)",
-    "control": "holds control characters that CG and XML cannot store: remove them",
+    "control": "holds control characters that CG and XML cannot store (`cgformat fix` removes them)",
     "line-break": "holds a tab or line break: fine in free text only; remove it",
     "formula": "starts with = + - or @: a spreadsheet opening the file would run it as a formula",
     "mojibake": "looks garbled (Ã© for é, â€™ for ’): the text was decoded with the wrong encoding upstream; "
@@ -767,8 +863,10 @@ def _run(info: SourceInfo, batches: Iterable[RecordBatch], extra: Sequence[Issue
             kept.append(result)
         if on_batch is not None:
             on_batch(batch, result)
+    for issue in extra:
+        v.note(issue)
     if extra:
-        collector.add([i for i in extra if i.record is None])
+        collector.add([i for i in extra if i.record is None and i.code not in _GRADED_AT_FINISH])
     collector.add(v.finish(records=records, bytes=info.bytes))
     report = collector.report(source=info.source, type=_type_name(v.schema), format=info.format,
                               encoding=info.encoding, delimiter=info.delimiter, records=records,
@@ -824,18 +922,41 @@ def partition(table: Table, validated: Validated) -> tuple[pl.DataFrame, pl.Data
     return clean, rejects
 
 
-def partition_batch(batch: RecordBatch, result: BatchResult,
-                    names: Mapping[str, str] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+def partition_batch(batch: RecordBatch, result: BatchResult, names: Mapping[str, str] | None = None, *,
+                    extra: bool = False) -> tuple[pl.DataFrame, pl.DataFrame]:
     """One batch's (clean, rejects), as :func:`partition` separates a whole table: the rejects keep their
     original values plus a last column of reasons (named ``~cgformat_errors``: it never clashes with a label),
-    fields named as ``names`` says (see :meth:`BatchResult.errors_column`)."""
+    fields named as ``names`` says (see :meth:`BatchResult.errors_column`). With ``extra`` (a CSV source, whose
+    records may hold more fields than its header), the column before the reasons (``~cgformat_extra``) holds
+    the fields beyond the header of each, as written (:func:`extra_fields`)."""
     frame = batch.frame
     if result.ok.all():
-        return frame, frame.clear().with_columns(pl.lit("", dtype=pl.String).alias("~cgformat_errors"))
+        empty = frame.clear()
+        if extra:
+            empty = empty.with_columns(pl.lit("", dtype=pl.String).alias("~cgformat_extra"))
+        return frame, empty.with_columns(pl.lit("", dtype=pl.String).alias("~cgformat_errors"))
     clean = frame.filter(result.ok)
-    rejects = frame.with_columns(result.errors_column(names).alias("~cgformat_errors")).filter(~result.ok)
+    added = [extra_fields(batch)] if extra else []
+    rejects = frame.with_columns(*added, result.errors_column(names).alias("~cgformat_errors")).filter(~result.ok)
     return clean, rejects
 
+
+def extra_fields(batch: RecordBatch) -> pl.Series:
+    """Per record of ``batch``, the fields it holds beyond the header's, as the source wrote them (delimiters
+    and quotes included: the ``value`` of its ``ragged-row`` issue), ``""`` for a record without any."""
+    n = batch.frame.height
+    out = pl.Series("~cgformat_extra", [""] * n, dtype=pl.String)
+    lo = batch.first_record
+    found = [(i.record - lo, i.value) for i in batch.issues if i.code == IssueCode.RAGGED_ROW
+             and i.record is not None and i.value is not None and lo <= i.record < lo + n]
+    if found:
+        out = out.scatter([row for row, _ in found], [value for _, value in found])
+    return out
+
+
+EXTRA_COLUMN = "_extra"
+"""The name of the column of a rejects file made from a CSV source that holds each record's fields beyond
+the header (a ragged row's extra values, as written)."""
 
 ERRORS_COLUMN = _ERRORS_COLUMN
 """The name of the reasons column in a rejects file."""

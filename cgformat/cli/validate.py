@@ -171,8 +171,9 @@ def validate_cmd(src: str, record_type: str | None, schema_path: str | None, tem
 @click.option("--default-country", metavar="CODE",
               help="Calling code (31, 1, 57 ...) given to national phone numbers that start with 0.")
 @click.option("--date-format", metavar="FMT",
-              help="Format of dates not yet YYYY-MM-DD HH:MM:SS, e.g. DD/MM/YYYY or %d/%m/%Y %H:%M. "
-                   "Without it only unambiguous dates are converted.")
+              help="Format of dates not yet YYYY-MM-DD HH:MM:SS, e.g. DD/MM/YYYY or %d/%m/%Y %H:%M: tried "
+                   "first, and its order of day and month decides dates that could be read either way "
+                   "(03/04/2025). Dates with one reading are converted with or without it.")
 @click.option("--changes", "changes_path", metavar="PATH",
               help="Write every change (record, line, field, before, after, normalizers) to this file.")
 @click.option("--no-rename", is_flag=True, help="Keep header labels as they are (default: aliases such as "
@@ -186,15 +187,18 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
             changes_path: str | None, no_rename: bool, drop_extra: bool, as_json: bool, **read_kw: Any) -> None:
     """Write DST: SRC with the safe fixes made, each one reported.
 
-    Trims spaces, Unicode NFC, mojibake (MÃ¼ller) decoded back where it is certain, e-mail domains in lower
-    case, phones to digits (country code first), dates to YYYY-MM-DD HH:MM:SS (only where unambiguous, or per
+    Removes control characters, trims spaces, Unicode NFC, mojibake (MÃ¼ller) decoded back where it is
+    certain, e-mail domains in lower case (and <...> or mailto: around an address taken off), phones to digits
+    (country code first), dates to YYYY-MM-DD HH:MM:SS (where unambiguous, the ambiguous ones per
     --date-format; Excel serial numbers too), Y/N from yes/no/true/false/1/0, aliased headers renamed; where
     the header must match exactly (a --template, the revenue type) the columns in its order (others stay, at
-    the end) and, for a type, empty columns for its optional fields. Records with no value (lines of
-    delimiters) are left out. Lines that are not UTF-8 in a file that otherwise is are read as cp1252, each
-    reported. DST's extension picks its format (csv, xlsx, xml; else the input's); a CSV is UTF-8 with
-    commas. DST '-' writes CSV to standard output (the summary then goes to stderr).
-    Without a type only trimming, NFC and the mojibake repair apply. Then run 'cgformat validate DST'.
+    the end) and empty columns for a template's missing ones (for a type, its optional fields). Records with
+    no value (lines of delimiters) are left out, and so is the empty field a trailing delimiter leaves on
+    every record. Lines that are not UTF-8 in a file that otherwise is are read as cp1252, each reported.
+    DST's extension picks its format (csv, xlsx, xml; else the input's); a CSV is UTF-8 with commas. DST '-'
+    writes CSV to standard output (the summary then goes to stderr).
+    Without a type only control characters, trimming, NFC and the mojibake repair apply. Then run
+    'cgformat validate DST'.
     """
     if dst == "-" and as_json:
         raise UsageError("--json needs DST to be a file: standard output carries the fixed records")
@@ -263,6 +267,9 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
                      f"line(s) {shown}")
     lines.extend(f"removed: line 1 {i.value!r} (Excel's delimiter hint)" for i in out.reader_issues
                  if i.code == IssueCode.SEP_LINE)
+    lines.extend(f"removed: the empty field after the last column of {i.value} record(s), from line {i.line} on "
+                 f"(a trailing delimiter the header lacks)" for i in out.reader_issues
+                 if i.code == IssueCode.TRAILING_DELIMITER)
     if out.issues.height:
         lines.append(f"left alone ({out.issues.height}):")
         rows = [[str(r["record"]), str(r["line"]), str(r["field"]), str(r["code"]), _cell(r["value"], 30),

@@ -507,6 +507,8 @@ class Parsed:
     lines: pl.Series                       # Int64: line offset where each record starts
     blanks: list[int] = field(default_factory=list)            # line offsets of blank lines
     ragged: list[tuple[int, int, str | None]] = field(default_factory=list)  # (row, fields, extra)
+    # rows with exactly one field more than the header, an empty one (a trailing delimiter): not in ``ragged``
+    trailing: list[int] = field(default_factory=list)
     stray: list[tuple[int, str]] = field(default_factory=list)  # (row, what) quote irregularities
     newlines: int | None = None            # LFs in the piece, when already counted
     raw_sizes: pl.Series | None = None     # when the piece is what cgformat's writer writes: record bytes
@@ -643,6 +645,7 @@ def parse_slow(buf: bytes, *, delimiter: str, ncols: int, final: bool, max_recor
     lines: list[int] = []
     blanks: list[int] = []
     ragged: list[tuple[int, int, str | None]] = []
+    trailing: list[int] = []
     stray: list[tuple[int, str]] = []
     for rec in records:
         if rec.fields is None:
@@ -655,13 +658,16 @@ def parse_slow(buf: bytes, *, delimiter: str, ncols: int, final: bool, max_recor
             columns[i].append(values[i].decode("utf-8") if i < len(values) else "")
         if len(values) != ncols:
             extra = buf[rec.starts[ncols]: rec.end].decode("utf-8") if len(values) > ncols else None
-            ragged.append((row, len(values), extra))
+            if extra == "" and len(values) == ncols + 1:
+                trailing.append(row)
+            else:
+                ragged.append((row, len(values), extra))
         if rec.stray:
             stray.append((row, rec.stray))
     frame = pl.DataFrame({name: pl.Series(name, col, dtype=pl.String)
                           for name, col in zip(_columns(ncols), columns, strict=True)})
     return Parsed(frame=frame, lines=pl.Series("line", lines, dtype=pl.Int64), blanks=blanks,
-                  ragged=ragged, stray=stray), consumed
+                  ragged=ragged, trailing=trailing, stray=stray), consumed
 
 
 def count_quotes(buf: bytes) -> int:
@@ -987,8 +993,17 @@ def parse_fast(piece: bytes, *, delimiter: str, ncols: int, keep_raw: bool = Fal
         blanks = []
     frame = frame.fill_null("") if frame.null_count().sum_horizontal().item() else frame
     ragged: list[tuple[int, int, str | None]] = []
+    trailing: list[int] = []
     misfits = kept.with_row_index("row").filter(pl.col("n") != ncols)
     if misfits.height:
+        # one line ending with the delimiter, one field too many: an empty field after the last column (a
+        # trailing delimiter), found without parsing each such line again
+        ends = (rec["l"].str.ends_with(delimiter) | rec["l"].str.ends_with(delimiter + "\r")).alias("end")
+        trail = misfits.join(pl.DataFrame({"i": rec["i"], "end": ends}), on="i", how="left", maintain_order="left") \
+            .select((pl.col("n") == ncols + 1) & (pl.col("nl") == 1) & pl.col("end")).to_series()
+        if trail.any():
+            trailing = misfits["row"].filter(trail).cast(pl.Int64).to_list()
+            misfits = misfits.filter(~trail)
         split_lines: list[bytes] | None = None
         for row, first_line, nl, nf in misfits.select("row", "i", "nl", "n").iter_rows():
             if nf < ncols:
@@ -1001,8 +1016,12 @@ def parse_fast(piece: bytes, *, delimiter: str, ncols: int, keep_raw: bool = Fal
             got = records[0]
             assert got.fields is not None
             extra = raw[got.starts[ncols]: got.end].decode("utf-8") if len(got.fields) > ncols else None
-            ragged.append((row, len(got.fields), extra))
-    return Parsed(frame=frame, lines=kept["i"].alias("line"), blanks=blanks, ragged=ragged,
+            if extra == "" and len(got.fields) == ncols + 1:
+                trailing.append(row)
+            else:
+                ragged.append((row, len(got.fields), extra))
+        trailing.sort()
+    return Parsed(frame=frame, lines=kept["i"].alias("line"), blanks=blanks, ragged=ragged, trailing=trailing,
                   newlines=newlines)
 
 

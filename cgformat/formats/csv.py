@@ -29,7 +29,10 @@ Reading
       A line holding only delimiters is a record of empty values.
     * A record with fewer or more fields than the header is a ``ragged-row`` error; it stays in the frame
       (missing fields as ``""``; extra fields are left out of the frame and given, as written, in the
-      issue's ``value``), so record numbers stay aligned.
+      issue's ``value``), so record numbers stay aligned. When record 1 ends with one empty field more than
+      the header (a trailing delimiter, a common export quirk), every record that does so is read without
+      it and reported once, as a ``trailing-delimiter`` warning in the last batch (its ``value`` the number
+      of such records); a record with any other count is still a ``ragged-row``.
     * Header labels are kept exactly as written; blank, duplicate and space-padded labels are reported.
 
 Writing
@@ -223,6 +226,10 @@ class CsvReader:
         self._delimiter = delimiter
         self._body_offset = body_offset
         self._body_line = body_line
+        # a trailing delimiter on every record (an export quirk): taken as such when record 1 has it
+        self._trailing: bool | None = None
+        self._trailing_first: tuple[int, int] = (0, 0)     # (record, line) where it was first seen
+        self._trailing_count = 0
         self.info = SourceInfo(source=source, format="csv", labels=labels, bytes=self._sniff.size,
                                encoding=self._sniff.label, delimiter=delimiter, issues=tuple(issues),
                                header_line=header_line)
@@ -410,6 +417,14 @@ class CsvReader:
                             sizes=parsed.raw_sizes)
                 line += parsed.newlines if parsed.newlines is not None else piece.count(b"\n", 0, used)
                 yield from batcher.take(final=False)
+        if self._trailing_count:
+            record, at = self._trailing_first
+            n = self._trailing_count
+            batcher.issues.append((batcher.next_record + batcher.count, Issue(
+                code=IssueCode.TRAILING_DELIMITER, severity=Severity.WARNING, line=at, value=str(n),
+                message=f"{n} record(s), from record {record} (line {at}) on, end with a {_name(self._delimiter)} "
+                        f"the header lacks (a trailing delimiter): the empty field after the last column was "
+                        f"left out; nothing is lost")))
         yield from batcher.take(final=True)
 
     def _body_chunks(self) -> Iterator[bytes]:
@@ -450,8 +465,19 @@ class CsvReader:
                 issues.append((first_record + n, Issue(
                     code=IssueCode.BLANK_ROW, severity=Severity.WARNING, line=at,
                     message=f"line {at} is blank; it was skipped (it is not a record)")))
-        starts = parsed.lines.to_list() if (parsed.ragged or parsed.stray) else []
-        for row, nfields, extra in parsed.ragged:
+        ragged = parsed.ragged
+        if self._trailing is None and frame.height:
+            self._trailing = first_record == 1 and bool(parsed.trailing) and parsed.trailing[0] == 0
+        if parsed.trailing and self._trailing:
+            if not self._trailing_count:
+                self._trailing_first = (first_record + parsed.trailing[0],
+                                        int(parsed.lines[parsed.trailing[0]]) + line)
+            self._trailing_count += len(parsed.trailing)
+        elif parsed.trailing:
+            # without the pattern from record 1 on, one empty field too many may be a value that shifted
+            ragged = sorted([*ragged, *((row, ncols + 1, "") for row in parsed.trailing)])
+        starts = parsed.lines.to_list() if (ragged or parsed.stray) else []
+        for row, nfields, extra in ragged:
             record = first_record + row
             at = starts[row] + line
             if extra is None:

@@ -224,7 +224,8 @@ def test_fix_then_validate(tmp_path: Path) -> None:
                          "--date-format", "DD/MM/YYYY", "--changes", str(changes), "--json")
     assert code == 0, err
     doc = json.loads(out)
-    assert doc["counts"] == {"strip": 2, "nfc": 1, "mojibake": 0, "email": 1, "phone": 3, "datetime": 3, "rename": 5}
+    assert doc["counts"] == {"control": 0, "strip": 2, "nfc": 1, "mojibake": 0, "email": 1, "phone": 3,
+                             "datetime": 3, "rename": 5}
     assert doc["changed_records"] == 3
     fixed = read_file(dst)
     assert fixed.info.labels == ("CustomerNumber", "Email", "SMS_Telephone", "FirstName", "LastName", "OrderDate")
@@ -260,7 +261,7 @@ def test_fix_without_type_trims_only(tmp_path: Path) -> None:
     code, out, _ = run("fix", src, str(dst), "--json")
     assert code == 0
     doc = json.loads(out)
-    assert set(doc["counts"]) == {"strip", "nfc", "mojibake"}
+    assert set(doc["counts"]) == {"control", "strip", "nfc", "mojibake"}
     assert read_file(dst).info.labels[1] == "E-mail"
 
 

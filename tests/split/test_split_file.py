@@ -132,8 +132,8 @@ def test_a_record_larger_than_the_limit_is_rejected_with_its_reason(tmp_path: Pa
     assert [(p.first_record, p.last_record) for p in m.parts] == [(1, 3)] or \
         [(p.first_record, p.last_record) for p in m.parts] == [(1, 1), (3, 3)]
     rejects = api.read_file(tmp_path / "o" / "rejects.csv")
-    assert rejects.info.labels == ("a", "_errors")
-    assert rejects.frame.rows() == [("y" * 100, "record-too-large")]
+    assert rejects.info.labels == ("a", "_extra", "_errors")    # a CSV source: fields beyond the header kept
+    assert rejects.frame.rows() == [("y" * 100, "", "record-too-large")]
     assert result.report.issues.filter(pl.col("code") == "record-too-large")["record"].to_list() == [2]
 
 

@@ -119,12 +119,19 @@ def test_fix_revenue_gives_the_exact_header_adding_empty_optional_columns(tmp_pa
     assert api.validate_file(src, schema).errors > 0
 
 
-def test_fix_adds_no_column_a_template_lacks_and_leaves_other_types_alone(tmp_path: Path) -> None:
-    (tmp_path / "template.csv").write_text("Email,FirstName\n", encoding="utf-8")
+def test_fix_adds_the_columns_a_template_has_empty_and_leaves_other_types_alone(tmp_path: Path) -> None:
+    # validate says "required column 'Email' is missing (the template has it; add it, even empty)": fix does
+    (tmp_path / "template.csv").write_text("Email,FirstName,Phone\n", encoding="utf-8")
+    schema = api.schema_from_template(tmp_path / "template.csv")
     src = tmp_path / "in.csv"
-    src.write_text("FirstName\nA\n", encoding="utf-8")
-    done = api.fix_file(src, tmp_path / "out.csv", api.schema_from_template(tmp_path / "template.csv"))
-    assert (done.added, done.labels) == ((), ("FirstName",))     # validate says Email is missing
+    src.write_text("FirstName,Note\nA,n\nB,m\n", encoding="utf-8")
+    assert api.validate_file(src, schema, template=True).by_code["code"].to_list() == [
+        "missing-label", "extra-label"]
+    done = api.fix_file(src, tmp_path / "out.csv", schema)
+    assert (done.added, done.labels) == (("Email", "Phone"), ("Email", "FirstName", "Phone", "Note"))
+    assert (tmp_path / "out.csv").read_text(encoding="utf-8") == "Email,FirstName,Phone,Note\n,A,,n\n,B,,m\n"
+    assert api.validate_file(tmp_path / "out.csv", schema, template=True).by_code["code"].to_list() == [
+        "extra-label"]
     # transactional's header need not be exact: columns stay where they are, none added
     src.write_text("OrderDate,Email\n2026-01-01 10:00:00,a@x.nl\n", encoding="utf-8")
     done = api.fix_file(src, tmp_path / "out2.csv", load_schema("transactional"))

@@ -74,6 +74,18 @@ def test_fix_repairs_mojibake_and_reports_each_repair() -> None:
     # and validate has nothing left to call garbled
     assert "mojibake" not in validate(Table(info=t.info, frame=out.frame, lines=t.lines), None) \
         .issues["code"].to_list()
+def test_control_characters_are_removed_and_reported() -> None:
+    assert norm("control", ["a\x00b", "\x1bx\x7f", "tab\tand\nline\r", ""]) == ["ab", "x", "tab\tand\nline\r", ""]
+    t = make_table(("Email", "FirstName", "Note"), [("a@x.nl", "An\x07na", " \x00x"), ("b@x.nl", "Bo", "y")])
+    out = fix_table(t, load_schema("transactional"))
+    assert out.frame.rows() == [("a@x.nl", "Anna", "x"), ("b@x.nl", "Bo", "y")]
+    assert out.changes.select("record", "field", "before", "after", "normalizers").rows() == [
+        (1, "FirstName", "An\x07na", "Anna", "control"), (1, "Note", " \x00x", "x", "control,strip")]
+    assert out.counts["control"] == 2
+    flagged = validate(t, "transactional").issues.filter(pl.col("code") == "control-character")
+    assert flagged.select("record", "field").rows() == [(1, "FirstName"), (1, "Note")]
+    again = Table(info=t.info, frame=out.frame, lines=t.lines)
+    assert "control-character" not in validate(again, "transactional").issues["code"].to_list()
 
 
 def test_email() -> None:
@@ -208,29 +220,54 @@ def test_a_date_with_a_time_zone_is_left_alone_and_reported() -> None:
 
 
 def test_a_date_the_given_format_does_not_read_is_reported() -> None:
-    # --date-format DD-MM-YYYY on values with a time of day changed nothing and said nothing
+    # --date-format DD-MM-YYYY: a value with a time of day is still read by its unambiguous shape (day 27),
+    # and what nothing reads is listed, with or without a format
     t = make_table(("Email", "OrderDate"), [
         ("a@x.nl", "27-11-2026 14:05"), ("b@x.nl", "03-12-2026"), ("c@x.nl", ""),
         ("d@x.nl", "2026-01-01 10:00:00"), ("e@x.nl", "31-02-2026"), ("f@x.nl", "2026-01-01T10:00:00Z"),
+        ("g@x.nl", "Nov 27 2026"), ("h@x.nl", "2026-02-30"),
     ])
     out = fix_table(t, load_schema("transactional"), options=NormalizeOptions(date_format="DD-MM-YYYY"))
-    assert out.frame["OrderDate"].to_list() == ["27-11-2026 14:05", "2026-12-03 00:00:00", "",
-                                                "2026-01-01 10:00:00", "31-02-2026", "2026-01-01T10:00:00Z"]
+    assert out.frame["OrderDate"].to_list() == ["2026-11-27 14:05:00", "2026-12-03 00:00:00", "",
+                                                "2026-01-01 10:00:00", "31-02-2026", "2026-01-01T10:00:00Z",
+                                                "Nov 27 2026", "2026-02-30"]
     assert out.issues.select("code", "record", "line", "field", "value").rows() == [
-        ("unread-date", 1, 2, "OrderDate", "27-11-2026 14:05"),
         ("unread-date", 5, 6, "OrderDate", "31-02-2026"),
         ("zoned-date", 6, 7, "OrderDate", "2026-01-01T10:00:00Z"),
+        ("unread-date", 7, 8, "OrderDate", "Nov 27 2026"),
+        ("unread-date", 8, 9, "OrderDate", "2026-02-30"),
     ]
-    assert "--date-format 'DD-MM-YYYY'" in out.issues["message"][0]
-    # without a format nothing of the kind is reported (validate reports what fix could not read)
+    # without a format: the same values listed, and 03-12-2026 (either way round) as ambiguous
     plain = fix_table(t, load_schema("transactional"))
-    assert "unread-date" not in plain.issues["code"].to_list()
-    # a date-only field says that a time of day also keeps a value as it is
+    assert plain.issues.select("code", "record", "value").rows() == [
+        ("ambiguous-date", 2, "03-12-2026"), ("unread-date", 5, "31-02-2026"),
+        ("zoned-date", 6, "2026-01-01T10:00:00Z"), ("unread-date", 7, "Nov 27 2026"),
+        ("unread-date", 8, "2026-02-30")]
+    # a date-only field: a time of day also keeps a value as it is
     rev = make_table(("Account name", "Revenue start date"), [("A", "03-12-2026"), ("B", "03-12-2026 10:00")])
     out = fix_table(rev, load_schema("revenue"), options=NormalizeOptions(date_format="DD-MM-YYYY"))
     assert out.frame["Revenue start date"].to_list() == ["2026-12-03", "03-12-2026 10:00"]
     assert out.issues.select("code", "record").rows() == [("unread-date", 2)]
-    assert "(or is no real date, or has a time of day)" in out.issues["message"][0]
+
+
+@pytest.mark.parametrize("fmt", ["DD-MM-YYYY", "DD/MM/YYYY", "%d.%m.%Y %H:%M", "MM/DD/YYYY", "YYYY-MM-DD"])
+def test_a_date_format_converts_every_date_no_format_converts(fmt: str) -> None:
+    values = ["2026-11-27T14:05:00", "2026-11-27 14:05:00", "27/11/2026 14:05", "11/27/2026", "27 Nov 2026",
+              "Nov 27, 2026", "20261127", "46353.5", "27-11-2026", "2026/11/27", "27.11.2026 14:05",
+              "Nov 27 2026", "03/04/2026", "x", ""]
+    t = make_table(("Email", "OrderDate"), [(f"{i}@x.nl", v) for i, v in enumerate(values)])
+    schema = load_schema("transactional")
+    plain = fix_table(t, schema).frame["OrderDate"]
+    given = fix_table(t, schema, options=NormalizeOptions(date_format=fmt)).frame["OrderDate"]
+    converted = [(v, a) for v, a in zip(values, plain.to_list(), strict=True) if a != v]
+    assert len(converted) == 10                 # all but CG's own shape, Nov 27 2026, 03/04, x and ""
+    for (v, a), b in zip(zip(values, plain.to_list(), strict=True), given.to_list(), strict=True):
+        if a != v:
+            assert b == a, (fmt, v)   # what converts without a format converts alike with one
+    # the ambiguous 03/04/2026 is decided by the format's order of day and month
+    day_first = fmt.upper().index("D") < fmt.upper().index("M") if "%" not in fmt else fmt.index("%d") < fmt.index("%m")
+    assert given[12] == ("2026-04-03 00:00:00" if day_first else "2026-03-04 00:00:00")
+
 
 def test_fix_then_validate_is_valid() -> None:
     t = make_table(("Customer ID", "E-mail", "Mobile", "First Name", "OrderDate"), [
