@@ -144,7 +144,8 @@ def test_split_with_a_type_writes_cgs_field_names_in_every_format(tmp_path: Path
     for part in manifest["parts"]:
         assert api.read_file(parts / part["file"]).info.labels == ("Email", "OrderDate", "Note")
     rejects = api.read_file(parts / manifest["rejects_file"])
-    assert rejects.info.labels == ("Email", "OrderDate", "Note", "_errors")
+    # a CSV source's rejects keep a ragged record's extra fields in _extra, before the reasons
+    assert rejects.info.labels == ("Email", "OrderDate", "Note", "_extra", "_errors")
     # the reasons name the column as the rejects file shows it
     assert rejects.frame["_errors"].to_list() == ["invalid-email:Email"]
 
@@ -160,7 +161,7 @@ def test_validate_rejects_name_the_labels_the_file_shows(tmp_path: Path, to: str
     back = api.read_file(rejects)
     shown = ["Email", "OrderDate", "_", "Email_Address"] if to == "xml" else ["Email", "OrderDate", "",
                                                                                 "Email Address"]
-    assert list(back.info.labels) == [*shown, "_errors"]
+    assert list(back.info.labels) == [*shown, "_extra", "_errors"]
     blank = "_" if to == "xml" else "column 3"
     reasons = back.frame["_errors"].to_list()
     assert len(reasons) == 1
