@@ -488,6 +488,11 @@ def _distinct_outputs(*named: tuple[str, str | Path | None]) -> None:
                 raise UsageError(f"{other} and {name} are the same file ({where}): give two names")
 
 
+def _fix_format(dst: str | Path, input_format: str) -> str:
+    """The format ``fix`` writes to ``dst``: CSV to standard output, else as :func:`_output_format` says."""
+    return "csv" if str(dst) == "-" else _output_format(dst, input_format)
+
+
 def _output_format(dst: str | Path, input_format: str) -> str:
     """The format to write ``dst`` in: its extension's, else the input's (an xls input gives xlsx)."""
     try:
@@ -607,7 +612,7 @@ def fix_file(src: Source, dst: str | Path, schema: Schema | None, *, options: An
     """``cgformat fix`` over a whole source, batch by batch (memory stays bounded): the fixed records to
     ``dst`` (its extension's format, else the input's), every change to ``changes`` (record, line, field,
     before, after, normalizers); both written atomically, and neither when the input has broken records
-    (standard output, ``dst`` ``"-"``, is written as the records come: see :class:`Fixed`).
+    (standard output, ``dst`` ``"-"``, gets CSV, and its bytes only once the fix has succeeded).
     ``options`` is a :class:`~cgformat.normalize.NormalizeOptions`. ``drop_extra`` leaves out the columns
     ``schema`` does not know (a template takes no other column). Broken records are not raised: they are
     in ``Fixed.broken``. Raises what :func:`open_source` and :func:`write_file` raise, and
@@ -641,7 +646,7 @@ def fix_file(src: Source, dst: str | Path, schema: Schema | None, *, options: An
         batches = iter(reader.batches())
         try:
             with contextlib.ExitStack() as outputs:
-                key = formats.check_format(_output_format(dst, info.format), write=True)
+                key = formats.check_format(_fix_format(dst, info.format), write=True)
                 labels = plan.output_labels
                 tags = None
                 if key == "xml":

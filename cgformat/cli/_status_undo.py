@@ -132,6 +132,9 @@ def status(target: Path | None, upload_id: int | None, record_type: str | None, 
         if c["in_doubt"]:
             click.echo("in doubt: the request may have reached CG and nothing has settled it yet; 'cgformat upload' "
                        "resends only what CG does not hold, 'cgformat undo' deletes what it holds")
+    if unclear:
+        # a part two uploads could be is not settled: the README promises exit 4, and a script must not go on
+        sys.exit(EXIT_UPLOAD)
 
 
 @main.command()

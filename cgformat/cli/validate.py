@@ -254,7 +254,7 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
     if title is not None:
         lines.append(f"warning: {title.message}")
     notes = [i for i in out.reader_issues if i.code in ("non-utf8", "delimiter", "bom-removed")]
-    written_as = _WRITTEN_AS[api._output_format(dst, out.info.format)]
+    written_as = _WRITTEN_AS[api._fix_format(dst, out.info.format)]
     for i in notes:
         lines.append(f"converted: {i.code} ({i.value}) -> {written_as}")
     mixed = [i for i in out.reader_issues if i.code == IssueCode.MIXED_ENCODING]

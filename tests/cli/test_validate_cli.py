@@ -543,3 +543,11 @@ def test_validate_does_not_claim_it_removed_a_byte_order_mark(tmp_path: Path) ->
     [bom] = [i for i in json.loads(out)["issues"] if i["code"] == "bom-removed"]
     assert "removed" not in bom["message"]      # validate writes nothing: it says what is there
     assert src.read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_fix_to_stdout_writes_csv_whatever_the_input(tmp_path: Path) -> None:
+    # the help says DST '-' writes CSV: an XML input sent XML (and a workbook XLSX bytes) to the pipe
+    src = write(tmp_path, "in.xml", "<records><record><Email>a@example.com</Email></record></records>")
+    code, out, err = run("fix", src, "-")
+    assert code == 0, err
+    assert out == "Email\na@example.com\n"

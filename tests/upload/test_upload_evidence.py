@@ -69,6 +69,8 @@ def test_undo_never_deletes_another_folders_upload_of_the_same_name(tmp_path: Pa
         assert [u["id"] for u in lagging.uploads()] == ["1002"]
     else:             # an hour apart, as if CG's clock were an hour ahead: either could be a's; none is taken
         assert result.exit_code == 4
+        status = cg("status", str(a), "--base-url", lagging.url, env=KEY)
+        assert status.exit_code == 4      # unsettled: a script must not go on as if all were well
         ambiguous = json.loads(result.stdout)["ambiguous"]
         assert ambiguous == [{"part": 1, "file": doc(a)["parts"][0]["file"], "candidates": [1001, 1002]}]
         assert [u["id"] for u in lagging.uploads()] == ["1001", "1002"]      # nothing deleted
