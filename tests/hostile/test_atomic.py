@@ -187,6 +187,10 @@ def test_interrupted_convert_leaves_nothing_that_looks_finished(sig: int, tmp_pa
         time.sleep(0.02)  # wait until the output is being written
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
+    if proc.returncode == 0 and sig != signal.SIGKILL:
+        # seen once on a loaded machine: the signal came after the work was done; success must then be whole
+        assert cgformat.read(dst).frame.height == 300_000
+        pytest.skip("the conversion finished before the signal took effect (a loaded machine)")
     assert proc.returncode != 0
     assert not dst.exists()
     left = [p.name for p in tmp_path.iterdir() if p.name != "in.csv"]
