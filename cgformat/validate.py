@@ -65,6 +65,9 @@ class _Check:
     message: str
     hygiene: bool = False       # a text-hygiene check: run only on rows the cheap pre-filter flags
     screen: pl.Expr | None = None  # cheap, true wherever ``fails`` can be: ``fails`` runs on those rows only
+    # (which, k, base): ``fails`` is ``base & (which == k)``, one of several faults told apart by one numbering
+    # (:func:`_one_of`); ``which`` is then computed once for all of them
+    shared: tuple[pl.Expr, int, pl.Expr] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -267,9 +270,17 @@ class Validator:
         out: list[_Check] = []
 
         def add(code: IssueCode, default: Severity, fails: pl.Expr, message: str, hygiene: bool = False,
-                screen: pl.Expr | None = None) -> None:
+                screen: pl.Expr | None = None, shared: tuple[pl.Expr, int, pl.Expr] | None = None) -> None:
             out.append(_Check(code=code, severity=f.severity(code, default), column=column, field=column,
-                              fails=fails, message=message, hygiene=hygiene, screen=screen))
+                              fails=fails, message=message, hygiene=hygiene, screen=screen, shared=shared))
+
+        def add_faults(code: IssueCode, base: pl.Expr, faults: list[tuple[pl.Expr | None, int, str]],
+                       screen: pl.Expr) -> None:
+            for which, k, msg in faults:
+                if which is None:
+                    add(code, e, base, msg, screen=screen)
+                else:
+                    add(code, e, base & (which == k), msg, screen=screen, shared=(which, k, base))
 
         if f.required:
             add(IssueCode.MISSING_CELL, e, missing, _MSG["required"].format(f=f.name))
@@ -281,25 +292,23 @@ class Validator:
             bad = ~checks.email(v)
             trimmed = v.str.strip_chars()
             bare = checks.unwrapped_email(v)
-            for fails, msg in _one_of([((trimmed != v) & checks.email(trimmed), _MSG["email-spaces"]),
-                                       ((bare != trimmed) & checks.email(bare), _MSG["email-wrapped"]),
-                                       (trimmed.str.starts_with('"'), _MSG["email-quote"])], _MSG["email"]):
-                add(IssueCode.INVALID_EMAIL, e, bad & fails, msg, screen=bad)
+            add_faults(IssueCode.INVALID_EMAIL, bad, _one_of([
+                ((trimmed != v) & checks.email(trimmed), _MSG["email-spaces"]),
+                ((bare != trimmed) & checks.email(bare), _MSG["email-wrapped"]),
+                (trimmed.str.starts_with('"'), _MSG["email-quote"])], _MSG["email"]), bad)
         elif kind == "phone":
             # a mangled number is no phone number either: the checks run only where the phone check fails
             lossy = ~checks.lossy_number(v)
             bad_phone = ~checks.phone(v)
             add(IssueCode.LOSSY_NUMBER, e, lossy, _MSG["lossy"], screen=bad_phone)
-            for fails, msg in _one_of([
-                    (checks.phone(_fix_phone(v, _NO_OPTIONS)) & (v != ""), _MSG["phone-fix"]),
-                    (v.str.contains(_NATIONAL_PHONE) & checks.phone(_fix_phone(v, _SOME_COUNTRY)),
-                     _MSG["phone-national"])], _MSG["phone"]):
-                add(IssueCode.INVALID_PHONE, e, bad_phone & ~lossy & fails, msg, screen=bad_phone)
+            add_faults(IssueCode.INVALID_PHONE, bad_phone & ~lossy, _one_of([
+                (checks.phone(_fix_phone(v, _NO_OPTIONS)) & (v != ""), _MSG["phone-fix"]),
+                (v.str.contains(_NATIONAL_PHONE) & checks.phone(_fix_phone(v, _SOME_COUNTRY)),
+                 _MSG["phone-national"])], _MSG["phone"]), bad_phone)
         elif kind in ("date", "datetime"):
             fmt = f.format or ("%Y-%m-%d" if kind == "date" else "%Y-%m-%d %H:%M:%S")
             bad_date = ~(checks.strict_format(v, fmt) & checks.calendar(v, fmt))
-            for fails, message in _date_faults(v, f, kind, fmt):
-                add(IssueCode.INVALID_DATETIME, e, bad_date & fails, message, screen=bad_date)
+            add_faults(IssueCode.INVALID_DATETIME, bad_date, _date_faults(v, f, kind, fmt), bad_date)
         elif kind == "integer":
             typed_ok = checks.integer(v)
             add(IssueCode.TYPE_ERROR, e, ~typed_ok, _MSG["integer"])
@@ -489,9 +498,12 @@ class Validator:
         active = [j for j, hit in enumerate(hits) if hit]
         if not active:
             return []
-        planned = sorted((ic for j in active for ic in groups[j][1]), key=lambda ic: ic[0])
-        mask = flags.select(pl.any_horizontal([f"g{j}" for j in active])).to_series()
-        return self._issues_where(planned, mask, frame, records, lines)
+        # each group on the rows its own screen flags: a costly check (telling a date's faults apart runs the
+        # date normalizer) never runs on the rows another column's screen flagged (the issues are sorted later)
+        out: list[pl.DataFrame] = []
+        for j in active:
+            out.extend(self._issues_where(groups[j][1], flags[f"g{j}"], frame, records, lines))
+        return out
 
     def _issues_where(self, planned: list[tuple[int, _Check]], mask: pl.Series | None, frame: pl.DataFrame,
                       records: pl.Series, lines: pl.Series) -> list[pl.DataFrame]:
@@ -501,8 +513,18 @@ class Validator:
         needed = {n for _, c in planned for n in c.fails.meta.root_names()}
         needed.update(c.column for _, c in planned if c.column is not None)
         sub = frame.select([c for c in frame.columns if c in needed]).filter(mask)
-        # lazy: the checks of one column that tell its faults apart share their sub-expressions
-        flags = sub.lazy().select([c.fails.alias(f"c{i}") for i, c in planned]).collect()
+        # the numbering that tells one column's faults apart is computed once, not once per fault
+        hoisted: dict[int, tuple[str, pl.Expr]] = {}
+        exprs: list[pl.Expr] = []
+        for i, c in planned:
+            if c.shared is None:
+                exprs.append(c.fails.alias(f"c{i}"))
+                continue
+            which, k, base = c.shared
+            name = hoisted.setdefault(id(which), (f"~cgformat_which{len(hoisted)}", which))[0]
+            exprs.append((base & (pl.col(name) == k)).alias(f"c{i}"))
+        frame_with = sub.lazy().with_columns([w.alias(n) for n, w in hoisted.values()]) if hoisted else sub.lazy()
+        flags = frame_with.select(exprs).collect()
         return self._issues_of(planned, flags, sub, records.filter(mask), lines.filter(mask))
 
     @staticmethod
@@ -720,16 +742,17 @@ def _shape(fmt: str) -> str:
         .replace("%M", "MM").replace("%S", "SS")
 
 
-def _one_of(faults: Sequence[tuple[pl.Expr, str]], rest: str) -> list[tuple[pl.Expr, str]]:
-    """Faults that exclude each other: the first whose condition holds, else ``rest``; one expression per
-    fault (true where it is that one), each built on a single numbering of the faults."""
+def _one_of(faults: Sequence[tuple[pl.Expr, str]], rest: str) -> list[tuple[pl.Expr | None, int, str]]:
+    """Faults that exclude each other: the first whose condition holds, else ``rest``; ``(which, k,
+    message)`` per fault, where ``which`` numbers the faults (one expression, shared: it is computed once)
+    and the fault is the rows where it equals ``k``."""
     which: pl.Expr = pl.lit(len(faults), dtype=pl.Int8)
     for k in range(len(faults) - 1, -1, -1):
         which = pl.when(faults[k][0]).then(pl.lit(k, dtype=pl.Int8)).otherwise(which)
-    return [(which == k, message) for k, (_, message) in enumerate([*faults, (pl.lit(True), rest)])]
+    return [(which, k, message) for k, (_, message) in enumerate([*faults, (pl.lit(True), rest)])]
 
 
-def _date_faults(v: pl.Expr, f: Field, kind: str, fmt: str) -> list[tuple[pl.Expr, str]]:
+def _date_faults(v: pl.Expr, f: Field, kind: str, fmt: str) -> list[tuple[pl.Expr | None, int, str]]:
     """What is wrong with a value that is no date (``kind`` date) or date and time of CG's, one expression
     per fault (true where it is that fault; they exclude each other), each with the message that says how to
     mend it: only where ``cgformat fix`` converts the value does the message say so."""
@@ -737,7 +760,7 @@ def _date_faults(v: pl.Expr, f: Field, kind: str, fmt: str) -> list[tuple[pl.Exp
     what = "date" if kind == "date" else "date and time"
     hours = "" if kind == "date" else " (24 h)"
     if fmt != ("%Y-%m-%d" if kind == "date" else "%Y-%m-%d %H:%M:%S") or kind not in f.normalizers:
-        return [(pl.lit(True), f"must be a real {what} written exactly {shape}{hours}")]
+        return [(None, 0, f"must be a real {what} written exactly {shape}{hours}")]
     trimmed = v.str.strip_chars()
     shaped = trimmed.str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?: [0-9]{2}:[0-9]{2}:[0-9]{2})?$")
     no_day = shaped & ~(checks.calendar(trimmed, "%Y-%m-%d %H:%M:%S") | checks.calendar(trimmed, "%Y-%m-%d"))
