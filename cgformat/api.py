@@ -219,25 +219,6 @@ def write_file(data: Table | pl.DataFrame | Iterable[pl.DataFrame], dst: str | P
     return _write_to(dst, _emit)
 
 
-class _CountingSink(io.RawIOBase):
-    """Counts bytes on their way to another binary stream."""
-
-    def __init__(self, inner: BinaryIO) -> None:
-        self.inner = inner
-        self.count = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, b: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
-        n = self.inner.write(b)
-        self.count += len(b) if n is None else n
-        return len(b) if n is None else n
-
-    def flush(self) -> None:
-        self.inner.flush()
-
-
 def _write_to(dst: str | Path | BinaryIO, emit: Callable[[BinaryIO], None]) -> int:
     """Run ``emit`` on a sink for ``dst`` (see :func:`_output`); return the bytes written. When ``emit``
     raises, ``dst`` receives nothing."""
@@ -654,8 +635,7 @@ def fix_file(src: Source, dst: str | Path, schema: Schema | None, *, options: An
                     tags, xml_renamed = xml_header.labels, xml_header.renamed
                 sink, log_sink = _enter_outputs(outputs, dst, changes)
                 assert sink is not None
-                counting = _CountingSink(sink) if str(dst) == "-" else None
-                writer = formats.open_writer(cast(BinaryIO, counting) if counting is not None else sink, key,
+                writer = formats.open_writer(sink, key,
                                              labels, options=WriteOptions(xml_tags=tags))
                 log: formats.Writer | None = None
                 if changes is not None and log_sink is not None:
@@ -691,6 +671,7 @@ def fix_file(src: Source, dst: str | Path, schema: Schema | None, *, options: An
                     if progress is not None:
                         progress(records)
                 writer.close()
+                written = sink.tell()   # the spool (standard output) or the file, as whole as it will be
                 if log is not None:
                     log.close()
         except _Broken:
@@ -698,8 +679,6 @@ def fix_file(src: Source, dst: str | Path, schema: Schema | None, *, options: An
                 reader_issues.extend(batch.issues)
                 broken.extend(i for i in batch.issues if i.severity is Severity.ERROR and i.record is not None)
             written = 0
-        else:
-            written = counting.count if counting is not None else Path(dst).stat().st_size
     if plan.renamed:
         totals["rename"] = len(plan.renamed)
     return Fixed(info=info, records=records, bytes=written, labels=plan.output_labels, counts=totals,
