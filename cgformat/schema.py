@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -223,6 +223,16 @@ class Schema:
     missing_values: tuple[str, ...] = ("",)
     template: bool = False
     source: str | None = None
+    mapped: tuple[tuple[str, str], ...] = ()   # a feed's own labels -> field names, resolved before all else
+
+    def with_aliases(self, mapping: Mapping[str, str]) -> Schema:
+        """This schema with ``mapping`` (a label -> a field name) resolved before the field names and
+        aliases: a feed's own column names (``[columns]`` of its settings); each label used is reported as
+        an ``alias-label``, and ``fix`` writes the field's name."""
+        for label, name in mapping.items():
+            if self.field(name) is None:
+                raise SchemaError(f"column {label!r} is mapped to {name!r}, which is no field of {self.name}")
+        return replace(self, mapped=(*((k, v) for k, v in self.mapped if k not in mapping), *mapping.items()))
 
     def field(self, name: str) -> Field | None:
         """The field with this canonical name, or ``None``."""
@@ -259,15 +269,27 @@ class Schema:
         matches: list[ColumnMatch] = []
         issues: list[Issue] = []
         line = 1
-        # pass 1: exact names win their field before any alias can, whatever the column order
+        # pass 1: the feed's own mapping, then exact names, win their field before any alias can, whatever
+        # the column order
         first: dict[int, Field] = {}
-        for i, label in enumerate(labels):
-            hit = exact.get(label)
-            if hit is not None and hit.name not in taken:
-                first[i] = hit
-                taken.add(hit.name)
+        mapped = {label: f for label, name in self.mapped if (f := self.field(name)) is not None}
+        for table in (mapped, exact):
+            for i, label in enumerate(labels):
+                hit = table.get(label)
+                if hit is not None and hit.name not in taken and i not in first:
+                    first[i] = hit
+                    taken.add(hit.name)
         for i, (label, column) in enumerate(zip(labels, columns, strict=True)):
             pos = i + 1
+            if i in first and label in mapped and label != (first[i].tag if xml else first[i].name):
+                matches.append(ColumnMatch(position=pos, label=label, column=column, field=first[i],
+                                           how="alias"))
+                issues.append(Issue(
+                    code=IssueCode.ALIAS_LABEL, severity=Severity.ERROR if strict else Severity.WARNING,
+                    line=line, field=column, value=label,
+                    message=f"column {pos} {label!r} read as field {first[i].name!r} (mapped in the settings' "
+                    f"[columns]); `cgformat fix` renames it"))
+                continue
             if i in first:
                 matches.append(ColumnMatch(position=pos, label=label, column=column, field=first[i],
                                            how="exact"))

@@ -109,7 +109,31 @@ def json_errors(document: Callable[[dict[str, Any], Failure], dict[str, Any]]) -
 COMMAND_MODULES = {
     "convert": "convert", "sheets": "convert", "split": "split", "validate": "validate", "fix": "validate",
     "schemas": "validate", "upload": "upload", "status": "upload", "undo": "upload", "sandbox": "upload",
+    "config": "config",
 }
+
+
+def hoist_config(args: list[str]) -> list[str]:
+    """``args`` with every ``--config PATH`` (or ``--config=PATH``) before ``--`` moved to the front, where
+    the group's own option is parsed; the last one wins."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest += args[i:]
+            break
+        if arg == "--config" and i + 1 < len(args):
+            front += args[i:i + 2]
+            i += 2
+            continue
+        if arg.startswith("--config="):
+            front.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
 
 
 class CgGroup(click.Group):
@@ -123,6 +147,10 @@ class CgGroup(click.Group):
         if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
             importlib.import_module(f"{__package__}.{COMMAND_MODULES[cmd_name]}")  # registers it on main
         return super().get_command(ctx, cmd_name)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # --config is the group's, but is taken after the command's name too (cgformat fix --config F ...)
+        return super().parse_args(ctx, hoist_config(args))
 
     def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
                      **extra: Any) -> click.Context:
@@ -150,9 +178,18 @@ class CgGroup(click.Group):
 
 
 @click.group(cls=CgGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), metavar="PATH",
+              help="Settings file (default: cgformat.toml, or pyproject.toml with [tool.cgformat], in this "
+                   "folder or the nearest parent). Also taken after the command's name.")
 @click.version_option(package_name="cgformat")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None) -> None:
     """Prepare record files for CustomerGauge's File API: validate, fix, convert, split and upload.
 
     Files: CSV, XLS, XLSX, XML. Record types: transactional, contact, historical, anonymous, revenue.
+    A feed's settings file (see 'cgformat config') gives options once for every run: the command line wins
+    over it, and it over the defaults.
     """
+    from ._settings import apply_settings
+
+    apply_settings(ctx, config_path)

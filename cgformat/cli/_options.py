@@ -106,17 +106,25 @@ def schema_options(func: F) -> F:
 
 def load_schema_from_options(*, record_type: str | None, schema_path: str | None, template_path: str | None,
                              required: bool = False) -> Schema | None:
-    """The schema the options name (``None`` when none was given and none is ``required``)."""
+    """The schema the options name (``None`` when none was given and none is ``required``), with the
+    settings' ``[columns]`` mapping."""
     from .. import api
     from ..schema import list_schemas, load_schema
+    from ._settings import from_file, with_columns
 
+    # what the command line names replaces what the settings file names when the two do not go together
+    if schema_path and not from_file("schema_path"):
+        record_type = None if from_file("record_type") else record_type
+        template_path = None if from_file("template_path") else template_path
+    elif (record_type and not from_file("record_type")) or (template_path and not from_file("template_path")):
+        schema_path = None if from_file("schema_path") else schema_path
     if schema_path and (record_type or template_path):
         raise UsageError("give --schema alone: it replaces --type and --template")
     if template_path:
         base = load_schema(record_type) if record_type else None
-        return api.schema_from_template(template_path, base=base)
+        return with_columns(api.schema_from_template(template_path, base=base))
     if schema_path or record_type:
-        return load_schema(schema_path or record_type or "")
+        return with_columns(load_schema(schema_path or record_type or ""))
     if required:
         raise UsageError("say what the records are: --type " + "|".join(list_schemas())
                          + ", --schema PATH (a Table Schema) or --template PATH (CG's downloaded template)")

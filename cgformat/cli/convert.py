@@ -58,8 +58,9 @@ def convert(src: str, dst: str, from_fmt: str | None, to_fmt: str | None, bom: b
     schema = None
     if record_type is not None:
         from ..schema import load_schema
+        from ._settings import with_columns
 
-        schema = load_schema(record_type)
+        schema = with_columns(load_schema(record_type))
     if dst == "-" and as_json:
         raise click.UsageError("--json needs DST to be a file: stdout carries the data")
     if dst == "-" and (to_fmt or "").lower() == "xlsx" and sys.stdout.isatty():
