@@ -91,6 +91,7 @@ from .model import Issue, IssueCode, RecordBatch, Severity, SourceInfo, Table
 from .normalize import NormalizeOptions, fix_table
 from .report import Report
 from .schema import Field, Schema, list_schemas, load_schema
+from .settings import Settings, load_settings
 
 _sys.excepthook = _hook_before
 
@@ -131,6 +132,7 @@ __all__ = [
     "Report",
     "Sandbox",
     "Schema",
+    "Settings",
     "Severity",
     "SourceInfo",
     "Table",
@@ -143,6 +145,7 @@ __all__ = [
     "list_schemas",
     "load_manifest",
     "load_schema",
+    "load_settings",
     "read",
     "schema_from_template",
     "split",

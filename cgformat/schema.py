@@ -304,7 +304,7 @@ class Schema:
             if cand.name in taken:
                 matches.append(ColumnMatch(position=pos, label=label, column=column, field=cand,
                                            how="duplicate"))
-                if label != cand.name:
+                if label != cand.name or any(name == cand.name for _, name in self.mapped):
                     issues.append(Issue(
                         code=IssueCode.DUPLICATE_LABEL, severity=Severity.ERROR, line=line, field=column,
                         value=label, message=f"column {pos} {label!r} is another column for field "

@@ -17,7 +17,7 @@ LAYERS = {
     "cgformat.normalize": 2, "cgformat.checks": 2, "cgformat.validate": 2, "cgformat.plan": 2,
     "cgformat.report": 2, "cgformat.report_html": 2, "cgformat._seen": 2,
     "cgformat.formats": 3,
-    "cgformat.api": 4, "cgformat._splitting": 4, "cgformat.upload": 4,
+    "cgformat.api": 4, "cgformat._splitting": 4, "cgformat.upload": 4, "cgformat.settings": 4,
     "cgformat.cli": 5, "cgformat.__main__": 5, "cgformat": 6,
 }
 # the sandbox rehearses CG, which validates what it receives: it may use the library (api, validate ...)
