@@ -272,7 +272,7 @@ class Schema:
         # pass 1: the feed's own mapping, then exact names, win their field before any alias can, whatever
         # the column order
         first: dict[int, Field] = {}
-        mapped = {label: f for label, name in self.mapped if (f := self.field(name)) is not None}
+        mapped = {label: hit for label, name in self.mapped if (hit := self.field(name)) is not None}
         for table in (mapped, exact):
             for i, label in enumerate(labels):
                 hit = table.get(label)

@@ -325,7 +325,8 @@ def _parse(doc: dict[str, Any], *, path: Path, given: bool, lines: tuple[str, ..
             columns = _columns(value, path=path, line_of=line_of)
         elif isinstance(value, dict) and (name in COMMANDS or name not in KEYS):
             if name not in COMMANDS:
-                _refuse_unknown(name, None, where(name, None), table_name=True)
+                line = _line_of(lines, name, prefix) or _line_of(lines, "", (*prefix, name))
+                _refuse_unknown(name, None, f"{path}:{line}" if line else str(path), table_name=True)
             for key, item in value.items():
                 entries.append(_setting(key, item, table=name, at=where(key, name), line=line_of(key, name),
                                         base=path.parent))
@@ -344,7 +345,7 @@ def _setting(key: str, value: object, *, table: str | None, at: str, line: int |
                          "file: set CG_API_KEY, or CG_CLIENT_ID and CG_CLIENT_SECRET, in the environment")
     spec = KEYS.get(key)
     if spec is None:
-        _refuse_unknown(key, table, at, table=False)
+        _refuse_unknown(key, table, at, table_name=False)
         raise AssertionError   # not reached
     if table is not None and table not in spec.commands:
         raise UsageError(f"{at}: [{table}] {key}: {table} has no option --{key} (it is an option of "
@@ -447,6 +448,8 @@ def _line_of(lines: tuple[str, ...], key: str, table: tuple[str | None, ...]) ->
         head = header.match(text)
         if head:
             current = tuple(part.strip().strip("\"'") for part in head.group(1).split("."))
+            if not key and current == want:
+                return n        # no key: the table's own header line
             continue
         if current == want and setting.match(text):
             return n

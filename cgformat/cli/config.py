@@ -105,8 +105,8 @@ def _show(ctx: click.Context, settings: Settings, commands: tuple[str, ...], arg
         else:
             origin = r["origin"]
         table.append((f"{r['command']}.{r['key']}", _shown(r["value"]), origin))
-    table += [(f"columns.{json.dumps(c['label'], ensure_ascii=False)}", json.dumps(c["field"]),
-               settings.where(c["line"])) for c in columns]
+    table += [(f"columns.{json.dumps(m.label, ensure_ascii=False)}", json.dumps(m.field, ensure_ascii=False),
+               settings.where(m.line)) for m in settings.columns]
     width = [max((len(t[i]) for t in table), default=0) for i in range(2)]
     for key, value, origin in table:
         click.echo(f"{key:<{width[0]}}  {value:<{width[1]}}  {origin}")

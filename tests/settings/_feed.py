@@ -33,7 +33,7 @@ Bestelldatum = "OrderDate"
 
 def feed(root: Path, *, settings: str | None = BODY, name: str = "cgformat.toml") -> Path:
     """A repository folder holding the export and (unless None) a settings file named ``name``."""
-    (root / ".git").mkdir(exist_ok=True)
+    (root / ".git").mkdir(parents=True, exist_ok=True)
     (root / "export.csv").write_text(EXPORT, encoding="utf-8")
     if settings is not None:
         (root / name).write_text(settings, encoding="utf-8")
