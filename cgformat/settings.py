@@ -18,11 +18,9 @@ field the record type lacks, and any key that looks like a credential (those com
 
 from __future__ import annotations
 
-import difflib
 import re
-import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -155,7 +153,6 @@ class Settings:
     given: bool = False
     entries: tuple[Setting, ...] = ()
     columns: tuple[ColumnMapping, ...] = ()
-    _lines: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     def where(self, line: int | None) -> str:
         """A place in the file, ``path:line`` (the path alone when the line is not known)."""
@@ -258,6 +255,8 @@ def find_settings(cwd: Path | None = None) -> Path | None:
 
 
 def _has_tool_table(path: Path) -> bool:
+    import tomllib
+
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
@@ -279,6 +278,8 @@ def load_settings(path: str | Path | None = None, *, cwd: str | Path | None = No
     Raises :class:`~cgformat.errors.UsageError` for a file that is missing or unreadable, is no TOML, or
     holds a wrong setting (naming the key, the file and the line).
     """
+    import tomllib
+
     given = path is not None
     where = Path(path) if path is not None else find_settings(Path(cwd) if cwd is not None else None)
     if where is None:
@@ -333,7 +334,7 @@ def _parse(doc: dict[str, Any], *, path: Path, given: bool, lines: tuple[str, ..
         else:
             entries.append(_setting(name, value, table=None, at=where(name, None), line=line_of(name, None),
                                     base=path.parent))
-    settings = Settings(path=path, given=given, entries=tuple(entries), columns=tuple(columns), _lines=lines)
+    settings = Settings(path=path, given=given, entries=tuple(entries), columns=tuple(columns))
     _check_columns_against_types(settings)
     return settings
 
@@ -364,6 +365,8 @@ def _refuse_unknown(name: str, table: str | None, at: str, *, table_name: bool) 
 
 
 def _suggest(word: str, known: Any) -> str:
+    import difflib
+
     close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
 

@@ -21,6 +21,7 @@ from ._app import EXIT_DATA, Failure, json_errors, main
 from ._html import write_html
 from ._options import load_schema_from_options, make_read_options, read_options, schema_options
 from ._progress import CountingReader, records_progress
+from ._settings import from_file
 
 _HUMAN_ISSUES = 20
 _JSON_ISSUES = 1000
@@ -209,13 +210,15 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
         out = api.fix_file(src, dst, schema, options=opts, rename=not no_rename, changes=changes_path, fmt=from_fmt,
                            read_options=make_read_options(**read_kw), progress=update, drop_extra=drop_extra)
     title = title_row_of(out.info, schema)
-    how = "".join(f" {flag} {value}" for flag, value in (("--schema", schema_path), ("--template", template_path),
-                                                         ("--type", record_type)) if value)
+    # the next command to run, with the options the settings file does not already give
+    how = "".join(f" {flag} {value}" for flag, name, value in (
+        ("--schema", "schema_path", schema_path), ("--template", "template_path", template_path),
+        ("--type", "record_type", record_type)) if value and not from_file(name))
     if out.broken:
         first = out.broken[0]
         if title is not None:
             click.echo(f"cgformat: {title.message}", err=True)
-        message = _refusal(len(out.broken), src, first.code, first.record, first.line, how=how or " --type T")
+        message = _refusal(len(out.broken), src, first.code, first.record, first.line, how=how or ("" if schema else " --type T"))
         if as_json:
             click.echo(json.dumps(_fix_error(src, dst, Failure(code="broken-records", message=message,
                                                                 exit=EXIT_DATA)), ensure_ascii=False))

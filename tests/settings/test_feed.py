@@ -139,3 +139,10 @@ def test_config_option_before_and_after_the_command(tmp_path: Path, monkeypatch:
     missing = run("--config", "nope.toml", "validate", "export.csv")
     assert missing.exit_code == 2
     assert "nope.toml" in missing.stderr
+
+
+def test_the_next_step_fix_prints_needs_no_flag_the_file_gives(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(feed(tmp_path))
+    result = run("fix", "export.csv", "fixed.csv")
+    assert result.stdout.splitlines()[-1] == "next: cgformat validate fixed.csv"
