@@ -218,7 +218,8 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
         first = out.broken[0]
         if title is not None:
             click.echo(f"cgformat: {title.message}", err=True)
-        message = _refusal(len(out.broken), src, first.code, first.record, first.line, how=how or ("" if schema else " --type T"))
+        message = _refusal(len(out.broken), src, first.code, first.record, first.line,
+                           how=how or ("" if schema else " --type T"))
         if as_json:
             click.echo(json.dumps(_fix_error(src, dst, Failure(code="broken-records", message=message,
                                                                 exit=EXIT_DATA)), ensure_ascii=False))
