@@ -181,9 +181,10 @@ class CgGroup(click.Group):
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), metavar="PATH",
               help="Settings file (default: cgformat.toml, or pyproject.toml with [tool.cgformat], in this "
                    "folder or the nearest parent). Also taken after the command's name.")
+@click.option("--no-config", is_flag=True, help="Read no settings file: every option is its default.")
 @click.version_option(package_name="cgformat")
 @click.pass_context
-def main(ctx: click.Context, config_path: str | None) -> None:
+def main(ctx: click.Context, config_path: str | None, no_config: bool) -> None:
     """Prepare record files for CustomerGauge's File API: validate, fix, convert, split and upload.
 
     Files: CSV, XLS, XLSX, XML. Record types: transactional, contact, historical, anonymous, revenue.
@@ -192,4 +193,7 @@ def main(ctx: click.Context, config_path: str | None) -> None:
     """
     from ._settings import apply_settings
 
-    apply_settings(ctx, config_path)
+    if no_config and config_path:
+        raise UsageError("give --config PATH or --no-config, not both")
+    if not no_config:
+        apply_settings(ctx, config_path)

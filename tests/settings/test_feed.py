@@ -146,3 +146,11 @@ def test_the_next_step_fix_prints_needs_no_flag_the_file_gives(tmp_path: Path,
     monkeypatch.chdir(feed(tmp_path))
     result = run("fix", "export.csv", "fixed.csv")
     assert result.stdout.splitlines()[-1] == "next: cgformat validate fixed.csv"
+
+
+def test_no_config_reads_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(feed(tmp_path, settings='type = "transactional"\n[fix]\nno-rename = true\ntpye = 1\n'))
+    assert run("fix", "export.csv", "a.csv").exit_code == 2                      # the file's typo
+    assert run("--no-config", "fix", "export.csv", "a.csv").exit_code == 0
+    assert run("--no-config", "validate", "a.csv").exit_code == 2                 # no type now
+    assert run("--no-config", "--config", "cgformat.toml", "fix", "export.csv", "b.csv").exit_code == 2
