@@ -80,8 +80,13 @@ def test_every_key_is_an_option_of_its_commands() -> None:
         for name in key.commands:
             command = main.get_command(ctx, name)
             assert command is not None
-            assert any(f"--{key.name}" in p.opts for p in command.params if isinstance(p, click.Option)), \
-                f"{name} has no --{key.name}"
+            option = next((p for p in command.params if isinstance(p, click.Option) and f"--{key.name}" in p.opts),
+                          None)
+            assert option is not None, f"{name} has no --{key.name}"
+            if key.kind == "choice" and isinstance(option.type, click.Choice):
+                assert set(key.choices) <= set(option.type.choices), f"{name} --{key.name}"
+            if key.kind == "choice" and key.name == "type":
+                assert set(key.choices) == set(cgformat.list_schemas())
 
 
 # ------------------------------------------------------------------------------------------------ init

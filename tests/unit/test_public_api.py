@@ -39,3 +39,15 @@ def test_read_convert_split_through_the_top_level(tmp_path: Path) -> None:
                               schema=cgformat.load_schema("transactional"))
     assert [p.records for p in manifest.parts] == [5, 5, 2]
     assert manifest.type == "transactional"
+
+
+def test_a_feeds_settings_through_the_top_level(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    assert cgformat.load_settings(cwd=tmp_path) == cgformat.Settings()
+    (tmp_path / "cgformat.toml").write_text('type = "transactional"\n[columns]\n"E-Mail-Adresse" = "Email"\n',
+                                            encoding="utf-8")
+    settings = cgformat.load_settings(cwd=tmp_path)
+    schema = settings.schema()
+    assert isinstance(settings, cgformat.Settings)
+    assert isinstance(schema, cgformat.Schema)
+    assert schema.resolve(["E-Mail-Adresse"]).mapping == {"E-Mail-Adresse": "Email"}
