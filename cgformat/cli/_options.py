@@ -107,14 +107,14 @@ def schema_options(func: F) -> F:
 def load_schema_from_options(*, record_type: str | None, schema_path: str | None, template_path: str | None,
                              required: bool = False) -> Schema | None:
     """The schema the options name (``None`` when none was given and none is ``required``)."""
-    from .. import api
+    from ..jobs.template import schema_from_template
     from ..schema import list_schemas, load_schema
 
     if schema_path and (record_type or template_path):
         raise UsageError("give --schema alone: it replaces --type and --template")
     if template_path:
         base = load_schema(record_type) if record_type else None
-        return api.schema_from_template(template_path, base=base)
+        return schema_from_template(template_path, base=base)
     if schema_path or record_type:
         return load_schema(schema_path or record_type or "")
     if required:
