@@ -1,7 +1,8 @@
 """Sources and sinks: the only module that opens paths for the jobs.
 
 A source is a path, ``"-"`` (standard input), bytes or a binary stream; a path that changes while it is
-read is refused (:func:`~cgformat.formats._guards.open_watched`). A sink is a path, written under a
+read is refused (:func:`open_watched`: the readers pass over some inputs twice, and a file rewritten between
+the passes must not be half one version and half another). A sink is a path, written under a
 temporary name and renamed when complete, or ``"-"`` (standard output) / a stream, which receives its bytes
 from a spool only once the job has succeeded: a refusal leaves no output anywhere. ``"-"`` needs an explicit
 format; bytes and streams are told by their content (:mod:`cgformat.formats.detect`).
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import shutil
 import sys
 import tempfile
@@ -29,7 +31,6 @@ from . import formats
 from ._atomic import atomic_output
 from .errors import ReadError, UsageError, WriteError
 from .formats import Reader, ReadOptions, WriteOptions
-from .formats._guards import open_watched
 from .formats.detect import format_by_name, format_from_content, format_from_name
 from .model import Table
 
@@ -42,6 +43,7 @@ __all__ = [
     "enter_outputs",
     "input_format",
     "open_source",
+    "open_watched",
     "output",
     "output_format",
     "read_file",
@@ -93,6 +95,35 @@ def default_output_format(dst: str | Path, input_format: str) -> str:
         return format_from_name(str(dst))
     except UsageError:
         return "xlsx" if input_format == "xls" else input_format
+
+
+class _WatchedFile(io.FileIO):
+    """A file that refuses to go on reading once it has changed on disk since it was opened."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, "rb")
+        self._path = path
+        stat = os.fstat(self.fileno())
+        self._stamp = (stat.st_size, stat.st_mtime_ns)
+
+    def _check(self) -> None:
+        stat = os.fstat(self.fileno())
+        if (stat.st_size, stat.st_mtime_ns) != self._stamp:
+            raise ReadError(f"{self._path}: the file changed while it was being read (it was "
+                            f"{self._stamp[0]:,} bytes, now {stat.st_size:,}); read it again once it is complete")
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        self._check()
+        return super().readinto(buffer)
+
+    def readall(self) -> bytes:
+        self._check()
+        return super().readall()
+
+
+def open_watched(path: Path) -> BinaryIO:
+    """Open ``path`` for reading; a read after the file changed raises :class:`~cgformat.errors.ReadError`."""
+    return io.BufferedReader(_WatchedFile(path), buffer_size=1 << 20)
 
 
 @contextlib.contextmanager
