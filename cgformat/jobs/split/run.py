@@ -2,7 +2,7 @@
 (:mod:`.parts`) and the manifest.
 
 Two background threads work beside the reader: one hashes the source (the manifest names its content), one
-writes and hashes the parts already encoded.
+writes and hashes the parts already encoded; they pay on the benchmark case split-1000k.
 """
 
 from __future__ import annotations
