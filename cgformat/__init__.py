@@ -78,13 +78,15 @@ _hook_before = _quiet_interrupts()
 # the function bound afterwards is what `cgformat.validate` stays (a later `from cgformat.validate import X`
 # finds the module in sys.modules and leaves the attribute alone).
 from . import validate as _validate_module  # noqa: F401
-from .api import ConvertResult, schema_from_template, split, split_file
-from .api import convert_file as convert
-from .api import read_file as read
-from .api import validate_file as validate
-from .api import write_file as write
 from .errors import CgformatError
+from .files import read_file as read
+from .files import write_file as write
 from .formats import ReadOptions, WriteOptions
+from .jobs.convert import ConvertResult
+from .jobs.convert import convert_file as convert
+from .jobs.split import split, split_file
+from .jobs.template import schema_from_template
+from .jobs.validate import validate_file as validate
 from .limits import PROFILES, LimitProfile, get_profile
 from .manifest import Manifest, Part, load_manifest
 from .model import Issue, IssueCode, RecordBatch, Severity, SourceInfo, Table

@@ -198,7 +198,7 @@ class Settings:
 
         record_type, schema_path, template = (self.get(k, command) for k in ("type", "schema", "template"))
         if template is not None:
-            from .api import schema_from_template
+            from .jobs.template import schema_from_template
 
             base = load_schema(str(record_type)) if record_type is not None else None
             loaded: Schema | None = schema_from_template(str(template), base=base)

@@ -42,9 +42,9 @@ from typing import Any
 
 from click.testing import CliRunner, Result
 
-from cgformat.api import read_file
 from cgformat.cli import main
 from cgformat.errors import CgformatError
+from cgformat.files import read_file
 from cgformat.model import Table
 
 SUFFIXES = {".csv", ".tsv", ".txt", ".xml", ".xls", ".xlsx"}

@@ -108,7 +108,7 @@ def load_schema_from_options(*, record_type: str | None, schema_path: str | None
                              required: bool = False) -> Schema | None:
     """The schema the options name (``None`` when none was given and none is ``required``), with the
     settings' ``[columns]`` mapping."""
-    from .. import api
+    from ..jobs.template import schema_from_template
     from ..schema import list_schemas, load_schema
     from ._settings import from_file, with_columns
 
@@ -122,7 +122,7 @@ def load_schema_from_options(*, record_type: str | None, schema_path: str | None
         raise UsageError("give --schema alone: it replaces --type and --template")
     if template_path:
         base = load_schema(record_type) if record_type else None
-        return with_columns(api.schema_from_template(template_path, base=base))
+        return with_columns(schema_from_template(template_path, base=base))
     if schema_path or record_type:
         return with_columns(load_schema(schema_path or record_type or ""))
     if required:

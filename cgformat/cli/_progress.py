@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -34,20 +34,3 @@ def records_progress(label: str, *, console: Console | None = None) -> Iterator[
             bar.update(task, records=records)
 
         yield update
-
-
-class CountingReader:
-    """A reader whose batches report the records read so far to ``update``."""
-
-    def __init__(self, reader: Any, update: Callable[[int], None]) -> None:
-        self._reader = reader
-        self._update = update
-        self.info = reader.info
-
-    def batches(self) -> Iterator[Any]:
-        """The reader's batches, counted."""
-        seen = 0
-        for batch in self._reader.batches():
-            seen += batch.frame.height
-            self._update(seen)
-            yield batch

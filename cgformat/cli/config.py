@@ -134,7 +134,7 @@ def init(src: str, record_type: str | None, output: str, from_fmt: str | None, *
 
     The input options given here (--sheet, --header-row ...) are written as settings: the feed needs them.
     """
-    from .. import api
+    from .. import files
     from ..schema import Schema, list_schemas, load_schema
 
     target = Path(output)
@@ -142,7 +142,7 @@ def init(src: str, record_type: str | None, output: str, from_fmt: str | None, *
         raise UsageError(f"{target} exists: cgformat config init never writes over a settings file; remove it "
                          "or give --output PATH")
     schema = load_schema(record_type) if record_type else None
-    with api.open_source(src, fmt=from_fmt, options=make_read_options(**read_kw)) as reader:
+    with files.open_source(src, fmt=from_fmt, options=make_read_options(**read_kw)) as reader:
         info = reader.info
     catalogue = schema
     if catalogue is None:

@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from .. import api
 from ..formats import WriteOptions
+from ..jobs.convert import convert_file, list_sheets
 from ..model import IssueCode
 from ._app import EXIT_DATA, main
 from ._options import DELIMITER, make_read_options, read_options
@@ -67,9 +67,9 @@ def convert(src: str, dst: str, from_fmt: str | None, to_fmt: str | None, bom: b
         raise click.UsageError("an XLSX workbook is binary: it is not written to a terminal; redirect standard "
                                "output to a file (> out.xlsx) or give DST")
     with records_progress(f"converting {src}") as update:
-        result = api.convert_file(src, dst, from_fmt=from_fmt, to_fmt=to_fmt, read_options=options,
-                                  write_options=WriteOptions(bom=bom, delimiter=out_delimiter), schema=schema,
-                                  progress=update)
+        result = convert_file(src, dst, from_fmt=from_fmt, to_fmt=to_fmt, read_options=options,
+                              write_options=WriteOptions(bom=bom, delimiter=out_delimiter), schema=schema,
+                              progress=update)
     info = result.info
     refused = set(map(id, result.refused))
     notes = [i for i in result.issues if id(i) not in refused and i.code != IssueCode.RENAMED_LABEL]
@@ -107,7 +107,7 @@ def convert(src: str, dst: str, from_fmt: str | None, to_fmt: str | None, bom: b
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
 def sheets(src: str, from_fmt: str | None, as_json: bool) -> None:
     """List the sheets of an XLSX or XLS workbook with their sizes."""
-    listing = api.list_sheets(src, fmt=from_fmt)
+    listing = list_sheets(src, fmt=from_fmt)
     if as_json:
         click.echo(json.dumps([s.to_dict() for s in listing], ensure_ascii=False))
         return

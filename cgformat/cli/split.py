@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from .. import api
 from ..formats import WriteOptions
+from ..jobs.split import split_file
 from ..limits import PROFILES
 from ..model import Severity
 from ._app import EXIT_DATA, main
@@ -49,10 +49,10 @@ def split(src: str, out_dir: str, to_fmt: str | None, record_type: str | None, s
     schema = load_schema_from_options(record_type=record_type, schema_path=schema_path,
                                       template_path=template_path)
     with records_progress(f"splitting {src}") as update:
-        result = api.split_file(src, Path(out_dir), fmt=from_fmt, to_fmt=to_fmt,
-                                read_options=make_read_options(**read_kw), schema=schema, profile=profile,
-                                max_records=max_records, max_bytes=max_bytes, validate=not no_validate, force=force,
-                                write_options=WriteOptions(bom=bom), progress=update)
+        result = split_file(src, Path(out_dir), fmt=from_fmt, to_fmt=to_fmt,
+                            read_options=make_read_options(**read_kw), schema=schema, profile=profile,
+                            max_records=max_records, max_bytes=max_bytes, validate=not no_validate, force=force,
+                            write_options=WriteOptions(bom=bom), progress=update)
     m = result.manifest
     if as_json:
         click.echo(m.to_json(), nl=False)

@@ -196,10 +196,10 @@ def _single_file_manifest(path: Path, record_type: str, profile: LimitProfile) -
     if len(data) > profile.max_bytes:
         raise UsageError(f"{path} is {len(data):,} bytes, over the {profile.name} profile's "
                          f"{profile.max_bytes:,}-byte limit: {split_hint}")
-    from .. import api  # reading the file to count its records needs the data layer (the CLI may use it)
+    from ..files import read_file  # reading the file to count its records needs the data layer (the CLI may)
     from ..validate import validate
 
-    table = api.read_file(path)
+    table = read_file(path)
     records = table.frame.height
     if records > profile.max_records:
         raise UsageError(f"{path} holds {records:,} records, over the {profile.name} profile's "

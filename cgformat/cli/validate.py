@@ -8,19 +8,19 @@ from typing import Any, TextIO
 
 import click
 
-from .. import api
 from ..errors import UsageError
+from ..jobs.fix import fix_file, fix_format
+from ..jobs.validate import separate_file, validate_file, write_report_page
 from ..limits import PROFILES, get_profile
 from ..model import IssueCode
 from ..normalize import NormalizeOptions
 from ..report import Report, error_document
 from ..report_html import DEFAULT_HTML_ISSUES
 from ..schema import describe_rules, list_schemas, load_schema
-from ..validate import title_row_of, validate
+from ..validate import title_row_of
 from ._app import EXIT_DATA, Failure, json_errors, main
-from ._html import write_html
 from ._options import load_schema_from_options, make_read_options, read_options, schema_options
-from ._progress import CountingReader, records_progress
+from ._progress import records_progress
 from ._settings import from_file
 
 _HUMAN_ISSUES = 20
@@ -136,9 +136,9 @@ def validate_cmd(src: str, record_type: str | None, schema_path: str | None, tem
     limit = max_errors if max_errors is not None else (DEFAULT_HTML_ISSUES if html_path else _JSON_ISSUES)
     if clean_path or rejects_path:
         with records_progress(f"validating {src}") as update:
-            done = api.separate_file(src, schema, clean=clean_path, rejects=rejects_path, fmt=from_fmt,
-                                     options=options, profile=profile, template=template, strict=strict,
-                                     max_issues=limit, progress=update)
+            done = separate_file(src, schema, clean=clean_path, rejects=rejects_path, fmt=from_fmt,
+                                 options=options, profile=profile, template=template, strict=strict,
+                                 max_issues=limit, progress=update)
         report = done.report
         if not as_json:
             click.echo(f"cgformat: {done.clean} valid record(s)" + (f" -> {clean_path}" if clean_path else "")
@@ -147,13 +147,12 @@ def validate_cmd(src: str, record_type: str | None, schema_path: str | None, tem
         for r in done.renamed:
             click.echo(f"cgformat: renamed-label: {r.describe()}", err=True)
     else:
-        with api.open_source(src, fmt=from_fmt, options=options) as reader, \
-                records_progress(f"validating {src}") as update:
-            report = validate(CountingReader(reader, update), schema, profile=profile, template=template,
-                              strict=strict, max_issues=limit)
+        with records_progress(f"validating {src}") as update:
+            report = validate_file(src, schema, fmt=from_fmt, options=options, profile=profile, template=template,
+                                   strict=strict, max_issues=limit, progress=update)
     used = profile or (schema.profile if schema is not None else "api")
     if html_path:
-        write_html(html_path, report, src=src, fmt=from_fmt, options=options, profile=get_profile(used))
+        write_report_page(html_path, report, src=src, fmt=from_fmt, options=options, profile=get_profile(used))
         report = report.head(max_errors if max_errors is not None else _JSON_ISSUES)
     if as_json:
         click.echo(report.to_json())
@@ -207,8 +206,8 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
                                       template_path=template_path, required=False)
     opts = NormalizeOptions(default_country=default_country, date_format=date_format)
     with records_progress(f"fixing {src}") as update:
-        out = api.fix_file(src, dst, schema, options=opts, rename=not no_rename, changes=changes_path, fmt=from_fmt,
-                           read_options=make_read_options(**read_kw), progress=update, drop_extra=drop_extra)
+        out = fix_file(src, dst, schema, options=opts, rename=not no_rename, changes=changes_path, fmt=from_fmt,
+                       read_options=make_read_options(**read_kw), progress=update, drop_extra=drop_extra)
     title = title_row_of(out.info, schema)
     # the next command to run, with the options the settings file does not already give
     how = "".join(f" {flag} {value}" for flag, name, value in (
@@ -258,7 +257,7 @@ def fix_cmd(src: str, dst: str, record_type: str | None, schema_path: str | None
     if title is not None:
         lines.append(f"warning: {title.message}")
     notes = [i for i in out.reader_issues if i.code in ("non-utf8", "delimiter", "bom-removed")]
-    written_as = _WRITTEN_AS[api._fix_format(dst, out.info.format)]
+    written_as = _WRITTEN_AS[fix_format(dst, out.info.format)]
     for i in notes:
         lines.append(f"converted: {i.code} ({i.value}) -> {written_as}")
     mixed = [i for i in out.reader_issues if i.code == IssueCode.MIXED_ENCODING]

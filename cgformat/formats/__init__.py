@@ -1,7 +1,8 @@
 """The format layer: one module per format, reached through a lazy registry.
 
 Readers take a binary stream and give :class:`~cgformat.model.RecordBatch` values of all-text frames;
-writers take frames and write bytes to a binary stream. Nothing here opens a path: ``cgformat.api`` does.
+writers take frames and write bytes to a binary stream. Nothing here opens a path: :mod:`cgformat.files` does.
+Which format a name or a stream is: :mod:`.detect`.
 """
 
 from __future__ import annotations
@@ -9,13 +10,13 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import PurePath
 from typing import BinaryIO, Protocol
 
 import polars as pl
 
-from ..errors import UnsupportedFormat, UsageError
+from ..errors import UsageError
 from ..model import RecordBatch, SourceInfo
+from .detect import READ_FORMATS, WRITE_FORMATS, check_format, format_from_content, format_from_name
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -25,19 +26,17 @@ __all__ = [
     "Reader",
     "WriteOptions",
     "Writer",
+    "check_format",
     "envelope_size",
+    "format_from_content",
     "format_from_name",
     "open_reader",
     "open_writer",
     "record_sizes",
 ]
 
-READ_FORMATS = ("csv", "xlsx", "xls", "xml")
-WRITE_FORMATS = ("csv", "xlsx", "xml")
 DEFAULT_BATCH_SIZE = 100_000
 _MODULES = {"csv": "csv", "xlsx": "excel", "xls": "excel", "xml": "xml"}
-_SUFFIXES = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls",
-             ".xml": "xml"}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,31 +92,6 @@ class Writer(Protocol):
     def close(self) -> None:
         """Finish the file (footer, zip directory); the sink itself stays open."""
         ...
-
-
-def format_from_name(name: str | PurePath) -> str:
-    """The format a file name's extension stands for, or :class:`UnsupportedFormat`."""
-    suffix = PurePath(name).suffix.lower()
-    try:
-        return _SUFFIXES[suffix]
-    except KeyError:
-        known = ", ".join(sorted(set(_SUFFIXES)))
-        raise UnsupportedFormat(
-            f"cannot tell the format of {str(name)!r} from its extension {suffix or '(none)'!r}; "
-            f"use one of {known} or say --to / --from") from None
-
-
-def check_format(fmt: str, *, write: bool = False) -> str:
-    """Normalise a format name and check it can be read (or written)."""
-    key = fmt.lower().lstrip(".")
-    allowed = WRITE_FORMATS if write else READ_FORMATS
-    if key == "xls" and write:
-        raise UnsupportedFormat("cgformat cannot write .xls (BIFF8): no maintained writer exists; "
-                                "write .xlsx instead (CG accepts it): --to xlsx")
-    if key not in allowed:
-        raise UnsupportedFormat(f"unsupported format {fmt!r}; choose one of: {', '.join(allowed)}"
-                                + (" (CG never accepts JSON)" if key == "json" else ""))
-    return key
 
 
 def _module(fmt: str) -> object:

@@ -7,20 +7,12 @@ Records
     :class:`GuardedReader` wraps any reader: more than ``ReadOptions.max_columns`` columns, or a value
     (or header label) longer than ``ReadOptions.max_field_bytes`` bytes, raise :class:`LimitExceeded`
     naming the record, line, field and the option that raises the limit.
-
-Files
-    :func:`open_watched` opens a path so that a read after the file changed (size or modification time)
-    raises :class:`ReadError`: the readers pass over some inputs twice, and a file rewritten between the
-    passes must not be half one version and half another.
 """
 
 from __future__ import annotations
 
-import io
-import os
 from collections.abc import Iterator
-from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -31,7 +23,7 @@ if TYPE_CHECKING:
     from ..model import RecordBatch, SourceInfo
     from . import Reader, ReadOptions
 
-__all__ = ["GuardedReader", "ReaderFailure", "check_batch", "check_labels", "open_watched", "reader_failure"]
+__all__ = ["GuardedReader", "ReaderFailure", "check_batch", "check_labels", "reader_failure"]
 
 
 # --------------------------------------------------------------------------------------------- records
@@ -115,35 +107,3 @@ class GuardedReader:
         for batch in self._inner.batches():
             check_batch(batch, self.info, self._options)
             yield batch
-
-
-# --------------------------------------------------------------------------------------------- files
-
-
-class _WatchedFile(io.FileIO):
-    """A file that refuses to go on reading once it has changed on disk since it was opened."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(path, "rb")
-        self._path = path
-        stat = os.fstat(self.fileno())
-        self._stamp = (stat.st_size, stat.st_mtime_ns)
-
-    def _check(self) -> None:
-        stat = os.fstat(self.fileno())
-        if (stat.st_size, stat.st_mtime_ns) != self._stamp:
-            raise ReadError(f"{self._path}: the file changed while it was being read (it was "
-                            f"{self._stamp[0]:,} bytes, now {stat.st_size:,}); read it again once it is complete")
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        self._check()
-        return super().readinto(buffer)
-
-    def readall(self) -> bytes:
-        self._check()
-        return super().readall()
-
-
-def open_watched(path: Path) -> BinaryIO:
-    """Open ``path`` for reading; a read after the file changed raises :class:`ReadError`."""
-    return io.BufferedReader(_WatchedFile(path), buffer_size=1 << 20)

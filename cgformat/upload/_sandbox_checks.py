@@ -42,8 +42,8 @@ def cgformat_validator(content: bytes, filename: str, record_type: str) -> FileC
     """
     import polars as pl
 
-    from .. import api
     from ..errors import CgformatError
+    from ..files import read_file
     from ..schema import load_schema
     from ..validate import check_table
 
@@ -52,7 +52,7 @@ def cgformat_validator(content: bytes, filename: str, record_type: str) -> FileC
         path = Path(tmp) / f"received{suffix}"
         path.write_bytes(content)
         try:
-            table = api.read_file(path)
+            table = read_file(path)
         except ImportError:
             try:
                 n = _count_records(content, suffix)

@@ -10,8 +10,9 @@ import pytest
 import xlsxwriter
 from click.testing import CliRunner
 
-from cgformat import api
 from cgformat.cli import main
+from cgformat.files import read_file
+from cgformat.jobs.convert import convert_file
 
 
 def run(*args: str, input: bytes | None = None) -> tuple[int, bytes, str]:
@@ -42,7 +43,7 @@ def test_a_blank_header_above_data_is_carried_with_its_blank_label(tmp_path: Pat
     code, _, err = run("convert", str(book), str(dst), "--sheet", "Data")
     assert code == 0, err
     assert "refused" not in err
-    back = api.read_file(dst)
+    back = read_file(dst)
     assert back.info.labels == ("Email", "Name", "")
     assert back.frame.rows() == [("a@example.com", "Ann", "extra 1"), ("b@example.com", "Bob", ""),
                                  ("c@example.com", "Cas", "0042")]
@@ -76,7 +77,7 @@ LABELS = "First Name,1st col,a/b,Email\nAnn,1,x,a@example.com\n"
 def test_labels_that_are_no_xml_names_are_reported_with_the_mapping(tmp_path: Path) -> None:
     src = tmp_path / "in.csv"
     src.write_text(LABELS, encoding="utf-8")
-    result = api.convert_file(src, tmp_path / "lib.xml")
+    result = convert_file(src, tmp_path / "lib.xml")
     assert result.ok
     want = [(1, "First Name", "First_Name"), (2, "1st col", "_1st_col"), (3, "a/b", "a_b")]
     assert [(r.column, r.label, r.written) for r in result.renamed] == want
@@ -142,8 +143,8 @@ def test_split_with_a_type_writes_cgs_field_names_in_every_format(tmp_path: Path
                                     "why": "field-name"}]
     assert "renamed-label" in err
     for part in manifest["parts"]:
-        assert api.read_file(parts / part["file"]).info.labels == ("Email", "OrderDate", "Note")
-    rejects = api.read_file(parts / manifest["rejects_file"])
+        assert read_file(parts / part["file"]).info.labels == ("Email", "OrderDate", "Note")
+    rejects = read_file(parts / manifest["rejects_file"])
     # a CSV source's rejects keep a ragged record's extra fields in _extra, before the reasons
     assert rejects.info.labels == ("Email", "OrderDate", "Note", "_extra", "_errors")
     # the reasons name the column as the rejects file shows it
@@ -158,7 +159,7 @@ def test_validate_rejects_name_the_labels_the_file_shows(tmp_path: Path, to: str
     rejects = tmp_path / f"bad.{to}"
     code, _, err = run("validate", str(src), "--type", "transactional", "--rejects", str(rejects))
     assert code == 1
-    back = api.read_file(rejects)
+    back = read_file(rejects)
     shown = ["Email", "OrderDate", "_", "Email_Address"] if to == "xml" else ["Email", "OrderDate", "",
                                                                                 "Email Address"]
     assert list(back.info.labels) == [*shown, "_extra", "_errors"]
@@ -177,7 +178,7 @@ def test_a_repeated_label_is_carried_and_its_xml_name_reported(tmp_path: Path) -
     code, _, err = run("convert", str(src), str(dst))
     assert code == 0, err
     assert dst.read_bytes() == src.read_bytes()
-    result = api.convert_file(src, tmp_path / "o.xml")
+    result = convert_file(src, tmp_path / "o.xml")
     assert result.ok
     assert [(r.column, r.label, r.written) for r in result.renamed] == [(2, "Email", "Email_2")]
     assert [(i.code, i.field) for i in result.issues] == [("duplicate-label", "Email~2"), ("renamed-label", "Email~2")]

@@ -1,32 +1,13 @@
-"""The live record count: shown on a terminal, silent otherwise, fed by the reader's batches."""
+"""The live record count: shown on a terminal, silent otherwise."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 
-import polars as pl
 import pytest
 from rich.console import Console
 
-from cgformat.cli._progress import CountingReader, records_progress
-from cgformat.model import RecordBatch
-
-
-class _Reader:
-    info = "facts"
-
-    def batches(self) -> Iterator[RecordBatch]:
-        for first, n in ((1, 3), (4, 2)):
-            yield RecordBatch(frame=pl.DataFrame({"a": ["x"] * n}), lines=pl.Series([0] * n), first_record=first)
-
-
-def test_batches_report_the_records_read_so_far() -> None:
-    seen: list[int] = []
-    reader = CountingReader(_Reader(), seen.append)
-    assert reader.info == "facts"
-    assert [b.frame.height for b in reader.batches()] == [3, 2]
-    assert seen == [3, 5]
+from cgformat.cli._progress import records_progress
 
 
 def test_a_terminal_shows_the_count_and_it_is_gone_at_the_end() -> None:

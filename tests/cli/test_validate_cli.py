@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
-from cgformat.api import read_file
 from cgformat.cli import main
+from cgformat.files import read_file
 from cgformat.report import report_json_schema
 
 HEAD = "CustomerNumber,Email,SMS_Telephone,FirstName,LastName,Country,OrderDate\n"

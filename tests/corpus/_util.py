@@ -9,8 +9,8 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from cgformat.api import read_file
 from cgformat.cli import main
+from cgformat.files import read_file
 from cgformat.model import Table
 
 

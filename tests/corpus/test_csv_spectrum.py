@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cgformat.api import read_file
+from cgformat.files import read_file
 
 from ._util import codes, round_trip, rows
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 
-from cgformat.api import read_file
+from cgformat.files import read_file
 
 from ._util import rows, run
 

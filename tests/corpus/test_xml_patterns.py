@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cgformat.api import read_file
+from cgformat.files import read_file
 from cgformat.formats import ReadOptions
 
 from ._util import chain, codes, one_line_refusal, rows, run

@@ -11,7 +11,8 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cgformat import api
+from cgformat.files import read_file, write_file
+from cgformat.jobs.convert import convert_file
 from cgformat.model import unique_columns
 
 PIECES = ["", " ", "First Name", "1st col", "a/b", "a:b", "xmlId", "XML", "_", "-x", ".x", "Email", "Email_2",
@@ -24,7 +25,7 @@ def csv_of(labels: list[str]) -> bytes:
     frame = pl.DataFrame([[f"v{i}" for i in range(len(labels))]], schema=dict.fromkeys(unique_columns(labels),
                                                                                          pl.String), orient="row")
     sink = io.BytesIO()
-    api.write_file(frame, sink, fmt="csv", labels=labels)
+    write_file(frame, sink, fmt="csv", labels=labels)
     return sink.getvalue()
 
 
@@ -35,19 +36,19 @@ def test_every_label_is_carried_or_reported(labels: list[str]) -> None:
     values = [tuple(f"v{i}" for i in range(len(labels)))]
     for fmt in ("csv", "xlsx"):
         sink = io.BytesIO()
-        result = api.convert_file(data, sink, from_fmt="csv", to_fmt=fmt)
+        result = convert_file(data, sink, from_fmt="csv", to_fmt=fmt)
         assert result.ok
         assert result.renamed == ()
-        back = api.read_file(sink.getvalue(), fmt=fmt)
+        back = read_file(sink.getvalue(), fmt=fmt)
         assert back.info.labels == tuple(labels)
         assert back.frame.rows() == values
     sink = io.BytesIO()
-    result = api.convert_file(data, sink, from_fmt="csv", to_fmt="xml")
+    result = convert_file(data, sink, from_fmt="csv", to_fmt="xml")
     assert result.ok
     written = {r.column: r.written for r in result.renamed}
     assert all(r.label == labels[r.column - 1] != r.written for r in result.renamed)
     assert result.labels == tuple(written.get(i, label) for i, label in enumerate(labels, start=1))
     assert [i.value for i in result.issues if i.code == "renamed-label"] == [r.written for r in result.renamed]
-    back = api.read_file(sink.getvalue(), fmt="xml")
+    back = read_file(sink.getvalue(), fmt="xml")
     assert back.info.labels == result.labels
     assert back.frame.rows() == values

@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cgformat import api
 from cgformat.errors import ReadError, UsageError
+from cgformat.files import read_file, write_file
+from cgformat.jobs.convert import convert_file
 
 FORMATS = ("csv", "xlsx", "xml")
 PAIRS = list(itertools.product(FORMATS, FORMATS))
@@ -29,13 +30,13 @@ ROWS = st.lists(st.tuples(*[TEXT] * len(LABELS)), max_size=12)
 
 def encode(frame: pl.DataFrame, fmt: str) -> bytes:
     sink = io.BytesIO()
-    api.write_file(frame, sink, fmt=fmt, labels=LABELS)
+    write_file(frame, sink, fmt=fmt, labels=LABELS)
     return sink.getvalue()
 
 
 def convert(data: bytes, src: str, dst: str) -> bytes:
     sink = io.BytesIO()
-    result = api.convert_file(data, sink, from_fmt=src, to_fmt=dst)
+    result = convert_file(data, sink, from_fmt=src, to_fmt=dst)
     assert result.ok, result.issues
     return sink.getvalue()
 
@@ -55,7 +56,7 @@ def check_pair(rows: list[tuple[str, ...]], src: str, dst: str) -> None:
         with pytest.raises(UsageError, match="header but no records"):
             convert(encode(frame, src), src, dst)
         return
-    back = api.read_file(convert(encode(frame, src), src, dst), fmt=dst)
+    back = read_file(convert(encode(frame, src), src, dst), fmt=dst)
     assert back.info.labels == LABELS
     assert back.frame.rows() == frame.rows()
 

@@ -19,10 +19,11 @@ import pytest
 from click.testing import CliRunner
 
 import cgformat
-from cgformat import api
 from cgformat.cli import main
 from cgformat.errors import LimitExceeded, ReadError
+from cgformat.files import open_source
 from cgformat.formats import ReadOptions, _guards
+from cgformat.jobs.split import split_file
 
 from . import _corpus as corpus
 
@@ -77,7 +78,7 @@ def test_input_that_changes_while_read_is_refused(name: str, command: str, tmp_p
 def test_rewritten_in_place_same_size_is_refused(tmp_path: Path) -> None:
     src = tmp_path / "data.csv"
     src.write_bytes(corpus.csv_bytes(20))
-    with api.open_source(src) as reader:
+    with open_source(src) as reader:
         data = src.read_bytes()
         src.write_bytes(data.replace(b"Anna", b"Anne"))
         os.utime(src, ns=(time.time_ns(), time.time_ns() + 1_000_000_000))
@@ -119,15 +120,15 @@ def test_split_failing_partway_leaves_no_manifest(tmp_path: Path) -> None:
     src.write_text("\n".join(lines) + "\n")
     out = tmp_path / "parts"
     with pytest.raises(LimitExceeded, match=r"record 23 \(line 24\), field 'FirstName'"):
-        api.split_file(src, out, max_records=10,
+        split_file(src, out, max_records=10,
                        read_options=ReadOptions(batch_size=5, max_field_bytes=100))
     assert _files(out) == []  # no manifest, no part, no work folder
 
 
 def test_split_disk_full_partway_leaves_no_manifest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from cgformat import _splitting
+    from cgformat.jobs.split import parts
 
-    original = _splitting._PartWriter.store
+    original = parts.PartWriter.store
     stored: list[int] = []
 
     def store(self: object, *args: object, **kwargs: object) -> None:
@@ -136,7 +137,7 @@ def test_split_disk_full_partway_leaves_no_manifest(tmp_path: Path, monkeypatch:
         stored.append(1)
         original(self, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(_splitting._PartWriter, "store", store)
+    monkeypatch.setattr(parts.PartWriter, "store", store)
     _split_runs_out_of_space(tmp_path)
 
 

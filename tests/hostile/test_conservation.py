@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cgformat.api import read_file
 from cgformat.cli import main
+from cgformat.files import read_file
 from cgformat.manifest import load_manifest
 
 from . import _corpus as corpus

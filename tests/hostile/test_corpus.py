@@ -132,8 +132,8 @@ def test_small_case(case: corpus.Case, command: str, tmp_path: Path, net: Listen
 
 
 def test_xxe_never_reads_the_file_even_through_the_library(tmp_path: Path) -> None:
-    from cgformat.api import read_file
     from cgformat.errors import ReadError
+    from cgformat.files import read_file
 
     src = corpus.write_case(corpus.BY_NAME["xml-xxe-local-file"], tmp_path)
     with pytest.raises(ReadError, match="DOCTYPE declares entities"):
@@ -151,7 +151,7 @@ def test_external_dtd_is_ignored_and_the_record_kept(tmp_path: Path, net: Listen
 def test_mixed_line_ends_name_the_record_a_lone_cr_joins(tmp_path: Path) -> None:
     # CRLF and LF end records; a lone CR in such a file is data (as RFC 4180 and polars read it), so
     # records 2 and 3 share a line: a ragged-row error names record 2, line 3, with the extra text kept
-    from cgformat.api import read_file
+    from cgformat.files import read_file
 
     table = read_file(corpus.write_case(corpus.BY_NAME["mixed-line-ends-csv"], tmp_path))
     assert table.frame["CustomerNumber"].to_list() == ["000001", "000002", "000004"]
@@ -163,7 +163,7 @@ def test_mixed_line_ends_name_the_record_a_lone_cr_joins(tmp_path: Path) -> None
 def test_lone_surrogate_bytes_are_reported_with_offset_and_line(tmp_path: Path) -> None:
     # ED A0 80 is no UTF-8 (an encoded surrogate): the file is read as cp1252, which the reader reports
     # with the first bad byte's offset and line, and validate counts as an error (exit 1)
-    from cgformat.api import read_file
+    from cgformat.files import read_file
 
     src = corpus.write_case(corpus.BY_NAME["lone-surrogate-csv"], tmp_path)
     found = [i for i in read_file(src).issues if i.code == "non-utf8"]
@@ -175,7 +175,7 @@ def test_lone_surrogate_bytes_are_reported_with_offset_and_line(tmp_path: Path) 
 
 
 def test_dimension_declaring_the_whole_sheet_reads_the_real_cells(tmp_path: Path) -> None:
-    from cgformat.api import read_file
+    from cgformat.files import read_file
 
     table = read_file(corpus.write_case(corpus.BY_NAME["xlsx-dimension-xfd"], tmp_path))
     assert table.frame.shape == (2, 7)

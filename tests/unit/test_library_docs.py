@@ -1,4 +1,4 @@
-"""The library's documented examples run as written (the package docstring's, and any in cgformat.api)."""
+"""The library's documented examples run as written (the package docstring's, and any in cgformat.files)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 import cgformat
-from cgformat import api
+from cgformat import files
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 
 
-@pytest.mark.parametrize("module", [cgformat, api], ids=["cgformat", "cgformat.api"])
+@pytest.mark.parametrize("module", [cgformat, files], ids=["cgformat", "cgformat.files"])
 def test_docstring_examples_run(module: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # the examples read examples/ and write their outputs next to it: a scratch copy keeps the checkout clean
     shutil.copytree(EXAMPLES, tmp_path / "examples")

@@ -9,9 +9,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cgformat import api
 from cgformat.cli import main
+from cgformat.files import read_file
 from cgformat.formats import ReadOptions
+from cgformat.jobs.fix import fix_file
+from cgformat.jobs.split import split_file
+from cgformat.jobs.template import schema_from_template
+from cgformat.jobs.validate import separate_file, validate_file
 from cgformat.schema import Schema, load_schema
 
 HEADER = "Email,FirstName,OrderDate\n"
@@ -27,12 +31,12 @@ def test_a_trailing_delimiter_on_every_record_is_one_pattern_not_n_ragged_rows(t
     src = tmp_path / "in.csv"
     src.write_text(HEADER + _rows(1000), encoding="utf-8")
     opts = ReadOptions(batch_size=batch_size)
-    report = api.validate_file(src, "transactional", options=opts)
+    report = validate_file(src, "transactional", options=opts)
     assert report.issues.select("code", "severity", "record", "line", "value").rows() == [
         ("trailing-delimiter", "error", None, 2, "1000")]
     assert report.records == 1000
     # the reader's own finding: the same, a warning (nothing is lost reading it)
-    table = api.read_file(src, options=opts)
+    table = read_file(src, options=opts)
     assert [(i.code, i.severity, i.record, i.line, i.value) for i in table.issues] == [
         ("trailing-delimiter", "warning", None, 2, "1000")]
     assert table.frame.row(999) == ("user1000@example.com", "Name1000", "2026-11-27 14:05:00")
@@ -41,13 +45,13 @@ def test_a_trailing_delimiter_on_every_record_is_one_pattern_not_n_ragged_rows(t
 def test_fix_drops_the_empty_trailing_field_and_reports_it(tmp_path: Path) -> None:
     src = tmp_path / "in.csv"
     src.write_text(HEADER + _rows(1000), encoding="utf-8")
-    done = api.fix_file(src, tmp_path / "out.csv", None, read_options=ReadOptions(batch_size=64))
+    done = fix_file(src, tmp_path / "out.csv", None, read_options=ReadOptions(batch_size=64))
     assert done.broken == ()
     assert done.records == 1000
     assert (tmp_path / "out.csv").read_text(encoding="utf-8") == HEADER + _rows(1000, end="")
     assert [(i.code, i.value, i.line) for i in done.reader_issues if i.code == "trailing-delimiter"] == [
         ("trailing-delimiter", "1000", 2)]
-    assert api.validate_file(tmp_path / "out.csv", "transactional").valid
+    assert validate_file(tmp_path / "out.csv", "transactional").valid
     run = CliRunner().invoke(main, ["fix", str(src), str(tmp_path / "cli.csv"), "--type", "transactional",
                                     "--json"])
     assert run.exit_code == 0
@@ -60,7 +64,7 @@ def test_crlf_and_quoted_records_with_a_trailing_delimiter(tmp_path: Path) -> No
     src = tmp_path / "in.csv"
     src.write_bytes(b'Email,FirstName,OrderDate\r\na@x.nl,"Doe, J",2026-11-27 14:05:00,\r\n'
                     b'b@x.nl,"two\r\nlines",2026-11-27 14:05:00,\r\n')
-    table = api.read_file(src)
+    table = read_file(src)
     assert table.frame.rows() == [("a@x.nl", "Doe, J", "2026-11-27 14:05:00"),
                                   ("b@x.nl", "two\r\nlines", "2026-11-27 14:05:00")]
     assert [(i.code, i.value) for i in table.issues] == [("trailing-delimiter", "2")]
@@ -71,11 +75,11 @@ def test_without_the_pattern_from_record_1_an_extra_empty_field_is_a_ragged_row(
     # shifted: only a pattern from the first record on is taken for a trailing delimiter
     src = tmp_path / "in.csv"
     src.write_text("Email,Name,Country\na@x.nl,Ann,NL\nb@x.nl,Doe, John,\nc@x.nl,Cees,NL\n", encoding="utf-8")
-    table = api.read_file(src)
+    table = read_file(src)
     assert [(i.code, i.record, i.line, i.value) for i in table.issues] == [("ragged-row", 2, 3, "")]
     # and with the pattern, a record with two fields too many is still ragged
     src.write_text("Email,Name,Country\na@x.nl,Ann,NL,\nb@x.nl,Doe, John,,\nc@x.nl,Cees,NL,\n", encoding="utf-8")
-    table = api.read_file(src)
+    table = read_file(src)
     assert [(i.code, i.record, i.line, i.value) for i in table.issues] == [
         ("ragged-row", 2, 3, ","), ("trailing-delimiter", None, 2, "2")]
 
@@ -84,14 +88,14 @@ def test_the_rejects_keep_the_extra_values_of_a_ragged_record(tmp_path: Path) ->
     src = tmp_path / "in.csv"
     src.write_text(HEADER + "a@x.nl,A,2026-11-27 14:05:00,x,y\nb@x.nl,B,2026-11-27 14:05:00\n"
                    'c@x.nl,C,2026-11-27 14:05:00,"q,1"\nd@x.nl,D\n', encoding="utf-8")
-    done = api.separate_file(src, "transactional", clean=tmp_path / "ok.csv", rejects=tmp_path / "bad.csv")
+    done = separate_file(src, "transactional", clean=tmp_path / "ok.csv", rejects=tmp_path / "bad.csv")
     assert (done.clean, done.rejected) == (1, 3)
-    bad = api.read_file(tmp_path / "bad.csv").frame
+    bad = read_file(tmp_path / "bad.csv").frame
     assert bad.columns == ["Email", "FirstName", "OrderDate", "_extra", "_errors"]
     assert bad.select("Email", "_extra").rows() == [("a@x.nl", "x,y"), ("c@x.nl", '"q,1"'), ("d@x.nl", "")]
     # split's rejects alike
-    result = api.split_file(src, tmp_path / "parts", schema=_tx())
-    rej = api.read_file(tmp_path / "parts" / "rejects.csv").frame
+    result = split_file(src, tmp_path / "parts", schema=_tx())
+    rej = read_file(tmp_path / "parts" / "rejects.csv").frame
     assert rej.select("Email", "_extra").rows() == [("a@x.nl", "x,y"), ("c@x.nl", '"q,1"'), ("d@x.nl", "")]
     assert result.manifest.rejected == 3
 
@@ -110,18 +114,18 @@ def test_header_messages_name_the_template_only_when_one_was_given_and_promise_w
                        "ACME,1234,2026-12-31,2026-01-01,x\n", encoding="utf-8")
     else:
         (tmp_path / "template.csv").write_text("Email,FirstName,Phone\n", encoding="utf-8")
-        schema = api.schema_from_template(tmp_path / "template.csv")
+        schema = schema_from_template(tmp_path / "template.csv")
         src.write_text("FirstName,EMAIL,Foo\nAnn,a@x.nl,x\n", encoding="utf-8")
-    before = api.validate_file(src, schema, template=kind == "template").issues
+    before = validate_file(src, schema, template=kind == "template").issues
     header = before.filter(before["record"].is_null())
     assert set(header["code"].to_list()) >= {"missing-label", "extra-label", "label-order"}
     named = {c for c, m in header.select("code", "message").iter_rows() if "template" in m}
     assert named == (set() if kind == "revenue" else {"missing-label", "extra-label", "label-case"})
-    api.fix_file(src, tmp_path / "out.csv", schema, drop_extra=False)
-    api.fix_file(src, tmp_path / "dropped.csv", schema, drop_extra=True)
-    after = {(c, f) for c, f in api.validate_file(tmp_path / "out.csv", schema, template=kind == "template")
+    fix_file(src, tmp_path / "out.csv", schema, drop_extra=False)
+    fix_file(src, tmp_path / "dropped.csv", schema, drop_extra=True)
+    after = {(c, f) for c, f in validate_file(tmp_path / "out.csv", schema, template=kind == "template")
              .issues.select("code", "field").iter_rows()}
-    dropped = {(c, f) for c, f in api.validate_file(tmp_path / "dropped.csv", schema, template=kind == "template")
+    dropped = {(c, f) for c, f in validate_file(tmp_path / "dropped.csv", schema, template=kind == "template")
                .issues.select("code", "field").iter_rows()}
     for code, field, message in header.select("code", "field", "message").iter_rows():
         if "`cgformat fix --drop-extra`" in message:

@@ -7,9 +7,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from cgformat import api
 from cgformat.errors import UsageError
+from cgformat.files import read_file
 from cgformat.formats import ReadOptions
+from cgformat.jobs.fix import fix_file
+from cgformat.jobs.template import schema_from_template
+from cgformat.jobs.validate import validate_file
 from cgformat.normalize import NormalizeOptions, fix_table
 from cgformat.schema import load_schema
 
@@ -29,13 +32,13 @@ def test_batch_by_batch_equals_the_whole_table(tmp_path: Path, batch_size: int) 
     src.write_text(SOURCE, encoding="utf-8")
     schema = load_schema("transactional")
     opts = NormalizeOptions(default_country="31")
-    done = api.fix_file(src, tmp_path / "out.csv", schema, options=opts, changes=tmp_path / "changes.csv",
+    done = fix_file(src, tmp_path / "out.csv", schema, options=opts, changes=tmp_path / "changes.csv",
                         read_options=ReadOptions(batch_size=batch_size))
-    whole = fix_table(api.read_file(src), schema, options=opts)
-    fixed = api.read_file(tmp_path / "out.csv")
+    whole = fix_table(read_file(src), schema, options=opts)
+    fixed = read_file(tmp_path / "out.csv")
     assert fixed.info.labels == whole.labels == done.labels
     assert fixed.frame.rows() == whole.frame.rows()
-    changes = api.read_file(tmp_path / "changes.csv").frame
+    changes = read_file(tmp_path / "changes.csv").frame
     assert changes.rows() == whole.changes.select(pl.all().cast(pl.String)).rows()
     assert (done.records, done.changed_cells, done.counts) == (5, whole.changed_cells, whole.counts)
     assert done.changed_records == whole.changes["record"].n_unique()
@@ -47,7 +50,7 @@ def test_batch_by_batch_equals_the_whole_table(tmp_path: Path, batch_size: int) 
 def test_broken_records_leave_nothing_and_are_all_counted(tmp_path: Path) -> None:
     src = tmp_path / "in.csv"
     src.write_text("Email,Phone\na@b.co,1\nx\nc@d.co,2\ny,3,4\n", encoding="utf-8")
-    done = api.fix_file(src, tmp_path / "out.csv", None, changes=tmp_path / "changes.csv",
+    done = fix_file(src, tmp_path / "out.csv", None, changes=tmp_path / "changes.csv",
                         read_options=ReadOptions(batch_size=1))
     assert [(i.code, i.record) for i in done.broken] == [("ragged-row", 2), ("ragged-row", 4)]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
@@ -61,7 +64,7 @@ def test_the_same_file_for_output_and_changes_is_refused(tmp_path: Path, monkeyp
     (tmp_path / "sub").mkdir()
     (tmp_path / "in.csv").write_text(SOURCE, encoding="utf-8")
     with pytest.raises(UsageError, match="same file"):
-        api.fix_file("in.csv", dst, load_schema("transactional"), changes=changes)
+        fix_file("in.csv", dst, load_schema("transactional"), changes=changes)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "sub"]
 
 
@@ -75,17 +78,17 @@ def test_fix_with_a_template_puts_the_columns_in_its_order_and_validate_agrees(t
     src = tmp_path / "in.csv"
     src.write_text("email,LastName,FirstName,Note,OrderDate\na@x.nl,B,A,n1,2026-01-01 10:00:00\n"
                    "c@x.nl,D,C,n2,2026-01-02 10:00:00\n", encoding="utf-8")
-    schema = api.schema_from_template(tmp_path / "template.csv")
-    done = api.fix_file(src, tmp_path / f"out.{to}", schema, read_options=ReadOptions(batch_size=1))
+    schema = schema_from_template(tmp_path / "template.csv")
+    done = fix_file(src, tmp_path / f"out.{to}", schema, read_options=ReadOptions(batch_size=1))
     # the template's columns in its order, then the one it lacks: no value dropped
     assert done.reordered
     assert done.labels == ("Email", "FirstName", "LastName", "OrderDate", "Note")
-    fixed = api.read_file(tmp_path / f"out.{to}")
+    fixed = read_file(tmp_path / f"out.{to}")
     assert fixed.frame.rows() == [("a@x.nl", "A", "B", "2026-01-01 10:00:00", "n1"),
                                   ("c@x.nl", "C", "D", "2026-01-02 10:00:00", "n2")]
-    whole = fix_table(api.read_file(src), schema)
+    whole = fix_table(read_file(src), schema)
     assert (whole.labels, whole.frame.rows()) == (done.labels, fixed.frame.rows())
-    report = api.validate_file(tmp_path / f"out.{to}", schema, template=True)
+    report = validate_file(tmp_path / f"out.{to}", schema, template=True)
     assert report.by_code["code"].to_list() == ["extra-label"]      # only the column the template lacks
     run = CliRunner().invoke(main, ["fix", str(src), str(tmp_path / "cli.csv"), "--template",
                                     str(tmp_path / "template.csv")])
@@ -93,7 +96,7 @@ def test_fix_with_a_template_puts_the_columns_in_its_order_and_validate_agrees(t
     assert "columns put in the order the header needs: Email, FirstName, LastName, OrderDate, Note" in run.stdout
     assert f"next: cgformat validate {tmp_path / 'cli.csv'} --template {tmp_path / 'template.csv'}" in run.stdout
     # in order already: nothing said
-    again = api.fix_file(tmp_path / "cli.csv", tmp_path / "again.csv", schema)
+    again = fix_file(tmp_path / "cli.csv", tmp_path / "again.csv", schema)
     assert not again.reordered
 
 
@@ -104,37 +107,37 @@ def test_fix_revenue_gives_the_exact_header_adding_empty_optional_columns(tmp_pa
     src.write_text('Revenue,Account,Start Date,End Date,Type\n"1,234.12",Acme,2026-01-01,2026-12-31,ARR\n',
                    encoding="utf-8")
     schema = load_schema("revenue")
-    done = api.fix_file(src, tmp_path / f"out.{to}", schema)
+    done = fix_file(src, tmp_path / f"out.{to}", schema)
     assert done.added == ("Description",)
     assert done.reordered
     want = ("Account name", "Revenue amount", "Revenue start date", "Revenue end date", "Revenue type",
             "Description")
     assert done.labels == want
-    fixed = api.read_file(tmp_path / f"out.{to}")
+    fixed = read_file(tmp_path / f"out.{to}")
     assert fixed.frame.rows() == [("Acme", "1234", "2026-01-01", "2026-12-31", "ARR", "")]
-    whole = fix_table(api.read_file(src), schema)
+    whole = fix_table(read_file(src), schema)
     assert whole.labels == want
     assert whole.frame.rows() == fixed.frame.rows()
-    assert api.validate_file(tmp_path / f"out.{to}", schema).errors == 0
-    assert api.validate_file(src, schema).errors > 0
+    assert validate_file(tmp_path / f"out.{to}", schema).errors == 0
+    assert validate_file(src, schema).errors > 0
 
 
 def test_fix_adds_the_columns_a_template_has_empty_and_leaves_other_types_alone(tmp_path: Path) -> None:
     # validate says "required column 'Email' is missing (the template has it; add it, even empty)": fix does
     (tmp_path / "template.csv").write_text("Email,FirstName,Phone\n", encoding="utf-8")
-    schema = api.schema_from_template(tmp_path / "template.csv")
+    schema = schema_from_template(tmp_path / "template.csv")
     src = tmp_path / "in.csv"
     src.write_text("FirstName,Note\nA,n\nB,m\n", encoding="utf-8")
-    assert api.validate_file(src, schema, template=True).by_code["code"].to_list() == [
+    assert validate_file(src, schema, template=True).by_code["code"].to_list() == [
         "missing-label", "extra-label"]
-    done = api.fix_file(src, tmp_path / "out.csv", schema)
+    done = fix_file(src, tmp_path / "out.csv", schema)
     assert (done.added, done.labels) == (("Email", "Phone"), ("Email", "FirstName", "Phone", "Note"))
     assert (tmp_path / "out.csv").read_text(encoding="utf-8") == "Email,FirstName,Phone,Note\n,A,,n\n,B,,m\n"
-    assert api.validate_file(tmp_path / "out.csv", schema, template=True).by_code["code"].to_list() == [
+    assert validate_file(tmp_path / "out.csv", schema, template=True).by_code["code"].to_list() == [
         "extra-label"]
     # transactional's header need not be exact: columns stay where they are, none added
     src.write_text("OrderDate,Email\n2026-01-01 10:00:00,a@x.nl\n", encoding="utf-8")
-    done = api.fix_file(src, tmp_path / "out2.csv", load_schema("transactional"))
+    done = fix_file(src, tmp_path / "out2.csv", load_schema("transactional"))
     assert (done.added, done.reordered, done.labels) == ((), False, ("OrderDate", "Email"))
 
 
@@ -146,21 +149,21 @@ def test_fix_drops_unlabelled_columns_only_when_they_hold_nothing(tmp_path: Path
     src = tmp_path / "in.csv"
     src.write_text("Email,OrderDate,,\na@x.nl,2026-01-01 10:00:00,,\nb@x.nl,2026-01-02 10:00:00,,\n",
                    encoding="utf-8")
-    done = api.fix_file(src, tmp_path / "out.csv", schema, read_options=ReadOptions(batch_size=batch_size))
+    done = fix_file(src, tmp_path / "out.csv", schema, read_options=ReadOptions(batch_size=batch_size))
     assert done.dropped == (3, 4)
     assert (tmp_path / "out.csv").read_text(encoding="utf-8") == (
         "Email,OrderDate\na@x.nl,2026-01-01 10:00:00\nb@x.nl,2026-01-02 10:00:00\n")
-    assert api.validate_file(tmp_path / "out.csv", schema).errors == 0
-    assert fix_table(api.read_file(src), schema).labels == ("Email", "OrderDate")
+    assert validate_file(tmp_path / "out.csv", schema).errors == 0
+    assert fix_table(read_file(src), schema).labels == ("Email", "OrderDate")
     # a value in the last record keeps column 4
     src.write_text("Email,OrderDate,,\na@x.nl,2026-01-01 10:00:00,,\nb@x.nl,2026-01-02 10:00:00,,kept\n",
                    encoding="utf-8")
-    done = api.fix_file(src, tmp_path / "out2.csv", schema, read_options=ReadOptions(batch_size=batch_size))
+    done = fix_file(src, tmp_path / "out2.csv", schema, read_options=ReadOptions(batch_size=batch_size))
     assert done.dropped == (3,)
-    assert api.read_file(tmp_path / "out2.csv").frame.rows()[1] == ("b@x.nl", "2026-01-02 10:00:00", "kept")
-    assert fix_table(api.read_file(src), schema).labels == ("Email", "OrderDate", "")
+    assert read_file(tmp_path / "out2.csv").frame.rows()[1] == ("b@x.nl", "2026-01-02 10:00:00", "kept")
+    assert fix_table(read_file(src), schema).labels == ("Email", "OrderDate", "")
     # --no-rename keeps the header as it is
-    assert api.fix_file(src, tmp_path / "out3.csv", schema, rename=False).dropped == ()
+    assert fix_file(src, tmp_path / "out3.csv", schema, rename=False).dropped == ()
 
 
 def test_fix_drop_extra_leaves_out_the_columns_a_template_lacks_when_asked(tmp_path: Path) -> None:
@@ -172,16 +175,16 @@ def test_fix_drop_extra_leaves_out_the_columns_a_template_lacks_when_asked(tmp_p
     (tmp_path / "template.csv").write_text("Email,FirstName\n", encoding="utf-8")
     src = tmp_path / "in.csv"
     src.write_text("Note,email,FirstName,Region\nn1,a@x.nl,A,north\n", encoding="utf-8")
-    schema = api.schema_from_template(tmp_path / "template.csv")
-    kept = api.fix_file(src, tmp_path / "kept.csv", schema)          # by default no value is dropped
+    schema = schema_from_template(tmp_path / "template.csv")
+    kept = fix_file(src, tmp_path / "kept.csv", schema)          # by default no value is dropped
     assert kept.labels == ("Email", "FirstName", "Note", "Region")
-    assert api.validate_file(tmp_path / "kept.csv", schema, template=True).errors == 2     # the two extras
-    done = api.fix_file(src, tmp_path / "out.csv", schema, drop_extra=True)
+    assert validate_file(tmp_path / "kept.csv", schema, template=True).errors == 2     # the two extras
+    done = fix_file(src, tmp_path / "out.csv", schema, drop_extra=True)
     assert (done.dropped, done.labels) == ((1, 4), ("Email", "FirstName"))
-    assert api.read_file(tmp_path / "out.csv").frame.rows() == [("a@x.nl", "A")]
-    assert api.validate_file(tmp_path / "out.csv", schema, template=True).errors == 0
+    assert read_file(tmp_path / "out.csv").frame.rows() == [("a@x.nl", "A")]
+    assert validate_file(tmp_path / "out.csv", schema, template=True).errors == 0
     with pytest.raises(Usage, match="needs a record type, a schema or a template"):
-        api.fix_file(src, tmp_path / "none.csv", None, drop_extra=True)
+        fix_file(src, tmp_path / "none.csv", None, drop_extra=True)
     run = CliRunner().invoke(main, ["fix", str(src), str(tmp_path / "cli.csv"), "--template",
                                     str(tmp_path / "template.csv"), "--drop-extra"])
     assert run.exit_code == 0

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from cgformat import api
 from cgformat.errors import UsageError
+from cgformat.files import read_file
 from cgformat.formats import ReadOptions
+from cgformat.jobs.validate import separate_file
 from cgformat.validate import check_table, partition
 
 HEAD = "CustomerNumber,Email,SMS_Telephone,FirstName,LastName,Country,OrderDate\n"
@@ -29,13 +30,13 @@ def test_batch_by_batch_equals_the_whole_table(tmp_path: Path, ext: str, batch_s
     src = tmp_path / "in.csv"
     src.write_text(HEAD + "\n".join(ROWS) + "\n", encoding="utf-8")
     clean, rejects = tmp_path / f"ok.{ext}", tmp_path / f"bad.{ext}"
-    done = api.separate_file(src, "transactional", clean=clean, rejects=rejects,
+    done = separate_file(src, "transactional", clean=clean, rejects=rejects,
                              options=ReadOptions(batch_size=batch_size))
-    table = api.read_file(src)
+    table = read_file(src)
     want_clean, want_rejects = partition(table, check_table(table, "transactional"))
     assert (done.clean, done.rejected) == (3, 4)
-    assert api.read_file(clean).frame.rows() == want_clean.rows()
-    got = api.read_file(rejects)
+    assert read_file(clean).frame.rows() == want_clean.rows()
+    got = read_file(rejects)
     assert got.info.labels[-2:] == ("_extra", "_errors")     # a CSV source's rejects: fields beyond the header
     assert got.frame.drop("_extra").rows() == want_rejects.rows()
     assert set(got.frame["_extra"]) == {""}
@@ -48,7 +49,7 @@ def test_the_same_file_for_both_is_refused(tmp_path: Path) -> None:
     src = tmp_path / "in.csv"
     src.write_text(HEAD + ROWS[0] + "\n", encoding="utf-8")
     with pytest.raises(UsageError, match="same file"):
-        api.separate_file(src, "transactional", clean=tmp_path / "x.csv", rejects=tmp_path / "x.csv")
+        separate_file(src, "transactional", clean=tmp_path / "x.csv", rejects=tmp_path / "x.csv")
     assert not (tmp_path / "x.csv").exists()
 
 
@@ -59,5 +60,5 @@ def test_a_failure_midway_leaves_neither_file(tmp_path: Path) -> None:
                    "10:00:00\n", encoding="utf-8")
     clean, rejects = tmp_path / "ok.xml", tmp_path / "bad.xml"
     with pytest.raises(Exception, match="record 4"):
-        api.separate_file(src, "transactional", clean=clean, rejects=rejects, options=ReadOptions(batch_size=1))
+        separate_file(src, "transactional", clean=clean, rejects=rejects, options=ReadOptions(batch_size=1))
     assert list(tmp_path.iterdir()) == [src]

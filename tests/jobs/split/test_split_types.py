@@ -15,7 +15,8 @@ import polars as pl
 import pytest
 
 import cgformat
-from cgformat import api
+from cgformat.files import write_file
+from cgformat.jobs.split import split_file
 
 N = int(os.environ.get("CG_SPLIT_TYPES_RECORDS", "2500"))
 NAMES = ["Anna", "Bram", "Chloé", "Diego", "Eva", "Finn", "Grace", "Hugo", "Inês", "田中"]
@@ -65,9 +66,9 @@ def export(record_type: str, n: int) -> pl.DataFrame:
 def test_each_type_into_each_format(tmp_path: Path, record_type: str, fmt: str) -> None:
     frame = export(record_type, N)
     sink = io.BytesIO()
-    api.write_file(frame, sink, fmt="csv")
+    write_file(frame, sink, fmt="csv")
     schema = cgformat.load_schema(record_type)
-    result = api.split_file(sink.getvalue(), tmp_path / "parts", fmt="csv", to_fmt=fmt, schema=schema)
+    result = split_file(sink.getvalue(), tmp_path / "parts", fmt="csv", to_fmt=fmt, schema=schema)
     m = result.manifest
     bad = frame.height // 50 + (1 if frame.height % 50 > 7 else 0)
     if record_type in ("transactional", "contact", "historical"):

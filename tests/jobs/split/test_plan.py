@@ -6,7 +6,7 @@ import polars as pl
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cgformat.plan import part_name, plan_parts, previous_same_key, split_id
+from cgformat.jobs.split.plan import part_name, plan_parts, previous_same_key, split_id
 
 
 def minimal_parts(sizes: list[int], *, envelope: int, max_records: int, max_bytes: int,

@@ -13,11 +13,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cgformat import api, formats
+from cgformat import formats
 from cgformat.errors import UsageError
+from cgformat.files import read_file, write_file
 from cgformat.formats import ReadOptions, WriteOptions
+from cgformat.jobs.split import split_file
+from cgformat.jobs.split.plan import split_id
+from cgformat.jobs.validate import validate_file
 from cgformat.manifest import load_manifest
-from cgformat.plan import split_id
 
 # U+FFFE and U+FFFF are refused by the XML writer (XML 1.0 has no such characters), by design
 TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"),
@@ -27,12 +30,12 @@ TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "
 
 def csv_bytes(frame: pl.DataFrame) -> bytes:
     sink = io.BytesIO()
-    api.write_file(frame, sink, fmt="csv")
+    write_file(frame, sink, fmt="csv")
     return sink.getvalue()
 
 
 def read_part(path: Path) -> pl.DataFrame:
-    return api.read_file(path).frame
+    return read_file(path).frame
 
 
 def check_split(out: Path, frame: pl.DataFrame, *, fmt: str, max_records: int, max_bytes: int) -> None:
@@ -60,7 +63,7 @@ def check_split(out: Path, frame: pl.DataFrame, *, fmt: str, max_records: int, m
 @pytest.mark.parametrize("fmt", ["csv", "xml", "xlsx"])
 def test_split_counts_records_and_bytes_of_each_format(tmp_path: Path, fmt: str) -> None:
     frame = pl.DataFrame({"id": [f"{i:04d}" for i in range(23)], "name": [f"Näme, {i}" for i in range(23)]})
-    result = api.split_file(csv_bytes(frame), tmp_path / "out", fmt="csv", to_fmt=fmt, max_records=5)
+    result = split_file(csv_bytes(frame), tmp_path / "out", fmt="csv", to_fmt=fmt, max_records=5)
     assert [p.records for p in result.manifest.parts] == [5, 5, 5, 5, 3]
     assert [p.first_record for p in result.manifest.parts] == [1, 6, 11, 16, 21]
     check_split(tmp_path / "out", frame, fmt=fmt, max_records=5, max_bytes=2_000_000)
@@ -73,7 +76,7 @@ def test_split_counts_records_and_bytes_of_each_format(tmp_path: Path, fmt: str)
 def test_byte_limit_binds_and_parts_are_maximal(tmp_path: Path) -> None:
     frame = pl.DataFrame({"id": [str(i) * (1 + i % 7) for i in range(40)]})
     max_bytes = 40
-    result = api.split_file(csv_bytes(frame), tmp_path / "o", fmt="csv", max_bytes=max_bytes, max_records=1000)
+    result = split_file(csv_bytes(frame), tmp_path / "o", fmt="csv", max_bytes=max_bytes, max_records=1000)
     check_split(tmp_path / "o", frame, fmt="csv", max_records=1000, max_bytes=max_bytes)
     sizes = formats.record_sizes("csv", frame, frame.columns).to_list()
     env = formats.envelope_size("csv", frame.columns)
@@ -86,11 +89,11 @@ def test_byte_limit_binds_and_parts_are_maximal(tmp_path: Path) -> None:
 
 def test_same_input_same_names_different_input_other_names(tmp_path: Path) -> None:
     frame = pl.DataFrame({"a": ["1", "2", "3"]})
-    a = api.split_file(csv_bytes(frame), tmp_path / "a", fmt="csv", max_records=2).manifest
-    b = api.split_file(csv_bytes(frame), tmp_path / "b", fmt="csv", max_records=2).manifest
-    c = api.split_file(csv_bytes(frame.with_columns(pl.lit("x").alias("a"))), tmp_path / "c", fmt="csv",
+    a = split_file(csv_bytes(frame), tmp_path / "a", fmt="csv", max_records=2).manifest
+    b = split_file(csv_bytes(frame), tmp_path / "b", fmt="csv", max_records=2).manifest
+    c = split_file(csv_bytes(frame.with_columns(pl.lit("x").alias("a"))), tmp_path / "c", fmt="csv",
                        max_records=2).manifest
-    d = api.split_file(csv_bytes(frame), tmp_path / "d", fmt="csv", max_records=3).manifest
+    d = split_file(csv_bytes(frame), tmp_path / "d", fmt="csv", max_records=3).manifest
     assert [p.file for p in a.parts] == [p.file for p in b.parts]
     assert not {p.file for p in a.parts} & {p.file for p in c.parts}
     assert not {p.file for p in a.parts} & {p.file for p in d.parts}
@@ -110,7 +113,7 @@ def test_another_sheet_or_header_row_of_one_source_gives_other_names(tmp_path: P
         sheet.write(3, 0, value)
     book.close()
     data = sink.getvalue()
-    names = [{p.file for p in api.split_file(data, tmp_path / f"o{i}", fmt="xlsx", to_fmt="csv",
+    names = [{p.file for p in split_file(data, tmp_path / f"o{i}", fmt="xlsx", to_fmt="csv",
                                              read_options=opts).manifest.parts}
              for i, opts in enumerate((ReadOptions(sheet="One"), ReadOptions(sheet="Two"),
                                        ReadOptions(sheet="Two", header_row=3)))]
@@ -118,7 +121,7 @@ def test_another_sheet_or_header_row_of_one_source_gives_other_names(tmp_path: P
     assert not names[1] & names[2]
     # no read option given: the names are what they were before read options counted
     frame = pl.DataFrame({"a": ["1", "2", "3"]})
-    plain = api.split_file(csv_bytes(frame), tmp_path / "p", fmt="csv", max_records=2).manifest
+    plain = split_file(csv_bytes(frame), tmp_path / "p", fmt="csv", max_records=2).manifest
     assert plain.parts[0].file.split("-")[1] == split_id(plain.source_sha256, {
         "type": None, "format": "csv", "max_records": 2, "max_bytes": 2_000_000, "validate": False,
         "bom": False, "delimiter": ",", "xml_tags": None})
@@ -126,12 +129,12 @@ def test_another_sheet_or_header_row_of_one_source_gives_other_names(tmp_path: P
 
 def test_a_record_larger_than_the_limit_is_rejected_with_its_reason(tmp_path: Path) -> None:
     frame = pl.DataFrame({"a": ["x", "y" * 100, "z"]})
-    result = api.split_file(csv_bytes(frame), tmp_path / "o", fmt="csv", max_bytes=50)
+    result = split_file(csv_bytes(frame), tmp_path / "o", fmt="csv", max_bytes=50)
     m = result.manifest
     assert m.rejected == 1
     assert [(p.first_record, p.last_record) for p in m.parts] == [(1, 3)] or \
         [(p.first_record, p.last_record) for p in m.parts] == [(1, 1), (3, 3)]
-    rejects = api.read_file(tmp_path / "o" / "rejects.csv")
+    rejects = read_file(tmp_path / "o" / "rejects.csv")
     assert rejects.info.labels == ("a", "_extra", "_errors")    # a CSV source: fields beyond the header kept
     assert rejects.frame.rows() == [("y" * 100, "", "record-too-large")]
     assert result.report.issues.filter(pl.col("code") == "record-too-large")["record"].to_list() == [2]
@@ -139,19 +142,19 @@ def test_a_record_larger_than_the_limit_is_rejected_with_its_reason(tmp_path: Pa
 
 def test_refuses_a_folder_with_an_upload_journal_and_an_earlier_split(tmp_path: Path) -> None:
     data = csv_bytes(pl.DataFrame({"a": ["1"]}))
-    api.split_file(data, tmp_path / "o", fmt="csv")
+    split_file(data, tmp_path / "o", fmt="csv")
     with pytest.raises(UsageError, match="already holds a split"):
-        api.split_file(data, tmp_path / "o", fmt="csv")
-    api.split_file(data, tmp_path / "o", fmt="csv", force=True, max_records=1)
+        split_file(data, tmp_path / "o", fmt="csv")
+    split_file(data, tmp_path / "o", fmt="csv", force=True, max_records=1)
     (tmp_path / "o" / "upload-journal.json").write_text("{}")
     with pytest.raises(UsageError, match="upload journal"):
-        api.split_file(data, tmp_path / "o", fmt="csv", force=True)
+        split_file(data, tmp_path / "o", fmt="csv", force=True)
 
 
 def test_a_failed_split_leaves_no_manifest(tmp_path: Path) -> None:
     frame = pl.DataFrame({"a": ["ok", "bad\x01value"]})
     with pytest.raises(Exception):  # noqa: B017 - the XML writer refuses control characters
-        api.split_file(csv_bytes(frame), tmp_path / "o", fmt="csv", to_fmt="xml")
+        split_file(csv_bytes(frame), tmp_path / "o", fmt="csv", to_fmt="xml")
     assert not (tmp_path / "o" / "manifest.json").exists()
     assert [p.name for p in (tmp_path / "o").iterdir()] == []
 
@@ -159,7 +162,7 @@ def test_a_failed_split_leaves_no_manifest(tmp_path: Path) -> None:
 def test_the_source_hash_gives_up_once_the_split_stops(tmp_path: Path) -> None:
     import threading
 
-    from cgformat._splitting import _sha256_fd
+    from cgformat.jobs.split.run import _sha256_fd
 
     src = tmp_path / "big.csv"
     src.write_bytes(b"a,b\n" * 100_000)
@@ -180,7 +183,7 @@ def test_work_folders_of_killed_splits_are_removed(tmp_path: Path) -> None:
     for folder in (gone, older, mine):
         folder.mkdir(parents=True)
         (folder / "part-0000001.csv").write_bytes(b"a\n1\n")
-    api.split_file(b"a\n1\n2\n", out, fmt="csv")
+    split_file(b"a\n1\n2\n", out, fmt="csv")
     assert not gone.exists()
     assert not older.exists()
     assert mine.exists()
@@ -191,7 +194,7 @@ def test_duplicates_by_key_never_share_a_part(tmp_path: Path) -> None:
 
     rows = ["a@x.nl", "b@x.nl", " A@x.NL", "c@x.nl"]
     frame = pl.DataFrame({"Email": rows})
-    result = api.split_file(csv_bytes(frame), tmp_path / "o", fmt="csv", schema=load_schema("contact"),
+    result = split_file(csv_bytes(frame), tmp_path / "o", fmt="csv", schema=load_schema("contact"),
                             validate=False)
     parts = [read_part(tmp_path / "o" / p.file)["Email"].to_list() for p in result.manifest.parts]
     assert [e for p in parts for e in p] == rows
@@ -209,7 +212,7 @@ def test_parts_ended_by_a_repeated_key_are_counted_and_named_on_the_command_line
     emails = ["same@x.nl" if i % 3 == 0 else f"u{i}@x.nl" for i in range(1, 31)]   # 10 repeats of one
     src = tmp_path / "dups.csv"
     src.write_bytes(csv_bytes(pl.DataFrame({"Email": emails})))
-    result = api.split_file(src, tmp_path / "o", to_fmt=to_fmt, schema=load_schema("contact"), validate=False)
+    result = split_file(src, tmp_path / "o", to_fmt=to_fmt, schema=load_schema("contact"), validate=False)
     assert [p.records for p in result.manifest.parts] == [5] + [3] * 8 + [1]
     assert result.key_cuts == 9
     run = CliRunner().invoke(main, ["split", str(src), "--out", str(tmp_path / "c"), "--type", "contact",
@@ -233,10 +236,10 @@ def test_a_key_with_a_blank_part_is_no_key_as_in_validate(tmp_path: Path, valida
            b"a@x.nl,,2024-05-01 00:00:00\n,31612345673,2024-05-01 00:00:00\n"
            b" A@x.NL,,2024-05-01 00:00:00\n")
     schema = load_schema("historical")
-    report = api.validate_file(src, schema, fmt="csv")
+    report = validate_file(src, schema, fmt="csv")
     dups = report.issues.filter(pl.col("code") == "duplicate-row")
     assert dups["record"].to_list() == [5]
-    result = api.split_file(src, tmp_path / "o", fmt="csv", schema=schema, validate=validate)
+    result = split_file(src, tmp_path / "o", fmt="csv", schema=schema, validate=validate)
     parts = [p.records for p in result.manifest.parts]
     # validated: the repeat of a@x.nl is rejected; not validated: it only starts a new part
     assert (parts, result.manifest.rejected) == (([4], 1) if validate else ([4, 1], 0))
@@ -255,7 +258,7 @@ def test_property_parts_give_back_the_input_within_limits(tmp_path_factory: pyte
     biggest = int(sizes.max() or 0) if frame.height else 0
     max_bytes = env + biggest + slack  # every record fits alone; the byte limit often binds too
     out = tmp_path_factory.mktemp("split")
-    result = api.split_file(csv_bytes(frame), out / "o", fmt="csv", to_fmt=fmt, max_records=max_records,
+    result = split_file(csv_bytes(frame), out / "o", fmt="csv", to_fmt=fmt, max_records=max_records,
                             max_bytes=max_bytes)
     check_split(out / "o", frame, fmt=fmt, max_records=max_records, max_bytes=max_bytes)
     assert result.manifest.rejected == 0
@@ -266,7 +269,7 @@ def test_property_parts_give_back_the_input_within_limits(tmp_path_factory: pyte
 
 
 def _split_parts(src: bytes, out: Path, **options: object) -> tuple[list[tuple[str, str]], int]:
-    result = api.split_file(src, out, fmt="csv", **options)  # type: ignore[arg-type]
+    result = split_file(src, out, fmt="csv", **options)  # type: ignore[arg-type]
     return [(p.file, p.sha256) for p in result.manifest.parts], result.encodes
 
 
@@ -302,13 +305,13 @@ def test_a_source_in_another_dialect_is_encoded_again(tmp_path: Path) -> None:
     # quoted empty values, CRLF line ends, a semicolon: each part is written in cgformat's dialect
     for src in (b'id,v\n1,""\n2,x\n', b"id,v\r\n1,\r\n2,x\r\n", b"id;v\n1;\n2;x\n"):
         out = tmp_path / str(len(list(tmp_path.iterdir())))
-        result = api.split_file(src, out, fmt="csv", max_records=5)
+        result = split_file(src, out, fmt="csv", max_records=5)
         assert result.encodes > 1
         assert (out / result.manifest.parts[0].file).read_bytes() == b"id,v\n1,\n2,x\n"
 
 
 def test_manifest_json_shape(tmp_path: Path) -> None:
-    api.split_file(csv_bytes(pl.DataFrame({"a": ["1", "2"]})), tmp_path / "o", fmt="csv")
+    split_file(csv_bytes(pl.DataFrame({"a": ["1", "2"]})), tmp_path / "o", fmt="csv")
     doc = json.loads((tmp_path / "o" / "manifest.json").read_text())
     assert set(doc) >= {"cgformat_manifest", "source", "source_sha256", "type", "format", "profile", "records",
                         "rejected", "parts"}
@@ -320,7 +323,7 @@ def test_a_large_source_is_validated_in_smaller_batches_with_the_same_outcome(tm
                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     # a validating split of a large file reads half-size batches (room for the duplicate-key store); what it
     # writes is the same: parts, names, rejects and their reasons, the manifest
-    from cgformat import _splitting
+    from cgformat.jobs.split import run as _splitting
     from cgformat.schema import load_schema
 
     n = 2_500
@@ -343,7 +346,7 @@ def test_a_large_source_is_validated_in_smaller_batches_with_the_same_outcome(tm
     for large in (1 << 40, 0):   # never large, always large
         monkeypatch.setattr(_splitting, "_LARGE_SOURCE", large)
         out = tmp_path / f"out-{large}"
-        result = api.split_file(src, out, schema=load_schema("transactional"),
+        result = split_file(src, out, schema=load_schema("transactional"),
                                 read_options=ReadOptions(batch_size=1_000), max_records=300)
         outputs.append((result.manifest.to_json(), sorted((p.name, p.read_bytes()) for p in out.iterdir())))
     assert sizes == [1_000, 500]
