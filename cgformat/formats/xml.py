@@ -25,9 +25,10 @@ Reading
 
     Issues: a record without child elements -> ``blank-row`` (warning, not a record); a field with child
     elements -> ``nested-element`` (error; its text content is joined); the same field twice in a record
-    -> ``repeated-element`` (error; the first is kept); attributes on a record or field ->
-    ``xml-attribute`` (warning, ignored); text or elements outside any field -> ``stray-content``
-    (warning, ignored); an input not in UTF-8 -> ``non-utf8`` (warning); no records -> ``empty-file``.
+    -> ``repeated-element`` (error; the first is kept); an attribute on a record or field ->
+    ``xml-attribute`` (error: CG's XML has none, so its value cannot be carried; namespace declarations
+    and ``xsi:nil="true"`` on an empty field are no data); text or elements outside any field ->
+    ``stray-content`` (warning, ignored); an input not in UTF-8 -> ``non-utf8`` (warning); no records -> ``empty-file``.
 
 Writing
     ``<?xml version='1.0' encoding='utf-8'?>`` and a newline, ``<records>`` and a newline, then one line
@@ -328,6 +329,30 @@ _PARSER_OPTIONS: dict[str, Any] = {
 }
 
 
+_XSI = "{http://www.w3.org/2001/XMLSchema-instance}"
+
+
+def _attributes(element: Any, field: str | None, line: int) -> list[Issue]:
+    """An ``xml-attribute`` error per attribute of a record (``field`` None) or field element.
+
+    CG's XML has no attributes, so a value held in one cannot be carried: the record is refused rather
+    than converted without it. Namespace declarations are no attributes here; ``xsi:nil="true"`` on an
+    empty field says what the empty value says, so it is no data either.
+    """
+    issues: list[Issue] = []
+    tag = _local(element.tag)
+    for key, value in element.attrib.items():
+        if (field is not None and key == _XSI + "nil" and value.strip(_XML_WS) in ("true", "1")
+                and not element.text and not len(element)):
+            continue
+        name = _local(key) if not key.startswith(_XSI) else "xsi:" + _local(key)
+        issues.append(Issue(code=IssueCode.XML_ATTRIBUTE, severity=Severity.ERROR, line=line, field=field,
+                            value=f"{name}={value!r}"[:80],
+                            message=f"<{tag}> has the attribute {name}={value!r}; CG's XML holds values only in "
+                                    f"elements, so it would be lost: make it a field (<{name}>...</{name}>)"))
+    return issues
+
+
 class _Slow:
     """The lxml path: every record with its fields and issues; used for anything outside the fast subset."""
 
@@ -435,11 +460,7 @@ class _Slow:
 
     def _record(self, element: Any) -> tuple[int, dict[str, str] | None, list[Issue]]:
         line = int(element.sourceline or 0)
-        issues: list[Issue] = []
-        if element.attrib:
-            issues.append(Issue(code=IssueCode.XML_ATTRIBUTE, severity=Severity.WARNING, line=line,
-                                value=" ".join(f"{_local(k)}={v!r}" for k, v in element.attrib.items())[:80],
-                                message=f"attributes of <{self.rtag}> are ignored"))
+        issues: list[Issue] = _attributes(element, None, line)
         if element.text and element.text.strip(_XML_WS):
             issues.append(self._stray(line, element.text.strip(_XML_WS)))
         fields: dict[str, str] = {}
@@ -448,10 +469,7 @@ class _Slow:
                 continue
             name = _local(child.tag)
             if child.attrib:
-                issues.append(Issue(code=IssueCode.XML_ATTRIBUTE, severity=Severity.WARNING, line=line,
-                                    field=name,
-                                    value=" ".join(f"{_local(k)}={v!r}" for k, v in child.attrib.items())[:80],
-                                    message=f"attributes of <{name}> are ignored"))
+                issues.extend(_attributes(child, name, line))
             if len(child):
                 value = "".join(child.itertext())
                 issues.append(Issue(code=IssueCode.NESTED_ELEMENT, severity=Severity.ERROR, line=line,
@@ -469,7 +487,7 @@ class _Slow:
                 fields[name] = value
             if child.tail and child.tail.strip(_XML_WS):
                 issues.append(self._stray(line, child.tail.strip(_XML_WS)))
-        if not fields and not any(isinstance(c.tag, str) for c in element):
+        if not fields and not element.attrib and not any(isinstance(c.tag, str) for c in element):
             issues.append(Issue(code=IssueCode.BLANK_ROW, severity=Severity.WARNING, line=line,
                                 message=f"an empty <{self.rtag}> element; it is not a record"))
             return line, None, issues
