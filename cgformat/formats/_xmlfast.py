@@ -28,13 +28,9 @@ from typing import BinaryIO
 
 import polars as pl
 
-__all__ = ["NAME_CHAR", "NAME_RE", "NAME_START", "Bail", "Chunk", "Prolog", "Shape", "chunks", "read_prolog"]
+from ._xmlnames import NAME_RE
 
-# XML 1.0 (fifth edition) names, without ":" (no namespaces here).
-NAME_START = ("A-Z_a-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D"
-              "\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\U00010000-\U000EFFFF")
-NAME_CHAR = NAME_START + "\\-.0-9\u00B7\u0300-\u036F\u203F-\u2040"
-NAME_RE = re.compile(f"[{NAME_START}][{NAME_CHAR}]*")
+__all__ = ["Bail", "Chunk", "Prolog", "Shape", "chunks", "read_prolog"]
 
 _PROLOG = re.compile(
     rb"(?:\xef\xbb\xbf)?"

@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lxml import etree
 
 from cgformat.errors import ReadError, WriteError
 from cgformat.formats import ReadOptions, WriteOptions
@@ -113,7 +114,7 @@ def test_entities_refused_before_any_parser_runs(doctype: bytes, monkeypatch: py
     def no_parser(*args: object, **kwargs: object) -> object:
         raise AssertionError("lxml parsed a document that declares entities")
 
-    monkeypatch.setattr(xmlfmt.etree, "iterparse", no_parser)
+    monkeypatch.setattr(etree, "iterparse", no_parser)
     with pytest.raises(ReadError, match="DOCTYPE declares entities"):
         read(b"<?xml version='1.0'?>\n" + doctype + _RECORD, fast=False)
 
