@@ -16,6 +16,7 @@ LXML_TEXT_LIMIT = 10_000_000
 
 
 def syntax_error(source: str, error: etree.XMLSyntaxError) -> ReadError:
+    """lxml's syntax error as cgformat's: a one-line :class:`ReadError` (or :class:`LimitExceeded`) with its line."""
     line, column = error.position if error.position else (error.lineno, error.offset)
     message = error.msg or str(error)
     if "Text node too long" in message or "huge text node" in message:

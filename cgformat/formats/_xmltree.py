@@ -24,6 +24,7 @@ def _local(tag: Any) -> str:
 
 
 def record_tag(root: str, option: str | None, source: str) -> str:
+    """The record element's tag: the option if given, else ``record``/``RECORD`` by the root's name."""
     if option:
         return option
     try:

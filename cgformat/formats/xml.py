@@ -13,22 +13,23 @@ Reading
 
     Uniform documents (every record with the first record's tags, in the same order; no attributes,
     comments, CDATA, namespaces or DOCTYPE; UTF-8), which is what exporters write, are read by a
-    vectorised scanner (``_xmlfast``, about six times faster). Anything else is read by lxml's
-    ``iterparse`` with a hardened parser (``resolve_entities=False, no_network=True, load_dtd=False,
-    huge_tree=False``; huge-tree mode only when ``ReadOptions.max_field_bytes`` is raised past lxml's
-    10,000,000-byte text limit, whose breach is a :class:`LimitExceeded`), clearing each record so
-    memory stays flat; if the scanner meets a problem only
-    in its second pass (a stray text, a character XML forbids), lxml takes over from the first record not
-    yet given, so the result is the same. A DOCTYPE that declares entities is refused
-    (:class:`ReadError`): entities are never expanded. Not-well-formed XML raises :class:`ReadError`
-    naming the line and column.
+    vectorised scanner (``_xmlfast``; it stays while the ``xml-csv`` benchmark case shows it paying).
+    Anything else is read by lxml's ``iterparse`` (``_xmltree``) with a hardened parser (``_xmlguard``:
+    no entities resolved, no network, no DTD loaded; huge-tree mode only when
+    ``ReadOptions.max_field_bytes`` is raised past lxml's 10,000,000-byte text limit, whose breach is a
+    :class:`LimitExceeded`), clearing each record so memory stays flat. If the scanner meets a problem
+    only in its second pass (a stray text, a character XML forbids), lxml takes over from the first record
+    not yet given, so the result is the same. A DOCTYPE that declares entities is refused
+    (:class:`ReadError`) before any parser runs: entities are never expanded. Not-well-formed XML raises
+    :class:`ReadError` naming the line and column.
 
     Issues: a record without child elements -> ``blank-row`` (warning, not a record); a field with child
     elements -> ``nested-element`` (error; its text content is joined); the same field twice in a record
     -> ``repeated-element`` (error; the first is kept); an attribute on a record or field ->
     ``xml-attribute`` (error: CG's XML has none, so its value cannot be carried; namespace declarations
     and ``xsi:nil="true"`` on an empty field are no data); text or elements outside any field ->
-    ``stray-content`` (warning, ignored); an input not in UTF-8 -> ``non-utf8`` (warning); no records -> ``empty-file``.
+    ``stray-content`` (warning, ignored); an input not in UTF-8 -> ``non-utf8`` (warning); no records ->
+    ``empty-file``.
 
 Writing
     ``<?xml version='1.0' encoding='utf-8'?>`` and a newline, ``<records>`` and a newline, then one line
@@ -36,9 +37,9 @@ Writing
     (``<Email></Email>``, never ``<Email/>``), and ``</records>`` and a newline. ``&``, ``<`` and ``>``
     are escaped as entities and a carriage return as ``&#13;`` (a raw one would be read back as a line
     feed); nothing else is changed. Tags are ``WriteOptions.xml_tags`` if given, else the labels, made
-    valid XML names by :func:`xml_names`. A value XML 1.0 cannot hold (control characters other than tab,
-    line feed and carriage return; U+FFFE, U+FFFF) raises :class:`WriteError` naming the record and field
-    before anything of its batch is written. :func:`record_sizes` and :func:`envelope_size` are exact:
+    valid XML names by :func:`xml_names` (``_xmlnames``). A value XML 1.0 cannot hold (control characters
+    other than tab, line feed and carriage return; U+FFFE, U+FFFF) raises :class:`WriteError` naming the
+    record and field before anything of its batch is written. :func:`record_sizes` and :func:`envelope_size` are exact:
     ``envelope_size + sum(record_sizes) == len(file)``.
 """
 
