@@ -50,7 +50,7 @@ from typing import BinaryIO
 
 import polars as pl
 
-from ..errors import WriteError
+from ..errors import ReadError, WriteError
 from ..model import Issue, IssueCode, RecordBatch, Severity, SourceInfo
 from . import ReadOptions, WriteOptions
 from ._common import seekable
@@ -172,6 +172,7 @@ def open_writer(sink: BinaryIO, *, labels: tuple[str, ...], options: WriteOption
     """Start an XML file on ``sink`` with these labels (tags from ``options.xml_tags`` if given)."""
     return XmlWriter(sink, labels=labels, options=options)
 
+
 # --------------------------------------------------------------------------------------------- reading
 
 
@@ -243,11 +244,18 @@ class XmlReader:
     def _slow_labels(self, slow: LxmlRecords) -> tuple[tuple[str, ...], bool]:
         names: dict[str, None] = {}
         any_records = False
-        for _, fields, _ in slow.items():
+        first: Issue | None = None
+        for _, fields, found in slow.items():
             if fields is not None:
                 any_records = True
+                first = first or next(iter(found), None)
                 for name in fields:
                     names.setdefault(name, None)
+        if any_records and not names:
+            # records that hold only attributes: no field to carry them in, so no table to report them on
+            where = f"line {first.line}: " if first is not None else ""
+            raise ReadError(f"{self._source}: {where}the <{slow.rtag}> elements hold attributes but no field "
+                            f"element; CG's XML holds values only in elements: make each attribute a field")
         return tuple(names), any_records
 
     # -- pass two ---------------------------------------------------------------------------------

@@ -181,6 +181,12 @@ def test_an_attribute_is_an_error_of_its_record_and_namespaces_or_nil_are_none(f
     assert {i.severity for i in table.issues} == {Severity.ERROR}
 
 
+
+@BOTH
+def test_records_of_attributes_only_are_refused(fast: bool) -> None:
+    with pytest.raises(ReadError, match="line 2: the <record> elements hold attributes but no field"):
+        read(b'<records>\n<record id="7"/>\n<record id="8"></record>\n</records>\n', fast=fast)
+
 @BOTH
 def test_empty_document(fast: bool) -> None:
     table = read(b"<?xml version='1.0' encoding='utf-8'?>\n<records>\n</records>\n", fast=fast)
