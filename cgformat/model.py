@@ -44,7 +44,7 @@ class IssueCode(StrEnum):
     SHEET_SKIPPED = "sheet-skipped"            # another non-empty sheet of the workbook was not read
     NESTED_ELEMENT = "nested-element"          # xml: a field element with child elements (their text is joined)
     REPEATED_ELEMENT = "repeated-element"      # xml: the same field element twice in one record (first kept)
-    XML_ATTRIBUTE = "xml-attribute"            # xml: attributes on a record or field element (ignored)
+    XML_ATTRIBUTE = "xml-attribute"            # xml: an attribute on a record or field (refused: not carried)
     STRAY_CONTENT = "stray-content"            # xml: text or elements outside any field (ignored)
     SEP_LINE = "sep-line"                      # csv: Excel's "sep=;" line before the header (read, left out)
     TITLE_ROW = "title-row"                    # the header row holds one value at most (a title above the header?)

@@ -13,21 +13,23 @@ Reading
 
     Uniform documents (every record with the first record's tags, in the same order; no attributes,
     comments, CDATA, namespaces or DOCTYPE; UTF-8), which is what exporters write, are read by a
-    vectorised scanner (``_xmlfast``, about six times faster). Anything else is read by lxml's
-    ``iterparse`` with a hardened parser (``resolve_entities=False, no_network=True, load_dtd=False,
-    huge_tree=False``; huge-tree mode only when ``ReadOptions.max_field_bytes`` is raised past lxml's
-    10,000,000-byte text limit, whose breach is a :class:`LimitExceeded`), clearing each record so
-    memory stays flat; if the scanner meets a problem only
-    in its second pass (a stray text, a character XML forbids), lxml takes over from the first record not
-    yet given, so the result is the same. A DOCTYPE that declares entities is refused
-    (:class:`ReadError`): entities are never expanded. Not-well-formed XML raises :class:`ReadError`
-    naming the line and column.
+    vectorised scanner (``_xmlfast``; it stays while the ``xml-csv`` benchmark case shows it paying).
+    Anything else is read by lxml's ``iterparse`` (``_xmltree``) with a hardened parser (``_xmlguard``:
+    no entities resolved, no network, no DTD loaded; huge-tree mode only when
+    ``ReadOptions.max_field_bytes`` is raised past lxml's 10,000,000-byte text limit, whose breach is a
+    :class:`LimitExceeded`), clearing each record so memory stays flat. If the scanner meets a problem
+    only in its second pass (a stray text, a character XML forbids), lxml takes over from the first record
+    not yet given, so the result is the same. A DOCTYPE that declares entities is refused
+    (:class:`ReadError`) before any parser runs: entities are never expanded. Not-well-formed XML raises
+    :class:`ReadError` naming the line and column.
 
     Issues: a record without child elements -> ``blank-row`` (warning, not a record); a field with child
     elements -> ``nested-element`` (error; its text content is joined); the same field twice in a record
-    -> ``repeated-element`` (error; the first is kept); attributes on a record or field ->
-    ``xml-attribute`` (warning, ignored); text or elements outside any field -> ``stray-content``
-    (warning, ignored); an input not in UTF-8 -> ``non-utf8`` (warning); no records -> ``empty-file``.
+    -> ``repeated-element`` (error; the first is kept); an attribute on a record or field ->
+    ``xml-attribute`` (error: CG's XML has none, so its value cannot be carried; namespace declarations
+    and ``xsi:nil="true"`` on an empty field are no data); text or elements outside any field ->
+    ``stray-content`` (warning, ignored); an input not in UTF-8 -> ``non-utf8`` (warning); no records ->
+    ``empty-file``.
 
 Writing
     ``<?xml version='1.0' encoding='utf-8'?>`` and a newline, ``<records>`` and a newline, then one line
@@ -35,99 +37,34 @@ Writing
     (``<Email></Email>``, never ``<Email/>``), and ``</records>`` and a newline. ``&``, ``<`` and ``>``
     are escaped as entities and a carriage return as ``&#13;`` (a raw one would be read back as a line
     feed); nothing else is changed. Tags are ``WriteOptions.xml_tags`` if given, else the labels, made
-    valid XML names by :func:`xml_names`. A value XML 1.0 cannot hold (control characters other than tab,
-    line feed and carriage return; U+FFFE, U+FFFF) raises :class:`WriteError` naming the record and field
-    before anything of its batch is written. :func:`record_sizes` and :func:`envelope_size` are exact:
+    valid XML names by :func:`xml_names` (``_xmlnames``). A value XML 1.0 cannot hold (control characters
+    other than tab, line feed and carriage return; U+FFFE, U+FFFF) raises :class:`WriteError` naming the
+    record and field before anything of its batch is written. :func:`record_sizes` and :func:`envelope_size` are exact:
     ``envelope_size + sum(record_sizes) == len(file)``.
 """
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Iterator, Sequence
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import polars as pl
-from lxml import etree
 
-from ..errors import LimitExceeded, ReadError, WriteError
+from ..errors import ReadError, WriteError
 from ..model import Issue, IssueCode, RecordBatch, Severity, SourceInfo
 from . import ReadOptions, WriteOptions
 from ._common import seekable
-from ._xmlfast import NAME_CHAR, NAME_RE, NAME_START, Bail, Prolog, Shape, chunks, read_prolog
+from ._xmlfast import Bail, Prolog, Shape, chunks, read_prolog
+from ._xmlguard import DOCTYPE_LIMIT, LXML_TEXT_LIMIT
+from ._xmlnames import is_xml_name, xml_names
+from ._xmltree import LxmlRecords, record_tag
 
-__all__ = ["XmlReader", "XmlWriter", "envelope_size", "is_xml_name", "open_reader", "open_writer",
+__all__ = ["DOCTYPE_LIMIT", "XmlReader", "XmlWriter", "envelope_size", "is_xml_name", "open_reader", "open_writer",
            "record_sizes", "xml_names"]
 
 DECLARATION = b"<?xml version='1.0' encoding='utf-8'?>\n"
-_AUTO_TAGS = {"records": "record", "RECORDS": "RECORD"}
 _BAD_VALUE = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x{FFFE}\x{FFFF}]"
 _WRITE_SLICE = 100_000
-_XML_WS = " \t\r\n"
-
-# --------------------------------------------------------------------------------------------- names
-
-
-@functools.lru_cache(maxsize=4096)
-def _lxml_accepts(name: str) -> bool:
-    try:
-        etree.Element(name)
-    except ValueError:
-        return False
-    return True
-
-
-@functools.lru_cache(maxsize=4096)
-def _is_name_char(char: str, *, start: bool) -> bool:
-    cls = NAME_START if start else NAME_CHAR
-    return re.fullmatch(f"[{cls}]", char) is not None and _lxml_accepts(char if start else "a" + char)
-
-
-def is_xml_name(name: str) -> bool:
-    """Whether ``name`` can be an element name as written: an XML name, no colon, not starting ``xml``."""
-    return (NAME_RE.fullmatch(name) is not None and name[:3].lower() != "xml"
-            and _lxml_accepts(name))
-
-
-def _mangle(label: str) -> str:
-    name = "".join(c if _is_name_char(c, start=False) else "_" for c in label)
-    if not name or not _is_name_char(name[0], start=True) or name[:3].lower() == "xml":
-        name = "_" + name
-    return name
-
-
-def xml_names(labels: Sequence[str]) -> tuple[tuple[str, ...], list[Issue]]:
-    """Element names for these labels, and a ``renamed-label`` warning for each label that had to change.
-
-    A valid label is kept as it is. Otherwise every character that cannot be in an XML name (space,
-    colon, punctuation ...) becomes ``_``; a name that is empty, starts with a character that cannot
-    start a name (a digit, ``-``, ``.``) or starts with ``xml`` (any case; reserved) gets a leading ``_``.
-    A name already taken gets ``_2``, ``_3`` ... appended. So ``"Order Date"`` -> ``Order_Date``,
-    ``"1st"`` -> ``_1st``, ``""`` -> ``_``, ``"xmlId"`` -> ``_xmlId``, ``"a:b"`` -> ``a_b``.
-    """
-    taken = {label for label in labels if is_xml_name(label)}
-    used: set[str] = set()
-    names: list[str] = []
-    issues: list[Issue] = []
-    for position, label in enumerate(labels, start=1):
-        name = label if is_xml_name(label) else _mangle(label)
-        if name in used or (name != label and name in taken):
-            n = 1
-            while True:
-                n += 1
-                candidate = f"{name}_{n}"
-                if candidate not in used and candidate not in taken:
-                    break
-            name = candidate
-        used.add(name)
-        names.append(name)
-        if name != label:
-            issues.append(Issue(code=IssueCode.RENAMED_LABEL, severity=Severity.WARNING, field=label,
-                                value=name, message=f"column {position} label {label!r} is no valid XML "
-                                                    f"element name; it is written as <{name}>"))
-    return tuple(names), issues
-
 
 # --------------------------------------------------------------------------------------------- writing
 
@@ -239,243 +176,6 @@ def open_writer(sink: BinaryIO, *, labels: tuple[str, ...], options: WriteOption
 # --------------------------------------------------------------------------------------------- reading
 
 
-def _local(tag: Any) -> str:
-    if not isinstance(tag, str):
-        return ""
-    return tag.rpartition("}")[2]
-
-
-def _record_tag(root: str, option: str | None, source: str) -> str:
-    if option:
-        return option
-    try:
-        return _AUTO_TAGS[root]
-    except KeyError:
-        raise ReadError(f"{source}: the root element is <{root}>, not <records> or <RECORDS>; say which "
-                        f"element is a record (option record_tag, CLI --record-tag TAG)") from None
-
-
-LXML_TEXT_LIMIT = 10_000_000
-"""lxml refuses a text node longer than this unless its huge-tree mode is on (see ``ReadOptions``)."""
-
-
-def _syntax_error(source: str, error: etree.XMLSyntaxError) -> ReadError:
-    line, column = error.position if error.position else (error.lineno, error.offset)
-    message = error.msg or str(error)
-    if "Text node too long" in message or "huge text node" in message:
-        return LimitExceeded(f"{source}: line {line}: a text longer than {LXML_TEXT_LIMIT:,} bytes, over the limit "
-                             f"max_field_bytes; raise max_field_bytes (CLI --max-field-bytes) above "
-                             f"{LXML_TEXT_LIMIT:,} to read it anyway")
-    if "Excessive depth" in message:
-        return ReadError(f"{source}: line {line}, column {column}: elements nested more than 256 levels deep; "
-                         f"a record is <record><Field>text</Field>...</record>")
-    return ReadError(f"{source}: not well-formed XML at line {line}, column {column}: {message}")
-
-
-_PROLOG_TOKEN = re.compile(rb"<!--.*?-->|<\?.*?\?>|<!DOCTYPE|<[^!?]", re.S)
-_DOCTYPE_TOKEN = re.compile(rb'"[^"]*"|\'[^\']*\'|<!--.*?-->|<\?.*?\?>|<!ENTITY|\]\s*>|\[|>', re.S)
-DOCTYPE_LIMIT = 1 << 20
-"""The most bytes of prolog (declaration, comments, DOCTYPE) read to decide on entities before parsing."""
-
-
-def _ascii_view(head: bytes) -> bytes:
-    """``head`` as ASCII-compatible bytes: UTF-16 (by its BOM or its ``<`` and NUL pattern) decoded first."""
-    for marks, codec in (((b"\xff\xfe", b"<\x00"), "utf-16-le"), ((b"\xfe\xff", b"\x00<"), "utf-16-be")):
-        if head.startswith(marks):
-            return head.decode(codec, errors="replace").encode("utf-8")
-    return head
-
-
-def refuse_entities(stream: BinaryIO, *, start: int, source: str) -> None:
-    """Raise :class:`ReadError` when the prolog holds a DOCTYPE that declares entities.
-
-    Decided on the bytes, before any parser sees them, so the answer and its message do not depend on the
-    installed libxml2 (whose own amplification limits vary by release). Quoted literals, comments and
-    processing instructions are skipped, so an ``<!ENTITY`` cannot hide behind them; a DOCTYPE still open
-    after :data:`DOCTYPE_LIMIT` bytes is refused too.
-    """
-    stream.seek(start)
-    head = _ascii_view(stream.read(DOCTYPE_LIMIT + 1))
-    stream.seek(start)
-    refusal = (f"{source}: the DOCTYPE declares entities; cgformat never expands entities (they can read "
-               f"local files or explode in size): remove the DOCTYPE")
-    found = None
-    for match in _PROLOG_TOKEN.finditer(head):
-        if match.group() == b"<!DOCTYPE":
-            found = match
-            break
-        if not match.group().startswith((b"<!--", b"<?")):
-            return  # the root element starts: no DOCTYPE
-    if found is None:
-        return
-    in_subset = False
-    for match in _DOCTYPE_TOKEN.finditer(head, found.end()):
-        token = match.group()
-        if token == b"<!ENTITY":
-            raise ReadError(refusal)
-        if token == b"[":
-            in_subset = True
-        elif token.startswith(b"]") or (token == b">" and not in_subset):
-            return  # the DOCTYPE ends
-    if len(head) > DOCTYPE_LIMIT:
-        raise ReadError(f"{source}: the DOCTYPE runs past its first {DOCTYPE_LIMIT:,} bytes; an export needs "
-                        f"no DOCTYPE: remove it")
-
-
-_PARSER_OPTIONS: dict[str, Any] = {
-    "resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False,
-    "remove_comments": True, "remove_pis": True,
-}
-
-
-class _Slow:
-    """The lxml path: every record with its fields and issues; used for anything outside the fast subset."""
-
-    def __init__(self, stream: BinaryIO, *, start: int, source: str, option: str | None,
-                 huge: bool = False) -> None:
-        # huge: lxml's huge-tree mode, only when max_field_bytes is raised past lxml's own text limit
-        self.parser_options = {**_PARSER_OPTIONS, "huge_tree": huge}
-        self.stream = stream
-        self.start = start
-        self.source = source
-        self.root = self._root()
-        self.encoding: str | None = None  # known once items() has read the whole document
-        self.rtag = _record_tag(self.root, option, source)
-
-    def _root(self) -> str:
-        refuse_entities(self.stream, start=self.start, source=self.source)
-        try:
-            for _, element in etree.iterparse(self.stream, events=("start",), **self.parser_options):
-                docinfo = element.getroottree().docinfo
-                dtd = docinfo.internalDTD
-                if dtd is not None and list(dtd.entities()):
-                    raise ReadError(f"{self.source}: the DOCTYPE declares entities; cgformat never expands "
-                                    f"entities (they can read local files or explode in size): remove the "
-                                    f"DOCTYPE")
-                return _local(element.tag)
-        except etree.XMLSyntaxError as error:
-            raise _syntax_error(self.source, error) from None
-        except etree.LxmlError as error:
-            raise ReadError(f"{self.source}: cannot read the XML: {error}") from None
-        raise ReadError(f"{self.source}: no XML element found")
-
-    def items(self) -> Iterator[tuple[int, dict[str, str] | None, list[Issue]]]:
-        """Yield ``(line, fields, issues)`` per record; ``fields`` None for issues outside records.
-
-        Issues carry ``line`` and ``field`` but no ``record``: the caller numbers records.
-        """
-        self.stream.seek(self.start)
-        rtag = self.rtag
-        context = etree.iterparse(self.stream, events=("end",), tag=("{*}" + rtag, rtag),
-                                  **self.parser_options)
-        seen_parents: set[int] = set()
-        try:
-            for _, element in context:
-                if any(_local(a.tag) == rtag for a in element.iterancestors()):
-                    continue  # a record inside another record: the outer one reports it as nested
-                parent = element.getparent()
-                if parent is not None:
-                    stray = self._before(element, parent, seen_parents)
-                    if stray:
-                        yield 0, None, stray
-                yield self._record(element)
-                element.clear(keep_tail=True)
-            root = context.root
-            if root is not None:
-                self.encoding = root.getroottree().docinfo.encoding
-        except etree.XMLSyntaxError as error:
-            raise _syntax_error(self.source, error) from None
-        except etree.LxmlError as error:
-            raise ReadError(f"{self.source}: cannot read the XML: {error}") from None
-        if root is not None:
-            tail = self._after(root)
-            if tail:
-                yield 0, None, tail
-
-    def _stray(self, line: int | None, what: str) -> Issue:
-        return Issue(code=IssueCode.STRAY_CONTENT, severity=Severity.WARNING, line=line, value=what[:60],
-                     message=f"{what[:60]!r} is outside any <{self.rtag}> field and is ignored")
-
-    def _before(self, element: Any, parent: Any, seen: set[int]) -> list[Issue]:
-        issues: list[Issue] = []
-        if id(parent) not in seen:
-            seen.add(id(parent))
-            if parent.text and parent.text.strip(_XML_WS):
-                issues.append(self._stray(parent.sourceline, parent.text.strip(_XML_WS)))
-        previous = element.getprevious()
-        siblings = []
-        while previous is not None:
-            siblings.append(previous)
-            previous = previous.getprevious()
-        for sibling in reversed(siblings):
-            if _local(sibling.tag) != self.rtag:
-                issues.append(self._stray(sibling.sourceline, f"<{_local(sibling.tag)}>"))
-            if sibling.tail and sibling.tail.strip(_XML_WS):
-                issues.append(self._stray(sibling.sourceline, sibling.tail.strip(_XML_WS)))
-            parent.remove(sibling)
-        return issues
-
-    def _after(self, root: Any) -> list[Issue]:
-        issues: list[Issue] = []
-        if _local(root.tag) == self.rtag:
-            return issues
-        for element in root.iter():
-            if element is root or not isinstance(element.tag, str):
-                continue
-            if _local(element.tag) == self.rtag:
-                if element.tail and element.tail.strip(_XML_WS):
-                    issues.append(self._stray(element.sourceline, element.tail.strip(_XML_WS)))
-                continue
-            has_records = any(_local(e.tag) == self.rtag for e in element.iter())
-            if not has_records and not any(_local(a.tag) == self.rtag for a in element.iterancestors()):
-                issues.append(self._stray(element.sourceline, f"<{_local(element.tag)}>"))
-        if len(root) == 0 and root.text and root.text.strip(_XML_WS):
-            issues.append(self._stray(root.sourceline, root.text.strip(_XML_WS)))
-        return issues
-
-    def _record(self, element: Any) -> tuple[int, dict[str, str] | None, list[Issue]]:
-        line = int(element.sourceline or 0)
-        issues: list[Issue] = []
-        if element.attrib:
-            issues.append(Issue(code=IssueCode.XML_ATTRIBUTE, severity=Severity.WARNING, line=line,
-                                value=" ".join(f"{_local(k)}={v!r}" for k, v in element.attrib.items())[:80],
-                                message=f"attributes of <{self.rtag}> are ignored"))
-        if element.text and element.text.strip(_XML_WS):
-            issues.append(self._stray(line, element.text.strip(_XML_WS)))
-        fields: dict[str, str] = {}
-        for child in element:
-            if not isinstance(child.tag, str):
-                continue
-            name = _local(child.tag)
-            if child.attrib:
-                issues.append(Issue(code=IssueCode.XML_ATTRIBUTE, severity=Severity.WARNING, line=line,
-                                    field=name,
-                                    value=" ".join(f"{_local(k)}={v!r}" for k, v in child.attrib.items())[:80],
-                                    message=f"attributes of <{name}> are ignored"))
-            if len(child):
-                value = "".join(child.itertext())
-                issues.append(Issue(code=IssueCode.NESTED_ELEMENT, severity=Severity.ERROR, line=line,
-                                    field=name, value=value[:80],
-                                    message=f"<{name}> holds elements, not just text; their text is "
-                                            f"joined: make it a plain text element"))
-            else:
-                value = child.text or ""
-            if name in fields:
-                issues.append(Issue(code=IssueCode.REPEATED_ELEMENT, severity=Severity.ERROR, line=line,
-                                    field=name, value=value[:80],
-                                    message=f"<{name}> appears more than once in this record; the first "
-                                            f"is kept: merge or remove the others"))
-            else:
-                fields[name] = value
-            if child.tail and child.tail.strip(_XML_WS):
-                issues.append(self._stray(line, child.tail.strip(_XML_WS)))
-        if not fields and not any(isinstance(c.tag, str) for c in element):
-            issues.append(Issue(code=IssueCode.BLANK_ROW, severity=Severity.WARNING, line=line,
-                                message=f"an empty <{self.rtag}> element; it is not a record"))
-            return line, None, issues
-        return line, fields, issues
-
-
 class XmlReader:
     """An XML source: labels after a first pass, records in batches from a second."""
 
@@ -490,7 +190,7 @@ class XmlReader:
         self._source = source
         self._prolog: Prolog | None = None
         self._shape: Shape | None = None
-        self._slow: _Slow | None = None
+        self._slow: LxmlRecords | None = None
         issues: list[Issue] = []
         found: tuple[tuple[str, ...], str, bool] | None = None
         if fast:
@@ -500,8 +200,7 @@ class XmlReader:
                 found = None
         if found is None:
             self._prolog = None
-            slow = _Slow(stream, start=self._start, source=source, option=options.record_tag,
-                         huge=options.max_field_bytes > LXML_TEXT_LIMIT)
+            slow = self._lxml()
             self._slow = slow
             labels, any_records = self._slow_labels(slow)
             if slow.encoding and slow.encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
@@ -520,12 +219,17 @@ class XmlReader:
         self.info = SourceInfo(source=source, format="xml", labels=labels, bytes=size, record_tag=rtag,
                                issues=tuple(issues))
 
+    def _lxml(self) -> LxmlRecords:
+        # huge-tree mode only when max_field_bytes is raised past lxml's own text limit
+        return LxmlRecords(self._stream, start=self._start, source=self._source, option=self._options.record_tag,
+                           huge=self._options.max_field_bytes > LXML_TEXT_LIMIT)
+
     # -- pass one ---------------------------------------------------------------------------------
 
     def _fast_labels(self) -> tuple[tuple[str, ...], str, bool]:
         self._stream.seek(self._start)
         prolog = read_prolog(self._stream.read(1 << 16))
-        rtag = _record_tag(prolog.root, self._options.record_tag, self._source)
+        rtag = record_tag(prolog.root, self._options.record_tag, self._source)
         if rtag == prolog.root:
             raise Bail
         self._stream.seek(self._start)
@@ -537,14 +241,21 @@ class XmlReader:
         self._shape = shape
         return (shape.names if shape else ()), rtag, shape is not None
 
-    def _slow_labels(self, slow: _Slow) -> tuple[tuple[str, ...], bool]:
+    def _slow_labels(self, slow: LxmlRecords) -> tuple[tuple[str, ...], bool]:
         names: dict[str, None] = {}
         any_records = False
-        for _, fields, _ in slow.items():
+        first: Issue | None = None
+        for _, fields, found in slow.items():
             if fields is not None:
                 any_records = True
+                first = first or next(iter(found), None)
                 for name in fields:
                     names.setdefault(name, None)
+        if any_records and not names:
+            # records that hold only attributes: no field to carry them in, so no table to report them on
+            where = f"line {first.line}: " if first is not None else ""
+            raise ReadError(f"{self._source}: {where}the <{slow.rtag}> elements hold attributes but no field "
+                            f"element; CG's XML holds values only in elements: make each attribute a field")
         return tuple(names), any_records
 
     # -- pass two ---------------------------------------------------------------------------------
@@ -552,9 +263,7 @@ class XmlReader:
     def batches(self) -> Iterator[RecordBatch]:
         """Yield the records in order, in batches of at most ``ReadOptions.batch_size``."""
         if self._prolog is None or self._shape is None:
-            slow = self._slow or _Slow(self._stream, start=self._start, source=self._source,
-                                       huge=self._options.max_field_bytes > LXML_TEXT_LIMIT,
-                                       option=self._options.record_tag)
+            slow = self._slow or self._lxml()
             yield from self._slow_batches(slow, skip=0)
             return
         done = 0
@@ -565,9 +274,7 @@ class XmlReader:
         except Bail:
             # Only a value lxml rejects (a control character, an unknown entity ...) gets here: lxml
             # reads again from the start, skipping the records already given, and explains.
-            slow = _Slow(self._stream, start=self._start, source=self._source,
-                         huge=self._options.max_field_bytes > LXML_TEXT_LIMIT,
-                         option=self._options.record_tag)
+            slow = self._lxml()
             yield from self._slow_batches(slow, skip=done)
 
     def _fast_batches(self, prolog: Prolog, shape: Shape) -> Iterator[RecordBatch]:
@@ -592,7 +299,7 @@ class XmlReader:
             frame, lines, pending, held = _take(pending, held)
             yield RecordBatch(frame=frame, lines=lines, first_record=first)
 
-    def _slow_batches(self, slow: _Slow, *, skip: int) -> Iterator[RecordBatch]:
+    def _slow_batches(self, slow: LxmlRecords, *, skip: int) -> Iterator[RecordBatch]:
         columns = self.info.columns
         labels = self.info.labels
         size = max(1, self._options.batch_size)

@@ -133,8 +133,6 @@ def test_greek_iso_8859_7_is_never_written_as_mojibake(tmp_path: Path) -> None:
         assert not dst.exists()
 
 
-@pytest.mark.xfail(strict=True, reason="finding 6 (formats/xml.py reader): attribute values of a <record> (and of "
-                                       "its fields) are dropped with a warning and convert exits 0; data lost")
 def test_a_record_attribute_is_carried_or_refused(tmp_path: Path) -> None:
     src = tmp_path / "attrs.xml"
     src.write_bytes(b'<records>\n<record id="7"><Email>a@example.com</Email></record>\n'

@@ -95,3 +95,29 @@ def test_a_repeated_field_refuses_the_record(tmp_path: Path) -> None:
     ran = run("convert", src, dst)
     assert ran.code == 1
     assert not dst.exists()
+
+
+ATTRIBUTED = (b'<records xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
+              b'<record id="7"><Email>a@example.com</Email></record>\n'
+              b'<record><Email type="work">b@example.com</Email></record>\n'
+              b'<record><Email>c@example.com</Email><Phone xsi:nil="true"/></record>\n</records>\n')
+
+
+def test_attribute_values_are_never_lost_silently(tmp_path: Path) -> None:
+    src = tmp_path / "attrs.xml"
+    src.write_bytes(ATTRIBUTED)
+    checked = run("validate", src, "--type", "contact", "--json")
+    assert checked.code == 1
+    found = [(i["code"], i["severity"], i["record"], i["line"], i["field"], i["value"])
+             for i in checked.json()["issues"] if i["code"] == "xml-attribute"]
+    assert found == [("xml-attribute", "error", 1, 2, None, "id='7'"),
+                     ("xml-attribute", "error", 2, 3, "Email", "type='work'")]
+    for command in ("convert", "fix"):
+        dst = tmp_path / f"{command}.csv"
+        assert run(command, src, dst).code == 1
+        assert not dst.exists()
+    out = tmp_path / "parts"
+    assert run("split", src, "--out", out).code == 1
+    parts = [p for p in out.iterdir() if p.name.startswith("attrs-")]
+    assert [rows(read_file(p)) for p in parts] == [[("c@example.com", "")]]
+    assert [r[-1] for r in rows(read_file(out / "rejects.xml"))] == ["xml-attribute:", "xml-attribute:Email"]

@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lxml import etree
 
 from cgformat.errors import ReadError, WriteError
 from cgformat.formats import ReadOptions, WriteOptions
@@ -113,7 +114,7 @@ def test_entities_refused_before_any_parser_runs(doctype: bytes, monkeypatch: py
     def no_parser(*args: object, **kwargs: object) -> object:
         raise AssertionError("lxml parsed a document that declares entities")
 
-    monkeypatch.setattr(xmlfmt.etree, "iterparse", no_parser)
+    monkeypatch.setattr(etree, "iterparse", no_parser)
     with pytest.raises(ReadError, match="DOCTYPE declares entities"):
         read(b"<?xml version='1.0'?>\n" + doctype + _RECORD, fast=False)
 
@@ -154,12 +155,37 @@ def test_structure_issues(fast: bool) -> None:
     severities = {str(i.code): i.severity for i in table.issues}
     assert severities["nested-element"] is Severity.ERROR
     assert severities["repeated-element"] is Severity.ERROR
-    assert severities["xml-attribute"] is Severity.WARNING
+    assert severities["xml-attribute"] is Severity.ERROR
+    assert [i.value for i in table.issues if i.code == IssueCode.XML_ATTRIBUTE] == ["id='1'", "type='work'"]
     assert [i.value for i in table.issues if i.code == IssueCode.REPEATED_ELEMENT] == ["b2@example.com"]
 
 
 # --------------------------------------------------------------------------------------------- reader
 
+
+@BOTH
+def test_an_attribute_is_an_error_of_its_record_and_namespaces_or_nil_are_none(fast: bool) -> None:
+    doc = (b'<records xmlns="urn:x" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
+           b'<record xmlns:y="urn:y"><Email>a@example.com</Email><Phone xsi:nil="true"/></record>\n'
+           b'<record id="7"/>\n'
+           b'<record><Email>b@example.com</Email><Phone xsi:nil="true">555</Phone></record>\n'
+           b'<record><Email y:kind="work" xmlns:y="urn:y">c@example.com</Email><Phone/></record>\n</records>\n')
+    table = read(doc, fast=fast)
+    assert table.info.labels == ("Email", "Phone")
+    assert table.frame.rows() == [("a@example.com", ""), ("", ""), ("b@example.com", "555"),
+                                  ("c@example.com", "")]
+    assert table.lines.to_list() == [2, 3, 4, 5]
+    assert codes(table) == [("xml-attribute", 2, 3, None), ("xml-attribute", 3, 4, "Phone"),
+                            ("xml-attribute", 4, 5, "Email")]
+    assert [i.value for i in table.issues] == ["id='7'", "xsi:nil='true'", "kind='work'"]
+    assert {i.severity for i in table.issues} == {Severity.ERROR}
+
+
+
+@BOTH
+def test_records_of_attributes_only_are_refused(fast: bool) -> None:
+    with pytest.raises(ReadError, match="line 2: the <record> elements hold attributes but no field"):
+        read(b'<records>\n<record id="7"/>\n<record id="8"></record>\n</records>\n', fast=fast)
 
 @BOTH
 def test_empty_document(fast: bool) -> None:
