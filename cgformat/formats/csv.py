@@ -17,8 +17,8 @@ Reading
     * Delimiter: comma, semicolon, tab or pipe, whichever splits a sample of records into the most
       consistent field counts (quote-aware); comma for a single-column file. ``ReadOptions.delimiter``
       forces one. Any delimiter but a comma is reported as a ``delimiter`` warning (CG wants commas).
-    * RFC 4180 quoting; LF, CRLF and CR-only line ends (CR-only input is read as if its CRs were LFs, so
-      a CR inside a quoted value of such a file reads as LF). Values are kept exactly: no trimming, no
+    * RFC 4180 quoting; LF, CRLF and CR-only line ends (a CR-only file holds no LF, so a line break
+      inside a quoted value of such a file is a CR and is read as one). Values are kept exactly: no trimming, no
       type inference, leading zeros and leading ``=`` ``+`` ``-`` ``@`` kept.
     * Lenient quoting, reported as ``stray-quote`` warnings: a quote inside an unquoted field is text;
       a field with text after its closing quote is kept exactly as written; a quote never closed (by the
@@ -337,7 +337,7 @@ class CsvReader:
             header_line = line
             line += buf.count(b"\n", pos, pos + used)
             pos += used
-            labels = tuple(v.decode("utf-8") for v in rec.fields)
+            labels = tuple(_cr_back(v.decode("utf-8"), cr_only=self._sniff.cr_only) for v in rec.fields)
             if rec.stray:
                 issues.append(Issue(code=IssueCode.STRAY_QUOTE, severity=Severity.WARNING, line=header_line,
                                     message=f"header row: {rec.stray}"))
@@ -440,7 +440,7 @@ class CsvReader:
     def _parse(self, piece: bytes, *, final: bool, at_boundary: bool, ncols: int) -> tuple[Parsed, int]:
         delimiter = self._delimiter
         if at_boundary:
-            fast = parse_fast(piece, delimiter=delimiter, ncols=ncols, keep_raw=self._options.keep_raw)
+            fast = parse_fast(piece, delimiter=delimiter, ncols=ncols, keep_raw=self._options.keep_raw and not self._sniff.cr_only)
             if isinstance(fast, Parsed):
                 return fast, len(piece)
             if fast > 0:
@@ -456,6 +456,8 @@ class CsvReader:
         frame = parsed.frame
         if frame.columns != list(columns):
             frame = frame.rename(dict(zip(frame.columns, columns, strict=True)))
+        if self._sniff.cr_only:
+            frame = frame.with_columns(pl.all().str.replace_all("\n", "\r", literal=True))
         lines = (parsed.lines + line).alias("line")
         issues: list[tuple[int, Issue]] = []
         if parsed.blanks:
@@ -478,6 +480,8 @@ class CsvReader:
             ragged = sorted([*ragged, *((row, ncols + 1, "") for row in parsed.trailing)])
         starts = parsed.lines.to_list() if (ragged or parsed.stray) else []
         for row, nfields, extra in ragged:
+            if extra is not None and self._sniff.cr_only:
+                extra = extra.replace("\n", "\r")
             record = first_record + row
             at = starts[row] + line
             if extra is None:
@@ -497,6 +501,11 @@ class CsvReader:
                                                  f"and quote the field properly")))
         issues.sort(key=lambda pair: (pair[0], pair[1].line or 0))
         return frame, lines, issues
+
+
+def _cr_back(text: str, *, cr_only: bool) -> str:
+    """A value of a CR-only file as written: its CRs were read as LFs, and the file holds no LF."""
+    return text.replace("\n", "\r") if cr_only else text
 
 
 def _read_into(parts: list[bytes], chunks: Iterator[bytes]) -> int | None:

@@ -133,6 +133,17 @@ def test_greek_iso_8859_7_is_never_written_as_mojibake(tmp_path: Path) -> None:
         assert not dst.exists()
 
 
+@pytest.mark.parametrize("command", ["convert", "fix"])
+def test_a_cr_inside_a_quoted_value_of_a_cr_only_file_stays_a_cr(tmp_path: Path, command: str) -> None:
+    # finding 8: an old Mac file (CR line ends) whose quoted values hold a CR; the file has no LF at all
+    src = tmp_path / "mac.csv"
+    src.write_bytes(b'id,note\r1101,"first\rsecond"\r1102,"a\r\rb"\r1103,plain\r')
+    dst = tmp_path / "out.csv"
+    ran = run(command, src, dst)
+    assert ran.code == 0, ran.stderr
+    assert rows(read_file(dst)) == [("1101", "first\rsecond"), ("1102", "a\r\rb"), ("1103", "plain")]
+
+
 @pytest.mark.xfail(strict=True, reason="finding 6 (formats/xml.py reader): attribute values of a <record> (and of "
                                        "its fields) are dropped with a warning and convert exits 0; data lost")
 def test_a_record_attribute_is_carried_or_refused(tmp_path: Path) -> None:
