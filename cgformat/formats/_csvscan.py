@@ -184,11 +184,18 @@ def _scan_utf8(stream: BinaryIO, first: bytes, chunk_size: int) -> _Utf8Scan:
     return scan
 
 
+# three letters in a row that cp1252 (and latin-1) write beyond ASCII (``Ëåù``): no language written in cp1252
+# spells so, while every word of Greek (ISO-8859-7, cp1253) or Cyrillic (cp1251, KOI8-R) text does
+_IMPROBABLE = re.compile(rb"[\xc0-\xd6\xd8-\xf6\xf8-\xff]{3,}")
+
+
 def _legacy_scan(stream: BinaryIO, begin: int, chunk_size: int, *, sep: bytes,
-                 evidence: bool) -> tuple[int | None, bool, bool]:
-    """Second pass over a file that is not UTF-8: the first binary control byte, any cp1252 gap, and (with
-    ``evidence``) whether a line is UTF-8 for certain (:func:`_certain_utf8_line`)."""
+                 evidence: bool) -> tuple[int | None, bool, bool, int | None]:
+    """Second pass over a file that is not UTF-8: the first binary control byte, any cp1252 gap, (with
+    ``evidence``) whether a line is UTF-8 for certain (:func:`_certain_utf8_line`), and the first run of
+    bytes that is improbable as cp1252 text."""
     control: int | None = None
+    improbable: int | None = None
     undefined = False
     found = False
     offset = 0
@@ -197,11 +204,13 @@ def _legacy_scan(stream: BinaryIO, begin: int, chunk_size: int, *, sep: bytes,
             at = chunk.translate(_TO_NUL).find(b"\x00")
             if at >= 0:
                 control = offset + at
+        if improbable is None and (run := _IMPROBABLE.search(chunk)) is not None:
+            improbable = offset + run.start()
         undefined = undefined or any(b in chunk for b in _CP1252_UNDEFINED)
         if evidence and not found:
             found = _certain_utf8_line(chunk, sep)
         offset += len(chunk)
-    return control, undefined, found
+    return control, undefined, found, improbable
 
 
 def _line_pieces(stream: BinaryIO, begin: int, chunk_size: int, sep: bytes) -> Iterator[bytes]:
@@ -448,13 +457,22 @@ def sniff(stream: BinaryIO, *, start: int, chunk_size: int, forced: str | None, 
     # a file that is not UTF-8 throughout is cp1252 (or latin-1) as a whole, unless a line of it is UTF-8 for
     # certain (or it starts with a UTF-8 byte order mark): then it mixes encodings, and each line is read in
     # its own encoding (a pure UTF-8 file never gets here: the pass above proved it)
-    control, undefined, certain = _legacy_scan(stream, start + skip, chunk_size, sep=sep, evidence=not skip)
+    control, undefined, certain, improbable = _legacy_scan(stream, start + skip, chunk_size, sep=sep, evidence=not skip)
     if control is not None:
         offset, line = where(control + skip)
         raise CsvEncodingError(
             f"{source}: not UTF-8 (byte offset {bad[0]}, line {bad[1]}) and a control byte at byte offset "
             f"{offset} (line {line}): not a text file, or an encoding cgformat cannot tell; give --encoding",
             offset=offset, line=line)
+    if improbable is not None:
+        # the fallback is a guess: refused where it would garble text rather than written as mojibake
+        offset, line = where(improbable + skip)
+        stream.seek(start + offset)
+        shown = stream.read(24).split(sep)[0].decode("cp1252", errors="replace")
+        raise CsvEncodingError(
+            f"{source}: not UTF-8, and line {line} (byte offset {offset}: {shown!r}) is not cp1252 text "
+            f"either: Greek or Cyrillic, for example; give its --encoding (iso-8859-7, cp1251 ...) or re-save "
+            f"the file as UTF-8", offset=offset, line=line)
     if skip or certain:
         listed, count, encodings = _mixed_scan(stream, start + skip, chunk_size, sep)
         listed = [replace(m, offset=m.offset + skip) for m in listed]

@@ -440,7 +440,8 @@ class CsvReader:
     def _parse(self, piece: bytes, *, final: bool, at_boundary: bool, ncols: int) -> tuple[Parsed, int]:
         delimiter = self._delimiter
         if at_boundary:
-            fast = parse_fast(piece, delimiter=delimiter, ncols=ncols, keep_raw=self._options.keep_raw and not self._sniff.cr_only)
+            keep_raw = self._options.keep_raw and not self._sniff.cr_only
+            fast = parse_fast(piece, delimiter=delimiter, ncols=ncols, keep_raw=keep_raw)
             if isinstance(fast, Parsed):
                 return fast, len(piece)
             if fast > 0:
@@ -479,9 +480,8 @@ class CsvReader:
             # without the pattern from record 1 on, one empty field too many may be a value that shifted
             ragged = sorted([*ragged, *((row, ncols + 1, "") for row in parsed.trailing)])
         starts = parsed.lines.to_list() if (ragged or parsed.stray) else []
-        for row, nfields, extra in ragged:
-            if extra is not None and self._sniff.cr_only:
-                extra = extra.replace("\n", "\r")
+        for row, nfields, written in ragged:
+            extra = None if written is None else _cr_back(written, cr_only=self._sniff.cr_only)
             record = first_record + row
             at = starts[row] + line
             if extra is None:
