@@ -44,6 +44,7 @@ __all__ = [
     "decode_mixed",
     "detect_delimiter",
     "find_cut",
+    "open_record_field",
     "parse_fast",
     "parse_records",
     "parse_slow",
@@ -652,6 +653,47 @@ def parse_records(buf: bytes, *, delimiter: str, final: bool, max_records: int |
         line += buf.count(b"\n", start, pos)
         consumed = pos
     return out, consumed
+
+
+def open_record_field(buf: bytes, *, delimiter: str, limit: int) -> tuple[int, int] | None:
+    """In ``buf``, which starts with a record that does not end in it: the first field of that record that is
+    over ``limit`` bytes however the reader ends up reading it, as (0-based field, bytes at least); or None.
+
+    A quote still open may close later (its value is then at least the bytes after it, less one per doubled
+    quote) or never (then it is text up to the next delimiter or line end): both readings must pass the
+    limit. Field bounds are found with ``bytes.find``; nothing is copied but a closed quoted field past it.
+    """
+    d = delimiter.encode()
+    n = len(buf)
+    pos = 0
+    index = 0
+    while pos < n:
+        start = pos
+        if buf[pos] == 34:
+            close = _closing_quote(buf, pos)
+            if close < 0:
+                quoted = n - pos - 1 - buf.count(b'""', pos + 1)
+                text = _field_end(buf, pos, d) - pos
+                return (index, min(quoted, text)) if min(quoted, text) > limit else None
+            if close - pos - 1 > limit:
+                size = len(buf[pos + 1: close].replace(b'""', b'"'))
+                if size > limit:
+                    return index, size
+            pos = close + 1
+        end = _field_end(buf, pos, d)
+        if end > pos and end - start > limit:
+            return index, end - start       # unquoted, or text after a closing quote: kept as written
+        if end >= n or buf[end] == 10:
+            return None
+        pos = end + 1
+        index += 1
+    return None
+
+
+def _field_end(buf: bytes, pos: int, delimiter: bytes) -> int:
+    """Offset of the first delimiter or LF from ``pos`` (the end of ``buf`` without one)."""
+    ends = [at for at in (buf.find(delimiter, pos), buf.find(b"\n", pos)) if at >= 0]
+    return min(ends) if ends else len(buf)
 
 
 def parse_slow(buf: bytes, *, delimiter: str, ncols: int, final: bool, max_records: int | None = None,

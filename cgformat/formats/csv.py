@@ -54,7 +54,7 @@ from typing import BinaryIO
 
 import polars as pl
 
-from ..errors import ReadError, UsageError, WriteError
+from ..errors import LimitExceeded, ReadError, UsageError, WriteError
 from ..model import Issue, IssueCode, RecordBatch, Severity, SourceInfo
 from . import ReadOptions, WriteOptions
 from ._common import HINT_ROWS, label_issues, seekable, title_row_hint
@@ -66,6 +66,7 @@ from ._csvscan import (
     count_quotes,
     detect_delimiter,
     find_cut,
+    open_record_field,
     parse_fast,
     parse_records,
     parse_slow,
@@ -409,6 +410,9 @@ class CsvReader:
                     pending = [part for part in (piece[used:], *again, *pending) if part]
                     size = sum(len(part) for part in pending)
                     if not used:
+                        if size > self._options.max_field_bytes:
+                            self._refuse_open_record(pending, line=line,
+                                                     record=batcher.next_record + batcher.count)
                         need_more = True
                         continue
                 batcher.add(*self._finish(parsed, line=line, first_record=batcher.next_record + batcher.count,
@@ -426,6 +430,21 @@ class CsvReader:
                         f"the header lacks (a trailing delimiter): the empty field after the last column was "
                         f"left out; nothing is lost")))
         yield from batcher.take(final=True)
+
+    def _refuse_open_record(self, pending: list[bytes], *, line: int, record: int) -> None:
+        """Refuse the record that starts the pending input, not ended yet, once a field of it is over
+        ``max_field_bytes`` whatever follows: it is not read whole first."""
+        buf = pending[0] if len(pending) == 1 else b"".join(pending)
+        found = open_record_field(buf, delimiter=self._delimiter, limit=self._options.max_field_bytes)
+        if found is None:
+            return
+        index, size = found
+        labels = self.info.labels
+        field = repr(labels[index]) if index < len(labels) else f"{index + 1} (past the header's {len(labels)})"
+        limit = self._options.max_field_bytes
+        raise LimitExceeded(f"{self._source}: record {record} (line {line}), field {field}: a value of at least "
+                            f"{size:,} bytes, over the limit max_field_bytes={limit:,}; raise max_field_bytes "
+                            f"(CLI --max-field-bytes) to read it anyway")
 
     def _body_chunks(self) -> Iterator[bytes]:
         """The text after the header (and the blank lines before it)."""

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cgformat.errors import EncodingError, ReadError, UsageError, WriteError
+from cgformat.errors import EncodingError, LimitExceeded, ReadError, UsageError, WriteError
 from cgformat.formats import ReadOptions, WriteOptions, _csvscan
 from cgformat.formats import csv as csvfmt
 from cgformat.model import IssueCode, Severity, Table
@@ -976,3 +976,19 @@ def test_pieces_parsed_two_at_a_time_read_as_one_at_a_time(picks: list[int], chu
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(csvfmt, "_PARSERS", 1)
         assert outcome() == two
+
+
+@pytest.mark.parametrize("quote", [b"", b'"'], ids=["unquoted", "quoted"])
+def test_a_field_past_the_limit_is_refused_while_its_record_is_still_open(quote: bytes) -> None:
+    data = b"a,b\n1,2\n3," + quote + b"y" * 5000 + quote + b"\n4,5\n"
+    with pytest.raises(LimitExceeded, match=r"record 2 \(line 3\), field 'b'"):
+        read(data, chunk_size=64, max_field_bytes=1000)
+
+
+def test_a_quote_never_closed_is_not_taken_for_a_long_field() -> None:
+    # the open quote may end up text (it never closes): no refusal while that reading keeps values short
+    data = b'a,b\n"1,2\n' + b"3,4\n" * 1000
+    table = read(data, chunk_size=64, max_field_bytes=100)
+    assert table.frame.row(0) == ('"1', "2")
+    assert table.frame.height == 1001
+    assert codes(table) == ["stray-quote"]
