@@ -183,3 +183,20 @@ def test_validate_json_always_prints_json(tmp_path: Path, name: str, code: int) 
     ran = run("validate", src, "--type", "transactional", "--json")
     assert ran.code == code
     assert isinstance(json.loads(ran.stdout), dict)
+
+
+def test_validate_flags_as_mojibake_exactly_the_values_fix_repairs(tmp_path: Path) -> None:
+    # one definition of certain mojibake: what validate warns about is what fix repairs, and only that
+    values = ["MÃ¼ller", "IRMÃ”", "Ð¿Ñ€Ð¸Ð²ÐµÑ‚", "æ—¥æœ¬", "donâ€™t", "SÃO PAULO", "São", "Å’s", "ZoÃ«", "plain"]
+    src = tmp_path / "names.csv"
+    src.write_bytes(("id,name\n" + "".join(f"{i},{v}\n" for i, v in enumerate(values, 1))).encode())
+    schema = tmp_path / "schema.json"
+    schema.write_text(json.dumps({"name": "t", "fields": [{"name": "id"}, {"name": "name"}]}))
+    ran = run("validate", src, "--schema", schema, "--json")
+    flagged = {i["record"] for i in ran.json()["issues"] if i["code"] == "mojibake"}
+    dst = tmp_path / "fixed.csv"
+    assert run("fix", src, dst, "--schema", schema).code == 0
+    repaired = {n for n, (before, after) in enumerate(zip(values, rows(read_file(dst)), strict=True), 1)
+                if after[1] != before}
+    assert repaired == {1, 3, 4, 5, 9}
+    assert flagged == repaired
