@@ -49,30 +49,19 @@ import re
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import BinaryIO
 
 import polars as pl
 
-from ..errors import LimitExceeded, ReadError, UsageError, WriteError
+from ..errors import LimitExceeded, ReadError, UsageError
 from ..model import Issue, IssueCode, RecordBatch, Severity, SourceInfo
-from . import ReadOptions, WriteOptions
+from . import ReadOptions
 from ._common import HINT_ROWS, label_issues, seekable, title_row_hint
-from ._csvscan import (
-    UTF8_BOM,
-    CsvEncodingError,
-    Parsed,
-    Sniff,
-    count_quotes,
-    detect_delimiter,
-    find_cut,
-    open_record_field,
-    parse_fast,
-    parse_records,
-    parse_slow,
-    sniff,
-    text_chunks,
-)
+from ._csvbatch import Batcher
+from ._csvencoding import CsvEncodingError, Sniff, sniff, text_chunks
+from ._csvfast import parse_fast
+from ._csvscan import Parsed, count_quotes, detect_delimiter, find_cut, open_record_field, parse_records, parse_slow
+from ._csvwrite import CsvWriter, check_delimiter, envelope_size, open_writer, record_sizes
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
@@ -97,104 +86,11 @@ _SLOW_RECORDS = 2000     # records parsed the slow way before trying the fast wa
 _SEP_LINE = re.compile(rb'sep=([\x20-\x21\x23-\x7e\t])\r?(?:\n|\Z)', re.IGNORECASE)
 
 
-def _check_delimiter(delimiter: str) -> str:
-    if len(delimiter) != 1 or not delimiter.isascii() or delimiter in "\"\r\n":
-        raise UsageError(f"delimiter must be one ASCII character other than a quote or line break, "
-                         f"not {delimiter!r}")
-    return delimiter
-
-
 def _name(delimiter: str) -> str:
     return {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(delimiter, repr(delimiter))
 
 
 # --------------------------------------------------------------------------------------------- reading
-
-
-@dataclass(slots=True)
-class _Batcher:
-    """Collects parsed records and hands them out in batches of exactly ``size`` (the last one less)."""
-
-    size: int
-    columns: tuple[str, ...]
-    next_record: int = 1
-    frames: list[pl.DataFrame] = field(default_factory=list)
-    lines: list[pl.Series] = field(default_factory=list)
-    issues: list[tuple[int, Issue]] = field(default_factory=list)   # (record it belongs before/to, issue)
-    count: int = 0
-    raws: list[bytes | memoryview | None] = field(default_factory=list)  # each frame's writer bytes, if known
-    sizes: list[pl.Series | None] = field(default_factory=list)     # and each record's share of them
-
-    def add(self, frame: pl.DataFrame, lines: pl.Series, issues: list[tuple[int, Issue]],
-            raw: bytes | memoryview | None = None, sizes: pl.Series | None = None) -> None:
-        if frame.height:
-            self.frames.append(frame)
-            self.lines.append(lines)
-            self.raws.append(raw if sizes is not None else None)
-            self.sizes.append(sizes if raw is not None else None)
-            self.count += frame.height
-        self.issues.extend(issues)
-
-    def _take_raw(self, n: int) -> tuple[tuple[bytes | memoryview, ...] | None, pl.Series | None]:
-        """The writer bytes of the first ``n`` pending records, as consecutive segments (None unless known
-        for all of them); the rest stays pending."""
-        if not self.frames or any(r is None for r in self.raws):
-            self.raws = [None] if self.count > n else []
-            self.sizes = [None] if self.count > n else []
-            return None, None
-        sizes_all = pl.concat([s for s in self.sizes if s is not None]) if len(self.sizes) > 1 \
-            else self.sizes[0]
-        assert sizes_all is not None
-        cut = int(sizes_all.slice(0, n).sum())
-        # the batch's bytes are the pending pieces up to ``cut``, as views (nothing copied); the rest stays
-        # pending as a view
-        taken: list[bytes | memoryview] = []
-        rest: list[bytes | memoryview | None] = []
-        got = 0
-        for r in self.raws:
-            assert r is not None
-            if got >= cut:
-                rest.append(r)
-            elif got + len(r) <= cut:
-                taken.append(r)
-                got += len(r)
-            else:
-                view = memoryview(r)
-                taken.append(view[: cut - got])
-                rest.append(view[cut - got:])
-                got = cut
-        if self.count > n:
-            self.raws, self.sizes = rest, [sizes_all.slice(n)]
-        else:
-            self.raws, self.sizes = [], []
-        return tuple(taken), sizes_all.slice(0, n)
-
-    def take(self, *, final: bool) -> Iterator[RecordBatch]:
-        # without ``final`` one record is held back, so trailing issues (blank rows) join the last batch
-        while self.count > self.size or (final and (self.count or self.issues)):
-            n = min(self.size, self.count)
-            if self.frames:
-                frame = self.frames[0] if len(self.frames) == 1 else pl.concat(self.frames, how="vertical")
-                lines = self.lines[0] if len(self.lines) == 1 else pl.concat(self.lines)
-            else:
-                frame = pl.DataFrame(schema=dict.fromkeys(self.columns, pl.String))
-                lines = pl.Series("line", [], dtype=pl.Int64)
-            last = self.next_record + n - 1
-            if final and n == self.count:
-                mine = [issue for _, issue in self.issues]
-                self.issues = []
-            else:
-                mine = [issue for key, issue in self.issues if key <= last]
-                self.issues = [(key, issue) for key, issue in self.issues if key > last]
-            raw, raw_sizes = self._take_raw(n)
-            rest = self.count - n
-            self.frames = [frame.slice(n)] if rest else []
-            self.lines = [lines.slice(n)] if rest else []
-            self.count = rest
-            batch = RecordBatch(frame=frame.slice(0, n), lines=lines.slice(0, n).alias("line"),
-                                first_record=self.next_record, issues=tuple(mine), raw=raw, raw_sizes=raw_sizes)
-            self.next_record = last + 1
-            yield batch
 
 
 class CsvReader:
@@ -305,7 +201,7 @@ class CsvReader:
                 raise self._no_header_line(line if buf[pos:] else line - 1, wanted)   # after the last LF: none
             buf += data
         if self._options.delimiter is not None:
-            delimiter = _check_delimiter(self._options.delimiter)
+            delimiter = check_delimiter(self._options.delimiter)
         elif hinted is not None:
             delimiter = hinted.group(1).decode()
         else:
@@ -375,7 +271,7 @@ class CsvReader:
         """
         columns = self.info.columns
         ncols = len(columns)
-        batcher = _Batcher(size=self._options.batch_size, columns=columns)
+        batcher = Batcher(size=self._options.batch_size, columns=columns)
         chunks = self._body_chunks()
         pending: list[bytes] = []       # input not cut into a piece yet; it starts where the last piece ends
         size = 0
@@ -574,104 +470,3 @@ def open_reader(stream: BinaryIO, *, fmt: str = "csv", source: str, options: Rea
     del fmt
     stream = seekable(stream)
     return CsvReader(stream, source=source, options=options, chunk_size=chunk_size, max_quoted=max_quoted)
-
-
-# --------------------------------------------------------------------------------------------- writing
-
-
-def _quote(value: str, delimiter: str, *, lone: bool) -> str:
-    if (lone and value == "") or delimiter in value or '"' in value or "\n" in value or "\r" in value:
-        return '"' + value.replace('"', '""') + '"'
-    return value
-
-
-def _header_bytes(labels: tuple[str, ...], options: WriteOptions) -> bytes:
-    delimiter = _check_delimiter(options.delimiter)
-    lone = len(labels) == 1
-    line = delimiter.join(_quote(label, delimiter, lone=lone) for label in labels)
-    if not line.strip():
-        # a header of blank labels would make a whitespace-only file, which reads as empty: quote them
-        line = delimiter.join('"' + label + '"' for label in labels)
-    line += "\n"
-    return (UTF8_BOM if options.bom else b"") + line.encode("utf-8")
-
-
-def _prepare(frame: pl.DataFrame) -> pl.DataFrame:
-    """All columns as non-null strings; for several columns, "" as null so polars writes it unquoted."""
-    exprs = []
-    for name, dtype in frame.schema.items():
-        col = pl.col(name) if dtype == pl.String else pl.col(name).cast(pl.String)
-        col = col.fill_null("")
-        if frame.width > 1:
-            col = pl.when(col != "").then(col)
-        exprs.append(col.alias(name))
-    return frame.select(exprs)
-
-
-class CsvWriter:
-    """Writes a header row, then frames of records, as RFC 4180 UTF-8 CSV with LF line ends."""
-
-    def __init__(self, sink: BinaryIO, *, labels: tuple[str, ...], options: WriteOptions) -> None:
-        if not labels:
-            raise UsageError("a CSV file needs at least one column")
-        self._sink = sink
-        self._labels = labels
-        self._delimiter = _check_delimiter(options.delimiter)
-        self._closed = False
-        self._write(_header_bytes(labels, options))
-
-    def _write(self, data: bytes) -> None:
-        try:
-            self._sink.write(data)
-        except OSError as exc:
-            raise WriteError(f"cannot write the CSV output: {exc.strerror or exc}") from exc
-
-    def write(self, frame: pl.DataFrame, *, records: pl.Series | None = None) -> None:
-        """Append records (columns in label order; any column names)."""
-        del records
-        if self._closed:
-            raise WriteError("the CSV writer is closed")
-        if frame.width != len(self._labels):
-            raise UsageError(f"the frame has {frame.width} columns, the header {len(self._labels)}")
-        if not frame.height:
-            return
-        try:
-            _prepare(frame).write_csv(self._sink, include_header=False, separator=self._delimiter,
-                                      line_terminator="\n", quote_char='"', quote_style="necessary",
-                                      null_value="")
-        except OSError as exc:
-            raise WriteError(f"cannot write the CSV output: {exc.strerror or exc}") from exc
-
-    def close(self) -> None:
-        """Finish the file (nothing is pending); the sink stays open."""
-        self._closed = True
-
-
-def open_writer(sink: BinaryIO, *, labels: tuple[str, ...], options: WriteOptions) -> CsvWriter:
-    """Start a CSV file on a binary sink: the header row is written at once."""
-    return CsvWriter(sink, labels=tuple(labels), options=options)
-
-
-def record_sizes(frame: pl.DataFrame, *, labels: tuple[str, ...], options: WriteOptions) -> pl.Series:
-    """Exact bytes each record adds to the file (values, quotes, delimiters and the LF), as Int64."""
-    delimiter = _check_delimiter(options.delimiter)
-    if frame.width != len(labels):
-        raise UsageError(f"the frame has {frame.width} columns, the header {len(labels)}")
-    special = "[" + "".join("\\" + c if c in "\\^]-[" else c for c in {delimiter, '"'}) + "\\r\\n]"
-    lone = frame.width == 1
-    sizes = []
-    for name, dtype in frame.schema.items():
-        col = (pl.col(name) if dtype == pl.String else pl.col(name).cast(pl.String)).fill_null("")
-        quoted = col.str.contains(special)
-        if lone:
-            quoted = quoted | (col == "")
-        size = col.str.len_bytes().cast(pl.Int64) + pl.when(quoted).then(
-            2 + col.str.count_matches('"', literal=True).cast(pl.Int64)).otherwise(0)
-        sizes.append(size)
-    total = pl.sum_horizontal(sizes) + (frame.width - 1) + 1
-    return frame.select(total.cast(pl.Int64).alias("bytes")).to_series()
-
-
-def envelope_size(*, labels: tuple[str, ...], options: WriteOptions) -> int:
-    """Bytes of a CSV file with no records: the byte order mark (if asked for) and the header row."""
-    return len(_header_bytes(tuple(labels), options))

@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cgformat.errors import EncodingError, LimitExceeded, ReadError, UsageError, WriteError
-from cgformat.formats import ReadOptions, WriteOptions, _csvscan
+from cgformat.formats import ReadOptions, WriteOptions, _csvencoding, _csvfast, _csvscan
 from cgformat.formats import csv as csvfmt
 from cgformat.model import IssueCode, Severity, Table
 
@@ -192,7 +192,7 @@ def test_a_cp1252_line_after_the_first_8_mb_piece() -> None:
 def test_the_lines_not_utf8_are_named_with_offset_bytes_and_encoding() -> None:
     data, _ = _mixed_file(50, (3, 40))
     data += b"x,\x81 odd," + "Müller\n".encode()   # 81: a byte cp1252 leaves undefined
-    found = _csvscan.sniff(io.BytesIO(data), start=0, chunk_size=64, forced=None, source="t.csv")
+    found = _csvencoding.sniff(io.BytesIO(data), start=0, chunk_size=64, forced=None, source="t.csv")
     got = [(m.line, m.offset, m.bytes, m.encoding, m.text) for m in found.mixed_lines]
     first = data.index("Señor".encode("cp1252"))
     late = data.index("Señor".encode("cp1252"), first + 1)
@@ -204,13 +204,13 @@ def test_the_lines_not_utf8_are_named_with_offset_bytes_and_encoding() -> None:
 
 
 def test_lines_not_utf8_past_the_listed_ones_are_counted() -> None:
-    n = _csvscan.MIXED_LISTED + 5
+    n = _csvencoding.MIXED_LISTED + 5
     data = "a\nZoë\n".encode() + b"".join(f"Señor {i}\n".encode("cp1252") for i in range(n))
     table = read(data, chunk_size=256)
     assert table.frame.height == n + 1
     assert table.frame.row(-1) == (f"Señor {n - 1}",)
     mixed = [i for i in table.issues if i.code == IssueCode.MIXED_ENCODING]
-    assert [i.line for i in mixed[:-1]] == list(range(3, 3 + _csvscan.MIXED_LISTED))
+    assert [i.line for i in mixed[:-1]] == list(range(3, 3 + _csvencoding.MIXED_LISTED))
     assert (mixed[-1].line, mixed[-1].value) == (None, "5")
 
 
@@ -662,7 +662,7 @@ def test_canonical_parse_is_the_exact_parse_or_nothing(piece: tuple[bytes, int],
         data.decode("utf-8")
     except UnicodeDecodeError:
         return   # the reader hands over UTF-8 only
-    got = _csvscan.parse_canonical(data, delimiter=",", ncols=ncols, keep_raw=keep_raw)
+    got = _csvfast.parse_canonical(data, delimiter=",", ncols=ncols, keep_raw=keep_raw)
     if got is None:
         return
     slow, used = _csvscan.parse_slow(data, delimiter=",", ncols=ncols, final=True)
@@ -700,7 +700,7 @@ def test_canonical_parse_takes_what_common_writers_write(style: str, terminator:
     sink = io.BytesIO()
     frame.write_csv(sink, include_header=False, quote_style=style,  # type: ignore[arg-type]
                     line_terminator=terminator)
-    got = _csvscan.parse_canonical(sink.getvalue(), delimiter=",", ncols=2)
+    got = _csvfast.parse_canonical(sink.getvalue(), delimiter=",", ncols=2)
     assert got is not None
     assert got.frame.rows() == frame.rows()
     assert got.lines.to_list() == [0, 2, 3, 4]
@@ -713,7 +713,7 @@ def test_canonical_parse_takes_what_common_writers_write(style: str, terminator:
                                   b"a,b\nc,d,", b"a,b\r\nc,d,"])   # an extra empty field polars would drop
 @pytest.mark.parametrize("keep_raw", [False, True])
 def test_canonical_parse_declines_irregular_pieces(data: bytes, keep_raw: bool) -> None:
-    assert _csvscan.parse_canonical(data, delimiter=",", ncols=2, keep_raw=keep_raw) is None
+    assert _csvfast.parse_canonical(data, delimiter=",", ncols=2, keep_raw=keep_raw) is None
 
 
 @pytest.mark.parametrize(("data", "rows"), [
@@ -725,7 +725,7 @@ def test_canonical_parse_declines_irregular_pieces(data: bytes, keep_raw: bool) 
     (b"a,b\nc,", [("a", "b"), ("c", "")]),                        # the input's last record, with no line end
 ])
 def test_canonical_parse_takes_regular_pieces_any_writer_quotes(data: bytes, rows: list[tuple[str, str]]) -> None:
-    got = _csvscan.parse_canonical(data, delimiter=",", ncols=2)
+    got = _csvfast.parse_canonical(data, delimiter=",", ncols=2)
     assert got is not None
     assert got.frame.rows() == rows
     assert got.newlines == data.count(b"\n")

@@ -273,7 +273,7 @@ def _split_parts(src: bytes, out: Path, **options: object) -> tuple[list[tuple[s
 @pytest.mark.parametrize("batch_size", [100_000, 5])
 def test_csv_parts_are_copied_from_a_source_in_the_writers_dialect(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                    batch_size: int) -> None:
-    from cgformat.formats import _csvscan
+    from cgformat.formats import _csvfast
 
     frame = pl.DataFrame({"id": [f"{i:03d}" for i in range(60)],
                           "note": ["", 'say "hi"', "a,b", "two\nlines", "plain"] * 12, "x": ["1", "", "", "2"] * 15})
@@ -281,7 +281,7 @@ def test_csv_parts_are_copied_from_a_source_in_the_writers_dialect(tmp_path: Pat
     # with batches of 5 records, parts of up to 7 take their bytes from two batches
     copied, copied_encodes = _split_parts(src, tmp_path / "a", max_records=7, max_bytes=400,
                                           read_options=ReadOptions(batch_size=batch_size))
-    original = _csvscan.parse_canonical
+    original = _csvfast.parse_canonical
 
     def without_raw(*args: object, **kwargs: object) -> object:
         got = original(*args, **kwargs)  # type: ignore[arg-type]
@@ -289,7 +289,7 @@ def test_csv_parts_are_copied_from_a_source_in_the_writers_dialect(tmp_path: Pat
             got.raw_sizes = None
         return got
 
-    monkeypatch.setattr(_csvscan, "parse_canonical", without_raw)
+    monkeypatch.setattr(_csvfast, "parse_canonical", without_raw)
     encoded, encoded_encodes = _split_parts(src, tmp_path / "b", max_records=7, max_bytes=400,
                                             read_options=ReadOptions(batch_size=batch_size))
     assert copied == encoded            # the same parts, byte for byte
