@@ -29,6 +29,7 @@ from ._atomic import atomic_output, fsync_dir
 from ._labels import output_header, shown_names
 from .errors import ReadError, UsageError, WriteError
 from .formats import DEFAULT_BATCH_SIZE, ReadOptions, WriteOptions
+from .formats.csv import raw_segments
 from .limits import LimitProfile, get_profile
 from .manifest import MANIFEST_NAME, Manifest, Part
 from .model import Issue, IssueCode, RecordBatch, Severity, unique_columns
@@ -299,14 +300,14 @@ def _split(pool: ThreadPoolExecutor, stop: threading.Event, stream: BinaryIO, *,
     # when one batch takes longer (1M records: 2.41 s instead of 2.70 s, median of 8; peak memory 305 MB at
     # 1M and 5M); validation has a thread of its own and holds more per batch: one ahead
     validating = schema is not None and do_validate
-    read_options = dataclasses.replace(read_options or ReadOptions(), keep_raw=out_fmt == "csv",
-                                       read_ahead=1 if validating else 3)
+    read_options = read_options or ReadOptions()
     if validating and read_options.batch_size == DEFAULT_BATCH_SIZE and _size(stream) > _LARGE_SOURCE:
         # the validator keeps every distinct key to find duplicates across parts (16 bytes a key, twice that
         # while two runs of its store merge): in a large file smaller batches leave it the room (5M records:
         # 581 -> 461 MB peak, about 20% more time)
         read_options = dataclasses.replace(read_options, batch_size=DEFAULT_BATCH_SIZE // 2)
-    reader = formats.open_reader(stream, in_fmt, source=source, options=read_options)
+    reader = formats.open_reader(stream, in_fmt, source=source, options=read_options,
+                                 read_ahead=1 if validating else 3, keep_raw=out_fmt == "csv")
     info = reader.info
     labels = info.labels
     wopts = write_options or WriteOptions()
@@ -375,8 +376,8 @@ def _split(pool: ThreadPoolExecutor, stop: threading.Event, stream: BinaryIO, *,
                 if not ok.all():
                     reject(frame.filter(~ok), recs.filter(~ok), result.errors_column(shown).filter(~ok),
                            extra_fields(batch).filter(~ok) if extra else None)
-                carry = carry.extend(frame.filter(ok), recs.filter(ok),
-                                     raw=batch.raw if same_dialect and ok.all() else None, sizes=batch.raw_sizes)
+                raw, sizes = (raw_segments(batch) if same_dialect and ok.all() else None) or (None, None)
+                carry = carry.extend(frame.filter(ok), recs.filter(ok), raw=raw, sizes=sizes)
                 carry = _pack(pw, carry, key_cols, final=False, reject=reject, collector=collector)
                 if progress is not None:
                     progress(total)

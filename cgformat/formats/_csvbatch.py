@@ -10,7 +10,15 @@ import polars as pl
 
 from ..model import Issue, RecordBatch
 
-__all__ = ["Batcher"]
+__all__ = ["Batcher", "RawBatch"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RawBatch(RecordBatch):
+    """A batch with its records' bytes as cgformat's CSV writer writes them (see ``csv.raw_segments``)."""
+
+    raw: tuple[bytes | memoryview, ...]     # consecutive segments, views of the bytes read
+    raw_sizes: pl.Series                    # Int64: each record's bytes in them
 
 
 @dataclass(slots=True)
@@ -94,6 +102,9 @@ class Batcher:
             self.lines = [lines.slice(n)] if rest else []
             self.count = rest
             batch = RecordBatch(frame=frame.slice(0, n), lines=lines.slice(0, n).alias("line"),
-                                first_record=self.next_record, issues=tuple(mine), raw=raw, raw_sizes=raw_sizes)
+                                first_record=self.next_record, issues=tuple(mine))
+            if raw is not None and raw_sizes is not None:
+                batch = RawBatch(frame=batch.frame, lines=batch.lines, first_record=batch.first_record,
+                                 issues=batch.issues, raw=raw, raw_sizes=raw_sizes)
             self.next_record = last + 1
             yield batch

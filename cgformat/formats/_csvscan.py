@@ -239,7 +239,7 @@ def parse_slow(buf: bytes, *, delimiter: str, ncols: int, final: bool, max_recor
 
 def count_quotes(buf: bytes) -> int:
     """The number of quote bytes in ``buf``: numpy for a large buffer (bytes.count holds the interpreter
-    lock and runs a plain loop: 5.2 ms for 8 MB, against 1.7 ms)."""
+    lock, and the reader's other thread is parsing meanwhile)."""
     if len(buf) < 1 << 16:
         return buf.count(b'"')
     import numpy as np

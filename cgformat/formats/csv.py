@@ -46,9 +46,7 @@ Writing
 from __future__ import annotations
 
 import re
-from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import BinaryIO
 
 import polars as pl
@@ -57,7 +55,7 @@ from ..errors import LimitExceeded, ReadError, UsageError
 from ..model import Issue, IssueCode, RecordBatch, Severity, SourceInfo
 from . import ReadOptions
 from ._common import HINT_ROWS, label_issues, seekable, title_row_hint
-from ._csvbatch import Batcher
+from ._csvbatch import Batcher, RawBatch
 from ._csvencoding import CsvEncodingError, Sniff, sniff, text_chunks
 from ._csvfast import parse_fast
 from ._csvscan import Parsed, count_quotes, detect_delimiter, find_cut, open_record_field, parse_records, parse_slow
@@ -72,14 +70,14 @@ __all__ = [
     "envelope_size",
     "open_reader",
     "open_writer",
+    "raw_segments",
     "record_sizes",
 ]
 
 DEFAULT_CHUNK_SIZE = 8 << 20
-"""Bytes read and parsed at a time (the reader holds the two pieces being parsed, their frames and the next chunk)."""
+"""Bytes read and parsed at a time (the reader holds the piece being parsed, its frame and the next chunk)."""
 MAX_QUOTED_BYTES = 32 << 20
 """A quoted field still open after this many bytes is taken to be a quote that is never closed."""
-_PARSERS = 2                 # pieces parsed at a time (see CsvReader.batches)
 _SAMPLE_BYTES = 64 << 10
 _SLOW_RECORDS = 2000     # records parsed the slow way before trying the fast way again
 # Excel's first-line delimiter hint ("sep=;"): one ASCII character other than a quote or line break
@@ -98,7 +96,7 @@ class CsvReader:
 
     info: SourceInfo
 
-    def __init__(self, stream: BinaryIO, *, source: str, options: ReadOptions,
+    def __init__(self, stream: BinaryIO, *, source: str, options: ReadOptions, keep_raw: bool = False,
                  chunk_size: int = DEFAULT_CHUNK_SIZE, max_quoted: int = MAX_QUOTED_BYTES) -> None:
         if options.batch_size < 1:
             raise UsageError(f"batch size must be at least 1, not {options.batch_size}")
@@ -109,6 +107,7 @@ class CsvReader:
         self._options = options
         self._chunk_size = chunk_size
         self._max_quoted = max_quoted
+        self._keep_raw = keep_raw
         self._start = stream.tell()
         self._sniff = sniff(stream, start=self._start, chunk_size=chunk_size, forced=options.encoding,
                             source=source)
@@ -264,59 +263,43 @@ class CsvReader:
     def batches(self) -> Iterator[RecordBatch]:
         """Yield the records in order, in batches of ``ReadOptions.batch_size`` (the last one less).
 
-        Two pieces are parsed at a time, by two helper threads: the next piece is cut (at a line end where the
-        quote count is even) while the one before is still being parsed, on the guess that the one before is
-        read whole. When it is not (the slow parser stopped early, or needs more input), what was cut after
-        it is put back and cut again from where the parse stopped.
+        The input is cut into pieces at a line end where the quote count is even, on the guess that a record
+        ends there; a piece read only in part (the slow parser stopped early, or needs more input) has its
+        rest put back, to be cut again from where the parse stopped.
         """
         columns = self.info.columns
         ncols = len(columns)
         batcher = Batcher(size=self._options.batch_size, columns=columns)
         chunks = self._body_chunks()
-        pending: list[bytes] = []       # input not cut into a piece yet; it starts where the last piece ends
+        pending: list[bytes] = []       # input not parsed yet; it starts at a record boundary
         size = 0
         eof = False
         need_more = False
         line = self._body_line
-        ahead: deque[tuple[bytes, bool, Future[tuple[Parsed, int]]]] = deque()  # piece, at a boundary, its parse
-        with ThreadPoolExecutor(max_workers=_PARSERS, thread_name_prefix="cgformat-parse") as parsers:
-            while True:
-                while len(ahead) < _PARSERS and (not ahead or ahead[-1][1]):
-                    if not eof and (need_more or size < max(1, self._chunk_size // 2)):
-                        read = _read_into(pending, chunks)
-                        eof = read is None
-                        size += read or 0
-                        need_more = False
-                        continue
-                    if not size:
-                        break
-                    piece, rest, at_boundary = _take_piece(pending, final=eof)
-                    ahead.append((piece, at_boundary, parsers.submit(
-                        self._parse, piece, final=eof, at_boundary=at_boundary, ncols=ncols)))
-                    pending = [rest] if rest else []
-                    size = len(rest)
-                if not ahead:
-                    break
-                piece, _, parse = ahead.popleft()
-                parsed, used = parse.result()
-                if used < len(piece):
-                    # read in part (or not at all): the pieces cut after it start elsewhere; their bytes go back
-                    again = [p for p, _, _ in ahead]
-                    ahead.clear()
-                    pending = [part for part in (piece[used:], *again, *pending) if part]
-                    size = sum(len(part) for part in pending)
-                    if not used:
-                        if size > self._options.max_field_bytes:
-                            self._refuse_open_record(pending, line=line,
-                                                     record=batcher.next_record + batcher.count)
-                        need_more = True
-                        continue
-                batcher.add(*self._finish(parsed, line=line, first_record=batcher.next_record + batcher.count,
-                                          ncols=ncols, columns=columns),
-                            raw=memoryview(piece)[:used] if parsed.raw_sizes is not None else None,
-                            sizes=parsed.raw_sizes)
-                line += parsed.newlines if parsed.newlines is not None else piece.count(b"\n", 0, used)
-                yield from batcher.take(final=False)
+        while True:
+            if not eof and (need_more or size < max(1, self._chunk_size // 2)):
+                read = _read_into(pending, chunks)
+                eof = read is None
+                size += read or 0
+                need_more = False
+                continue
+            if not size:
+                break
+            piece, rest, at_boundary = _take_piece(pending, final=eof)
+            parsed, used = self._parse(piece, final=eof, at_boundary=at_boundary, ncols=ncols)
+            pending = [part for part in (piece[used:] if used < len(piece) else b"", rest) if part]
+            size = sum(len(part) for part in pending)
+            if not used:
+                if size > self._options.max_field_bytes:
+                    self._refuse_open_record(pending, line=line, record=batcher.next_record + batcher.count)
+                need_more = True
+                continue
+            batcher.add(*self._finish(parsed, line=line, first_record=batcher.next_record + batcher.count,
+                                      ncols=ncols, columns=columns),
+                        raw=memoryview(piece)[:used] if parsed.raw_sizes is not None else None,
+                        sizes=parsed.raw_sizes)
+            line += parsed.newlines if parsed.newlines is not None else piece.count(b"\n", 0, used)
+            yield from batcher.take(final=False)
         if self._trailing_count:
             record, at = self._trailing_first
             n = self._trailing_count
@@ -355,7 +338,7 @@ class CsvReader:
     def _parse(self, piece: bytes, *, final: bool, at_boundary: bool, ncols: int) -> tuple[Parsed, int]:
         delimiter = self._delimiter
         if at_boundary:
-            keep_raw = self._options.keep_raw and not self._sniff.cr_only
+            keep_raw = self._keep_raw and not self._sniff.cr_only
             fast = parse_fast(piece, delimiter=delimiter, ncols=ncols, keep_raw=keep_raw)
             if isinstance(fast, Parsed):
                 return fast, len(piece)
@@ -461,12 +444,25 @@ def _line_start(piece: bytes, line: int) -> int:
     return len(piece) - len(parts[-1])
 
 
-def open_reader(stream: BinaryIO, *, fmt: str = "csv", source: str, options: ReadOptions,
+def open_reader(stream: BinaryIO, *, fmt: str = "csv", source: str, options: ReadOptions, keep_raw: bool = False,
                 chunk_size: int = DEFAULT_CHUNK_SIZE, max_quoted: int = MAX_QUOTED_BYTES) -> CsvReader:
     """Open a binary stream (seekable, or it is spooled to a temporary file) as a CSV reader.
 
-    ``chunk_size`` and ``max_quoted`` exist for tests; the defaults suit any input.
+    With ``keep_raw``, each batch whose records are exactly what cgformat's CSV writer writes (with the
+    source's delimiter) carries those bytes: see :func:`raw_segments`. ``chunk_size`` and ``max_quoted``
+    exist for tests; the defaults suit any input.
     """
     del fmt
     stream = seekable(stream)
-    return CsvReader(stream, source=source, options=options, chunk_size=chunk_size, max_quoted=max_quoted)
+    return CsvReader(stream, source=source, options=options, keep_raw=keep_raw, chunk_size=chunk_size,
+                     max_quoted=max_quoted)
+
+
+def raw_segments(batch: RecordBatch) -> tuple[tuple[bytes | memoryview, ...], pl.Series] | None:
+    """A batch's records exactly as cgformat's CSV writer writes them with the source's delimiter (UTF-8, LF
+    line ends, quotes only where needed), as consecutive segments (views of the bytes read, not copied), and
+    each record's bytes in them (Int64); None unless a CSV reader opened with ``keep_raw`` knows them. A
+    writer of the same dialect may copy them instead of encoding."""
+    if isinstance(batch, RawBatch):
+        return batch.raw, batch.raw_sizes
+    return None
