@@ -10,16 +10,20 @@ Reading
       order mark, and others not UTF-8) is read line by line: each line that is not UTF-8 as cp1252 (or
       latin-1), but for the sequences in it that are certainly UTF-8, and reported as ``mixed-encoding`` with
       its line, the byte offset and the bytes; ``SourceInfo.encoding`` is then ``utf-8+cp1252``. A pure UTF-8
-      file costs nothing for this: the first pass proves it. A file that fits none of them (UTF-16 without a
-      byte order mark, binary data) raises :class:`CsvEncodingError` (an
-      :class:`~cgformat.errors.EncodingError`) with the byte offset and line. ``ReadOptions.encoding`` forces
-      an encoding.
+      file costs nothing for this: the first pass proves it. cp1252 is a guess: a file (or line) where it
+      would read improbable text (three letters beyond ASCII in a row, what Greek or Cyrillic bytes look
+      like in cp1252) is refused with :class:`CsvEncodingError`, naming the line, rather than garbled. A
+      file that fits none of them (UTF-16 without a byte order mark, binary data) raises
+      :class:`CsvEncodingError` (an :class:`~cgformat.errors.EncodingError`) with the byte offset and
+      line. ``ReadOptions.encoding`` forces an encoding.
     * Delimiter: comma, semicolon, tab or pipe, whichever splits a sample of records into the most
       consistent field counts (quote-aware); comma for a single-column file. ``ReadOptions.delimiter``
       forces one. Any delimiter but a comma is reported as a ``delimiter`` warning (CG wants commas).
-    * RFC 4180 quoting; LF, CRLF and CR-only line ends (a CR-only file holds no LF, so a line break
-      inside a quoted value of such a file is a CR and is read as one). Values are kept exactly: no trimming, no
+    * RFC 4180 quoting; LF, CRLF and CR-only line ends (a CR-only file holds no LF, so a line break inside
+      a quoted value of such a file is a CR and is read as one). Values are kept exactly: no trimming, no
       type inference, leading zeros and leading ``=`` ``+`` ``-`` ``@`` kept.
+    * A value longer than ``ReadOptions.max_field_bytes`` is refused (:class:`~cgformat.errors.LimitExceeded`)
+      as soon as its record, still being read, holds one, however the rest of the record reads.
     * Lenient quoting, reported as ``stray-quote`` warnings: a quote inside an unquoted field is text;
       a field with text after its closing quote is kept exactly as written; a quote never closed (by the
       end of the input, or within 32 MB) is text.
