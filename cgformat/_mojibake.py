@@ -21,7 +21,7 @@ from __future__ import annotations
 import codecs
 import re
 
-__all__ = ["AMBIGUOUS", "SIGNATURE", "decode_line", "repair"]
+__all__ = ["AMBIGUOUS", "SIGNATURE", "decode_line", "garbled", "repair"]
 
 # cp1252 as Windows and the WHATWG encoding standard read it: its five undefined bytes (81 8D 8F 90 9D) as the
 # C1 control of the same number, so that every byte has a character and every such character one byte
@@ -134,3 +134,9 @@ def repair(value: str) -> str:
         if fixed == value:
             return value
         value = fixed
+
+
+def garbled(value: str) -> bool:
+    """Whether :func:`repair` changes ``value``: it holds mojibake that is certain (what validate reports and
+    fix repairs, by this one definition)."""
+    return repair(value) != value

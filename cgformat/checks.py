@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 
 import polars as pl
 
+from ._mojibake import SIGNATURE, garbled
+
 __all__ = [
     "CHECKS",
     "CONTROL_RE",
@@ -65,11 +67,9 @@ CONTROL_RE = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]"
 LINE_BREAK_RE = r"[\t\n\r\u2028\u2029]"
 FORMULA_RE = r"^[=+\-@]"
 
-# UTF-8 read as cp1252 / latin-1: a lead byte (Â Ã Ä Å for U+0080-U+017F, â€ / â„ for punctuation) followed
-# by what a continuation byte (0x80-0xBF) looks like in cp1252; and U+FFFD, the replacement character.
-_CONT = "\u00a0-\u00bf\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u017d" \
-        "\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u017e\u0178"
-MOJIBAKE_RE = f"[\u00c2\u00c3\u00c4\u00c5][{_CONT}]|\u00e2[\u20ac\u201e][{_CONT}]|\ufffd"
+# UTF-8 read as cp1252 / latin-1, as ``cgformat fix`` finds it (cgformat._mojibake: one definition for both),
+# and U+FFFD, the replacement character (text lost upstream, which nothing can repair)
+MOJIBAKE_RE = f"{SIGNATURE}|\ufffd"
 # one screen for all the text-hygiene checks (control characters and line breaks, a leading formula
 # sign, mojibake): a value it passes needs no further hygiene check, so those run on the rare rest only
 SUSPECT_RE = f"{CONTROL_RE[:-1]}\t\n\r\u2028\u2029]|{FORMULA_RE}|{MOJIBAKE_RE}"
@@ -201,8 +201,10 @@ def formula_free(value: pl.Expr) -> pl.Expr:
 
 
 def mojibake_free(value: pl.Expr) -> pl.Expr:
-    """No sign of UTF-8 decoded as cp1252 / latin-1 (``Ã©``, ``â€™``) nor replacement characters."""
-    return ~value.str.contains(MOJIBAKE_RE)
+    """No UTF-8 decoded as cp1252 / latin-1 that ``cgformat fix`` would repair (``Ã©``, ``â€™``: exactly
+    those values), nor replacement characters."""
+    repairable = value.map_elements(garbled, return_dtype=pl.Boolean, skip_nulls=True)
+    return ~(value.str.contains("\ufffd", literal=True) | (value.str.contains(SIGNATURE) & repairable))
 
 
 CHECKS: dict[str, Callable[..., pl.Expr]] = {

@@ -170,19 +170,12 @@ class RecordBatch:
     cell, an empty element and an absent element are all ``""``. ``lines`` (Int64) holds the 1-based
     source line / sheet row / XML line where each record starts. Records are numbered consecutively from
     ``first_record`` (1-based). ``issues`` are the reader's findings inside this batch (ragged rows ...).
-
-    ``raw``, when a CSV reader sets it, holds the batch's records exactly as cgformat's CSV writer writes
-    them with the source's delimiter (UTF-8, LF line ends, quotes only where needed), as consecutive
-    segments (views of the bytes read, not copied), and ``raw_sizes`` (Int64) each record's bytes in them:
-    a writer of the same dialect may copy them instead of encoding.
     """
 
     frame: pl.DataFrame
     lines: pl.Series
     first_record: int
     issues: tuple[Issue, ...] = ()
-    raw: tuple[bytes | memoryview, ...] | None = None
-    raw_sizes: pl.Series | None = None
 
     @property
     def records(self) -> pl.Series:

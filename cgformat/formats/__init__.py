@@ -54,10 +54,6 @@ class ReadOptions:
     max_cells: int = 20_000_000          # excel: refuse sheets spanning more cells (protects memory)
     max_columns: int = 1_024             # any: refuse more columns than this (protects memory and time)
     max_field_bytes: int = 10_000_000    # any: refuse a value (or label) longer than this, in UTF-8 bytes
-    keep_raw: bool = False               # csv: hand over each batch's bytes when they are exactly what the CSV
-                                         # writer writes (RecordBatch.raw); split copies them into parts
-    read_ahead: int = 1                  # any: batches a background thread reads ahead of the one the caller
-                                         # holds (each one more batch in memory)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,8 +94,14 @@ def _module(fmt: str) -> object:
     return importlib.import_module(f"{__name__}.{_MODULES[fmt]}")
 
 
-def open_reader(stream: BinaryIO, fmt: str, *, source: str, options: ReadOptions | None = None) -> Reader:
-    """Open a binary stream as a reader of format ``fmt``; ``source`` names it in messages."""
+def open_reader(stream: BinaryIO, fmt: str, *, source: str, options: ReadOptions | None = None,
+                read_ahead: int = 1, keep_raw: bool = False) -> Reader:
+    """Open a binary stream as a reader of format ``fmt``; ``source`` names it in messages.
+
+    ``read_ahead``: batches a background thread reads ahead of the one the caller holds (each one more
+    batch in memory). ``keep_raw``: a CSV reader keeps each batch's bytes when they are what the CSV writer
+    writes (:func:`cgformat.formats.csv.raw_segments`), for a split to copy.
+    """
     fmt = check_format(fmt)
     mod = _module(fmt)
     options = options or ReadOptions()
@@ -114,11 +116,12 @@ def open_reader(stream: BinaryIO, fmt: str, *, source: str, options: ReadOptions
     from ._guards import GuardedReader, reader_failure
 
     try:
+        extra = {"keep_raw": True} if keep_raw and fmt == "csv" else {}
         reader: Reader = mod.open_reader(stream, fmt=fmt, source=source,  # type: ignore[attr-defined]
-                                         options=options)
+                                         options=options, **extra)
     except Exception as error:
         raise reader_failure(error, fmt=fmt, source=source) from error
-    return GuardedReader(reader, options, fmt=fmt, source=source)
+    return GuardedReader(reader, options, fmt=fmt, source=source, read_ahead=read_ahead)
 
 
 def open_writer(sink: BinaryIO, fmt: str, labels: Sequence[str], *,

@@ -85,21 +85,23 @@ class GuardedReader:
     """A reader whose labels and batches are checked against the protective limits of its options, and
     whose unexpected exceptions become a :class:`ReaderFailure`."""
 
-    def __init__(self, inner: Reader, options: ReadOptions, *, fmt: str = "", source: str = "") -> None:
+    def __init__(self, inner: Reader, options: ReadOptions, *, fmt: str = "", source: str = "",
+                 read_ahead: int = 1) -> None:
         self._inner = inner
         self._options = options
         self._fmt = fmt
         self._source = source
         self.info = inner.info
-        if options.read_ahead < 1:
-            raise UsageError(f"read_ahead must be at least 1, not {options.read_ahead}")
+        if read_ahead < 1:
+            raise UsageError(f"read_ahead must be at least 1, not {read_ahead}")
+        self._read_ahead = read_ahead
         check_labels(self.info, options)
 
     def batches(self) -> Iterator[RecordBatch]:
         """The inner reader's batches, each checked by :func:`check_batch`, read ahead (``read_ahead`` of
         them) by a background thread while the caller works on the last one."""
         try:
-            yield from prefetch(self._checked(), depth=self._options.read_ahead)
+            yield from prefetch(self._checked(), depth=self._read_ahead)
         except Exception as error:
             raise reader_failure(error, fmt=self._fmt, source=self._source or self.info.source) from error
 

@@ -3,23 +3,27 @@
 Reading
     * The reader needs a seekable stream: it reads the input once to choose the encoding (a UTF-8 file
       with one cp1252 byte near its end must not be half decoded), then again to parse it. A stream that
-      cannot seek is first copied to a temporary file (``cgformat.api`` already spools standard input).
+      cannot seek is first copied to a temporary file (``cgformat.files`` already spools standard input).
     * Encoding: strict UTF-8 (a byte order mark is left out and reported); UTF-16 with a byte order mark;
       otherwise cp1252 (latin-1 when the file holds a byte cp1252 leaves undefined), reported as
       ``non-utf8``. A file that is UTF-8 but for some lines (one of them certainly UTF-8, or a UTF-8 byte
       order mark, and others not UTF-8) is read line by line: each line that is not UTF-8 as cp1252 (or
       latin-1), but for the sequences in it that are certainly UTF-8, and reported as ``mixed-encoding`` with
       its line, the byte offset and the bytes; ``SourceInfo.encoding`` is then ``utf-8+cp1252``. A pure UTF-8
-      file costs nothing for this: the first pass proves it. A file that fits none of them (UTF-16 without a
-      byte order mark, binary data) raises :class:`CsvEncodingError` (an
-      :class:`~cgformat.errors.EncodingError`) with the byte offset and line. ``ReadOptions.encoding`` forces
-      an encoding.
+      file costs nothing for this: the first pass proves it. cp1252 is a guess: a file (or line) where it
+      would read improbable text (three letters beyond ASCII in a row, what Greek or Cyrillic bytes look
+      like in cp1252) is refused with :class:`CsvEncodingError`, naming the line, rather than garbled. A
+      file that fits none of them (UTF-16 without a byte order mark, binary data) raises
+      :class:`CsvEncodingError` (an :class:`~cgformat.errors.EncodingError`) with the byte offset and
+      line. ``ReadOptions.encoding`` forces an encoding.
     * Delimiter: comma, semicolon, tab or pipe, whichever splits a sample of records into the most
       consistent field counts (quote-aware); comma for a single-column file. ``ReadOptions.delimiter``
       forces one. Any delimiter but a comma is reported as a ``delimiter`` warning (CG wants commas).
-    * RFC 4180 quoting; LF, CRLF and CR-only line ends (CR-only input is read as if its CRs were LFs, so
-      a CR inside a quoted value of such a file reads as LF). Values are kept exactly: no trimming, no
+    * RFC 4180 quoting; LF, CRLF and CR-only line ends (a CR-only file holds no LF, so a line break inside
+      a quoted value of such a file is a CR and is read as one). Values are kept exactly: no trimming, no
       type inference, leading zeros and leading ``=`` ``+`` ``-`` ``@`` kept.
+    * A value longer than ``ReadOptions.max_field_bytes`` is refused (:class:`~cgformat.errors.LimitExceeded`)
+      as soon as its record, still being read, holds one, however the rest of the record reads.
     * Lenient quoting, reported as ``stray-quote`` warnings: a quote inside an unquoted field is text;
       a field with text after its closing quote is kept exactly as written; a quote never closed (by the
       end of the input, or within 32 MB) is text.
@@ -46,32 +50,20 @@ Writing
 from __future__ import annotations
 
 import re
-from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import BinaryIO
 
 import polars as pl
 
-from ..errors import ReadError, UsageError, WriteError
+from ..errors import LimitExceeded, ReadError, UsageError
 from ..model import Issue, IssueCode, RecordBatch, Severity, SourceInfo
-from . import ReadOptions, WriteOptions
+from . import ReadOptions
 from ._common import HINT_ROWS, label_issues, seekable, title_row_hint
-from ._csvscan import (
-    UTF8_BOM,
-    CsvEncodingError,
-    Parsed,
-    Sniff,
-    count_quotes,
-    detect_delimiter,
-    find_cut,
-    parse_fast,
-    parse_records,
-    parse_slow,
-    sniff,
-    text_chunks,
-)
+from ._csvbatch import Batcher, RawBatch
+from ._csvencoding import CsvEncodingError, Sniff, sniff, text_chunks
+from ._csvfast import parse_fast
+from ._csvscan import Parsed, count_quotes, detect_delimiter, find_cut, open_record_field, parse_records, parse_slow
+from ._csvwrite import CsvWriter, check_delimiter, envelope_size, open_writer, record_sizes
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
@@ -82,25 +74,18 @@ __all__ = [
     "envelope_size",
     "open_reader",
     "open_writer",
+    "raw_segments",
     "record_sizes",
 ]
 
 DEFAULT_CHUNK_SIZE = 8 << 20
-"""Bytes read and parsed at a time (the reader holds the two pieces being parsed, their frames and the next chunk)."""
+"""Bytes read and parsed at a time (the reader holds the piece being parsed, its frame and the next chunk)."""
 MAX_QUOTED_BYTES = 32 << 20
 """A quoted field still open after this many bytes is taken to be a quote that is never closed."""
-_PARSERS = 2                 # pieces parsed at a time (see CsvReader.batches)
 _SAMPLE_BYTES = 64 << 10
 _SLOW_RECORDS = 2000     # records parsed the slow way before trying the fast way again
 # Excel's first-line delimiter hint ("sep=;"): one ASCII character other than a quote or line break
 _SEP_LINE = re.compile(rb'sep=([\x20-\x21\x23-\x7e\t])\r?(?:\n|\Z)', re.IGNORECASE)
-
-
-def _check_delimiter(delimiter: str) -> str:
-    if len(delimiter) != 1 or not delimiter.isascii() or delimiter in "\"\r\n":
-        raise UsageError(f"delimiter must be one ASCII character other than a quote or line break, "
-                         f"not {delimiter!r}")
-    return delimiter
 
 
 def _name(delimiter: str) -> str:
@@ -110,98 +95,12 @@ def _name(delimiter: str) -> str:
 # --------------------------------------------------------------------------------------------- reading
 
 
-@dataclass(slots=True)
-class _Batcher:
-    """Collects parsed records and hands them out in batches of exactly ``size`` (the last one less)."""
-
-    size: int
-    columns: tuple[str, ...]
-    next_record: int = 1
-    frames: list[pl.DataFrame] = field(default_factory=list)
-    lines: list[pl.Series] = field(default_factory=list)
-    issues: list[tuple[int, Issue]] = field(default_factory=list)   # (record it belongs before/to, issue)
-    count: int = 0
-    raws: list[bytes | memoryview | None] = field(default_factory=list)  # each frame's writer bytes, if known
-    sizes: list[pl.Series | None] = field(default_factory=list)     # and each record's share of them
-
-    def add(self, frame: pl.DataFrame, lines: pl.Series, issues: list[tuple[int, Issue]],
-            raw: bytes | memoryview | None = None, sizes: pl.Series | None = None) -> None:
-        if frame.height:
-            self.frames.append(frame)
-            self.lines.append(lines)
-            self.raws.append(raw if sizes is not None else None)
-            self.sizes.append(sizes if raw is not None else None)
-            self.count += frame.height
-        self.issues.extend(issues)
-
-    def _take_raw(self, n: int) -> tuple[tuple[bytes | memoryview, ...] | None, pl.Series | None]:
-        """The writer bytes of the first ``n`` pending records, as consecutive segments (None unless known
-        for all of them); the rest stays pending."""
-        if not self.frames or any(r is None for r in self.raws):
-            self.raws = [None] if self.count > n else []
-            self.sizes = [None] if self.count > n else []
-            return None, None
-        sizes_all = pl.concat([s for s in self.sizes if s is not None]) if len(self.sizes) > 1 \
-            else self.sizes[0]
-        assert sizes_all is not None
-        cut = int(sizes_all.slice(0, n).sum())
-        # the batch's bytes are the pending pieces up to ``cut``, as views (nothing copied); the rest stays
-        # pending as a view
-        taken: list[bytes | memoryview] = []
-        rest: list[bytes | memoryview | None] = []
-        got = 0
-        for r in self.raws:
-            assert r is not None
-            if got >= cut:
-                rest.append(r)
-            elif got + len(r) <= cut:
-                taken.append(r)
-                got += len(r)
-            else:
-                view = memoryview(r)
-                taken.append(view[: cut - got])
-                rest.append(view[cut - got:])
-                got = cut
-        if self.count > n:
-            self.raws, self.sizes = rest, [sizes_all.slice(n)]
-        else:
-            self.raws, self.sizes = [], []
-        return tuple(taken), sizes_all.slice(0, n)
-
-    def take(self, *, final: bool) -> Iterator[RecordBatch]:
-        # without ``final`` one record is held back, so trailing issues (blank rows) join the last batch
-        while self.count > self.size or (final and (self.count or self.issues)):
-            n = min(self.size, self.count)
-            if self.frames:
-                frame = self.frames[0] if len(self.frames) == 1 else pl.concat(self.frames, how="vertical")
-                lines = self.lines[0] if len(self.lines) == 1 else pl.concat(self.lines)
-            else:
-                frame = pl.DataFrame(schema=dict.fromkeys(self.columns, pl.String))
-                lines = pl.Series("line", [], dtype=pl.Int64)
-            last = self.next_record + n - 1
-            if final and n == self.count:
-                mine = [issue for _, issue in self.issues]
-                self.issues = []
-            else:
-                mine = [issue for key, issue in self.issues if key <= last]
-                self.issues = [(key, issue) for key, issue in self.issues if key > last]
-            raw, raw_sizes = self._take_raw(n)
-            rest = self.count - n
-            self.frames = [frame.slice(n)] if rest else []
-            self.lines = [lines.slice(n)] if rest else []
-            self.count = rest
-            batch = RecordBatch(frame=frame.slice(0, n), lines=lines.slice(0, n).alias("line"),
-                                first_record=self.next_record, issues=tuple(mine), raw=raw, raw_sizes=raw_sizes)
-            self.next_record = last + 1
-            yield batch
-
-
 class CsvReader:
     """An open CSV source: :attr:`info` at once, the records through :meth:`batches`."""
 
     info: SourceInfo
 
-    def __init__(self, stream: BinaryIO, *, source: str, options: ReadOptions,
+    def __init__(self, stream: BinaryIO, *, source: str, options: ReadOptions, keep_raw: bool = False,
                  chunk_size: int = DEFAULT_CHUNK_SIZE, max_quoted: int = MAX_QUOTED_BYTES) -> None:
         if options.batch_size < 1:
             raise UsageError(f"batch size must be at least 1, not {options.batch_size}")
@@ -212,6 +111,7 @@ class CsvReader:
         self._options = options
         self._chunk_size = chunk_size
         self._max_quoted = max_quoted
+        self._keep_raw = keep_raw
         self._start = stream.tell()
         self._sniff = sniff(stream, start=self._start, chunk_size=chunk_size, forced=options.encoding,
                             source=source)
@@ -304,7 +204,7 @@ class CsvReader:
                 raise self._no_header_line(line if buf[pos:] else line - 1, wanted)   # after the last LF: none
             buf += data
         if self._options.delimiter is not None:
-            delimiter = _check_delimiter(self._options.delimiter)
+            delimiter = check_delimiter(self._options.delimiter)
         elif hinted is not None:
             delimiter = hinted.group(1).decode()
         else:
@@ -337,7 +237,7 @@ class CsvReader:
             header_line = line
             line += buf.count(b"\n", pos, pos + used)
             pos += used
-            labels = tuple(v.decode("utf-8") for v in rec.fields)
+            labels = tuple(_cr_back(v.decode("utf-8"), cr_only=self._sniff.cr_only) for v in rec.fields)
             if rec.stray:
                 issues.append(Issue(code=IssueCode.STRAY_QUOTE, severity=Severity.WARNING, line=header_line,
                                     message=f"header row: {rec.stray}"))
@@ -367,56 +267,43 @@ class CsvReader:
     def batches(self) -> Iterator[RecordBatch]:
         """Yield the records in order, in batches of ``ReadOptions.batch_size`` (the last one less).
 
-        Two pieces are parsed at a time, by two helper threads: the next piece is cut (at a line end where the
-        quote count is even) while the one before is still being parsed, on the guess that the one before is
-        read whole. When it is not (the slow parser stopped early, or needs more input), what was cut after
-        it is put back and cut again from where the parse stopped.
+        The input is cut into pieces at a line end where the quote count is even, on the guess that a record
+        ends there; a piece read only in part (the slow parser stopped early, or needs more input) has its
+        rest put back, to be cut again from where the parse stopped.
         """
         columns = self.info.columns
         ncols = len(columns)
-        batcher = _Batcher(size=self._options.batch_size, columns=columns)
+        batcher = Batcher(size=self._options.batch_size, columns=columns)
         chunks = self._body_chunks()
-        pending: list[bytes] = []       # input not cut into a piece yet; it starts where the last piece ends
+        pending: list[bytes] = []       # input not parsed yet; it starts at a record boundary
         size = 0
         eof = False
         need_more = False
         line = self._body_line
-        ahead: deque[tuple[bytes, bool, Future[tuple[Parsed, int]]]] = deque()  # piece, at a boundary, its parse
-        with ThreadPoolExecutor(max_workers=_PARSERS, thread_name_prefix="cgformat-parse") as parsers:
-            while True:
-                while len(ahead) < _PARSERS and (not ahead or ahead[-1][1]):
-                    if not eof and (need_more or size < max(1, self._chunk_size // 2)):
-                        read = _read_into(pending, chunks)
-                        eof = read is None
-                        size += read or 0
-                        need_more = False
-                        continue
-                    if not size:
-                        break
-                    piece, rest, at_boundary = _take_piece(pending, final=eof)
-                    ahead.append((piece, at_boundary, parsers.submit(
-                        self._parse, piece, final=eof, at_boundary=at_boundary, ncols=ncols)))
-                    pending = [rest] if rest else []
-                    size = len(rest)
-                if not ahead:
-                    break
-                piece, _, parse = ahead.popleft()
-                parsed, used = parse.result()
-                if used < len(piece):
-                    # read in part (or not at all): the pieces cut after it start elsewhere; their bytes go back
-                    again = [p for p, _, _ in ahead]
-                    ahead.clear()
-                    pending = [part for part in (piece[used:], *again, *pending) if part]
-                    size = sum(len(part) for part in pending)
-                    if not used:
-                        need_more = True
-                        continue
-                batcher.add(*self._finish(parsed, line=line, first_record=batcher.next_record + batcher.count,
-                                          ncols=ncols, columns=columns),
-                            raw=memoryview(piece)[:used] if parsed.raw_sizes is not None else None,
-                            sizes=parsed.raw_sizes)
-                line += parsed.newlines if parsed.newlines is not None else piece.count(b"\n", 0, used)
-                yield from batcher.take(final=False)
+        while True:
+            if not eof and (need_more or size < max(1, self._chunk_size // 2)):
+                read = _read_into(pending, chunks)
+                eof = read is None
+                size += read or 0
+                need_more = False
+                continue
+            if not size:
+                break
+            piece, rest, at_boundary = _take_piece(pending, final=eof)
+            parsed, used = self._parse(piece, final=eof, at_boundary=at_boundary, ncols=ncols)
+            pending = [part for part in (piece[used:] if used < len(piece) else b"", rest) if part]
+            size = sum(len(part) for part in pending)
+            if not used:
+                if size > self._options.max_field_bytes:
+                    self._refuse_open_record(pending, line=line, record=batcher.next_record + batcher.count)
+                need_more = True
+                continue
+            batcher.add(*self._finish(parsed, line=line, first_record=batcher.next_record + batcher.count,
+                                      ncols=ncols, columns=columns),
+                        raw=memoryview(piece)[:used] if parsed.raw_sizes is not None else None,
+                        sizes=parsed.raw_sizes)
+            line += parsed.newlines if parsed.newlines is not None else piece.count(b"\n", 0, used)
+            yield from batcher.take(final=False)
         if self._trailing_count:
             record, at = self._trailing_first
             n = self._trailing_count
@@ -426,6 +313,21 @@ class CsvReader:
                         f"the header lacks (a trailing delimiter): the empty field after the last column was "
                         f"left out; nothing is lost")))
         yield from batcher.take(final=True)
+
+    def _refuse_open_record(self, pending: list[bytes], *, line: int, record: int) -> None:
+        """Refuse the record that starts the pending input, not ended yet, once a field of it is over
+        ``max_field_bytes`` whatever follows: it is not read whole first."""
+        buf = pending[0] if len(pending) == 1 else b"".join(pending)
+        found = open_record_field(buf, delimiter=self._delimiter, limit=self._options.max_field_bytes)
+        if found is None:
+            return
+        index, size = found
+        labels = self.info.labels
+        field = repr(labels[index]) if index < len(labels) else f"{index + 1} (past the header's {len(labels)})"
+        limit = self._options.max_field_bytes
+        raise LimitExceeded(f"{self._source}: record {record} (line {line}), field {field}: a value of at least "
+                            f"{size:,} bytes, over the limit max_field_bytes={limit:,}; raise max_field_bytes "
+                            f"(CLI --max-field-bytes) to read it anyway")
 
     def _body_chunks(self) -> Iterator[bytes]:
         """The text after the header (and the blank lines before it)."""
@@ -440,7 +342,8 @@ class CsvReader:
     def _parse(self, piece: bytes, *, final: bool, at_boundary: bool, ncols: int) -> tuple[Parsed, int]:
         delimiter = self._delimiter
         if at_boundary:
-            fast = parse_fast(piece, delimiter=delimiter, ncols=ncols, keep_raw=self._options.keep_raw)
+            keep_raw = self._keep_raw and not self._sniff.cr_only
+            fast = parse_fast(piece, delimiter=delimiter, ncols=ncols, keep_raw=keep_raw)
             if isinstance(fast, Parsed):
                 return fast, len(piece)
             if fast > 0:
@@ -456,6 +359,8 @@ class CsvReader:
         frame = parsed.frame
         if frame.columns != list(columns):
             frame = frame.rename(dict(zip(frame.columns, columns, strict=True)))
+        if self._sniff.cr_only:
+            frame = frame.with_columns(pl.all().str.replace_all("\n", "\r", literal=True))
         lines = (parsed.lines + line).alias("line")
         issues: list[tuple[int, Issue]] = []
         if parsed.blanks:
@@ -477,7 +382,8 @@ class CsvReader:
             # without the pattern from record 1 on, one empty field too many may be a value that shifted
             ragged = sorted([*ragged, *((row, ncols + 1, "") for row in parsed.trailing)])
         starts = parsed.lines.to_list() if (ragged or parsed.stray) else []
-        for row, nfields, extra in ragged:
+        for row, nfields, written in ragged:
+            extra = None if written is None else _cr_back(written, cr_only=self._sniff.cr_only)
             record = first_record + row
             at = starts[row] + line
             if extra is None:
@@ -497,6 +403,11 @@ class CsvReader:
                                                  f"and quote the field properly")))
         issues.sort(key=lambda pair: (pair[0], pair[1].line or 0))
         return frame, lines, issues
+
+
+def _cr_back(text: str, *, cr_only: bool) -> str:
+    """A value of a CR-only file as written: its CRs were read as LFs, and the file holds no LF."""
+    return text.replace("\n", "\r") if cr_only else text
 
 
 def _read_into(parts: list[bytes], chunks: Iterator[bytes]) -> int | None:
@@ -537,113 +448,25 @@ def _line_start(piece: bytes, line: int) -> int:
     return len(piece) - len(parts[-1])
 
 
-def open_reader(stream: BinaryIO, *, fmt: str = "csv", source: str, options: ReadOptions,
+def open_reader(stream: BinaryIO, *, fmt: str = "csv", source: str, options: ReadOptions, keep_raw: bool = False,
                 chunk_size: int = DEFAULT_CHUNK_SIZE, max_quoted: int = MAX_QUOTED_BYTES) -> CsvReader:
     """Open a binary stream (seekable, or it is spooled to a temporary file) as a CSV reader.
 
-    ``chunk_size`` and ``max_quoted`` exist for tests; the defaults suit any input.
+    With ``keep_raw``, each batch whose records are exactly what cgformat's CSV writer writes (with the
+    source's delimiter) carries those bytes: see :func:`raw_segments`. ``chunk_size`` and ``max_quoted``
+    exist for tests; the defaults suit any input.
     """
     del fmt
     stream = seekable(stream)
-    return CsvReader(stream, source=source, options=options, chunk_size=chunk_size, max_quoted=max_quoted)
+    return CsvReader(stream, source=source, options=options, keep_raw=keep_raw, chunk_size=chunk_size,
+                     max_quoted=max_quoted)
 
 
-# --------------------------------------------------------------------------------------------- writing
-
-
-def _quote(value: str, delimiter: str, *, lone: bool) -> str:
-    if (lone and value == "") or delimiter in value or '"' in value or "\n" in value or "\r" in value:
-        return '"' + value.replace('"', '""') + '"'
-    return value
-
-
-def _header_bytes(labels: tuple[str, ...], options: WriteOptions) -> bytes:
-    delimiter = _check_delimiter(options.delimiter)
-    lone = len(labels) == 1
-    line = delimiter.join(_quote(label, delimiter, lone=lone) for label in labels)
-    if not line.strip():
-        # a header of blank labels would make a whitespace-only file, which reads as empty: quote them
-        line = delimiter.join('"' + label + '"' for label in labels)
-    line += "\n"
-    return (UTF8_BOM if options.bom else b"") + line.encode("utf-8")
-
-
-def _prepare(frame: pl.DataFrame) -> pl.DataFrame:
-    """All columns as non-null strings; for several columns, "" as null so polars writes it unquoted."""
-    exprs = []
-    for name, dtype in frame.schema.items():
-        col = pl.col(name) if dtype == pl.String else pl.col(name).cast(pl.String)
-        col = col.fill_null("")
-        if frame.width > 1:
-            col = pl.when(col != "").then(col)
-        exprs.append(col.alias(name))
-    return frame.select(exprs)
-
-
-class CsvWriter:
-    """Writes a header row, then frames of records, as RFC 4180 UTF-8 CSV with LF line ends."""
-
-    def __init__(self, sink: BinaryIO, *, labels: tuple[str, ...], options: WriteOptions) -> None:
-        if not labels:
-            raise UsageError("a CSV file needs at least one column")
-        self._sink = sink
-        self._labels = labels
-        self._delimiter = _check_delimiter(options.delimiter)
-        self._closed = False
-        self._write(_header_bytes(labels, options))
-
-    def _write(self, data: bytes) -> None:
-        try:
-            self._sink.write(data)
-        except OSError as exc:
-            raise WriteError(f"cannot write the CSV output: {exc.strerror or exc}") from exc
-
-    def write(self, frame: pl.DataFrame, *, records: pl.Series | None = None) -> None:
-        """Append records (columns in label order; any column names)."""
-        del records
-        if self._closed:
-            raise WriteError("the CSV writer is closed")
-        if frame.width != len(self._labels):
-            raise UsageError(f"the frame has {frame.width} columns, the header {len(self._labels)}")
-        if not frame.height:
-            return
-        try:
-            _prepare(frame).write_csv(self._sink, include_header=False, separator=self._delimiter,
-                                      line_terminator="\n", quote_char='"', quote_style="necessary",
-                                      null_value="")
-        except OSError as exc:
-            raise WriteError(f"cannot write the CSV output: {exc.strerror or exc}") from exc
-
-    def close(self) -> None:
-        """Finish the file (nothing is pending); the sink stays open."""
-        self._closed = True
-
-
-def open_writer(sink: BinaryIO, *, labels: tuple[str, ...], options: WriteOptions) -> CsvWriter:
-    """Start a CSV file on a binary sink: the header row is written at once."""
-    return CsvWriter(sink, labels=tuple(labels), options=options)
-
-
-def record_sizes(frame: pl.DataFrame, *, labels: tuple[str, ...], options: WriteOptions) -> pl.Series:
-    """Exact bytes each record adds to the file (values, quotes, delimiters and the LF), as Int64."""
-    delimiter = _check_delimiter(options.delimiter)
-    if frame.width != len(labels):
-        raise UsageError(f"the frame has {frame.width} columns, the header {len(labels)}")
-    special = "[" + "".join("\\" + c if c in "\\^]-[" else c for c in {delimiter, '"'}) + "\\r\\n]"
-    lone = frame.width == 1
-    sizes = []
-    for name, dtype in frame.schema.items():
-        col = (pl.col(name) if dtype == pl.String else pl.col(name).cast(pl.String)).fill_null("")
-        quoted = col.str.contains(special)
-        if lone:
-            quoted = quoted | (col == "")
-        size = col.str.len_bytes().cast(pl.Int64) + pl.when(quoted).then(
-            2 + col.str.count_matches('"', literal=True).cast(pl.Int64)).otherwise(0)
-        sizes.append(size)
-    total = pl.sum_horizontal(sizes) + (frame.width - 1) + 1
-    return frame.select(total.cast(pl.Int64).alias("bytes")).to_series()
-
-
-def envelope_size(*, labels: tuple[str, ...], options: WriteOptions) -> int:
-    """Bytes of a CSV file with no records: the byte order mark (if asked for) and the header row."""
-    return len(_header_bytes(tuple(labels), options))
+def raw_segments(batch: RecordBatch) -> tuple[tuple[bytes | memoryview, ...], pl.Series] | None:
+    """A batch's records exactly as cgformat's CSV writer writes them with the source's delimiter (UTF-8, LF
+    line ends, quotes only where needed), as consecutive segments (views of the bytes read, not copied), and
+    each record's bytes in them (Int64); None unless a CSV reader opened with ``keep_raw`` knows them. A
+    writer of the same dialect may copy them instead of encoding."""
+    if isinstance(batch, RawBatch):
+        return batch.raw, batch.raw_sizes
+    return None

@@ -18,7 +18,7 @@ import xlsxwriter
 
 from cgformat.files import read_file
 
-from ._util import rows, run
+from ._util import one_line_refusal, rows, run
 
 
 @pytest.mark.parametrize("header", [b"id,,age", b"id,name,name"], ids=["blank-label", "duplicate-label"])
@@ -117,20 +117,49 @@ def test_a_header_only_file_survives_xml_or_is_refused_first(tmp_path: Path) -> 
     assert back.read_bytes() == b"id,name\n"
 
 
-@pytest.mark.xfail(strict=True, reason="finding 5 (formats/_csvscan.py encoding): a single-byte file that is not "
-                                       "cp1252 text (ISO-8859-7 Greek) is read as cp1252, reported as 'encoded as "
-                                       "cp1252', and converted to mojibake with exit 0")
-def test_greek_iso_8859_7_is_never_written_as_mojibake(tmp_path: Path) -> None:
-    names = ["Λεωνίδας", "Αλέξανδρος", "Μύρων", "Ευστόργιος"]
-    src = tmp_path / "greek.csv"
-    src.write_bytes(b"id,name\n" + "".join(f"{i},{n}\n" for i, n in enumerate(names, 1))
-                    .encode("iso-8859-7"))
+_GREEK = ["Λεωνίδας", "Αλέξανδρος", "Μύρων", "Ευστόργιος"]
+_CYRILLIC = ["Иванов", "Пётр", "Смирнова", "Ёлкин"]
+
+
+@pytest.mark.parametrize(("names", "encoding"), [(_GREEK, "iso-8859-7"), (_CYRILLIC, "cp1251")])
+@pytest.mark.parametrize("command", ["convert", "fix", "validate"])
+def test_a_single_byte_file_that_is_not_cp1252_is_refused_not_garbled(tmp_path: Path, names: list[str],
+                                                                      encoding: str, command: str) -> None:
+    # finding 5: Greek (ISO-8859-7) or Cyrillic (cp1251) bytes read as cp1252 are mojibake; without
+    # --encoding cgformat only guesses, so it refuses, naming the first such line
+    src = tmp_path / "names.csv"
+    src.write_bytes(b"id,name\n" + "".join(f"{i},{n}\n" for i, n in enumerate(names, 1)).encode(encoding))
+    dst = tmp_path / "out.csv"
+    ran = run(command, src, "--type", "transactional") if command == "validate" else run(command, src, dst)
+    one_line_refusal(ran, 3)
+    assert "line 2 " in ran.stderr
+    assert "--encoding" in ran.stderr
+    assert not dst.exists()
+    if command != "validate":
+        ran = run(command, src, dst, "--encoding", encoding)
+        assert ran.code == 0, ran.stderr
+        assert [r[1] for r in rows(read_file(dst))] == names
+
+
+def test_cp1252_text_with_accents_is_still_read_as_cp1252(tmp_path: Path) -> None:
+    names = ["Müller", "Señor", "Françoise", "São Paulo", "Ångström", "Zoë", "Œuvre"]
+    src = tmp_path / "latin.csv"
+    src.write_bytes(b"id,name\n" + "".join(f"{i},{n}\n" for i, n in enumerate(names, 1)).encode("cp1252"))
     dst = tmp_path / "out.csv"
     ran = run("convert", src, dst)
-    if ran.code == 0:
-        assert [r[1] for r in rows(read_file(dst))] == names
-    else:
-        assert not dst.exists()
+    assert ran.code == 0, ran.stderr
+    assert [r[1] for r in rows(read_file(dst))] == names
+
+
+@pytest.mark.parametrize("command", ["convert", "fix"])
+def test_a_cr_inside_a_quoted_value_of_a_cr_only_file_stays_a_cr(tmp_path: Path, command: str) -> None:
+    # finding 8: an old Mac file (CR line ends) whose quoted values hold a CR; the file has no LF at all
+    src = tmp_path / "mac.csv"
+    src.write_bytes(b'id,note\r1101,"first\rsecond"\r1102,"a\r\rb"\r1103,plain\r')
+    dst = tmp_path / "out.csv"
+    ran = run(command, src, dst)
+    assert ran.code == 0, ran.stderr
+    assert rows(read_file(dst)) == [("1101", "first\rsecond"), ("1102", "a\r\rb"), ("1103", "plain")]
 
 
 def test_a_record_attribute_is_carried_or_refused(tmp_path: Path) -> None:
@@ -152,3 +181,20 @@ def test_validate_json_always_prints_json(tmp_path: Path, name: str, code: int) 
     ran = run("validate", src, "--type", "transactional", "--json")
     assert ran.code == code
     assert isinstance(json.loads(ran.stdout), dict)
+
+
+def test_validate_flags_as_mojibake_exactly_the_values_fix_repairs(tmp_path: Path) -> None:
+    # one definition of certain mojibake: what validate warns about is what fix repairs, and only that
+    values = ["MÃ¼ller", "IRMÃ”", "Ð¿Ñ€Ð¸Ð²ÐµÑ‚", "æ—¥æœ¬", "donâ€™t", "SÃO PAULO", "São", "Å’s", "ZoÃ«", "plain"]
+    src = tmp_path / "names.csv"
+    src.write_bytes(("id,name\n" + "".join(f"{i},{v}\n" for i, v in enumerate(values, 1))).encode())
+    schema = tmp_path / "schema.json"
+    schema.write_text(json.dumps({"name": "t", "fields": [{"name": "id"}, {"name": "name"}]}))
+    ran = run("validate", src, "--schema", schema, "--json")
+    flagged = {i["record"] for i in ran.json()["issues"] if i["code"] == "mojibake"}
+    dst = tmp_path / "fixed.csv"
+    assert run("fix", src, dst, "--schema", schema).code == 0
+    repaired = {n for n, (before, after) in enumerate(zip(values, rows(read_file(dst)), strict=True), 1)
+                if after[1] != before}
+    assert repaired == {1, 3, 4, 5, 9}
+    assert flagged == repaired

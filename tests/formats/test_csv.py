@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cgformat.errors import EncodingError, ReadError, UsageError, WriteError
-from cgformat.formats import ReadOptions, WriteOptions, _csvscan
+from cgformat.errors import EncodingError, LimitExceeded, ReadError, UsageError, WriteError
+from cgformat.formats import ReadOptions, WriteOptions, _csvencoding, _csvfast, _csvscan
 from cgformat.formats import csv as csvfmt
 from cgformat.model import IssueCode, Severity, Table
 
@@ -191,7 +192,7 @@ def test_a_cp1252_line_after_the_first_8_mb_piece() -> None:
 def test_the_lines_not_utf8_are_named_with_offset_bytes_and_encoding() -> None:
     data, _ = _mixed_file(50, (3, 40))
     data += b"x,\x81 odd," + "Müller\n".encode()   # 81: a byte cp1252 leaves undefined
-    found = _csvscan.sniff(io.BytesIO(data), start=0, chunk_size=64, forced=None, source="t.csv")
+    found = _csvencoding.sniff(io.BytesIO(data), start=0, chunk_size=64, forced=None, source="t.csv")
     got = [(m.line, m.offset, m.bytes, m.encoding, m.text) for m in found.mixed_lines]
     first = data.index("Señor".encode("cp1252"))
     late = data.index("Señor".encode("cp1252"), first + 1)
@@ -203,13 +204,13 @@ def test_the_lines_not_utf8_are_named_with_offset_bytes_and_encoding() -> None:
 
 
 def test_lines_not_utf8_past_the_listed_ones_are_counted() -> None:
-    n = _csvscan.MIXED_LISTED + 5
+    n = _csvencoding.MIXED_LISTED + 5
     data = "a\nZoë\n".encode() + b"".join(f"Señor {i}\n".encode("cp1252") for i in range(n))
     table = read(data, chunk_size=256)
     assert table.frame.height == n + 1
     assert table.frame.row(-1) == (f"Señor {n - 1}",)
     mixed = [i for i in table.issues if i.code == IssueCode.MIXED_ENCODING]
-    assert [i.line for i in mixed[:-1]] == list(range(3, 3 + _csvscan.MIXED_LISTED))
+    assert [i.line for i in mixed[:-1]] == list(range(3, 3 + _csvencoding.MIXED_LISTED))
     assert (mixed[-1].line, mixed[-1].value) == (None, "5")
 
 
@@ -255,7 +256,14 @@ _LETTERS = st.text(alphabet=st.sampled_from("abcXYZ 019éüñöÉÜ"), max_size=
 def test_lines_in_either_encoding_read_back_exactly(lines: list[tuple[str, str, bool]], chunk_size: int) -> None:
     # each record's line in UTF-8 or cp1252: none of these letters makes a UTF-8 sequence in cp1252, so every
     # value reads back exactly, and when the file mixes the two, exactly the cp1252 lines beyond ASCII are named
+    # three letters beyond ASCII in a row in a cp1252 line (ÉÜñ) are improbable cp1252: refused, naming the line
     data = b"a,b\n" + b"".join(f"{x}.,{y}.\n".encode("cp1252" if legacy else "utf-8") for x, y, legacy in lines)
+    improbable = [n for n, (x, y, cp) in enumerate(lines, start=2) if cp and re.search("[^ -~]{3}", f"{x}.,{y}.")]
+    if improbable:
+        with pytest.raises(EncodingError) as refused:
+            read(data, chunk_size=chunk_size)
+        assert refused.value.line == improbable[0]   # type: ignore[attr-defined]
+        return
     table = read(data, chunk_size=chunk_size)
     assert table.frame.rows() == [(f"{x}.", f"{y}.") for x, y, _ in lines]
     named = [i.line for i in table.issues if i.code == IssueCode.MIXED_ENCODING]
@@ -333,7 +341,7 @@ def test_cr_only_in_small_chunks(chunk_size: int) -> None:
     data = b'a,b\r' + b"".join(b'%d,"x\ry"\r' % i for i in range(30))
     table = read(data, chunk_size=chunk_size, batch_size=4)
     assert table.frame.height == 30
-    assert table.frame.row(0) == ("0", "x\ny")
+    assert table.frame.row(0) == ("0", "x\ry")
     assert table.lines.to_list() == list(range(2, 62, 2))
 
 
@@ -384,7 +392,7 @@ def test_line_ends_and_quoted_newlines() -> None:
     assert crlf.frame.rows() == [("1", "x\r\ny"), ("3", "4")]
     assert crlf.lines.to_list() == [2, 4]
     cr = read(b'a,b\r1,2\r"3\r3",4\r5,6')
-    assert cr.frame.rows() == [("1", "2"), ("3\n3", "4"), ("5", "6")]
+    assert cr.frame.rows() == [("1", "2"), ("3\r3", "4"), ("5", "6")]
     assert cr.lines.to_list() == [2, 3, 5]
     lf = read((GOLDEN / "quoted_newlines.csv").read_bytes())
     assert lf.frame["comment"].to_list() == ["line one\nline two\nline three", 'said "hi",\nthen left', "plain",
@@ -654,7 +662,7 @@ def test_canonical_parse_is_the_exact_parse_or_nothing(piece: tuple[bytes, int],
         data.decode("utf-8")
     except UnicodeDecodeError:
         return   # the reader hands over UTF-8 only
-    got = _csvscan.parse_canonical(data, delimiter=",", ncols=ncols, keep_raw=keep_raw)
+    got = _csvfast.parse_canonical(data, delimiter=",", ncols=ncols, keep_raw=keep_raw)
     if got is None:
         return
     slow, used = _csvscan.parse_slow(data, delimiter=",", ncols=ncols, final=True)
@@ -692,7 +700,7 @@ def test_canonical_parse_takes_what_common_writers_write(style: str, terminator:
     sink = io.BytesIO()
     frame.write_csv(sink, include_header=False, quote_style=style,  # type: ignore[arg-type]
                     line_terminator=terminator)
-    got = _csvscan.parse_canonical(sink.getvalue(), delimiter=",", ncols=2)
+    got = _csvfast.parse_canonical(sink.getvalue(), delimiter=",", ncols=2)
     assert got is not None
     assert got.frame.rows() == frame.rows()
     assert got.lines.to_list() == [0, 2, 3, 4]
@@ -705,7 +713,7 @@ def test_canonical_parse_takes_what_common_writers_write(style: str, terminator:
                                   b"a,b\nc,d,", b"a,b\r\nc,d,"])   # an extra empty field polars would drop
 @pytest.mark.parametrize("keep_raw", [False, True])
 def test_canonical_parse_declines_irregular_pieces(data: bytes, keep_raw: bool) -> None:
-    assert _csvscan.parse_canonical(data, delimiter=",", ncols=2, keep_raw=keep_raw) is None
+    assert _csvfast.parse_canonical(data, delimiter=",", ncols=2, keep_raw=keep_raw) is None
 
 
 @pytest.mark.parametrize(("data", "rows"), [
@@ -717,7 +725,7 @@ def test_canonical_parse_declines_irregular_pieces(data: bytes, keep_raw: bool) 
     (b"a,b\nc,", [("a", "b"), ("c", "")]),                        # the input's last record, with no line end
 ])
 def test_canonical_parse_takes_regular_pieces_any_writer_quotes(data: bytes, rows: list[tuple[str, str]]) -> None:
-    got = _csvscan.parse_canonical(data, delimiter=",", ncols=2)
+    got = _csvfast.parse_canonical(data, delimiter=",", ncols=2)
     assert got is not None
     assert got.frame.rows() == rows
     assert got.newlines == data.count(b"\n")
@@ -933,14 +941,14 @@ def test_reading_further_ahead_gives_the_same_batches() -> None:
     data = _multiline_file(50)
 
     def batches(ahead: int) -> list[tuple[int, list[tuple[str | None, ...]], tuple[object, ...]]]:
-        reader = formats.open_reader(io.BytesIO(data), "csv", source="t",
-                                     options=ReadOptions(batch_size=3, read_ahead=ahead))
+        reader = formats.open_reader(io.BytesIO(data), "csv", source="t", options=ReadOptions(batch_size=3),
+                                     read_ahead=ahead)
         return [(b.first_record, b.frame.rows(), b.issues) for b in reader.batches()]
 
     assert batches(3) == batches(1)
     assert len(batches(1)) > 3
     with pytest.raises(UsageError, match="read_ahead must be at least 1"):
-        formats.open_reader(io.BytesIO(data), "csv", source="t", options=ReadOptions(read_ahead=0))
+        formats.open_reader(io.BytesIO(data), "csv", source="t", read_ahead=0)
 
 
 _LINES = ['1,plain,y', '2,"quoted, comma",y', '3,"two\nlines",y', '4,ragged', '5,a "stray" quote,y', '',
@@ -950,21 +958,35 @@ _LINES = ['1,plain,y', '2,"quoted, comma",y', '3,"two\nlines",y', '4,ragged', '5
 @settings(max_examples=150, deadline=None)
 @given(picks=st.lists(st.sampled_from(range(len(_LINES))), min_size=1, max_size=60),
        chunk_size=st.integers(8, 300), keep_raw=st.booleans())
-def test_pieces_parsed_two_at_a_time_read_as_one_at_a_time(picks: list[int], chunk_size: int,
-                                                           keep_raw: bool) -> None:
-    # the next piece is cut and parsed while the one before is; when that one is read only in part (irregular
-    # quoting sends it to the slow parser), what was cut after it is cut again: records, lines, issues and
-    # the bytes kept for split come out as when pieces are parsed one by one
+def test_pieces_cut_anywhere_read_as_one_piece(picks: list[int], chunk_size: int, keep_raw: bool) -> None:
+    # the input is cut into pieces on the guess that a record ends where the quote count is even; when a piece
+    # is read only in part (irregular quoting sends it to the slow parser), its rest is cut again: records,
+    # lines, issues and the bytes kept for split come out as when the input is read as one piece
     data = ("id,note,flag\n" + "\n".join(_LINES[i] for i in picks) + "\n").encode()
 
-    def outcome() -> tuple[object, ...]:
-        reader = csvfmt.open_reader(io.BytesIO(data), source="t.csv",
-                                    options=ReadOptions(batch_size=7, keep_raw=keep_raw), chunk_size=chunk_size)
+    def outcome(size: int) -> tuple[object, ...]:
+        reader = csvfmt.open_reader(io.BytesIO(data), source="t.csv", options=ReadOptions(batch_size=7),
+                                    keep_raw=keep_raw, chunk_size=size)
         batches = list(reader.batches())
+        raws = [csvfmt.raw_segments(b) for b in batches]
         return tuple((b.first_record, b.frame.rows(), b.lines.to_list(), b.issues,
-                      None if b.raw is None else b"".join(bytes(r) for r in b.raw)) for b in batches)
+                      None if raw is None else b"".join(bytes(r) for r in raw[0]))
+                     for b, raw in zip(batches, raws, strict=True))
 
-    two = outcome()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(csvfmt, "_PARSERS", 1)
-        assert outcome() == two
+    assert outcome(chunk_size) == outcome(len(data) * 2)
+
+
+@pytest.mark.parametrize("quote", [b"", b'"'], ids=["unquoted", "quoted"])
+def test_a_field_past_the_limit_is_refused_while_its_record_is_still_open(quote: bytes) -> None:
+    data = b"a,b\n1,2\n3," + quote + b"y" * 5000 + quote + b"\n4,5\n"
+    with pytest.raises(LimitExceeded, match=r"record 2 \(line 3\), field 'b'"):
+        read(data, chunk_size=64, max_field_bytes=1000)
+
+
+def test_a_quote_never_closed_is_not_taken_for_a_long_field() -> None:
+    # the open quote may end up text (it never closes): no refusal while that reading keeps values short
+    data = b'a,b\n"1,2\n' + b"3,4\n" * 1000
+    table = read(data, chunk_size=64, max_field_bytes=100)
+    assert table.frame.row(0) == ('"1', "2")
+    assert table.frame.height == 1001
+    assert codes(table) == ["stray-quote"]

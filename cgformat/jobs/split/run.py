@@ -26,6 +26,7 @@ from ... import formats
 from ..._labels import output_header, shown_names
 from ...errors import ReadError
 from ...formats import DEFAULT_BATCH_SIZE, ReadOptions, WriteOptions
+from ...formats.csv import raw_segments
 from ...limits import LimitProfile
 from ...manifest import Manifest
 from ...model import Issue, IssueCode, RecordBatch, Severity
@@ -170,13 +171,14 @@ def _split(pool: Executor, stop: threading.Event, stream: BinaryIO, *, source: s
     # when one batch takes longer (benchmark case split-1000k); validation has a thread of its own and holds
     # more per batch: one ahead
     validating = job.validating
-    read_options = dataclasses.replace(job.read, keep_raw=out_fmt == "csv", read_ahead=1 if validating else 3)
+    read_options = job.read
     if validating and read_options.batch_size == DEFAULT_BATCH_SIZE and _size(stream) > _LARGE_SOURCE:
         # the validator keeps every distinct key to find duplicates across parts (16 bytes a key, twice that
         # while two runs of its store merge): in a large file smaller batches leave it the room (benchmark
         # case memory-5000k), at some cost in time
         read_options = dataclasses.replace(read_options, batch_size=DEFAULT_BATCH_SIZE // 2)
-    reader = formats.open_reader(stream, job.in_fmt, source=source, options=read_options)
+    reader = formats.open_reader(stream, job.in_fmt, source=source, options=read_options,
+                                 read_ahead=1 if validating else 3, keep_raw=out_fmt == "csv")
     info = reader.info
     labels = info.labels
     wopts = job.write
@@ -247,8 +249,8 @@ def _split(pool: Executor, stop: threading.Event, stream: BinaryIO, *, source: s
                 if bad.height:
                     reject(bad, recs.filter(~ok))
                     recs = recs.filter(ok)
-                carry = carry.extend(good, recs, raw=batch.raw if same_dialect and not bad.height else None,
-                                     sizes=batch.raw_sizes)
+                raw, sizes = (raw_segments(batch) if same_dialect and not bad.height else None) or (None, None)
+                carry = carry.extend(good, recs, raw=raw, sizes=sizes)
                 carry = _pack(pw, carry, key_cols, final=False, reject=too_large, collector=collector)
                 if progress is not None:
                     progress(total)

@@ -276,7 +276,7 @@ def _split_parts(src: bytes, out: Path, **options: object) -> tuple[list[tuple[s
 @pytest.mark.parametrize("batch_size", [100_000, 5])
 def test_csv_parts_are_copied_from_a_source_in_the_writers_dialect(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                    batch_size: int) -> None:
-    from cgformat.formats import _csvscan
+    from cgformat.jobs.split import run as _splitting
 
     frame = pl.DataFrame({"id": [f"{i:03d}" for i in range(60)],
                           "note": ["", 'say "hi"', "a,b", "two\nlines", "plain"] * 12, "x": ["1", "", "", "2"] * 15})
@@ -284,15 +284,7 @@ def test_csv_parts_are_copied_from_a_source_in_the_writers_dialect(tmp_path: Pat
     # with batches of 5 records, parts of up to 7 take their bytes from two batches
     copied, copied_encodes = _split_parts(src, tmp_path / "a", max_records=7, max_bytes=400,
                                           read_options=ReadOptions(batch_size=batch_size))
-    original = _csvscan.parse_canonical
-
-    def without_raw(*args: object, **kwargs: object) -> object:
-        got = original(*args, **kwargs)  # type: ignore[arg-type]
-        if got is not None:
-            got.raw_sizes = None
-        return got
-
-    monkeypatch.setattr(_csvscan, "parse_canonical", without_raw)
+    monkeypatch.setattr(_splitting, "raw_segments", lambda batch: None)   # as if the bytes were unknown
     encoded, encoded_encodes = _split_parts(src, tmp_path / "b", max_records=7, max_bytes=400,
                                             read_options=ReadOptions(batch_size=batch_size))
     assert copied == encoded            # the same parts, byte for byte
@@ -336,9 +328,9 @@ def test_a_large_source_is_validated_in_smaller_batches_with_the_same_outcome(tm
     sizes: list[int] = []
     opened = formats.open_reader
 
-    def spy(stream, fmt, *, source, options=None):  # type: ignore[no-untyped-def]
+    def spy(stream, fmt, *, source, options=None, **tuning):  # type: ignore[no-untyped-def]
         sizes.append(options.batch_size)
-        return opened(stream, fmt, source=source, options=options)
+        return opened(stream, fmt, source=source, options=options, **tuning)
 
     monkeypatch.setattr(_splitting.formats, "open_reader", spy)
     monkeypatch.setattr(_splitting, "DEFAULT_BATCH_SIZE", 1_000)   # batches that split this file: 3, then 5
