@@ -43,6 +43,8 @@ _PIECE = 4 << 20          # inflated bytes examined at a time
 _CELL_OPTION = "max_cells (CLI --max-cells)"
 
 _SHEET_TAG = re.compile(rb"<(?:[\w.-]+:)?sheet\b[^>]*>")
+_WORKBOOK_PR = re.compile(rb"<(?:[\w.-]+:)?workbookPr\b[^>]*>")
+_EXT_LIST = re.compile(rb"<((?:[\w.-]+:)?extLst)\b.*?</\1\s*>", re.S)
 _REL_TAG = re.compile(rb"<(?:[\w.-]+:)?Relationship\b[^>]*>")
 _ATTR = re.compile(rb"([\w:.-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 
@@ -473,6 +475,17 @@ class Workbook:
                     out[name] = path
             self._sheets = out
         return self._sheets
+
+    @property
+    def date1904(self) -> bool:
+        """Whether the workbook counts dates from 1904 (``date1904`` of ``workbookPr`` in ``xl/workbook.xml``).
+
+        Only the workbook's own ``workbookPr`` counts: the ``x14:workbookPr`` that Excel 2010+ writes in
+        the ``extLst`` extensions carries no ``date1904`` and does not reset it.
+        """
+        own = _EXT_LIST.sub(b"", self.read_small("xl/workbook.xml"))
+        tag = _WORKBOOK_PR.search(own)
+        return tag is not None and attributes(tag.group(0)).get(b"date1904", b"").strip() in (b"1", b"true")
 
     def check_sheet(self, name: str) -> CellScan:
         """Refuse the sheet if the grid fastexcel would build for it is over ``max_cells``, or past Excel's

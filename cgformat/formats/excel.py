@@ -85,6 +85,7 @@ _RENDERED = r"^-?(0|[1-9][0-9]*)(\.[0-9]*[1-9])?$"     # a number as fastexcel r
 _DATE_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}"
 _LONG_WHOLE = r"^-?[0-9]{16,}$"
 _DAY_US = 86_400_000_000
+_SYSTEMS_APART = 1_462   # days from 1899-12-30 (serial 0 of the 1900 system, past February 1900) to 1904-01-01
 _CREATED = datetime(2000, 1, 1, tzinfo=UTC)  # fixed, so equal input gives equal bytes
 
 
@@ -314,7 +315,25 @@ def _typed(book: Any, index: int, wanted: dict[str, list[int]], *, source: str) 
     return pl.concat(frames, how="horizontal") if frames else pl.DataFrame()
 
 
-def _cells_as_text(book: Any, index: int, frame: pl.DataFrame, *, source: str) -> pl.DataFrame:
+def _date_system(text: pl.Expr, micros: pl.Expr, *, date1904: bool) -> pl.Expr:
+    """Date texts of fastexcel moved to the workbook's own date system where fastexcel used the other.
+
+    ``micros`` is the cell's stored serial (a ``duration`` load gives it as stored, whatever the date
+    system); a rendered date exactly 1,462 days (the distance of the two systems) from the date the serial
+    means in the workbook's system is moved by them. Dates of the 1900 system before March 1900 (Excel's
+    phantom 29 February) are a day off the plain count and are left as they are.
+    """
+    epoch = datetime(1904, 1, 1) if date1904 else datetime(1899, 12, 30)
+    meant = (pl.lit(epoch) + pl.duration(microseconds=micros)).dt.date()
+    shown = text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+    off = (shown - meant).dt.total_days()
+    return (pl.when(off.abs() == _SYSTEMS_APART)
+            .then(pl.concat_str([meant.dt.strftime("%Y-%m-%d"), text.str.slice(10)]))
+            .otherwise(text))
+
+
+def _cells_as_text(book: Any, index: int, frame: pl.DataFrame, *, source: str,
+                   date1904: bool | None = None) -> pl.DataFrame:
     """Turn fastexcel's string rendering into Excel's (see the module docstring), column by column.
 
     fastexcel renders numbers with at most 9 decimals and whole numbers with every digit, booleans as
@@ -345,6 +364,8 @@ def _cells_as_text(book: Any, index: int, frame: pl.DataFrame, *, source: str) -
         expr = col
         if name in dates:
             micros = pl.col("duration" + name).dt.total_microseconds()
+            if date1904 is not None:
+                expr = _date_system(col, micros, date1904=date1904)
             expr = pl.when(micros.is_not_null() & (micros >= 0) & (micros < _DAY_US)).then(col.str.slice(11)) \
                 .otherwise(expr)
         if name in numeric:
@@ -430,7 +451,8 @@ class ExcelReader:
                                 f"columns, over the limit max_cells={options.max_cells:,}; raise max_cells "
                                 f"to read it anyway")
         if frame.width:
-            frame = _cells_as_text(book, index, frame, source=source)
+            frame = _cells_as_text(book, index, frame, source=source,
+                                   date1904=guard.date1904 if guard is not None else None)
         if scan.unsaved:
             frame = _widen(frame, [(row, column) for row, column, _ in scan.unsaved])
         if frame.width:

@@ -71,9 +71,6 @@ def test_a_1904_workbook_reads_its_dates_right(tmp_path: Path) -> None:
     assert rows(read_file(book)) == [("Ann", "1971-01-01 04:14:00")]
 
 
-@pytest.mark.xfail(strict=True, reason="finding 2 (formats/excel.py): calamine (tafia/calamine#706) lets the "
-                                       "x14/x15:workbookPr of workbook.xml's extLst reset the date1904 flag, so an "
-                                       "Excel-saved 1904 workbook's dates come out 1462 days early, exit 0")
 def test_an_excel_saved_1904_workbook_reads_its_dates_right(tmp_path: Path) -> None:
     book = tmp_path / "mac1904.xlsx"
     _workbook_1904(book, ext_workbook_pr=True)
