@@ -702,7 +702,7 @@ def _rows_xml(frame: pl.DataFrame, first_row: int, *, keep_empty: bool = False) 
     """One ``<row>`` element per record, cells ``A..``, rows numbered from ``first_row``.
 
     An empty value is no cell, as Excel writes it, unless ``keep_empty`` (the header: so a blank last
-    label still widens the sheet to every column).
+    label still widens the sheet to every column) or it is the first of a record of empty values only.
     """
     width = frame.width
     values: dict[str, pl.Series] = {}
@@ -722,7 +722,10 @@ def _rows_xml(frame: pl.DataFrame, first_row: int, *, keep_empty: bool = False) 
             pl.lit(f'<c r="{xl_col_to_name(j)}'), number, pl.lit('" t="inlineStr"><is><t'),
             pl.when(value.str.contains(r"^\s|\s$")).then(pl.lit(' xml:space="preserve">')).otherwise(pl.lit(">")),
             value.str.replace_many(["&", "<", ">"], ["&amp;", "&lt;", "&gt;"]), pl.lit("</t></is></c>")])
-        parts.append(cell if keep_empty else pl.when(value == "").then(pl.lit("")).otherwise(cell))
+        # a record of empty values keeps its first cell, as empty text: a row without cells is no row to
+        # a reader, and a last one would vanish unreported
+        empty = value == "" if j else (value == "") & ~pl.all_horizontal([pl.col(f"v{k}") == "" for k in range(width)])
+        parts.append(cell if keep_empty else pl.when(empty).then(pl.lit("")).otherwise(cell))
     parts.append(pl.lit("</row>"))
     return pl.DataFrame(values).select(pl.concat_str(parts).alias("xml")).to_series()
 

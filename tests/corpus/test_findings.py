@@ -77,9 +77,6 @@ def test_an_excel_saved_1904_workbook_reads_its_dates_right(tmp_path: Path) -> N
     assert rows(read_file(book)) == [("Ann", "1971-01-01 04:14:00")]
 
 
-@pytest.mark.xfail(strict=True, reason="finding 3 (formats/excel.py): a record of empty values is written as an "
-                                       "empty sheet row; read back, a trailing one vanishes without the blank-row "
-                                       "issue a middle one gets")
 def test_a_last_record_of_empty_values_is_kept_or_reported_through_xlsx(tmp_path: Path) -> None:
     src = tmp_path / "blank-end.csv"
     src.write_bytes(b"id,name\n1,Ann\n,\n")
