@@ -33,7 +33,7 @@ from itertools import repeat
 from ..errors import LimitExceeded
 
 __all__ = ["MAX_COLUMNS", "MAX_ROWS", "XML_BYTES_PER_CELL", "CellScan", "NumberFormat", "Workbook",
-           "column_number"]
+           "column_number", "number_formats"]
 
 MAX_ROWS = 1_048_576
 MAX_COLUMNS = 16_384
@@ -326,14 +326,24 @@ def _styles(xml: bytes) -> dict[int, NumberFormat]:
                                                                                                    "replace"))
         except ValueError:
             continue
-    styles: dict[int, NumberFormat] = {}
     block = _CELL_XFS.search(xml)
     if block is None:
-        return styles
-    for index, tag in enumerate(_XF.findall(block.group(1))):
+        return {}
+    ids: list[int | None] = []
+    for tag in _XF.findall(block.group(1)):
         try:
-            number = int(attributes(tag).get(b"numFmtId", b"0"))
+            ids.append(int(attributes(tag).get(b"numFmtId", b"0")))
         except ValueError:
+            ids.append(None)
+    return number_formats(custom, ids)
+
+
+def number_formats(custom: dict[int, str], ids: list[int | None]) -> dict[int, NumberFormat]:
+    """Each cell style (its index in ``ids``, the number format id of each) whose number format is not
+    General, not a date; ``custom`` holds the codes of the workbook's own ids (built-in ids as Excel's)."""
+    styles: dict[int, NumberFormat] = {}
+    for index, number in enumerate(ids):
+        if number is None:
             continue
         if number in custom:
             fmt = _number_format(custom[number])
@@ -356,10 +366,12 @@ class CellScan:
     ``errors``: error values (``#DIV/0!`` ...); ``unsaved``: formulas without a saved value (text: the
     formula); ``formatted``: numbers under a non-General number format (text: the stored number), with
     the index of the cell's style in ``styles``; ``dates``: ISO 8601 date cells (``t="d"``; text: as
-    stored).
+    stored); ``empty_formulas``: formulas whose saved value is empty text (XLS: a program that does not
+    calculate saves that, so the value may be unknown).
     """
 
     errors: list[tuple[int, int, str]] = field(default_factory=list)
+    empty_formulas: list[tuple[int, int, str]] = field(default_factory=list)
     dates: list[tuple[int, int, str]] = field(default_factory=list)
     unsaved: list[tuple[int, int, str]] = field(default_factory=list)
     formatted: list[tuple[int, int, str, int]] = field(default_factory=list)

@@ -24,16 +24,18 @@ Reading
       12345678901234567890 -> ``12345678901234600000`` (Excel keeps 15 digits: such a number has
       lost its last digits in the workbook already; the same digits stored as text stay exact);
     * a number under a number format that only pads it is shown as the format shows it: ``00000``
-      -> ``00042``, ``0.00`` -> ``3.50`` (XLSX); a format that would round it (``0.00`` on 0.125) or
+      -> ``00042``, ``0.00`` -> ``3.50`` (XLSX and XLS); a format that would round it (``0.00`` on 0.125) or
       that cgformat does not apply (thousands separators, percent, currency, scientific, sections ...)
       leaves the General rendering, with a ``number-format`` warning naming the cells and the format;
     * dates and date-times ``YYYY-MM-DD HH:MM:SS`` (milliseconds, if the cell has them, as ``.fff``),
       ISO 8601 date cells (``t="d"``) included; times (a date cell below one day) ``HH:MM:SS``;
     * booleans ``TRUE`` / ``FALSE``; formulas their saved value; a formula without one (written by a
       program that does not calculate) reads as empty with a ``formula-no-value`` error naming the cell
-      (XLSX; its row is a record, not an empty row); error values (``#DIV/0!``, ``#N/A`` ...) their text
-      with a ``cell-error`` warning (XLSX only; in XLS they read as empty); empty cells ``""``.
-      XLS number formats and XLS formulas without a value are not detected (the text is General's).
+      (XLSX; its row is a record, not an empty row); an XLS formula saved with empty text as its value
+      (what a program that does not calculate saves) reads as empty with a ``formula-no-value`` warning;
+      error values (``#DIV/0!``, ``#N/A`` ...) their text with a ``cell-error`` warning (XLSX only; in XLS
+      they read as empty); empty cells ``""``. XLS cells are checked by a scan of the file's records
+      (:mod:`._biff`); a file it cannot follow gets a ``number-format`` warning saying they were not checked.
 
 Writing (XLSX)
     Every value is a text cell (``t="inlineStr"``, what xlsxwriter writes in constant-memory mode), so
@@ -71,6 +73,7 @@ from xlsxwriter.utility import xl_col_to_name
 from ..errors import LimitExceeded, ReadError, SheetError, WriteError
 from ..model import Issue, IssueCode, RecordBatch, Severity, SourceInfo, unique_columns
 from . import ReadOptions, WriteOptions
+from ._biff import scan_xls
 from ._common import HINT_ROWS, label_issues, title_row_hint
 from ._workbook import MAX_COLUMNS, MAX_ROWS, CellScan, NumberFormat, Workbook
 
@@ -443,7 +446,16 @@ class ExcelReader:
                                  f"(option sheet, CLI --sheet NAME or --sheet POSITION): {_listing(infos)}")
             index = full[0].index if full else 0
             chosen = names[index]
-        scan = guard.check_sheet(chosen) if guard is not None else CellScan()
+        if guard is not None:
+            scan = guard.check_sheet(chosen)
+        else:
+            found = scan_xls(data, chosen) if kind == "xls" else None
+            if kind == "xls" and found is None:
+                issues.append(Issue(code=IssueCode.NUMBER_FORMAT, severity=Severity.WARNING,
+                                    message=f"sheet {chosen!r}: cgformat cannot follow this XLS file's records, so "
+                                            f"number formats and formula values were not checked: numbers read "
+                                            f"as General shows them"))
+            scan = found or CellScan()
         frame = _text_frame(book, index, source=source, sheet=loaded.pop(index, None))
         loaded.clear()
         if frame.height * frame.width > options.max_cells:
@@ -597,6 +609,13 @@ def _with_scan(frame: pl.DataFrame, scan: CellScan) -> tuple[pl.DataFrame, list[
             "holds a formula whose value was never calculated (the program that wrote the file does not "
             "compute formulas), so its value is unknown: open the file in Excel or LibreOffice and save it, "
             "or replace the formula by its value"))
+    for row, column, _ in scan.empty_formulas:
+        if inside(row, column):
+            issues.append(_cell_issue(
+                IssueCode.FORMULA_NO_VALUE, Severity.WARNING, row, column, None,
+                "holds a formula whose saved value is empty text: either it computes to empty text, or the "
+                "program that wrote the file does not compute formulas and its value is unknown; open the file "
+                "in Excel or LibreOffice and save it to be sure"))
     differing: dict[tuple[int, str], list[tuple[int, str]]] = {}
     for row, column, stored, style in scan.formatted:
         fmt = scan.styles[style]
