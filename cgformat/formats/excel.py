@@ -318,20 +318,20 @@ def _typed(book: Any, index: int, wanted: dict[str, list[int]], *, source: str) 
     return pl.concat(frames, how="horizontal") if frames else pl.DataFrame()
 
 
-def _date_system(text: pl.Expr, micros: pl.Expr, *, date1904: bool) -> pl.Expr:
+def _date_system(text: pl.Expr, days: pl.Expr, *, date1904: bool) -> pl.Expr:
     """Date texts of fastexcel moved to the workbook's own date system where fastexcel used the other.
 
-    ``micros`` is the cell's stored serial (a ``duration`` load gives it as stored, whatever the date
-    system); a rendered date exactly 1,462 days (the distance of the two systems) from the date the serial
-    means in the workbook's system is moved by them. Dates of the 1900 system before March 1900 (Excel's
-    phantom 29 February) are a day off the plain count and are left as they are.
+    ``days`` is the whole days of the cell's stored serial; a rendered date about 1,462 days (the distance
+    of the two systems) from the date the serial means in the workbook's system is moved by exactly them.
     """
     epoch = datetime(1904, 1, 1) if date1904 else datetime(1899, 12, 30)
-    meant = (pl.lit(epoch) + pl.duration(microseconds=micros)).dt.date()
+    meant = (pl.lit(epoch) + pl.duration(days=days)).dt.date()
     shown = text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
     off = (shown - meant).dt.total_days()
-    return (pl.when(off.abs() == _SYSTEMS_APART)
-            .then(pl.concat_str([meant.dt.strftime("%Y-%m-%d"), text.str.slice(10)]))
+    moved = pl.when(off > 0).then(shown - pl.duration(days=_SYSTEMS_APART)) \
+        .otherwise(shown + pl.duration(days=_SYSTEMS_APART))
+    return (pl.when((off.abs() - _SYSTEMS_APART).abs() <= 1)
+            .then(pl.concat_str([moved.dt.strftime("%Y-%m-%d"), text.str.slice(10)]))
             .otherwise(text))
 
 
@@ -368,7 +368,7 @@ def _cells_as_text(book: Any, index: int, frame: pl.DataFrame, *, source: str,
         if name in dates:
             micros = pl.col("duration" + name).dt.total_microseconds()
             if date1904 is not None:
-                expr = _date_system(col, micros, date1904=date1904)
+                expr = _date_system(col, micros // _DAY_US, date1904=date1904)
             expr = pl.when(micros.is_not_null() & (micros >= 0) & (micros < _DAY_US)).then(col.str.slice(11)) \
                 .otherwise(expr)
         if name in numeric:
