@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from cgformat.cli import main
 from cgformat.errors import LimitExceeded, ReadError, SheetError, WriteError
-from cgformat.formats import ReadOptions, WriteOptions, excel
+from cgformat.formats import ReadOptions, WriteOptions, _xlsx_write, excel
 from cgformat.model import IssueCode, Severity, Table
 
 GOLDEN = Path(__file__).parent.parent / "golden" / "excel"
@@ -257,7 +257,7 @@ def test_cell_too_long_names_record_and_field() -> None:
 
 
 def test_too_many_rows_names_the_record(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(excel, "MAX_ROWS", 6)
+    monkeypatch.setattr(_xlsx_write, "MAX_ROWS", 6)
     writer = excel.open_writer(io.BytesIO(), labels=("A",), options=WriteOptions())
     writer.write(pl.DataFrame({"A": ["1", "2", "3"]}))
     with pytest.raises(WriteError, match="record 6:"):

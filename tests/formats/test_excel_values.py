@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
-from cgformat.formats import ReadOptions, excel
+from cgformat.formats import ReadOptions, _excel_cells, excel
 from cgformat.model import IssueCode, Severity, Table
 
 
@@ -78,16 +78,16 @@ def test_every_number_reads_as_excels_general(values: list[float]) -> None:
     sheet = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
     stored = [float(v) for v in re.findall(rb"<v>([^<]*)</v>", sheet)]
     assert len(stored) == len(values)
-    assert read(data).frame["N"].to_list() == [excel._general(v) for v in stored]
+    assert read(data).frame["N"].to_list() == [_excel_cells.general(v) for v in stored]
 
 
 @settings(max_examples=30, deadline=None)
 @given(st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=200))
 def test_general_in_polars_agrees_with_the_reference(values: list[float]) -> None:
-    fast = pl.Series(values, dtype=pl.Float64).to_frame("x").select(excel._general_text(pl.col("x"))).to_series()
+    fast = pl.Series(values, dtype=pl.Float64).to_frame("x").select(_excel_cells.general_text(pl.col("x"))).to_series()
     for value, text in zip(values, fast.to_list(), strict=True):
         if text is not None:
-            assert text == excel._general(value), value
+            assert text == _excel_cells.general(value), value
 
 
 # --------------------------------------------------------------------------------------------- formulas
