@@ -17,7 +17,8 @@ from __future__ import annotations
 import struct
 from array import array
 
-from ._workbook import CellScan, number_formats
+from ._numfmt import number_formats
+from ._workbook import CellScan
 
 __all__ = ["scan_xls"]
 

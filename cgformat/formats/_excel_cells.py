@@ -18,7 +18,8 @@ from xlsxwriter.utility import xl_col_to_name
 
 from ..errors import ReadError
 from ..model import Issue, IssueCode, Severity
-from ._workbook import CellScan, NumberFormat
+from ._numfmt import NumberFormat
+from ._workbook import CellScan
 
 __all__ = ["cells_as_text", "general", "general_text", "load", "recoverable", "text_frame", "widen", "with_record",
            "with_scan", "wrap"]

@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 from itertools import repeat
 
 from ..errors import LimitExceeded
+from ._numfmt import NumberFormat, number_formats
 
-__all__ = ["MAX_COLUMNS", "MAX_ROWS", "XML_BYTES_PER_CELL", "CellScan", "NumberFormat", "Workbook",
-           "column_number", "number_formats"]
+__all__ = ["MAX_COLUMNS", "MAX_ROWS", "XML_BYTES_PER_CELL", "CellScan", "Workbook", "column_number"]
 
 MAX_ROWS = 1_048_576
 MAX_COLUMNS = 16_384
@@ -274,46 +274,9 @@ def _grid(pieces: Iterator[bytes], *, stop: int, exact: bool,
     return bound
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class NumberFormat:
-    """A cell style's number format: its code, and the part of it cgformat applies.
-
-    ``zeros`` is the least digits shown before the point (``00000``: 5) and ``decimals`` the digits after
-    it (``0.00``: 2), for the codes made of those alone; ``applied`` is False for any other code (percent,
-    thousands separators, currency, sections ...), which cgformat does not apply.
-    """
-
-    code: str
-    zeros: int = 1
-    decimals: int = 0
-    applied: bool = False
-
-
-_BUILTIN = {1: "0", 2: "0.00", 3: "#,##0", 4: "#,##0.00", 5: '"$"#,##0_);("$"#,##0)', 6: '"$"#,##0_);[Red]("$"#,##0)',
-            7: '"$"#,##0.00_);("$"#,##0.00)', 8: '"$"#,##0.00_);[Red]("$"#,##0.00)', 9: "0%", 10: "0.00%",
-            11: "0.00E+00", 12: "# ?/?", 13: "# ??/??", 37: "#,##0 ;(#,##0)", 38: "#,##0 ;[Red](#,##0)",
-            39: "#,##0.00;(#,##0.00)", 40: "#,##0.00;[Red](#,##0.00)", 48: "##0.0E+0"}
-_DATE_IDS = frozenset(range(14, 23)) | frozenset(range(27, 37)) | frozenset(range(45, 48)) | \
-    frozenset(range(50, 59))
-_DIGITS_ONLY = re.compile(r"#*(0+)(?:\.(0+))?")
-_DATE_CODE = re.compile(r"[dmyhsDMYHS]")
 _NUM_FMT = re.compile(rb"<(?:[\w.-]+:)?numFmt\b[^>]*>")
 _CELL_XFS = re.compile(rb"<(?:[\w.-]+:)?cellXfs\b[^>]*>(.*?)</(?:[\w.-]+:)?cellXfs>", re.S)
 _XF = re.compile(rb"<(?:[\w.-]+:)?xf\b[^>]*>")
-
-
-def _number_format(code: str) -> NumberFormat | None:
-    """The format for ``code``, or None when it shows a number as General does (or is a date or text)."""
-    plain = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", code)   # literals, escapes, colours and locales aside
-    if code.strip().lower() in ("", "general", "@") or (_DATE_CODE.search(plain) and "E+" not in code.upper()):
-        return None
-    match = _DIGITS_ONLY.fullmatch(code.strip())
-    if match is None:
-        return NumberFormat(code=code)
-    zeros, decimals = len(match.group(1)), len(match.group(2) or "")
-    if zeros == 1 and decimals == 0 and code.strip() in ("0", "#0"):
-        return NumberFormat(code=code, applied=True)
-    return NumberFormat(code=code, zeros=zeros, decimals=decimals, applied=True)
 
 
 def _styles(xml: bytes) -> dict[int, NumberFormat]:
@@ -336,24 +299,6 @@ def _styles(xml: bytes) -> dict[int, NumberFormat]:
         except ValueError:
             ids.append(None)
     return number_formats(custom, ids)
-
-
-def number_formats(custom: dict[int, str], ids: list[int | None]) -> dict[int, NumberFormat]:
-    """Each cell style (its index in ``ids``, the number format id of each) whose number format is not
-    General, not a date; ``custom`` holds the codes of the workbook's own ids (built-in ids as Excel's)."""
-    styles: dict[int, NumberFormat] = {}
-    for index, number in enumerate(ids):
-        if number is None:
-            continue
-        if number in custom:
-            fmt = _number_format(custom[number])
-        elif number in _DATE_IDS or number in {0, 49}:
-            fmt = None
-        else:
-            fmt = _number_format(_BUILTIN[number]) if number in _BUILTIN else None
-        if fmt is not None:
-            styles[index] = fmt
-    return styles
 
 
 # --------------------------------------------------------------------------------------------- cells
