@@ -2,14 +2,15 @@
 
 Every value is a text cell (``t="inlineStr"``, what xlsxwriter writes in constant-memory mode), so
 leading zeros, long numbers and ``=`` survive; "number stored as text" warnings are switched off;
-row 1 holds the labels. xlsxwriter builds the workbook (styles, relations, properties ...); the
-sheet's cells are generated with polars expressions and streamed into its XML (a Python call per
-cell, ``write_row``, is far slower; see the benchmark case csv-xlsx). Text is escaped as Excel does: ``&<>`` as
-entities, control characters and a literal ``_xHHHH_`` as ``_xHHHH_`` escapes. A value longer than
-Excel's 32,767 characters (UTF-16 units) or a record past row 1,048,576 raises :class:`WriteError`
-naming the record and field. :func:`record_sizes` is an *estimate* of each record's share of the
-compressed file (its XML size times the frame's compression ratio); :func:`envelope_size` is exact
-(an empty workbook with the header row). ``split`` measures the parts it writes.
+row 1 holds the labels; a record of empty values keeps its first cell as empty text, so that it reads
+back as a (reported) empty row and not as nothing. xlsxwriter builds the workbook (styles, relations,
+properties ...); the sheet's cells are generated with polars expressions and streamed into its XML (a
+Python call per cell, ``write_row``, is far slower: benchmark case csv-xlsx). Text is escaped as Excel
+does: ``&<>`` as entities, control characters and a literal ``_xHHHH_`` as ``_xHHHH_`` escapes. A value
+longer than Excel's 32,767 characters (UTF-16 units) or a record past row 1,048,576 raises
+:class:`WriteError` naming the record and field. :func:`record_sizes` is an *estimate* of each record's
+share of the compressed file (its XML size times the frame's compression ratio); :func:`envelope_size`
+is exact (an empty workbook with the header row). ``split`` measures the parts it writes.
 """
 
 from __future__ import annotations
