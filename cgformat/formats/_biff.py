@@ -8,14 +8,15 @@ the XLSX scan gives, so both formats are shown and reported alike.
 
 Every sector index, chain and record length is checked against the file; a container or stream this
 cannot follow gives ``None`` (the values fastexcel read stand, unchecked) and never an exception. The
-walk visits each record once (a Python step per record: an XLS sheet holds at most 65,536 rows x 256
-columns).
+walk visits each record once, keeping none (a Python step per record: an XLS sheet holds at most
+65,536 rows x 256 columns).
 """
 
 from __future__ import annotations
 
 import struct
 from array import array
+from collections.abc import Iterator
 
 from ._numfmt import number_formats
 from ._workbook import CellScan
@@ -153,18 +154,16 @@ def scan_xls(data: bytes, sheet: str) -> CellScan | None:
         return None
 
 
-def _records(stream: bytes, at: int) -> list[tuple[int, int, int]]:
+def _records(stream: bytes, at: int) -> Iterator[tuple[int, int, int]]:
     """``(type, start, length)`` of the records of the substream starting at ``at``, to its EOF."""
-    out: list[tuple[int, int, int]] = []
     end = len(stream)
     unpack = _HEAD.unpack_from
     while at + 4 <= end:
         kind, length = unpack(stream, at)
-        out.append((kind, at + 4, length))
+        yield kind, at + 4, length
         at += 4 + length
         if kind == _EOF:
-            break
-    return out
+            return
 
 
 def _scan(stream: bytes, sheet: str) -> CellScan | None:
@@ -184,11 +183,10 @@ def _scan(stream: bytes, sheet: str) -> CellScan | None:
         return None
     styles = number_formats(custom, ids)
     scan = CellScan(styles=styles)
-    records = _records(stream, start)
-    if not records or records[0][0] != _BOF:
+    if start + 4 > len(stream) or _HEAD.unpack_from(stream, start)[0] != _BOF:
         return None
     cell = _CELL.unpack_from
-    for number, (kind, at, length) in enumerate(records):
+    for kind, at, length in _records(stream, start):
         if kind in (_NUMBER, _RK) and length >= 10:
             row, column, xf = cell(stream, at)
             if xf in styles:
@@ -211,16 +209,21 @@ def _scan(stream: bytes, sheet: str) -> CellScan | None:
             elif result[0] == 3:
                 # empty text: what a program that does not calculate saves (and a formula of "" too)
                 scan.empty_formulas.append((row + 1, column + 1, ""))
-            elif result[0] == 0 and not _string_follows(records, number):
+            elif result[0] == 0 and not _string_follows(stream, at + length):
                 scan.unsaved.append((row + 1, column + 1, ""))
     return scan
 
 
-def _string_follows(records: list[tuple[int, int, int]], number: int) -> bool:
-    """Whether the FORMULA record ``number`` is followed by the STRING record of its text result."""
-    for kind, _, _ in records[number + 1:number + 4]:
+def _string_follows(stream: bytes, at: int) -> bool:
+    """Whether the FORMULA record ending at ``at`` is followed by the STRING record of its text result
+    (SHRFMLA or ARRAY records may come between)."""
+    for _ in range(3):
+        if at + 4 > len(stream):
+            return False
+        kind, length = _HEAD.unpack_from(stream, at)
         if kind == _STRING:
             return True
-        if kind not in (_CONTINUE, 0x04BC, 0x0221):   # SHRFMLA, ARRAY come between
+        if kind not in (_CONTINUE, 0x04BC, 0x0221):
             return False
+        at += 4 + length
     return False
