@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 from itertools import repeat
 
 from ..errors import LimitExceeded
+from ._numfmt import NumberFormat, number_formats
 
-__all__ = ["MAX_COLUMNS", "MAX_ROWS", "XML_BYTES_PER_CELL", "CellScan", "NumberFormat", "Workbook",
-           "column_number"]
+__all__ = ["MAX_COLUMNS", "MAX_ROWS", "XML_BYTES_PER_CELL", "CellScan", "Workbook", "column_number"]
 
 MAX_ROWS = 1_048_576
 MAX_COLUMNS = 16_384
@@ -43,6 +43,8 @@ _PIECE = 4 << 20          # inflated bytes examined at a time
 _CELL_OPTION = "max_cells (CLI --max-cells)"
 
 _SHEET_TAG = re.compile(rb"<(?:[\w.-]+:)?sheet\b[^>]*>")
+_WORKBOOK_PR = re.compile(rb"<(?:[\w.-]+:)?workbookPr\b[^>]*>")
+_EXT_LIST = re.compile(rb"<((?:[\w.-]+:)?extLst)\b.*?</\1\s*>", re.S)
 _REL_TAG = re.compile(rb"<(?:[\w.-]+:)?Relationship\b[^>]*>")
 _ATTR = re.compile(rb"([\w:.-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 
@@ -272,46 +274,9 @@ def _grid(pieces: Iterator[bytes], *, stop: int, exact: bool,
     return bound
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class NumberFormat:
-    """A cell style's number format: its code, and the part of it cgformat applies.
-
-    ``zeros`` is the least digits shown before the point (``00000``: 5) and ``decimals`` the digits after
-    it (``0.00``: 2), for the codes made of those alone; ``applied`` is False for any other code (percent,
-    thousands separators, currency, sections ...), which cgformat does not apply.
-    """
-
-    code: str
-    zeros: int = 1
-    decimals: int = 0
-    applied: bool = False
-
-
-_BUILTIN = {1: "0", 2: "0.00", 3: "#,##0", 4: "#,##0.00", 5: '"$"#,##0_);("$"#,##0)', 6: '"$"#,##0_);[Red]("$"#,##0)',
-            7: '"$"#,##0.00_);("$"#,##0.00)', 8: '"$"#,##0.00_);[Red]("$"#,##0.00)', 9: "0%", 10: "0.00%",
-            11: "0.00E+00", 12: "# ?/?", 13: "# ??/??", 37: "#,##0 ;(#,##0)", 38: "#,##0 ;[Red](#,##0)",
-            39: "#,##0.00;(#,##0.00)", 40: "#,##0.00;[Red](#,##0.00)", 48: "##0.0E+0"}
-_DATE_IDS = frozenset(range(14, 23)) | frozenset(range(27, 37)) | frozenset(range(45, 48)) | \
-    frozenset(range(50, 59))
-_DIGITS_ONLY = re.compile(r"#*(0+)(?:\.(0+))?")
-_DATE_CODE = re.compile(r"[dmyhsDMYHS]")
 _NUM_FMT = re.compile(rb"<(?:[\w.-]+:)?numFmt\b[^>]*>")
 _CELL_XFS = re.compile(rb"<(?:[\w.-]+:)?cellXfs\b[^>]*>(.*?)</(?:[\w.-]+:)?cellXfs>", re.S)
 _XF = re.compile(rb"<(?:[\w.-]+:)?xf\b[^>]*>")
-
-
-def _number_format(code: str) -> NumberFormat | None:
-    """The format for ``code``, or None when it shows a number as General does (or is a date or text)."""
-    plain = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", code)   # literals, escapes, colours and locales aside
-    if code.strip().lower() in ("", "general", "@") or (_DATE_CODE.search(plain) and "E+" not in code.upper()):
-        return None
-    match = _DIGITS_ONLY.fullmatch(code.strip())
-    if match is None:
-        return NumberFormat(code=code)
-    zeros, decimals = len(match.group(1)), len(match.group(2) or "")
-    if zeros == 1 and decimals == 0 and code.strip() in ("0", "#0"):
-        return NumberFormat(code=code, applied=True)
-    return NumberFormat(code=code, zeros=zeros, decimals=decimals, applied=True)
 
 
 def _styles(xml: bytes) -> dict[int, NumberFormat]:
@@ -324,24 +289,16 @@ def _styles(xml: bytes) -> dict[int, NumberFormat]:
                                                                                                    "replace"))
         except ValueError:
             continue
-    styles: dict[int, NumberFormat] = {}
     block = _CELL_XFS.search(xml)
     if block is None:
-        return styles
-    for index, tag in enumerate(_XF.findall(block.group(1))):
+        return {}
+    ids: list[int | None] = []
+    for tag in _XF.findall(block.group(1)):
         try:
-            number = int(attributes(tag).get(b"numFmtId", b"0"))
+            ids.append(int(attributes(tag).get(b"numFmtId", b"0")))
         except ValueError:
-            continue
-        if number in custom:
-            fmt = _number_format(custom[number])
-        elif number in _DATE_IDS or number in {0, 49}:
-            fmt = None
-        else:
-            fmt = _number_format(_BUILTIN[number]) if number in _BUILTIN else None
-        if fmt is not None:
-            styles[index] = fmt
-    return styles
+            ids.append(None)
+    return number_formats(custom, ids)
 
 
 # --------------------------------------------------------------------------------------------- cells
@@ -354,10 +311,12 @@ class CellScan:
     ``errors``: error values (``#DIV/0!`` ...); ``unsaved``: formulas without a saved value (text: the
     formula); ``formatted``: numbers under a non-General number format (text: the stored number), with
     the index of the cell's style in ``styles``; ``dates``: ISO 8601 date cells (``t="d"``; text: as
-    stored).
+    stored); ``empty_formulas``: formulas whose saved value is empty text (XLS: a program that does not
+    calculate saves that, so the value may be unknown).
     """
 
     errors: list[tuple[int, int, str]] = field(default_factory=list)
+    empty_formulas: list[tuple[int, int, str]] = field(default_factory=list)
     dates: list[tuple[int, int, str]] = field(default_factory=list)
     unsaved: list[tuple[int, int, str]] = field(default_factory=list)
     formatted: list[tuple[int, int, str, int]] = field(default_factory=list)
@@ -473,6 +432,17 @@ class Workbook:
                     out[name] = path
             self._sheets = out
         return self._sheets
+
+    @property
+    def date1904(self) -> bool:
+        """Whether the workbook counts dates from 1904 (``date1904`` of ``workbookPr`` in ``xl/workbook.xml``).
+
+        Only the workbook's own ``workbookPr`` counts: the ``x14:workbookPr`` that Excel 2010+ writes in
+        the ``extLst`` extensions carries no ``date1904`` and does not reset it.
+        """
+        own = _EXT_LIST.sub(b"", self.read_small("xl/workbook.xml"))
+        tag = _WORKBOOK_PR.search(own)
+        return tag is not None and attributes(tag.group(0)).get(b"date1904", b"").strip() in (b"1", b"true")
 
     def check_sheet(self, name: str) -> CellScan:
         """Refuse the sheet if the grid fastexcel would build for it is over ``max_cells``, or past Excel's

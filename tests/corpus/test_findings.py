@@ -71,18 +71,12 @@ def test_a_1904_workbook_reads_its_dates_right(tmp_path: Path) -> None:
     assert rows(read_file(book)) == [("Ann", "1971-01-01 04:14:00")]
 
 
-@pytest.mark.xfail(strict=True, reason="finding 2 (formats/excel.py): calamine (tafia/calamine#706) lets the "
-                                       "x14/x15:workbookPr of workbook.xml's extLst reset the date1904 flag, so an "
-                                       "Excel-saved 1904 workbook's dates come out 1462 days early, exit 0")
 def test_an_excel_saved_1904_workbook_reads_its_dates_right(tmp_path: Path) -> None:
     book = tmp_path / "mac1904.xlsx"
     _workbook_1904(book, ext_workbook_pr=True)
     assert rows(read_file(book)) == [("Ann", "1971-01-01 04:14:00")]
 
 
-@pytest.mark.xfail(strict=True, reason="finding 3 (formats/excel.py): a record of empty values is written as an "
-                                       "empty sheet row; read back, a trailing one vanishes without the blank-row "
-                                       "issue a middle one gets")
 def test_a_last_record_of_empty_values_is_kept_or_reported_through_xlsx(tmp_path: Path) -> None:
     src = tmp_path / "blank-end.csv"
     src.write_bytes(b"id,name\n1,Ann\n,\n")

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from cgformat.cli import main
 from cgformat.errors import LimitExceeded, ReadError, SheetError, WriteError
-from cgformat.formats import ReadOptions, WriteOptions, excel
+from cgformat.formats import ReadOptions, WriteOptions, _xlsx_write, excel
 from cgformat.model import IssueCode, Severity, Table
 
 GOLDEN = Path(__file__).parent.parent / "golden" / "excel"
@@ -64,11 +64,13 @@ def test_real_xls_cells_as_excel_shows_them() -> None:
     table = read(GOLDEN / "corner.xls", fmt="xls", sheet="Data")
     assert table.info.format == "xls"
     assert table.info.labels == LABELS
-    # xlwt stores formulas without a cached value; XLS error cells are not detected
+    # xlwt saves a formula's value as empty text (it does not calculate): reported as possibly unknown;
+    # XLS error cells are not detected
     assert table.frame.rows() == [ROW2[:6] + ("",) + ROW2[7:], ROW3[:6] + ("",) + ROW3[7:],
                                   ROW5[:6] + ("",) + ROW5[7:], ROW6[:6] + ("",) + ROW6[7:]]
     assert table.lines.to_list() == [2, 3, 5, 6]
-    assert [(str(i.code), i.line) for i in table.issues] == [("blank-row", 4)]
+    assert [(str(i.code), i.line, i.field, i.severity) for i in table.issues] == [
+        ("formula-no-value", 2, "Formula", Severity.WARNING), ("blank-row", 4, None, Severity.WARNING)]
 
 
 @pytest.mark.parametrize(("name", "fmt"), [("corner.xlsx", "xlsx"), ("corner.xls", "xls")])
@@ -255,7 +257,7 @@ def test_cell_too_long_names_record_and_field() -> None:
 
 
 def test_too_many_rows_names_the_record(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(excel, "MAX_ROWS", 6)
+    monkeypatch.setattr(_xlsx_write, "MAX_ROWS", 6)
     writer = excel.open_writer(io.BytesIO(), labels=("A",), options=WriteOptions())
     writer.write(pl.DataFrame({"A": ["1", "2", "3"]}))
     with pytest.raises(WriteError, match="record 6:"):
@@ -298,9 +300,9 @@ def test_xlsx_round_trip(case: tuple[tuple[str, ...], pl.DataFrame]) -> None:
     kept = [k for k, row in enumerate(frame.rows()) if any(v != "" for v in row)]  # empty rows are blank rows
     assert table.frame.rows() == [frame.row(k) for k in kept]
     assert table.lines.to_list() == [k + 2 for k in kept]
-    # an empty row after the last one with a value is no row at all in the sheet
+    # every record of empty values is reported, the last ones too (they keep an empty first cell)
     assert [i.line for i in table.issues if i.code == IssueCode.BLANK_ROW] == [
-        k + 2 for k in range(frame.height) if k not in kept and kept and k < kept[-1]]
+        k + 2 for k in range(frame.height) if k not in kept]
 
 
 def test_header_too_long() -> None:

@@ -9,6 +9,7 @@ import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import polars as pl
@@ -17,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
-from cgformat.formats import ReadOptions, excel
+from cgformat.formats import ReadOptions, _excel_cells, excel
 from cgformat.model import IssueCode, Severity, Table
 
 
@@ -77,16 +78,16 @@ def test_every_number_reads_as_excels_general(values: list[float]) -> None:
     sheet = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
     stored = [float(v) for v in re.findall(rb"<v>([^<]*)</v>", sheet)]
     assert len(stored) == len(values)
-    assert read(data).frame["N"].to_list() == [excel._general(v) for v in stored]
+    assert read(data).frame["N"].to_list() == [_excel_cells.general(v) for v in stored]
 
 
 @settings(max_examples=30, deadline=None)
 @given(st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=200))
 def test_general_in_polars_agrees_with_the_reference(values: list[float]) -> None:
-    fast = pl.Series(values, dtype=pl.Float64).to_frame("x").select(excel._general_text(pl.col("x"))).to_series()
+    fast = pl.Series(values, dtype=pl.Float64).to_frame("x").select(_excel_cells.general_text(pl.col("x"))).to_series()
     for value, text in zip(values, fast.to_list(), strict=True):
         if text is not None:
-            assert text == excel._general(value), value
+            assert text == _excel_cells.general(value), value
 
 
 # --------------------------------------------------------------------------------------------- formulas
@@ -180,13 +181,14 @@ def _golden(name: str) -> Table:
 
 
 def _shown_by_libreoffice() -> list[dict[str, str]]:
-    """The sheet as LibreOffice shows it (its CSV export of producers_libreoffice.xlsx)."""
+    """The sheet as LibreOffice shows it (its CSV export of producers_libreoffice.xlsx, saved also as .xls)."""
     with (GOLDEN / "producers_libreoffice.csv").open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 
 
-def test_libreoffice_workbook_reads_as_libreoffice_shows_it() -> None:
-    table = _golden("producers_libreoffice.xlsx")
+@pytest.mark.parametrize("name", ["producers_libreoffice.xlsx", "producers_libreoffice.xls"])
+def test_libreoffice_workbook_reads_as_libreoffice_shows_it(name: str) -> None:
+    table = _golden(name)
     shown = _shown_by_libreoffice()
     rows = table.frame.to_dicts()
     for got, want in zip(rows, shown, strict=True):
@@ -252,3 +254,57 @@ def test_shared_formulas_without_a_value_are_named() -> None:
     table = read(data)
     assert table.frame.rows() == [("1", "2"), ("2", "")]
     assert [(str(i.code), i.line, i.field, i.value) for i in table.issues] == [("formula-no-value", 3, "B", None)]
+
+
+def _xls(build: Callable[[Any], None]) -> bytes:
+    import xlwt
+    book = xlwt.Workbook()
+    build(book.add_sheet("data"))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_xls_number_formats_are_shown_or_named() -> None:
+    import xlwt
+
+    def build(sheet: Any) -> None:
+        rows = [["Zip", "Price", "Big"], [(42, "00000"), (3.5, "0.00"), (1234.5, "#,##0.00")],
+                [(-7, "00000"), (0.125, "0.00"), 12], [123456, (2, "0.00"), None]]
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if isinstance(value, tuple):
+                    sheet.write(r, c, value[0], xlwt.easyxf(num_format_str=value[1]))
+                elif value is not None:
+                    sheet.write(r, c, value)
+
+    table = read(_xls(build))
+    assert table.frame.rows() == [("00042", "3.50", "1234.5"), ("-00007", "0.125", "12"), ("123456", "2.00", "")]
+    assert [(str(i.code), i.line, i.field, i.value) for i in table.issues] == [
+        ("number-format", 2, "Big", "#,##0.00"), ("number-format", 3, "Price", "0.00")]
+
+
+def test_xls_formulas_saved_without_a_value_are_named() -> None:
+    import xlwt
+
+    def build(sheet: Any) -> None:
+        sheet.write(0, 0, "A")
+        sheet.write(0, 1, "Twice")
+        sheet.write(1, 0, 4)
+        sheet.write(1, 1, xlwt.Formula("A2*2"))
+
+    table = read(_xls(build))
+    assert table.frame.rows() == [("4", "")]
+    assert [(str(i.code), i.line, i.field, i.severity) for i in table.issues] == [
+        ("formula-no-value", 2, "Twice", Severity.WARNING)]
+
+
+def test_an_xls_whose_records_cannot_be_followed_says_its_formats_were_not_checked() -> None:
+    data = _xls(lambda sheet: (sheet.write(0, 0, "Zip"), sheet.write(1, 0, 42)))
+    name = "Workbook".encode("utf-16-le")
+    at = data.index(name + b"\0\0")
+    # the stream renamed "Book" (as Excel 5 named it): fastexcel reads it, the record scan does not
+    renamed = data[:at] + "Book".encode("utf-16-le").ljust(64, b"\0") + b"\x0a\x00" + data[at + 66:]
+    table = read(renamed)
+    assert table.frame.rows() == [("42",)]
+    assert [(str(i.code), i.line) for i in table.issues] == [("number-format", None)]

@@ -118,3 +118,23 @@ def _zip(sheet: bytes) -> bytes:
         z.writestr("xl/_rels/workbook.xml.rels", RELS)
         z.writestr("xl/worksheets/sheet1.xml", HEAD + sheet + TAIL)
     return buffer.getvalue()
+
+
+def _workbook_xml(body: bytes) -> Workbook:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("xl/workbook.xml", body)
+    return Workbook(buffer.getvalue(), source="book", max_cells=100)
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    (b'<workbook><workbookPr date1904="1"/><sheets/></workbook>', True),
+    (b"<x:workbook xmlns:x='main'><x:workbookPr date1904='true' defaultThemeVersion='1'/></x:workbook>", True),
+    (b'<workbook><workbookPr date1904="1"/><extLst><ext uri="{79F54976}"><x14:workbookPr defaultImageDpi="32767"/>'
+     b"</ext></extLst></workbook>", True),
+    (b'<workbook><workbookPr date1904="0"/></workbook>', False),
+    (b"<workbook><workbookPr/><extLst><ext><x15:workbookPr date1904='1'/></ext></extLst></workbook>", False),
+    (b"<workbook><sheets/></workbook>", False),
+], ids=["plain", "prefixed-single-quotes", "x14-extension-after", "zero", "only-in-an-extension", "none"])
+def test_the_date_system_is_the_workbooks_own_workbookpr(body: bytes, expected: bool) -> None:
+    assert _workbook_xml(body).date1904 is expected
