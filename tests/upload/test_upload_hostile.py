@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from cgformat.cli import main
 from cgformat.errors import ApiError, UsageError
-from cgformat.upload import CgClient, Credentials, RetryableError, Sandbox
+from cgformat.sandbox import Sandbox
+from cgformat.upload import CgClient, Credentials, RetryableError
 from cgformat.upload._exchange import http_client
 from cgformat.upload.client import check_url, parse_answer
 from cgformat.upload.journal import Journal, JournalDamaged, NotUploaded
