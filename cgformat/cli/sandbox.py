@@ -12,6 +12,7 @@ from types import FrameType
 import click
 
 from ..errors import UsageError
+from ..limits import PROFILES
 from ..sandbox import Sandbox, parse_fault
 from ._app import main
 
@@ -22,7 +23,8 @@ from ._app import main
               help="Port (0: any free one).")
 @click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Keep received files and the sandbox's state here (across restarts).")
-@click.option("--interval", type=click.FloatRange(min=0), default=600.0, show_default=True, metavar="SECONDS",
+@click.option("--interval", type=click.FloatRange(min=0), default=float(PROFILES["api"].interval_s),
+              show_default=True, metavar="SECONDS",
               help="Refuse an upload sooner than this after the previous one, as CG does (a rehearsal: the "
                    "uploader's --interval, e.g. 5).")
 @click.option("--statistics-lag", type=click.FloatRange(min=0), default=0.0, show_default=True, metavar="SECONDS",

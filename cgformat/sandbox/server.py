@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from ..limits import LimitProfile, get_profile
+from ..limits import PROFILES, LimitProfile, get_profile
 from ..upload.client import CODE_ALREADY_PROCESSED, CODE_FILE_NOT_FOUND, CODE_INVALID_KEY
 from ._store import StoredUpload, load_state, save_state, stored_name
 from ._wire import (
@@ -73,7 +73,7 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body leave at once: no 40 ms delayed-ACK stall per request
+    disable_nagle_algorithm = True  # headers and body leave at once: no delayed-ACK stall per request
     wbufsize = -1
     server_version = "cgformat-sandbox"
     sys_version = ""
@@ -102,7 +102,8 @@ class Sandbox:
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, data_dir: str | Path | None = None,
                  api_keys: Collection[str] | None = None, clients: Mapping[str, str] | None = None,
-                 interval_s: float = 600.0, profiles: Mapping[str, LimitProfile] | None = None,
+                 interval_s: float = float(PROFILES["api"].interval_s),
+                 profiles: Mapping[str, LimitProfile] | None = None,
                  token_ttl_s: int = 3600, validator: Validator | None = None,
                  clock: Callable[[], float] = time.time, statistics_lag_s: float = 0.0) -> None:
         self.host, self.port = host, port
