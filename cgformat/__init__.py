@@ -98,17 +98,18 @@ from .settings import Settings, load_settings
 _sys.excepthook = _hook_before
 
 if TYPE_CHECKING:
-    from .upload import CgClient, Journal, Sandbox, Uploader
+    from .sandbox import Sandbox
+    from .upload import CgClient, Journal, Uploader
 
-# the uploader (and httpx with it) loads on first use: reading and validating a file never needs it
-_UPLOAD_EXPORTS = ("CgClient", "Journal", "Sandbox", "Uploader")
+# the uploader (and httpx with it) and the sandbox load on first use: reading and validating a file never needs them
+_UPLOAD_EXPORTS = ("CgClient", "Journal", "Uploader")
 
 
 def __getattr__(name: str) -> Any:
-    if name in _UPLOAD_EXPORTS:
-        from . import upload
+    if name in _UPLOAD_EXPORTS or name == "Sandbox":
+        from importlib import import_module
 
-        value = getattr(upload, name)
+        value = getattr(import_module(".sandbox" if name == "Sandbox" else ".upload", __name__), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,17 +5,12 @@ Each command's module registers it on :data:`main` when :class:`~cgformat.cli._a
 
 from __future__ import annotations
 
-import os
-
 from .._interrupt import quiet_interrupts
-
-# cgformat uses numpy for sorting and scanning, never for linear algebra: without this, OpenBLAS starts a
-# thread per core when numpy loads, and they spin for about 0.1 s of CPU that the reader needs (2 cores)
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 quiet_interrupts()   # the command line's process: a Ctrl-C before main() runs is reported in one line too
 
 import gc  # noqa: E402
+import os  # noqa: E402
 import sys  # noqa: E402
 
 from ._app import EXIT_PIPE, main  # noqa: E402
@@ -27,9 +22,9 @@ def run() -> None:
     """The ``cgformat`` program: :data:`main`, with the cyclic garbage collector kept off what lives anyway.
 
     The modules loaded by then (polars, click) are frozen before the command runs, so the collections
-    during it do not walk them again (a 1M split: 0.05-0.06 s of collections, each pausing every thread, down
-    to 0.01 s); and everything is frozen again at exit, where CPython would otherwise collect every object
-    several times over (0.1-0.15 s, more than some commands take), leaving it to the operating system.
+    during it do not walk them again (each pauses every thread); and everything is frozen again at exit,
+    where CPython would otherwise collect every object several times over, leaving it to the operating
+    system (the benchmark case split-1000k justifies it).
     Every output file is closed by its command before this. Standard output is flushed here, where a reader
     that has gone away still ends the program quietly with :data:`~cgformat.cli._app.EXIT_PIPE`; what is
     left to write then goes to the null device, so the interpreter's own flush at exit does not fail again

@@ -108,7 +108,7 @@ def json_errors(document: Callable[[dict[str, Any], Failure], dict[str, Any]]) -
 # uploader, fastexcel and xlsxwriter for workbooks) is only loaded when that command runs or --help lists it
 COMMAND_MODULES = {
     "convert": "convert", "sheets": "convert", "split": "split", "validate": "validate", "fix": "validate",
-    "schemas": "validate", "upload": "upload", "status": "upload", "undo": "upload", "sandbox": "upload",
+    "schemas": "validate", "upload": "upload", "status": "status", "undo": "status", "sandbox": "sandbox",
     "config": "config",
 }
 

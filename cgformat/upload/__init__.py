@@ -1,9 +1,9 @@
-"""The uploader: CG File API client, resumable journal, the run that sends parts, and a local sandbox of the API.
+"""The uploader: CG File API client, resumable journal, the run that sends parts.
 
 A part is found in CG's statistics by evidence, never by its name alone (:mod:`.match`).
 
-Nothing here imports polars or the format layer (the sandbox validates what it receives through a lazy
-import of the library): the uploader only sends files and reads manifests.
+Nothing here imports polars, the format layer or the sandbox (:mod:`cgformat.sandbox`): the uploader only
+sends files and reads manifests.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from .client import (
 )
 from .journal import JOURNAL_NAME, Journal, PartEntry, PartState, journal_path_for
 from .runner import RetryPolicy, Uploader, UploadEvent, UploadSummary, check_part, find_upload, schedule
-from .sandbox import Fault, FileCheck, Sandbox
 
 __all__ = [
     "DEFAULT_UPLOAD_PATHS",
@@ -33,14 +32,11 @@ __all__ = [
     "Answer",
     "CgClient",
     "Credentials",
-    "Fault",
-    "FileCheck",
     "Journal",
     "PartEntry",
     "PartState",
     "RetryPolicy",
     "RetryableError",
-    "Sandbox",
     "UploadEvent",
     "UploadSummary",
     "Uploader",

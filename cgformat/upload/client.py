@@ -1,7 +1,7 @@
 """A client for CustomerGauge's File API (v4.1) over an injected :class:`httpx.Client`.
 
-It knows CG's hosts, both authentication schemes, the ``{"Data": ...}`` / ``{"Error": ...}`` envelope in
-JSON and XML, and which failures are worth retrying. It sends bytes it is given and never reads data files,
+It knows CG's hosts, both authentication schemes, and which failures are worth retrying; CG's envelope
+in JSON and XML is read by :mod:`.answer`. It sends bytes it is given and never reads data files,
 so it imports neither polars nor the format layer. Secrets live only in :class:`Credentials` and in the
 ``Authorization`` header of a request: never in a repr, a message or an answer it returns.
 
@@ -14,20 +14,18 @@ Failures::
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from pathlib import PurePath
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from lxml import etree
 
 from ..errors import ApiError, TransportError, UsageError
 from ._exchange import Exchanged, exchange, is_loopback
+from .answer import Answer, int_or_none, parse_answer, retry_after_seconds
 
 __all__ = [
     "ANSWER_CAP",
@@ -101,7 +99,6 @@ _CONTENT_TYPES = {
 _TOKEN_MARGIN_S = 300.0
 ANSWER_CAP = 1 << 20              # CG's answers to an upload, a delete or a token request are a few bytes
 STATISTICS_CAP = 32 << 20         # a page of 1,000 statistics rows with their logs
-_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
 def content_type_for(filename: str) -> str:
@@ -212,50 +209,6 @@ class Credentials:
                    client_secret=env.get("CG_CLIENT_SECRET", "").strip() or None)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Answer:
-    """CG's answer: HTTP status, and the envelope's ``Data`` or its ``Error`` code and message.
-
-    ``error`` is set when the body says failure, or says nothing readable: an HTTP 200 proves nothing.
-    ``envelope`` is ``data`` or ``error`` when the body is CG's envelope, ``None`` when it is not.
-    """
-
-    status: int
-    data: Any = None
-    error: bool = False
-    code: int | None = None
-    message: str | None = None
-    retry_after: float | None = None
-    envelope: str | None = None
-
-    @property
-    def failed(self) -> bool:
-        """True when the status or the body says failure."""
-        return self.error or self.status >= 400
-
-    @property
-    def proof(self) -> bool:
-        """True when the answer proves success: HTTP 200 with CG's ``Data`` envelope, not ``Data: false``."""
-        return (self.status == 200 and self.envelope == "data" and not self.error
-                and self.data is not False and self.data != "false")
-
-    def to_dict(self) -> dict[str, Any]:
-        """The answer as the journal keeps it (a ``Data`` too large or deep to keep is described, not kept)."""
-        return {"status": self.status, "data": _keepable(self.data), "code": self.code, "message": self.message}
-
-
-def _keepable(value: Any) -> Any:
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, int) and abs(value) < 2 ** 63:
-        return value
-    if isinstance(value, float) and math.isfinite(value):
-        return value
-    if isinstance(value, str) and len(value) <= 200:
-        return value
-    return f"({type(value).__name__})"
-
-
 class RetryableError(TransportError):
     """A fault worth another attempt: ``ambiguous`` when the server may have acted on the request."""
 
@@ -266,85 +219,6 @@ class RetryableError(TransportError):
         self.status = status
         self.retry_after = retry_after
         self.code = code
-
-
-def _xml_value(elem: etree._Element) -> Any:
-    children = list(elem)
-    if not children:
-        return elem.text or ""
-    if all(child.tag == "item" for child in children):
-        return [_xml_value(child) for child in children]
-    return {str(child.tag): _xml_value(child) for child in children}
-
-
-def _int_or_none(value: Any) -> int | None:
-    """An integer from CG's value (a string, an int, a whole float), else ``None``: never an overflow."""
-    if isinstance(value, bool):
-        return None
-    try:
-        if isinstance(value, float):
-            return int(value) if math.isfinite(value) and value.is_integer() else None
-        return int(str(value).strip())
-    except (TypeError, ValueError, OverflowError):
-        return None
-
-
-def _retry_after(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        seconds = float(value)
-        return max(0.0, seconds) if math.isfinite(seconds) else None
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError, OverflowError, IndexError):
-        return None
-
-
-def _message_text(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value[:500] or None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(_int_or_none(value) if _int_or_none(value) is not None else "?")
-    return None
-
-
-def parse_answer(response: httpx.Response | Exchanged) -> Answer:
-    """Read CG's envelope from a response, JSON or XML (told apart by the body's first byte); never raises."""
-    status = response.status_code if isinstance(response, httpx.Response) else response.status
-    retry_after = _retry_after(response.headers.get("Retry-After"))
-    if isinstance(response, httpx.Response):
-        raw: bytes | None = response.content
-        problem = None
-    else:
-        raw, problem = response.body, response.problem
-    if raw is None:
-        return Answer(status=status, error=True, retry_after=retry_after,
-                      message=f"unreadable answer (HTTP {status}): {problem}")
-    body = raw.strip()
-    if not body:
-        return Answer(status=status, error=status != 204, retry_after=retry_after,
-                      message=None if status == 204 else f"empty answer (HTTP {status})")
-    doc: Any
-    try:
-        if body.startswith(b"<"):
-            root = etree.fromstring(body, parser=_XML_PARSER)
-            doc = {str(root.tag): _xml_value(root)}
-        else:
-            doc = json.loads(body)
-    except (ValueError, etree.XMLSyntaxError, RecursionError, TypeError):
-        return Answer(status=status, error=True, retry_after=retry_after,
-                      message=f"unreadable answer (HTTP {status}, {len(body)} bytes)")
-    if isinstance(doc, dict) and isinstance(doc.get("Error"), dict):
-        err = doc["Error"]
-        return Answer(status=status, error=True, code=_int_or_none(err.get("Code")), envelope="error",
-                      message=_message_text(err.get("Message")), retry_after=retry_after)
-    if isinstance(doc, dict) and "Data" in doc:
-        return Answer(status=status, data=doc["Data"], retry_after=retry_after, envelope="data")
-    return Answer(status=status, error=True, retry_after=retry_after,
-                  message=f"answer without a Data or Error envelope (HTTP {status})")
 
 
 def _no_proof(status: int, got: Exchanged, answer: Answer) -> str:
@@ -414,7 +288,7 @@ class CgClient:
                                  f"{type(exc).__name__}", ambiguous=False) from None
         if got.status == 429 or got.status >= 500:
             raise RetryableError(f"the OAuth2 token endpoint answered HTTP {got.status}", ambiguous=False,
-                                 status=got.status, retry_after=_retry_after(got.headers.get("Retry-After")))
+                                 status=got.status, retry_after=retry_after_seconds(got.headers.get("Retry-After")))
         try:
             doc = json.loads(got.body) if got.body is not None else None
         except (ValueError, RecursionError):
@@ -430,7 +304,7 @@ class CgClient:
                            f"{detail}: check CG_CLIENT_ID and CG_CLIENT_SECRET", status=got.status)
         assert isinstance(token, str)
         assert isinstance(doc, dict)
-        expires_in = _int_or_none(doc.get("expires_in"))
+        expires_in = int_or_none(doc.get("expires_in"))
         lifetime = float(expires_in) if expires_in and 0 < expires_in < 10 ** 7 else 3600.0
         # Renew before the hour runs out: 5 minutes early, or a quarter early for short-lived tokens.
         self._token = token

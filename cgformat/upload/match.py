@@ -25,7 +25,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..errors import UploadError
-from .client import CgClient, _int_or_none
+from .answer import int_or_none
+from .client import CgClient
 from .journal import Journal, PartEntry, from_iso
 
 __all__ = ["AmbiguousMatch", "Candidate", "cg_offsets", "find_upload", "id_floor", "match_rows", "row_fields",
@@ -108,7 +109,7 @@ def cg_offsets(journal: Journal) -> tuple[int, ...]:
 
 
 def _candidate(row: dict[str, Any]) -> Candidate:
-    return Candidate(upload_id=_int_or_none(row.get("id")),
+    return Candidate(upload_id=int_or_none(row.get("id")),
                      source_filename=_scalar_text(row.get("source_filename", ""))[:200],
                      date_upload=_scalar_text(row.get("date_upload", ""))[:40],
                      total_records=_scalar_text(row.get("total_records", ""))[:20])
@@ -123,10 +124,10 @@ def match_rows(entry: PartEntry, rows: Iterable[dict[str, Any]], *, claimed: set
     for row in rows:
         if not isinstance(row, dict) or row.get("source_filename") != entry.file:
             continue
-        uid = _int_or_none(row.get("id"))
+        uid = int_or_none(row.get("id"))
         if uid is not None and (uid in claimed or (floor is not None and uid <= floor)):
             continue
-        total = _int_or_none(row.get("total_records"))
+        total = int_or_none(row.get("total_records"))
         if total is not None and total != entry.records:
             continue
         when = _parse_date(row.get("date_upload"))
@@ -158,10 +159,10 @@ def row_fields(row: dict[str, Any]) -> dict[str, Any]:
         return str(value)[:200] if isinstance(value, (str, int)) and not isinstance(value, bool) and value != "" \
             else None
 
-    return {"upload_id": _int_or_none(row.get("id")), "status": text("status"),
-            "date_upload": text("date_upload"), "total_records": _int_or_none(row.get("total_records")),
-            "successful_records": _int_or_none(row.get("successful_records")),
-            "unsuccessful_records": _int_or_none(row.get("unsuccessful_records")),
+    return {"upload_id": int_or_none(row.get("id")), "status": text("status"),
+            "date_upload": text("date_upload"), "total_records": int_or_none(row.get("total_records")),
+            "successful_records": int_or_none(row.get("successful_records")),
+            "unsuccessful_records": int_or_none(row.get("unsuccessful_records")),
             "logs": tuple(_scalar_text(x)[:1000] for x in logs[:10_000]) if isinstance(logs, list) else ()}
 
 
@@ -196,7 +197,7 @@ def id_floor(client: CgClient, journal: Journal, *, now: float, max_pages: int =
         rows = _rows_around(client, path, (at, at), max_pages=max_pages, what="the id floor")
     except UploadError:
         return None
-    return max((i for i in (_int_or_none(r.get("id")) for r in rows) if i is not None), default=0)
+    return max((i for i in (int_or_none(r.get("id")) for r in rows) if i is not None), default=0)
 
 
 def find_upload(client: CgClient, journal: Journal, entry: PartEntry, *,
@@ -210,11 +211,11 @@ def find_upload(client: CgClient, journal: Journal, entry: PartEntry, *,
                if e.upload_id is not None and e.index != entry.index}
     if entry.upload_id is not None:
         rows = [r for r in client.statistics(path, upload_id=entry.upload_id)
-                if _int_or_none(r.get("id")) == entry.upload_id]
+                if int_or_none(r.get("id")) == entry.upload_id]
         if not rows:
             return None
         row = rows[0]
-        total = _int_or_none(row.get("total_records"))
+        total = int_or_none(row.get("total_records"))
         if row.get("source_filename") != entry.file or (total is not None and total != entry.records):
             raise AmbiguousMatch(f"part {entry.index} ({entry.file}): the journal names upload {entry.upload_id}, "
                                  f"but CG lists that as {_candidate(row).describe()}: not this part (the journal "

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 import cgformat
 from cgformat.cli import main
-from cgformat.upload import Sandbox
+from cgformat.sandbox import Sandbox
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 _spec = importlib.util.spec_from_file_location("upload_test_helpers",

@@ -12,13 +12,13 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import httpx
 import pytest
 from click.testing import CliRunner, Result
 
 from cgformat.cli import main
-from cgformat.upload import Sandbox
-from cgformat.upload.sandbox import Fault
+from cgformat.sandbox import Fault, Sandbox
 
 _spec = importlib.util.spec_from_file_location("upload_test_helpers",
                                                Path(__file__).parents[1] / "upload" / "_helpers.py")
@@ -327,7 +327,9 @@ def test_secrets_never_reach_output_or_journal(tmp_path: Path, box: Sandbox) -> 
 
 def test_no_option_takes_a_secret() -> None:
     for command in ("upload", "status", "undo", "sandbox"):
-        texts = [p for p in main.commands[command].params if p.name and p.type.name == "text"]
+        found = main.get_command(click.Context(main), command)   # loads the command's module
+        assert found is not None
+        texts = [p for p in found.params if p.name and p.type.name == "text"]
         assert [p.name for p in texts if re.search("key|secret|token|password", p.name or "")] == []
 
 

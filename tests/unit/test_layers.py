@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import cgformat
@@ -17,13 +20,14 @@ LAYERS = {
     "cgformat.normalize": 2, "cgformat.checks": 2, "cgformat.validate": 2,
     "cgformat.report": 2, "cgformat.report_html": 2, "cgformat._seen": 2,
     "cgformat.formats": 3,
-    "cgformat.files": 4, "cgformat.upload": 4,
+    "cgformat.files": 4, "cgformat.upload": 4, "cgformat.sandbox": 4,
     "cgformat.jobs": 5, "cgformat.settings": 5,
     "cgformat.cli": 6, "cgformat.__main__": 6, "cgformat": 7,
 }
-# the sandbox rehearses CG, which validates what it receives: it may use the library (files, validate ...)
-SANDBOX_MAY_USE = {"cgformat.files", "cgformat.validate", "cgformat.schema", "cgformat.report",
-                   "cgformat.formats", "polars"}
+# a single file sent as it is is read to count and check its records: the one uploader module that may load
+# the data layer (lazily), never polars itself
+SINGLE_FILE = "cgformat.upload.target"
+SINGLE_FILE_MAY_USE = {"cgformat.files", "cgformat.validate", "cgformat.schema"}
 
 
 def layer_of(module: str) -> int:
@@ -89,16 +93,31 @@ def test_uploader_does_not_touch_the_data_layer() -> None:
             heavy = target == "polars" or target.startswith(("polars.", "cgformat.formats", "cgformat.files",
                                                              "cgformat.jobs",
                                                              "cgformat.validate", "cgformat.schema"))
-            sandbox = path.name in ("sandbox.py", "_sandbox_checks.py")
-            if heavy and not (sandbox and any(target.startswith(x) for x in SANDBOX_MAY_USE)):
+            if heavy and not (module == SINGLE_FILE and target in SINGLE_FILE_MAY_USE):
                 bad.append(f"{module} imports {target}")
     assert not bad, "\n".join(bad)
 
 
 def test_the_uploader_never_loads_the_sandbox() -> None:
     bad = [f"{module_name(path)} imports {target}" for path in sorted((ROOT / "upload").rglob("*.py"))
-           if path.name not in ("sandbox.py", "_sandbox_checks.py", "__init__.py")
-           for target in imports_of(path, module_name(path)) if "sandbox" in target]
+           for target in imports_of(path, module_name(path))
+           if target == "cgformat.sandbox" or target.startswith("cgformat.sandbox.")]
+    assert not bad, "\n".join(bad)
+    # and at run time: importing the uploader, and every module of it, leaves the sandbox unloaded
+    modules = sorted(module_name(path) for path in (ROOT / "upload").rglob("*.py"))
+    code = (f"import importlib, sys\nfor m in {modules!r}: importlib.import_module(m)\n"
+            "print(sorted(n for n in sys.modules if n.startswith('cgformat.sandbox')))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=ROOT.parent, env={**os.environ, "PYTHONPATH": str(ROOT.parent)}).stdout.strip()
+    assert loaded == "[]"
+
+
+def test_no_polars_in_the_command_line_of_the_uploader() -> None:
+    # the upload, status and sandbox commands parse, call and render: their domain logic is in upload/ and sandbox/
+    bad = [f"{module_name(path)} imports {target}" for name in ("upload", "status", "sandbox", "_upload_common",
+                                                                 "_upload_render")
+           for path in [ROOT / "cli" / f"{name}.py"]
+           for target in imports_of(path, module_name(path)) if target.split(".")[0] == "polars"]
     assert not bad, "\n".join(bad)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cgformat.upload import Sandbox
+from cgformat.sandbox import Sandbox
 
 from ._helpers import API_KEY, FakeClock, write_split
 

@@ -15,7 +15,8 @@ from click.testing import CliRunner, Result
 from cgformat.cli import main
 from cgformat.errors import TransportError
 from cgformat.manifest import load_manifest
-from cgformat.upload import CgClient, Credentials, PartState, RetryPolicy, Sandbox, Uploader, UploadEvent
+from cgformat.sandbox import Sandbox
+from cgformat.upload import CgClient, Credentials, PartState, RetryPolicy, Uploader, UploadEvent
 from cgformat.upload.journal import Journal, PartEntry, from_iso, to_iso
 from cgformat.upload.match import AmbiguousMatch, match_rows, send_window
 

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cgformat.upload import FileCheck, Journal, PartState, Sandbox, find_upload
-from cgformat.upload.sandbox import Fault
+from cgformat.sandbox import Fault, FileCheck, Sandbox
+from cgformat.upload import Journal, PartState, find_upload
 
 from ._helpers import API_KEY, FakeClock, HookTransport, make_uploader, upload_filename, write_split
 

@@ -17,13 +17,14 @@ from hypothesis import strategies as st
 
 from cgformat.cli import main
 from cgformat.errors import ApiError, UsageError
-from cgformat.upload import CgClient, Credentials, RetryableError, Sandbox
+from cgformat.sandbox import Sandbox
+from cgformat.upload import CgClient, Credentials, RetryableError
 from cgformat.upload._exchange import http_client
 from cgformat.upload.client import check_url, parse_answer
 from cgformat.upload.journal import Journal, JournalDamaged, NotUploaded
 
 from ._faultserver import FaultServer, Reply, http
-from ._helpers import API_KEY, FakeClock, make_uploader, write_split
+from ._helpers import API_KEY, HEADER, FakeClock, make_uploader, write_split
 
 UPLOAD = "/v4.1/file/transactional.json"
 KEY = {"CG_API_KEY": API_KEY}
@@ -245,6 +246,26 @@ def test_a_short_interval_against_cgs_hosts_needs_saying_so(tmp_path: Path) -> N
     allowed = cg("upload", str(folder), "--region", "eu", "--interval", "5", "--allow-short-interval", "--dry-run")
     assert allowed.exit_code == 0, allowed.output
 
+
+
+@pytest.mark.parametrize(("records", "fits"), [(3, True), (2_500, False)])
+def test_an_inapp_split_sent_through_the_file_api_is_told_how(tmp_path: Path, records: int, fits: bool) -> None:
+    # the in-app channel has no interval and larger limits: its parts need --interval 600 to go through the
+    # File API, or, when some are over the File API's limits, a split for it
+    src = tmp_path / "export.csv"
+    src.write_text(HEADER + "\n" + "".join(f"{n:05d},user{n}@example.com,3161234{n:04d},Anna,de Vries,NL,"
+                                            f"2025-03-01 10:00:00\n" for n in range(1, records + 1)))
+    folder = tmp_path / "parts"
+    split = cg("split", str(src), "--out", str(folder), "--type", "transactional", "--profile", "inapp")
+    assert split.exit_code == 0, split.output
+    refused = cg("upload", str(folder), "--region", "eu", "--dry-run", env=KEY)
+    assert refused.exit_code == 2
+    assert "inapp" in refused.stderr
+    assert ("--interval 600" in refused.stderr) is fits
+    assert ("--profile api" in refused.stderr) is not fits
+    if fits:
+        sent = cg("upload", str(folder), "--region", "eu", "--dry-run", "--interval", "600", env=KEY)
+        assert sent.exit_code == 0, sent.output
 
 # ------------------------------------------------------------------------------------------ 8. sandbox
 def test_a_sandbox_request_that_fails_leaves_no_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from cgformat.upload import FileCheck, Sandbox
-from cgformat.upload.sandbox import Fault
+from cgformat.sandbox import Fault, FileCheck, Sandbox
 
 from ._helpers import API_KEY, write_split
 

@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from cgformat.errors import ApiError, ManifestError, TransportError
-from cgformat.upload import Credentials, PartState, RetryPolicy, Sandbox, UploadEvent, schedule
+from cgformat.sandbox import Sandbox
+from cgformat.upload import Credentials, PartState, RetryPolicy, UploadEvent, schedule
 from cgformat.upload.journal import from_iso
 
 from ._helpers import FakeClock, HookTransport, make_uploader, upload_filename, write_split

@@ -10,8 +10,7 @@ import pytest
 from lxml import etree
 
 from cgformat.limits import LimitProfile
-from cgformat.upload import Sandbox
-from cgformat.upload.sandbox import Fault, parse_fault
+from cgformat.sandbox import Fault, Sandbox, parse_fault
 
 from ._helpers import API_KEY, HEADER, FakeClock
 

@@ -29,131 +29,39 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime
-from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
-from xml.sax.saxutils import escape
 
-from ..limits import LimitProfile, get_profile
-from ._sandbox_checks import Fault, FileCheck, Validator, cgformat_validator, parse_fault
-from .client import CODE_ALREADY_PROCESSED, CODE_FILE_NOT_FOUND, CODE_INVALID_KEY
+from ..limits import PROFILES, LimitProfile, get_profile
+from ..upload.client import CODE_ALREADY_PROCESSED, CODE_FILE_NOT_FOUND, CODE_INVALID_KEY
+from ._store import StoredUpload, load_state, save_state, stored_name
+from ._wire import (
+    CODE_BAD_DATE_FROM,
+    CODE_BAD_DATE_TO,
+    CODE_BAD_ID,
+    CODE_BAD_PAGING,
+    CODE_BAD_PARAMETER,
+    CODE_FILE_TOO_LARGE,
+    CODE_TOO_MANY_RECORDS,
+    CODE_TOO_SOON,
+    FILE_TYPES,
+    MAX_BODY,
+    ROUTE,
+    Reply,
+    Request,
+    multipart_file,
+    to_xml,
+)
+from .checks import Validator, cgformat_validator
+from .faults import Fault
 
-__all__ = [
-    "CODE_BAD_PARAMETER",
-    "CODE_FILE_TOO_LARGE",
-    "CODE_TOO_MANY_RECORDS",
-    "CODE_TOO_SOON",
-    "Fault",
-    "FileCheck",
-    "Sandbox",
-    "Validator",
-    "cgformat_validator",
-    "parse_fault",
-]
+__all__ = ["Sandbox"]
 
 log = logging.getLogger("cgformat.sandbox")
-
-CODE_BAD_PARAMETER = 300000        # CG: 300000-300004 are bad parameters; which is which is the sandbox's
-CODE_BAD_ID = 300001
-CODE_BAD_DATE_FROM = 300002
-CODE_BAD_DATE_TO = 300003
-CODE_BAD_PAGING = 300004
-CODE_FILE_TOO_LARGE = 400301       # sandbox: CG documents no code for these three
-CODE_TOO_MANY_RECORDS = 400302
-CODE_TOO_SOON = 400429
-
-_FILE_TYPES = ("transactional", "contact", "historical", "anonymous")
-_ROUTE = re.compile(r"^/v4\.1/(?:file/(?P<type>[a-z]+)|company/(?P<revenue>revenue_file_automate)|(?P<delete>file))"
-                    r"\.(?P<fmt>json|xml)$")
-_MAX_BODY = 64 * 1024 * 1024
-
-
-@dataclass(slots=True, kw_only=True)
-class _Upload:
-    id: int
-    type: str
-    source_filename: str
-    sha256: str
-    bytes: int
-    received_at: float
-    check: FileCheck
-    deleted: bool = False
-
-    def row(self) -> dict[str, Any]:
-        # CG sends every value as a string
-        return {"id": str(self.id), "status": self.check.status, "source_filename": self.source_filename,
-                "date_upload": datetime.fromtimestamp(self.received_at, UTC).strftime("%Y-%m-%d %H:%M:%S"),
-                "total_records": str(self.check.total), "successful_records": str(self.check.successful),
-                "unsuccessful_records": str(self.check.unsuccessful), "logs": list(self.check.logs)}
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "type": self.type, "source_filename": self.source_filename, "sha256": self.sha256,
-                "bytes": self.bytes, "received_at": self.received_at, "deleted": self.deleted,
-                "check": {"total": self.check.total, "successful": self.check.successful,
-                          "unsuccessful": self.check.unsuccessful, "logs": list(self.check.logs),
-                          "status": self.check.status}}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> _Upload:
-        c = d["check"]
-        return cls(id=int(d["id"]), type=str(d["type"]), source_filename=str(d["source_filename"]),
-                   sha256=str(d["sha256"]), bytes=int(d["bytes"]), received_at=float(d["received_at"]),
-                   deleted=bool(d["deleted"]),
-                   check=FileCheck(total=int(c["total"]), successful=int(c["successful"]),
-                                   unsuccessful=int(c["unsuccessful"]), logs=tuple(c["logs"]),
-                                   status=str(c["status"])))
-
-
-def _stored_name(upload_id: int, filename: str) -> str:
-    """The name a received file is kept under: its id, and its own name cut to what any file system takes."""
-    name = PurePath(filename).name.encode("utf-8")[:200].decode("utf-8", "ignore")
-    return f"{upload_id}-{name}"
-
-
-class _Reply(Exception):
-    """Answer the request with this envelope (raised deep inside a handler)."""
-
-    def __init__(self, status: int, *, code: int | None = None, message: str = "", data: Any = None,
-                 headers: Mapping[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.data = status, code, message, data
-        self.headers = dict(headers or {})
-
-
-def _xml(tag: str, value: Any) -> str:
-    if isinstance(value, dict):
-        return f"<{tag}>" + "".join(_xml(str(k), v) for k, v in value.items()) + f"</{tag}>"
-    if isinstance(value, list):
-        return f"<{tag}>" + "".join(_xml("item", v) for v in value) + f"</{tag}>"
-    if isinstance(value, bool):
-        return f"<{tag}>{'true' if value else 'false'}</{tag}>"
-    return f"<{tag}>{escape('' if value is None else str(value))}</{tag}>"
-
-
-def _multipart_file(content_type: str, body: bytes) -> tuple[str, bytes] | None:
-    """The (file name, bytes) of the form field ``file`` in a multipart/form-data body, exactly as sent."""
-    m = re.search(r'boundary="?([^";]+)"?', content_type)
-    if not content_type.lower().startswith("multipart/form-data") or m is None:
-        return None
-    delimiter = b"--" + m.group(1).encode("latin-1")
-    for chunk in body.split(delimiter)[1:]:
-        if chunk.startswith(b"--"):
-            break
-        head, sep, rest = chunk.partition(b"\r\n\r\n")
-        if not sep:
-            continue
-        headers = head.decode("utf-8", "replace")
-        disposition = re.search(r'(?im)^content-disposition:\s*form-data(.*)$', headers)
-        if disposition is None or not re.search(r';\s*name="?file"?(;|\s*$)', disposition.group(1)):
-            continue
-        name = re.search(r';\s*filename="([^"]*)"', disposition.group(1))
-        content = rest[:-2] if rest.endswith(b"\r\n") else rest
-        return (name.group(1) if name else "upload"), content
-    return None
 
 
 class _Server(ThreadingHTTPServer):
@@ -165,7 +73,7 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body leave at once: no 40 ms delayed-ACK stall per request
+    disable_nagle_algorithm = True  # headers and body leave at once: no delayed-ACK stall per request
     wbufsize = -1
     server_version = "cgformat-sandbox"
     sys_version = ""
@@ -183,13 +91,6 @@ class _Handler(BaseHTTPRequestHandler):
         log.info("%s %s", self.address_string(), format % args)
 
 
-@dataclass(slots=True, kw_only=True)
-class _Request:
-    query: dict[str, str]
-    headers: Message[str, str]
-    body: bytes
-
-
 class Sandbox:
     """CG's File API on ``host:port`` (port 0: any free one), served from a thread: ``start()`` / ``stop()``.
 
@@ -201,7 +102,8 @@ class Sandbox:
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, data_dir: str | Path | None = None,
                  api_keys: Collection[str] | None = None, clients: Mapping[str, str] | None = None,
-                 interval_s: float = 600.0, profiles: Mapping[str, LimitProfile] | None = None,
+                 interval_s: float = float(PROFILES["api"].interval_s),
+                 profiles: Mapping[str, LimitProfile] | None = None,
                  token_ttl_s: int = 3600, validator: Validator | None = None,
                  clock: Callable[[], float] = time.time, statistics_lag_s: float = 0.0) -> None:
         self.host, self.port = host, port
@@ -215,7 +117,7 @@ class Sandbox:
         self.validator: Validator = validator or cgformat_validator
         self.clock = clock
         self._lock = threading.RLock()
-        self._uploads: list[_Upload] = []
+        self._uploads: list[StoredUpload] = []
         self._tokens: dict[str, float] = {}
         self._last_upload_at: float | None = None
         self._faults_next: deque[Fault] = deque()
@@ -346,21 +248,13 @@ class Sandbox:
 
     def _load(self) -> None:
         path = self._state_path()
-        if path is None or not path.exists():
-            return
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        self._uploads = [_Upload.from_dict(d) for d in doc.get("uploads", [])]
-        self._last_upload_at = doc.get("last_upload_at")
+        if path is not None:
+            self._uploads, self._last_upload_at = load_state(path)
 
     def _save(self) -> None:
         path = self._state_path()
-        if path is None:
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        doc = {"uploads": [u.to_dict() for u in self._uploads], "last_upload_at": self._last_upload_at}
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-        tmp.replace(path)
+        if path is not None:
+            save_state(path, self._uploads, self._last_upload_at)
 
     # --- HTTP -------------------------------------------------------------------------------------------
     def _handle(self, handler: _Handler, method: str) -> None:
@@ -371,21 +265,21 @@ class Sandbox:
             length = int(handler.headers.get("Content-Length") or 0)
         except ValueError:
             length = -1
-        if length < 0 or length > _MAX_BODY:
+        if length < 0 or length > MAX_BODY:
             handler.close_connection = True
             self._answer(handler, method, split.path, fmt,
-                         _Reply(413, code=CODE_BAD_PARAMETER, message="Request body too large"))
+                         Reply(413, code=CODE_BAD_PARAMETER, message="Request body too large"))
             return
         body = handler.rfile.read(length) if length else b""
-        req = _Request(query=query, headers=handler.headers, body=body)
+        req = Request(query=query, headers=handler.headers, body=body)
         fault: Fault | None = None
         try:
             if method == "POST" and split.path == "/oauth2/token":
                 self._token(handler, req)
                 return
-            m = _ROUTE.match(split.path)
+            m = ROUTE.match(split.path)
             if m is None:
-                raise _Reply(404, code=CODE_BAD_PARAMETER, message=f"Unknown endpoint {split.path}")
+                raise Reply(404, code=CODE_BAD_PARAMETER, message=f"Unknown endpoint {split.path}")
             record_type = "revenue" if m["revenue"] else m["type"]
             if method == "POST" and record_type is not None:
                 with self._lock:
@@ -393,22 +287,22 @@ class Sandbox:
                     fault = self._faults_at.pop(self.upload_requests, None) or (
                         self._faults_next.popleft() if self._faults_next else None)
                     if fault is not None:
-                        part = _multipart_file(req.headers.get("Content-Type", ""), req.body)
+                        part = multipart_file(req.headers.get("Content-Type", ""), req.body)
                         self.faults_applied.append((self.upload_requests, fault.kind, part[0] if part else None))
                 reply = self._upload(req, record_type, fault)
             else:
                 self._authorize(req)
-                if method == "GET" and record_type in _FILE_TYPES:
-                    reply = _Reply(200, data=self._statistics(req, record_type))
+                if method == "GET" and record_type in FILE_TYPES:
+                    reply = Reply(200, data=self._statistics(req, record_type))
                 elif method == "DELETE" and m["delete"]:
-                    reply = _Reply(200, data=self._delete(req))
+                    reply = Reply(200, data=self._delete(req))
                 else:
-                    raise _Reply(405, code=CODE_BAD_PARAMETER, message=f"{method} is not allowed on {split.path}")
-        except _Reply as r:
+                    raise Reply(405, code=CODE_BAD_PARAMETER, message=f"{method} is not allowed on {split.path}")
+        except Reply as r:
             reply = r
         except Exception:  # a sandbox bug must not look like a network fault: answer it as CG's 500
             log.exception("sandbox error on %s %s", method, split.path)
-            reply = _Reply(500, code=CODE_BAD_PARAMETER, message="Internal sandbox error")
+            reply = Reply(500, code=CODE_BAD_PARAMETER, message="Internal sandbox error")
         if fault is not None and fault.kind == "drop":
             handler.close_connection = True  # stored; the client never hears back
             self._record(method, split.path, 0, None)
@@ -421,13 +315,13 @@ class Sandbox:
         with self._lock:
             self.requests.append((method, path, status, code))
 
-    def _answer(self, handler: _Handler, method: str, path: str, fmt: str, reply: _Reply) -> None:
+    def _answer(self, handler: _Handler, method: str, path: str, fmt: str, reply: Reply) -> None:
         self._record(method, path, reply.status, reply.code)
         payload: Any = ({"Error": {"Message": reply.message, "Code": reply.code}} if reply.code is not None
                         else {"Data": reply.data})
         if fmt == "xml":
             key = next(iter(payload))
-            body = ("<?xml version='1.0' encoding='utf-8'?>\n" + _xml(key, payload[key])).encode("utf-8")
+            body = ("<?xml version='1.0' encoding='utf-8'?>\n" + to_xml(key, payload[key])).encode("utf-8")
             ctype = "application/xml; charset=utf-8"
         else:
             body = json.dumps(payload).encode("utf-8")
@@ -446,7 +340,7 @@ class Sandbox:
             handler.wfile.write(body)
 
     # --- auth -------------------------------------------------------------------------------------------
-    def _authorize(self, req: _Request) -> None:
+    def _authorize(self, req: Request) -> None:
         value = req.headers.get("Authorization", "")
         scheme, _, credential = value.partition(" ")
         credential = credential.strip()
@@ -458,9 +352,9 @@ class Sandbox:
                 expires = self._tokens.get(credential)
             ok = expires is not None and self.clock() < expires
         if not ok:
-            raise _Reply(401, code=CODE_INVALID_KEY, message="Invalid API Key")
+            raise Reply(401, code=CODE_INVALID_KEY, message="Invalid API Key")
 
-    def _token(self, handler: _Handler, req: _Request) -> None:
+    def _token(self, handler: _Handler, req: Request) -> None:
         form = {k: v[-1] for k, v in parse_qs(req.body.decode("utf-8", "replace")).items()}
         doc: dict[str, Any]
         if form.get("grant_type") != "client_credentials":
@@ -480,45 +374,45 @@ class Sandbox:
         self._write(handler, status, json.dumps(doc).encode("utf-8"), "application/json", {})
 
     # --- endpoints --------------------------------------------------------------------------------------
-    def _upload(self, req: _Request, record_type: str, fault: Fault | None) -> _Reply:
+    def _upload(self, req: Request, record_type: str, fault: Fault | None) -> Reply:
         if fault is not None and fault.kind == "timeout":
             time.sleep(fault.seconds)
-            return _Reply(504, code=None, message="timed out")  # the client has given up by now
+            return Reply(504, code=None, message="timed out")  # the client has given up by now
         if fault is not None and fault.kind == "status":
-            return _Reply(fault.status, code=None, data=None, message="Service unavailable")
+            return Reply(fault.status, code=None, data=None, message="Service unavailable")
         if fault is not None and fault.kind == "throttle":
-            return _Reply(429, code=CODE_TOO_SOON, message="Too many requests",
+            return Reply(429, code=CODE_TOO_SOON, message="Too many requests",
                           headers={"Retry-After": str(fault.retry_after)})
-        if record_type not in (*_FILE_TYPES, "revenue"):
-            raise _Reply(404, code=CODE_BAD_PARAMETER, message=f"Unknown record type {record_type}")
+        if record_type not in (*FILE_TYPES, "revenue"):
+            raise Reply(404, code=CODE_BAD_PARAMETER, message=f"Unknown record type {record_type}")
         self._authorize(req)
-        part = _multipart_file(req.headers.get("Content-Type", ""), req.body)
+        part = multipart_file(req.headers.get("Content-Type", ""), req.body)
         if part is None:
-            raise _Reply(400, code=CODE_BAD_PARAMETER, message="Parameter 'file' is required (multipart/form-data)")
+            raise Reply(400, code=CODE_BAD_PARAMETER, message="Parameter 'file' is required (multipart/form-data)")
         filename, content = part
         now = self.clock()  # the interval runs between arrivals, whatever the time spent validating
         digest = hashlib.sha256(content).hexdigest()
         profile = self.profiles["revenue" if record_type == "revenue" else "api"]
         with self._lock:
             if any(u.sha256 == digest and u.type == record_type and not u.deleted for u in self._uploads):
-                raise _Reply(400, code=CODE_ALREADY_PROCESSED, message="This upload has already been processed")
+                raise Reply(400, code=CODE_ALREADY_PROCESSED, message="This upload has already been processed")
             if len(content) > profile.max_bytes:
-                raise _Reply(400, code=CODE_FILE_TOO_LARGE,
+                raise Reply(400, code=CODE_FILE_TOO_LARGE,
                              message=f"File is {len(content)} bytes; the limit is {profile.max_bytes} bytes")
             if self.interval_s and self._last_upload_at is not None and now - self._last_upload_at < self.interval_s:
                 wait = self.interval_s - (now - self._last_upload_at)
-                raise _Reply(429, code=CODE_TOO_SOON,
+                raise Reply(429, code=CODE_TOO_SOON,
                              message=f"One upload every {self.interval_s:g} seconds; retry in {wait:.0f} s",
                              headers={"Retry-After": str(max(1, round(wait + 0.5)))})
         check = self.validator(content, filename, record_type)
         if check.total > profile.max_records:
-            raise _Reply(400, code=CODE_TOO_MANY_RECORDS,
+            raise Reply(400, code=CODE_TOO_MANY_RECORDS,
                          message=f"File has {check.total} records; the limit is {profile.max_records}")
         with self._lock:
             # checked again under the lock: another request may have stored the same file meanwhile
             if any(u.sha256 == digest and u.type == record_type and not u.deleted for u in self._uploads):
-                raise _Reply(400, code=CODE_ALREADY_PROCESSED, message="This upload has already been processed")
-            upload = _Upload(id=max((u.id for u in self._uploads), default=1000) + 1, type=record_type,
+                raise Reply(400, code=CODE_ALREADY_PROCESSED, message="This upload has already been processed")
+            upload = StoredUpload(id=max((u.id for u in self._uploads), default=1000) + 1, type=record_type,
                              source_filename=filename, sha256=digest, bytes=len(content), received_at=now,
                              check=check)
             # the file first, then the state: a request that fails on the way (a name the file system
@@ -527,7 +421,7 @@ class Sandbox:
             if self.data_dir is not None:
                 files = self.data_dir / "files"
                 files.mkdir(parents=True, exist_ok=True)
-                kept = files / _stored_name(upload.id, filename)
+                kept = files / stored_name(upload.id, filename)
                 kept.write_bytes(content)
             previous = (list(self._uploads), self._last_upload_at)
             self._uploads.append(upload)
@@ -541,16 +435,16 @@ class Sandbox:
                 raise
         log.info("stored upload %s: %s (%s, %d records)", upload.id, filename, record_type, check.total)
         if record_type == "revenue":
-            return _Reply(200, data={"data": 1} if check.status != "Failed" else False)
-        return _Reply(200, data=True)  # what CG's upload POST returns is undocumented (spec §4)
+            return Reply(200, data={"data": 1} if check.status != "Failed" else False)
+        return Reply(200, data=True)  # what CG's upload POST returns is undocumented (spec §4)
 
-    def _statistics(self, req: _Request, record_type: str) -> list[dict[str, Any]]:
+    def _statistics(self, req: Request, record_type: str) -> list[dict[str, Any]]:
         q = req.query
         uid = self._int_param(q, "id", CODE_BAD_ID) if "id" in q else None
         start = self._int_param(q, "start", CODE_BAD_PAGING) if "start" in q else 0
         limit = self._int_param(q, "limit", CODE_BAD_PAGING) if "limit" in q else 1000
         if start < 0 or not 1 <= limit <= 1000:
-            raise _Reply(400, code=CODE_BAD_PAGING, message="start must be >= 0 and limit between 1 and 1000")
+            raise Reply(400, code=CODE_BAD_PAGING, message="start must be >= 0 and limit between 1 and 1000")
         date_from = self._date_param(q, "date_range_from", CODE_BAD_DATE_FROM)
         date_to = self._date_param(q, "date_range_to", CODE_BAD_DATE_TO)
         with self._lock:
@@ -569,7 +463,7 @@ class Sandbox:
         try:
             return int(q[name])
         except ValueError:
-            raise _Reply(400, code=code, message=f"Invalid parameter {name}: {q[name]!r}") from None
+            raise Reply(400, code=code, message=f"Invalid parameter {name}: {q[name]!r}") from None
 
     @staticmethod
     def _date_param(q: Mapping[str, str], name: str, code: int) -> date | None:
@@ -580,11 +474,11 @@ class Sandbox:
                 raise ValueError(q[name])
             return date.fromisoformat(q[name])
         except ValueError:
-            raise _Reply(400, code=code, message=f"Invalid parameter {name}: {q[name]!r} (YYYY-MM-DD)") from None
+            raise Reply(400, code=code, message=f"Invalid parameter {name}: {q[name]!r} (YYYY-MM-DD)") from None
 
-    def _delete(self, req: _Request) -> bool:
+    def _delete(self, req: Request) -> bool:
         if "id" not in req.query:
-            raise _Reply(400, code=CODE_BAD_ID, message="Parameter id is required")
+            raise Reply(400, code=CODE_BAD_ID, message="Parameter id is required")
         uid = self._int_param(req.query, "id", CODE_BAD_ID)
         with self._lock:
             for i, u in enumerate(self._uploads):
@@ -594,4 +488,4 @@ class Sandbox:
                     self._save()
                     log.info("deleted upload %s", uid)
                     return True
-        raise _Reply(400, code=CODE_FILE_NOT_FOUND, message="File not found")
+        raise Reply(400, code=CODE_FILE_NOT_FOUND, message="File not found")
