@@ -34,7 +34,7 @@ from .manifest import MANIFEST_NAME, Manifest, Part
 from .model import Issue, IssueCode, RecordBatch, Severity, unique_columns
 from .plan import part_name, plan_parts, previous_same_key, split_id
 from .report import Report, ReportCollector, issues_frame
-from .validate import BatchResult, Validator, extra_fields, key_hash_column
+from .validation import BatchResult, Validator, extra_fields, key_hash_column
 
 if TYPE_CHECKING:
     from .schema import Schema

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from .manifest import Manifest
     from .report import Report
     from .schema import Schema
-    from .validate import BatchResult
+    from .validation import BatchResult
 
 __all__ = [
     "ConvertResult",
@@ -397,7 +397,7 @@ def validate_file(src: Source, schema: Schema | str | None, *, fmt: str | None =
     :class:`~cgformat.errors.SchemaError` for an unknown type name, and
     :class:`~cgformat.errors.UsageError` for an unknown profile.
     """
-    from .validate import validate
+    from .validation import validate
 
     with open_source(src, fmt=fmt, options=options) as reader:
         return validate(reader, schema, profile=profile, template=template, strict=strict, max_issues=max_issues)
@@ -500,7 +500,7 @@ def separate_file(src: Source, schema: Schema | str | None, *, clean: str | Path
     """
     from ._labels import output_header, shown_names
     from .schema import load_schema
-    from .validate import ERRORS_COLUMN, EXTRA_COLUMN, partition_batch, validate
+    from .validation import ERRORS_COLUMN, EXTRA_COLUMN, partition_batch, validate
 
     _distinct_outputs(("--clean", clean), ("--rejects", rejects))
     spec = load_schema(schema) if isinstance(schema, str) else schema

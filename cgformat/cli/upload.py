@@ -197,7 +197,7 @@ def _single_file_manifest(path: Path, record_type: str, profile: LimitProfile) -
         raise UsageError(f"{path} is {len(data):,} bytes, over the {profile.name} profile's "
                          f"{profile.max_bytes:,}-byte limit: {split_hint}")
     from .. import api  # reading the file to count its records needs the data layer (the CLI may use it)
-    from ..validate import validate
+    from ..validation import validate
 
     table = api.read_file(path)
     records = table.frame.height

@@ -16,7 +16,7 @@ from ..normalize import NormalizeOptions
 from ..report import Report, error_document
 from ..report_html import DEFAULT_HTML_ISSUES
 from ..schema import describe_rules, list_schemas, load_schema
-from ..validate import title_row_of, validate
+from ..validation import title_row_of, validate
 from ._app import EXIT_DATA, Failure, json_errors, main
 from ._html import write_html
 from ._options import load_schema_from_options, make_read_options, read_options, schema_options

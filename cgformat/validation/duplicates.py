@@ -1,100 +1,145 @@
-"""The keys seen so far in a stream of batches, for finding duplicates in bounded memory.
-
-Each key is kept as two independent hashes (64 and 32 bits) with the record that first had it: 16 bytes a
-key, whatever its length (80 MB for 5,000,000 keys). The store is a few arrays sorted by the first hash, of
-geometric sizes: a batch's distinct keys are looked up in each by binary search, the new ones become a run of
-their own, and runs of similar size are merged, so each key is re-merged only O(log n) times. A false
-duplicate needs both hashes to collide (odds near 2^-96 per pair of keys); keys that share only the first
-hash are told apart.
-"""
+"""Duplicate keys: records whose de-duplication key (the schema's ``dedupeKey``, or a ``unique`` field) repeats
+an earlier record's, in this batch or any before. Keys compare stripped and lower-cased; a record with a blank
+key part has no key. The keys seen so far are kept as hashes in :class:`~._seen.SeenKeys` (numpy: loaded only
+when a schema has keys)."""
 
 from __future__ import annotations
 
-import numpy as np
-import numpy.typing as npt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-__all__ = ["SeenKeys"]
+import polars as pl
 
-_U64 = npt.NDArray[np.uint64]
-_U32 = npt.NDArray[np.uint32]
-_I64 = npt.NDArray[np.int64]
-_Run = tuple[_U64, _U32, _U32]     # first hashes (sorted), second hashes, first record of each key
-_MAX_RECORD = 2**32 - 1            # first records are kept in 32 bits
+from ..model import IssueCode, Severity
+from ..report import issues_frame
+from ..schema import Resolution, Schema
+from . import messages
+from .header import column_of
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from ._seen import SeenKeys
+
+__all__ = ["Duplicates", "KeyHashes", "dedupe_plan", "key_hash_column", "key_hashes"]
+
+KeyHashes = tuple["npt.NDArray[np.uint64]", "npt.NDArray[np.uint32]", "npt.NDArray[np.intp] | None"]
+"""The two hashes of each record's key, for the records that have one, and their rows (None: every row)."""
+
+# a value with none of these (upper-case ASCII, ASCII white space, anything not ASCII) is its own
+# normalised key: stripping and lower-casing leave it as it is
+_NORMALISE_RE = r"[A-Z\t-\r \x{80}-\x{10FFFF}]"
 
 
-def _merge(a: _Run, b: _Run) -> _Run:
-    """Two runs as one, still sorted by the first hash: ``b``'s entries go where a binary search puts them
-    (beside the merged run, only a position per entry of ``b`` and a byte per entry are held)."""
-    at = np.searchsorted(a[0], b[0], side="right")
-    at += np.arange(len(at), dtype=at.dtype)
-    from_a = np.ones(len(a[0]) + len(b[0]), dtype=bool)
-    from_a[at] = False
-    h1 = np.empty(len(from_a), dtype=a[0].dtype)
-    h2 = np.empty(len(from_a), dtype=a[1].dtype)
-    first = np.empty(len(from_a), dtype=a[2].dtype)
-    for merged, x, y in ((h1, a[0], b[0]), (h2, a[1], b[1]), (first, a[2], b[2])):
-        merged[at] = y
-        merged[from_a] = x
-    return h1, h2, first
+def dedupe_plan(schema: Schema | None, resolution: Resolution | None) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """(field names, columns) of each de-duplication key whose columns are all present."""
+    if schema is None:
+        return []
+    keys: list[tuple[str, ...]] = []
+    if schema.dedupe_key:
+        keys.append(schema.dedupe_key)
+    for f in schema.fields:
+        if f.unique and (f.name,) not in keys:
+            keys.append((f.name,))
+    out: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+    for key in keys:
+        cols = [column_of(resolution, n) for n in key]
+        if all(c is not None for c in cols):
+            out.append((key, tuple(c for c in cols if c is not None)))
+    return out
 
 
-class SeenKeys:
-    """Keys by their two hashes, each with the first record that had it."""
+class Duplicates:
+    """The keys of a stream of batches: :meth:`issues` gives a batch's ``duplicate-row`` issues (batches in
+    record order), given the hashes :func:`key_hashes` worked out for it (which may run ahead)."""
 
-    def __init__(self) -> None:
-        self._runs: list[_Run] = []
+    def __init__(self, keys: Sequence[tuple[tuple[str, ...], tuple[str, ...]]]) -> None:
+        self.keys = list(keys)
+        self._seen: list[SeenKeys] = []
+        if self.keys:
+            from ._seen import SeenKeys  # numpy: loaded only when there are keys to compare
 
-    def __len__(self) -> int:
-        return sum(len(run[0]) for run in self._runs)
+            self._seen = [SeenKeys() for _ in self.keys]
 
-    def add(self, h1: _U64, h2: _U32, records: _I64) -> tuple[_I64, _I64]:
-        """Take a batch's keys (hashes and record numbers, one per record, in record order) and return the
-        positions of those that repeat a key seen before (in this batch or an earlier one), in order, with
-        the record each repeats (the first that had the key)."""
-        n = len(h1)
-        if n == 0:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        if int(records.max()) > _MAX_RECORD:
-            raise OverflowError(f"record numbers above {_MAX_RECORD} do not fit the duplicate store")
-        order = np.argsort(h1)
-        s1, s2 = h1[order], h2[order]
-        same1 = s1[1:] == s1[:-1]
-        if (same1 & (s2[1:] != s2[:-1])).any():
-            # two keys share the first hash (rare): order by both, so each key's records are together
-            order = np.lexsort((h2, h1))
-            s1, s2 = h1[order], h2[order]
-            same1 = s1[1:] == s1[:-1]
-        start = np.empty(n, dtype=bool)
-        start[0] = True
-        start[1:] = ~same1 | (s2[1:] != s2[:-1])
-        group = np.cumsum(start) - 1
-        d1, d2 = s1[start], s2[start]
-        first_row = np.minimum.reduceat(order, np.flatnonzero(start))    # each key's earliest record
-        first = records[first_row].astype(np.int64)
-        seen = np.full(len(d1), -1, dtype=np.int64)
-        for r1, r2, rf in self._runs:
-            at = np.searchsorted(r1, d1)
-            todo = np.arange(len(d1))
-            while len(todo):   # the first entry with the same first hash, then the next ones (rarely any)
-                pos = at[todo]
-                inside = pos < len(r1)
-                todo, pos = todo[inside], pos[inside]
-                same = r1[pos] == d1[todo]
-                todo, pos = todo[same], pos[same]
-                hit = r2[pos] == d2[todo]
-                seen[todo[hit]] = rf[pos[hit]]
-                todo = todo[~hit]
-                at[todo] += 1
-        fresh = seen < 0
-        if fresh.any():
-            self._runs.append((d1[fresh], d2[fresh], first[fresh].astype(np.uint32)))
-            while len(self._runs) > 1 and len(self._runs[-2][0]) <= 2 * len(self._runs[-1][0]):
-                top = self._runs.pop()
-                self._runs[-1] = _merge(self._runs[-1], top)
-        # a record repeats the first record of its key: seen in an earlier batch, else earlier in this one
-        earlier = seen[group]
-        dup_of = np.where(earlier >= 0, earlier, np.where(order == first_row[group], -1, first[group]))
-        repeat = dup_of >= 0
-        rows = order[repeat]
-        back = np.argsort(rows, kind="stable")
-        return rows[back].astype(np.int64), dup_of[repeat][back]
+    def hashes(self, frame: pl.DataFrame) -> tuple[KeyHashes | None, ...]:
+        """Each key's hashes in ``frame`` (batch-local: no state)."""
+        return tuple(key_hashes(cols, frame) for _, cols in self.keys)
+
+    def issues(self, k: int, frame: pl.DataFrame, records: pl.Series, lines: pl.Series,
+               hashes: KeyHashes | None) -> pl.DataFrame:
+        """Records whose key ``k`` repeats an earlier one, in this batch or any before."""
+        if hashes is None:
+            return issues_frame()
+        names, cols = self.keys[k]
+        h1, h2, filled = hashes
+        numbers = records.to_numpy()
+        at, dup_of = self._seen[k].add(h1, h2, numbers if filled is None else numbers[filled])
+        if len(at) == 0:
+            return issues_frame()
+        rows = pl.Series("row", (filled[at] if filled is not None else at).astype("uint32"))
+        out = pl.DataFrame([records.gather(rows).alias("record"), lines.gather(rows).alias("line"),
+                            frame[cols[0]].gather(rows).alias("value"),
+                            pl.Series("dup_of", dup_of, dtype=pl.Int64)]).rechunk()
+        # (pl.format panics on columns of unequal chunks in polars 2.1)
+        return out.select(
+            pl.lit(IssueCode.DUPLICATE_ROW.value).alias("code"),
+            pl.lit(Severity.ERROR.value).alias("severity"),
+            pl.col("record"), pl.col("line"),
+            pl.lit(cols[0]).alias("field"),
+            pl.col("value"),
+            pl.format(messages.duplicate(" + ".join(names)), pl.col("dup_of")).alias("message"),
+        )
+
+
+def key_hash_column(frame: pl.DataFrame, cols: Sequence[str]) -> pl.Series:
+    """One 64-bit hash per record of its key as duplicates are judged here, null for a record without a key:
+    what ``cgformat split`` keeps apart (equal hashes of unequal keys could only cut a part early)."""
+    hashes = key_hashes(tuple(cols), frame)
+    none = pl.repeat(None, frame.height, eager=True, dtype=pl.UInt64).alias("key")
+    if hashes is None:
+        return none
+    h1, _, filled = hashes
+    if filled is None:
+        return pl.Series("key", h1, dtype=pl.UInt64)
+    return none.scatter(filled, h1)
+
+
+def key_hashes(cols: Sequence[str], frame: pl.DataFrame) -> KeyHashes | None:
+    """The two hashes of each record's key (see :func:`_key_parts`), for the records that have one
+    (``filled``: their rows, None for all); None when no record has one."""
+    if frame.height == 0:
+        return None
+    parts, blank = _key_parts(cols, frame)
+    if blank.all():
+        return None
+    key = parts[0] if len(parts) == 1 else pl.DataFrame(parts).select(
+        pl.concat_str(pl.all(), separator="\x1f")).to_series()
+    h1 = key.hash(seed=0x9E37).to_numpy()
+    h2 = (key.hash(seed=0x7F4A) & 0xFFFFFFFF).cast(pl.UInt32).to_numpy()
+    if not blank.any():
+        return h1, h2, None
+    filled = (~blank).arg_true().to_numpy()
+    return h1[filled], h2[filled], filled
+
+
+def _key_parts(cols: Sequence[str], frame: pl.DataFrame) -> tuple[list[pl.Series], pl.Series]:
+    """Each key column's values as keys compare (stripped, lower-cased), and which records have no key: a
+    blank part leaves a record without one (a phone-only record has no Email + OrderDate key)."""
+    parts = [_normalised_key(frame[c]) for c in cols]
+    blank = parts[0] == ""
+    for p in parts[1:]:
+        blank = blank | (p == "")
+    return parts, blank
+
+
+def _normalised_key(values: pl.Series) -> pl.Series:
+    """``values`` stripped of surrounding white space and lower-cased (only the values that need it, unless
+    most do, judged on the first ones)."""
+    head = values.head(1000)
+    if head.str.contains(_NORMALISE_RE).sum() * 2 > head.len():
+        return values.str.strip_chars().str.to_lowercase()
+    rows = values.str.contains(_NORMALISE_RE).arg_true()
+    if rows.len() == 0:
+        return values
+    return values.clone().scatter(rows, values.gather(rows).str.strip_chars().str.to_lowercase())

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cgformat._seen import SeenKeys
+from cgformat.validation._seen import SeenKeys
 
 
 def _reference(batches: list[list[int]]) -> list[tuple[list[int], list[int]]]:

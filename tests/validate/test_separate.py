@@ -9,7 +9,7 @@ import pytest
 from cgformat import api
 from cgformat.errors import UsageError
 from cgformat.formats import ReadOptions
-from cgformat.validate import check_table, partition
+from cgformat.validation import check_table, partition
 
 HEAD = "CustomerNumber,Email,SMS_Telephone,FirstName,LastName,Country,OrderDate\n"
 ROWS = [
