@@ -1,7 +1,7 @@
 """Duplicate keys: records whose de-duplication key (the schema's ``dedupeKey``, or a ``unique`` field) repeats
 an earlier record's, in this batch or any before. Keys compare stripped and lower-cased; a record with a blank
-key part has no key. The keys seen so far are kept as hashes in :class:`~._seen.SeenKeys` (numpy: loaded only
-when a schema has keys)."""
+key part has no key. The keys seen so far are kept in :class:`~._seen.SeenKeys` (numpy: loaded only when a
+schema has keys), looked up by hash and confirmed on their text."""
 
 from __future__ import annotations
 
@@ -22,10 +22,11 @@ if TYPE_CHECKING:
 
     from ._seen import SeenKeys
 
-__all__ = ["Duplicates", "KeyHashes", "dedupe_plan", "key_hash_column", "key_hashes"]
+__all__ = ["Duplicates", "KeyHashes", "dedupe_plan", "hash_keys", "key_hash_column", "key_hashes"]
 
-KeyHashes = tuple["npt.NDArray[np.uint64]", "npt.NDArray[np.uint32]", "npt.NDArray[np.intp] | None"]
-"""The two hashes of each record's key, for the records that have one, and their rows (None: every row)."""
+KeyHashes = tuple["npt.NDArray[np.uint64]", pl.Series, "npt.NDArray[np.intp] | None"]
+"""Each record's key as a hash and as text (:func:`key_hashes`), for the records that have one, and their rows
+(None: every row)."""
 
 # a value with none of these (upper-case ASCII, ASCII white space, anything not ASCII) is its own
 # normalised key: stripping and lower-casing leave it as it is
@@ -72,9 +73,9 @@ class Duplicates:
         if hashes is None:
             return issues_frame()
         names, cols = self.keys[k]
-        h1, h2, filled = hashes
+        hashed, texts, filled = hashes
         numbers = records.to_numpy()
-        at, dup_of = self._seen[k].add(h1, h2, numbers if filled is None else numbers[filled])
+        at, dup_of = self._seen[k].add(hashed, texts, numbers if filled is None else numbers[filled])
         if len(at) == 0:
             return issues_frame()
         rows = pl.Series("row", (filled[at] if filled is not None else at).astype("uint32"))
@@ -99,14 +100,19 @@ def key_hash_column(frame: pl.DataFrame, cols: Sequence[str]) -> pl.Series:
     none = pl.repeat(None, frame.height, eager=True, dtype=pl.UInt64).alias("key")
     if hashes is None:
         return none
-    h1, _, filled = hashes
+    hashed, _, filled = hashes
     if filled is None:
-        return pl.Series("key", h1, dtype=pl.UInt64)
-    return none.scatter(filled, h1)
+        return pl.Series("key", hashed, dtype=pl.UInt64)
+    return none.scatter(filled, hashed)
+
+
+def hash_keys(keys: pl.Series) -> npt.NDArray[np.uint64]:
+    """A 64-bit hash of each key (equal keys, equal hashes; unequal keys may share one, rarely)."""
+    return keys.hash(seed=0x9E37).to_numpy()
 
 
 def key_hashes(cols: Sequence[str], frame: pl.DataFrame) -> KeyHashes | None:
-    """The two hashes of each record's key (see :func:`_key_parts`), for the records that have one
+    """Each record's key (see :func:`_key_parts`) hashed and as text, for the records that have one
     (``filled``: their rows, None for all); None when no record has one."""
     if frame.height == 0:
         return None
@@ -115,12 +121,11 @@ def key_hashes(cols: Sequence[str], frame: pl.DataFrame) -> KeyHashes | None:
         return None
     key = parts[0] if len(parts) == 1 else pl.DataFrame(parts).select(
         pl.concat_str(pl.all(), separator="\x1f")).to_series()
-    h1 = key.hash(seed=0x9E37).to_numpy()
-    h2 = (key.hash(seed=0x7F4A) & 0xFFFFFFFF).cast(pl.UInt32).to_numpy()
+    hashed = hash_keys(key)
     if not blank.any():
-        return h1, h2, None
+        return hashed, key, None
     filled = (~blank).arg_true().to_numpy()
-    return h1[filled], h2[filled], filled
+    return hashed[filled], key.gather(filled), filled
 
 
 def _key_parts(cols: Sequence[str], frame: pl.DataFrame) -> tuple[list[pl.Series], pl.Series]:
