@@ -54,9 +54,8 @@ class SeenKeys:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
         if int(records.max()) > _MAX_RECORD or len(self._texts) + n > _MAX_RECORD:
             raise OverflowError(f"more than {_MAX_RECORD} records do not fit the duplicate store")
-        first_row = _first_rows(hashes, keys)                 # per row, the row of its key's first record
+        first_row, distinct = _first_rows(hashes, keys)    # per row, the row of its key's first record
         own = np.arange(n)
-        distinct = np.flatnonzero(first_row == own)
         d_hash = hashes[distinct]
         d_keys = keys.gather(distinct)
         seen = np.full(len(distinct), -1, dtype=np.int64)
@@ -77,8 +76,6 @@ class SeenKeys:
                 at[todo] += 1
         fresh = np.flatnonzero(seen < 0)
         if len(fresh):
-            order = np.argsort(d_hash[fresh], kind="stable")
-            fresh = fresh[order]
             place = np.arange(len(self._texts), len(self._texts) + len(fresh), dtype=np.uint32)
             self._texts.append(d_keys.gather(fresh))
             self._runs.append((d_hash[fresh], records[distinct[fresh]].astype(np.uint32), place))
@@ -94,10 +91,20 @@ class SeenKeys:
         return rows.astype(np.int64), dup_of[rows].astype(np.int64)
 
 
-def _first_rows(hashes: _U64, keys: pl.Series) -> npt.NDArray[np.intp]:
-    """Per row, the first row with the same key: grouped by hash, and by text where two texts share one."""
-    frame = pl.DataFrame({"h": hashes, "k": keys}).with_row_index("row")
-    first = frame.select(pl.col("row").first().over("h")).to_series()
-    if not (frame["k"] == frame["k"].gather(first)).all():
-        first = frame.select(pl.col("row").first().over("k")).to_series()
-    return first.to_numpy().astype(np.intp)
+def _first_rows(hashes: _U64, keys: pl.Series) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Per row, the first row with the same key (grouped by hash, and by text where two texts share one); and
+    the first rows of the distinct keys, ordered by hash (binary searches for them in that order run fast)."""
+    order = np.argsort(hashes, kind="stable")
+    ordered = hashes[order]
+    start = np.empty(len(order), dtype=bool)
+    start[0] = True
+    start[1:] = ordered[1:] != ordered[:-1]
+    firsts = order[np.flatnonzero(start)]
+    first = np.empty(len(order), dtype=np.intp)
+    first[order] = firsts[np.cumsum(start) - 1]
+    if (keys == keys.gather(first)).all():
+        return first, firsts
+    frame = pl.DataFrame({"k": keys}).with_row_index("row")
+    first = frame.select(pl.col("row").first().over("k")).to_series().to_numpy().astype(np.intp)
+    distinct = np.flatnonzero(first == np.arange(len(first)))
+    return first, distinct[np.argsort(hashes[distinct], kind="stable")]
