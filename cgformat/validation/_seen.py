@@ -57,7 +57,6 @@ class SeenKeys:
         first_row, distinct = _first_rows(hashes, keys)    # per row, the row of its key's first record
         own = np.arange(n)
         d_hash = hashes[distinct]
-        d_keys = keys.gather(distinct)
         seen = np.full(len(distinct), -1, dtype=np.int64)
         for r_hash, r_first, r_text in self._runs:
             at = np.searchsorted(r_hash, d_hash)
@@ -70,14 +69,14 @@ class SeenKeys:
                 todo, pos = todo[same], pos[same]
                 if not len(todo):
                     break
-                hit = (self._texts.gather(r_text[pos]) == d_keys.gather(todo)).to_numpy()
+                hit = (self._texts.gather(r_text[pos]) == keys.gather(distinct[todo])).to_numpy()
                 seen[todo[hit]] = r_first[pos[hit]]
                 todo = todo[~hit]
                 at[todo] += 1
         fresh = np.flatnonzero(seen < 0)
         if len(fresh):
             place = np.arange(len(self._texts), len(self._texts) + len(fresh), dtype=np.uint32)
-            self._texts.append(d_keys.gather(fresh))
+            self._texts.append(keys.gather(distinct[fresh]))
             self._runs.append((d_hash[fresh], records[distinct[fresh]].astype(np.uint32), place))
             while len(self._runs) > 1 and len(self._runs[-2][0]) <= 2 * len(self._runs[-1][0]):
                 top = self._runs.pop()
@@ -102,7 +101,8 @@ def _first_rows(hashes: _U64, keys: pl.Series) -> tuple[npt.NDArray[np.intp], np
     firsts = order[np.flatnonzero(start)]
     first = np.empty(len(order), dtype=np.intp)
     first[order] = firsts[np.cumsum(start) - 1]
-    if (keys == keys.gather(first)).all():
+    later = np.flatnonzero(first != np.arange(len(first)))      # only these can differ from their first
+    if not len(later) or (keys.gather(later) == keys.gather(first[later])).all():
         return first, firsts
     frame = pl.DataFrame({"k": keys}).with_row_index("row")
     first = frame.select(pl.col("row").first().over("k")).to_series().to_numpy().astype(np.intp)
