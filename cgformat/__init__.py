@@ -74,10 +74,6 @@ from ._interrupt import quiet_interrupts as _quiet_interrupts
 # a Ctrl-C while the modules below load (polars takes a few tenths of a second) gives one line, not a
 # traceback; the usual hook is back once they are loaded
 _hook_before = _quiet_interrupts()
-# The module cgformat.validate shares its name with the function below: load the module first, so that
-# the function bound afterwards is what `cgformat.validate` stays (a later `from cgformat.validate import X`
-# finds the module in sys.modules and leaves the attribute alone).
-from . import validate as _validate_module  # noqa: F401
 from .errors import CgformatError
 from .files import read_file as read
 from .files import write_file as write

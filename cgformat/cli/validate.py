@@ -17,7 +17,7 @@ from ..normalize import NormalizeOptions
 from ..report import Report, error_document
 from ..report_html import DEFAULT_HTML_ISSUES
 from ..schema import describe_rules, list_schemas, load_schema
-from ..validate import title_row_of
+from ..validation import title_row_of
 from ._app import EXIT_DATA, Failure, json_errors, main
 from ._options import load_schema_from_options, make_read_options, read_options, schema_options
 from ._progress import records_progress

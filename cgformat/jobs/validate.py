@@ -19,13 +19,13 @@ from ..files import Source, default_output_format, distinct_outputs, enter_outpu
 from ..formats import ReadOptions, WriteOptions
 from ..model import RecordBatch
 from ..schema import load_schema
-from ..validate import ERRORS_COLUMN, EXTRA_COLUMN, partition_batch, validate
+from ..validation import ERRORS_COLUMN, EXTRA_COLUMN, partition_batch, validate
 
 if TYPE_CHECKING:
     from ..limits import LimitProfile
     from ..report import Report
     from ..schema import Schema
-    from ..validate import BatchResult
+    from ..validation import BatchResult
 
 __all__ = ["RECORDS_SHOWN", "Separated", "records_with_issues", "separate_file", "validate_file",
            "write_report_page"]

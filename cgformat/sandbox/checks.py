@@ -43,7 +43,7 @@ def cgformat_validator(content: bytes, filename: str, record_type: str) -> FileC
     from ..errors import CgformatError
     from ..files import read_file
     from ..schema import load_schema
-    from ..validate import check_table
+    from ..validation import check_table
 
     suffix = PurePath(filename).suffix.lower() or ".csv"
     with tempfile.TemporaryDirectory(prefix="cgformat-sandbox-") as tmp:

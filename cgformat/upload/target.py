@@ -72,7 +72,7 @@ def single_file_manifest(path: Path, *, record_type: str, profile: LimitProfile)
         raise UsageError(f"{path} is {len(data):,} bytes, over the {profile.name} profile's "
                          f"{profile.max_bytes:,}-byte limit: {split_hint}")
     from .. import files  # counting the records and checking them needs the data layer
-    from ..validate import validate
+    from ..validation import validate
 
     table = files.read_file(path)
     records = table.frame.height

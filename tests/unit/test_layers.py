@@ -17,8 +17,8 @@ LAYERS = {
     "cgformat._atomic": 0, "cgformat._prefetch": 0, "cgformat._interrupt": 0, "cgformat._mojibake": 0,
     "cgformat._labels": 4,
     "cgformat.schema": 1, "cgformat._schemas": 1,
-    "cgformat.normalize": 2, "cgformat.checks": 2, "cgformat.validate": 2,
-    "cgformat.report": 2, "cgformat.report_html": 2, "cgformat._seen": 2,
+    "cgformat.normalize": 2, "cgformat.checks": 2, "cgformat.validation": 2,
+    "cgformat.report": 2, "cgformat.report_html": 2,
     "cgformat.formats": 3,
     "cgformat.files": 4, "cgformat.upload": 4, "cgformat.sandbox": 4,
     "cgformat.jobs": 5, "cgformat.settings": 5,
@@ -27,7 +27,7 @@ LAYERS = {
 # a single file sent as it is is read to count and check its records: the one uploader module that may load
 # the data layer (lazily), never polars itself
 SINGLE_FILE = "cgformat.upload.target"
-SINGLE_FILE_MAY_USE = {"cgformat.files", "cgformat.validate", "cgformat.schema"}
+SINGLE_FILE_MAY_USE = {"cgformat.files", "cgformat.validation", "cgformat.schema"}
 
 
 def layer_of(module: str) -> int:
@@ -92,7 +92,7 @@ def test_uploader_does_not_touch_the_data_layer() -> None:
         for target in imports_of(path, module):
             heavy = target == "polars" or target.startswith(("polars.", "cgformat.formats", "cgformat.files",
                                                              "cgformat.jobs",
-                                                             "cgformat.validate", "cgformat.schema"))
+                                                             "cgformat.validation", "cgformat.schema"))
             if heavy and not (module == SINGLE_FILE and target in SINGLE_FILE_MAY_USE):
                 bad.append(f"{module} imports {target}")
     assert not bad, "\n".join(bad)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from pathlib import Path
 
 import cgformat
@@ -19,13 +20,14 @@ def test_all_names_resolve_and_have_a_docstring() -> None:
         assert (obj.__doc__ or "").strip(), f"cgformat.{name} has no docstring"
 
 
-def test_validate_is_the_function_even_after_the_module_is_imported() -> None:
-    importlib.import_module("cgformat.validate")
-    from cgformat.validate import Validator  # noqa: F401
+def test_validate_is_the_function_even_after_the_validator_is_imported() -> None:
+    importlib.import_module("cgformat.validation")
+    from cgformat.validation import Validator  # noqa: F401
 
     report = cgformat.validate(EXAMPLES / "transactional.csv", "transactional")
     assert report.valid
     assert report.records == 12
+    assert importlib.util.find_spec("cgformat.validate") is None   # a function only, no module of that name
 
 
 def test_read_convert_split_through_the_top_level(tmp_path: Path) -> None:

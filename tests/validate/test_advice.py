@@ -15,7 +15,7 @@ from cgformat.files import read_file
 from cgformat.model import Table
 from cgformat.normalize import Normalized, NormalizeOptions, fix_table
 from cgformat.schema import Schema, load_schema
-from cgformat.validate import check_table, partition, validate
+from cgformat.validation import check_table, partition, validate
 
 from ._util import at, make_table, tx
 

@@ -13,7 +13,7 @@ from cgformat.errors import UsageError
 from cgformat.model import Table
 from cgformat.normalize import NORMALIZERS, NormalizeOptions, apply, fix_table, identity_where, translate_date_format
 from cgformat.schema import load_schema
-from cgformat.validate import validate
+from cgformat.validation import validate
 
 from ._util import make_table
 

@@ -1,12 +1,14 @@
-"""The seen-key store behind duplicate detection: it answers what a dict of every key seen would answer."""
+"""The seen-key store behind duplicate detection: it answers what a dict of every key seen would answer, also
+when different keys share a hash."""
 
 from __future__ import annotations
 
 import numpy as np
+import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cgformat._seen import SeenKeys
+from cgformat.validation._seen import SeenKeys
 
 
 def _reference(batches: list[list[int]]) -> list[tuple[list[int], list[int]]]:
@@ -26,15 +28,15 @@ def _reference(batches: list[list[int]]) -> list[tuple[list[int], list[int]]]:
     return out
 
 
-def _run(batches: list[list[int]], h2_of: dict[int, int]) -> list[tuple[list[int], list[int]]]:
+def _run(batches: list[list[int]], hash_of: dict[int, int]) -> list[tuple[list[int], list[int]]]:
     seen = SeenKeys()
     out = []
     record = 1
     for keys in batches:
-        h1 = np.array([k // 4 for k in keys], dtype=np.uint64)        # keys 4k .. 4k+3 share the first hash
-        h2 = np.array([h2_of[k] for k in keys], dtype=np.uint32)
+        hashes = np.array([hash_of[k] for k in keys], dtype=np.uint64)
+        texts = pl.Series([f"key{k}" for k in keys], dtype=pl.String)
         records = np.arange(record, record + len(keys), dtype=np.int64)
-        rows, dup_of = seen.add(h1, h2, records)
+        rows, dup_of = seen.add(hashes, texts, records)
         out.append((rows.tolist(), dup_of.tolist()))
         record += len(keys)
     return out
@@ -43,12 +45,12 @@ def _run(batches: list[list[int]], h2_of: dict[int, int]) -> list[tuple[list[int
 @given(batches=st.lists(st.lists(st.integers(0, 40), max_size=30), max_size=12))
 @settings(max_examples=300)
 def test_duplicates_match_a_dict_of_every_key(batches: list[list[int]]) -> None:
-    # distinct keys whose first hashes agree, told apart by the second hash (each key its own)
-    h2_of = {k: 1000 + k for k in range(41)}
-    assert _run(batches, h2_of) == _reference(batches)
-    # keys whose first hashes all differ
-    spread = [[k * 4 for k in keys] for keys in batches]
-    assert _run(spread, {k * 4: 7 for k in range(41)}) == _reference(spread)
+    # keys 4k .. 4k+3 share a hash: told apart by their text
+    assert _run(batches, {k: k // 4 for k in range(41)}) == _reference(batches)
+    # every key the same hash
+    assert _run(batches, dict.fromkeys(range(41), 7)) == _reference(batches)
+    # each key its own hash
+    assert _run(batches, {k: 1000 + k for k in range(41)}) == _reference(batches)
 
 
 def test_many_batches_keep_the_first_record_of_each_key() -> None:
@@ -58,7 +60,8 @@ def test_many_batches_keep_the_first_record_of_each_key() -> None:
     record = 1
     for size in [1, 7, 300, 2, 1000, 5, 4000, 3, 50]:
         keys = rng.integers(0, 3000, size)
-        got_rows, got_dup = seen.add(keys.astype(np.uint64) * np.uint64(2654435761), keys.astype(np.uint32),
+        got_rows, got_dup = seen.add(keys.astype(np.uint64) % np.uint64(997),     # hashes that collide
+                                     pl.Series([str(k) for k in keys.tolist()], dtype=pl.String),
                                      np.arange(record, record + size, dtype=np.int64))
         want_rows, want_dup = [], []
         for row, key in enumerate(keys.tolist()):

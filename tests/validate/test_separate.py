@@ -10,7 +10,7 @@ from cgformat.errors import UsageError
 from cgformat.files import read_file
 from cgformat.formats import ReadOptions
 from cgformat.jobs.validate import separate_file
-from cgformat.validate import check_table, partition
+from cgformat.validation import check_table, partition
 
 HEAD = "CustomerNumber,Email,SMS_Telephone,FirstName,LastName,Country,OrderDate\n"
 ROWS = [

@@ -14,7 +14,7 @@ from cgformat.limits import get_profile
 from cgformat.model import Issue, IssueCode, RecordBatch, Severity
 from cgformat.report import report_json_schema
 from cgformat.schema import load_schema, schema_from_dict
-from cgformat.validate import Validator, check_table, partition, validate
+from cgformat.validation import Validator, check_table, partition, validate
 
 from ._util import GOOD_TX, TX, at, make_table, tx
 

@@ -31,7 +31,7 @@ from ...limits import LimitProfile
 from ...manifest import Manifest
 from ...model import Issue, IssueCode, RecordBatch, Severity
 from ...report import Report, ReportCollector, issues_frame
-from ...validate import ERRORS_COLUMN, EXTRA_COLUMN, BatchResult, Validator, key_hash_column, partition_batch
+from ...validation import ERRORS_COLUMN, EXTRA_COLUMN, BatchResult, Validator, key_hash_column, partition_batch
 from .parts import PartWriter, commit, prepare_out_dir, write_xlsx_part
 from .plan import plan_parts, previous_same_key, split_id
 
