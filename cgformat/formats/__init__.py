@@ -16,6 +16,7 @@ import polars as pl
 
 from ..errors import UnsupportedFormat, UsageError
 from ..model import RecordBatch, SourceInfo
+from ._text import TextWriter, as_text
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -71,6 +72,7 @@ class WriteOptions:
     root_tag: str = "records"            # xml
     record_tag: str = "record"           # xml
     sheet_name: str = "Sheet1"           # xlsx
+    booleans: tuple[str, str] = ("true", "false")  # any: how a Boolean column's true and false are written
 
 
 class Reader(Protocol):
@@ -149,18 +151,23 @@ def open_reader(stream: BinaryIO, fmt: str, *, source: str, options: ReadOptions
 
 def open_writer(sink: BinaryIO, fmt: str, labels: Sequence[str], *,
                 options: WriteOptions | None = None) -> Writer:
-    """Start writing format ``fmt`` with these header labels to a binary sink."""
+    """Start writing format ``fmt`` with these header labels to a binary sink.
+
+    The writer takes frames of any column types: each is written as text in CG's forms, or refused with a
+    :class:`UsageError` naming the column (:mod:`cgformat.formats._text`).
+    """
     fmt = check_format(fmt, write=True)
     mod = _module(fmt)
-    writer: Writer = mod.open_writer(sink, labels=tuple(labels),  # type: ignore[attr-defined]
-                                     options=options or WriteOptions())
-    return writer
+    options = options or WriteOptions()
+    writer: Writer = mod.open_writer(sink, labels=tuple(labels), options=options)  # type: ignore[attr-defined]
+    return TextWriter(writer, booleans=options.booleans)
 
 
 def record_sizes(fmt: str, frame: pl.DataFrame, labels: Sequence[str], *,
                  options: WriteOptions | None = None) -> pl.Series:
     """Bytes each record adds to a file of format ``fmt`` (exact for csv and xml, an estimate for xlsx)."""
     fmt = check_format(fmt, write=True)
+    frame = as_text(frame, booleans=(options or WriteOptions()).booleans)
     sizes: pl.Series = _module(fmt).record_sizes(frame, labels=tuple(labels),  # type: ignore[attr-defined]
                                                  options=options or WriteOptions())
     return sizes
