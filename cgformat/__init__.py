@@ -78,7 +78,8 @@ _hook_before = _quiet_interrupts()
 # the function bound afterwards is what `cgformat.validate` stays (a later `from cgformat.validate import X`
 # finds the module in sys.modules and leaves the attribute alone).
 from . import validate as _validate_module  # noqa: F401
-from .api import ConvertResult, schema_from_template, split, split_file
+from ._splitting import SplitResult
+from .api import ConvertResult, Fixed, Separated, schema_from_template, split, split_file
 from .api import convert_file as convert
 from .api import read_file as read
 from .api import validate_file as validate
@@ -88,18 +89,18 @@ from .formats import ReadOptions, WriteOptions
 from .limits import PROFILES, LimitProfile, get_profile
 from .manifest import Manifest, Part, load_manifest
 from .model import Issue, IssueCode, RecordBatch, Severity, SourceInfo, Table
-from .normalize import NormalizeOptions, fix_table
+from .normalize import Normalized, NormalizeOptions, fix_table
 from .report import Report
-from .schema import Field, Schema, list_schemas, load_schema
-from .settings import Settings, load_settings
+from .schema import Field, Resolution, Schema, list_schemas, load_schema
+from .settings import Setting, Settings, load_settings
 
 _sys.excepthook = _hook_before
 
 if TYPE_CHECKING:
-    from .upload import CgClient, Journal, Sandbox, Uploader
+    from .upload import Answer, CgClient, Journal, PartEntry, Sandbox, Uploader, UploadSummary
 
 # the uploader (and httpx with it) loads on first use: reading and validating a file never needs it
-_UPLOAD_EXPORTS = ("CgClient", "Journal", "Sandbox", "Uploader")
+_UPLOAD_EXPORTS = ("Answer", "CgClient", "Journal", "PartEntry", "Sandbox", "UploadSummary", "Uploader")
 
 
 def __getattr__(name: str) -> Any:
@@ -116,26 +117,35 @@ __version__ = "0.1.0"
 
 __all__ = [
     "PROFILES",
+    "Answer",
     "CgClient",
     "CgformatError",
     "ConvertResult",
     "Field",
+    "Fixed",
     "Issue",
     "IssueCode",
     "Journal",
     "LimitProfile",
     "Manifest",
     "NormalizeOptions",
+    "Normalized",
     "Part",
+    "PartEntry",
     "ReadOptions",
     "RecordBatch",
     "Report",
+    "Resolution",
     "Sandbox",
     "Schema",
+    "Separated",
+    "Setting",
     "Settings",
     "Severity",
     "SourceInfo",
+    "SplitResult",
     "Table",
+    "UploadSummary",
     "Uploader",
     "WriteOptions",
     "__version__",
