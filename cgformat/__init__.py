@@ -60,7 +60,7 @@ conversion of an input with broken records writes nothing and has ``ok`` false).
     >>> cgformat.read("examples/transactional.csv", options=cgformat.ReadOptions(sheet="Sheet1"))
     Traceback (most recent call last):
     ...
-    cgformat.errors.UsageError: --sheet is for workbooks (xlsx, xls): ... is csv, which has no sheets
+    cgformat.errors.UsageError: sheet= is for workbooks (xlsx, xls): ... is csv, which has no sheets
 """
 
 # ruff: noqa: E402 - the excepthook goes in before the heavy imports below
@@ -78,7 +78,6 @@ _hook_before = _quiet_interrupts()
 # the function bound afterwards is what `cgformat.validate` stays (a later `from cgformat.validate import X`
 # finds the module in sys.modules and leaves the attribute alone).
 from . import validate as _validate_module  # noqa: F401
-from ._splitting import SplitResult
 from .api import ConvertResult, Fixed, Separated, schema_from_template, split, split_file
 from .api import convert_file as convert
 from .api import read_file as read
@@ -97,6 +96,7 @@ from .settings import Setting, Settings, load_settings
 _sys.excepthook = _hook_before
 
 if TYPE_CHECKING:
+    from ._splitting import SplitResult
     from .upload import Answer, CgClient, Journal, PartEntry, Sandbox, Uploader, UploadSummary
 
 # the uploader (and httpx with it) loads on first use: reading and validating a file never needs it
@@ -110,6 +110,11 @@ def __getattr__(name: str) -> Any:
         value = getattr(upload, name)
         globals()[name] = value
         return value
+    if name == "SplitResult":   # the splitter (and numpy with it) loads on first use too
+        from ._splitting import SplitResult
+
+        globals()[name] = SplitResult
+        return SplitResult
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -43,7 +43,11 @@ _SUFFIXES = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xls
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReadOptions:
-    """How to read a source; ``None`` means detect."""
+    """How to read a source; ``None`` means detect.
+
+    ``sheet`` is a sheet's name, or its position counted from 1 (``sheet=2`` is the second sheet), as the
+    ``sheets`` listing and every error message count them; 0 and negative positions name no sheet.
+    """
 
     encoding: str | None = None          # csv: force an encoding (utf-8, utf-16, cp1252, latin-1 ...)
     delimiter: str | None = None         # csv: force a delimiter
@@ -106,7 +110,7 @@ def format_from_name(name: str | PurePath) -> str:
         known = ", ".join(sorted(set(_SUFFIXES)))
         raise UnsupportedFormat(
             f"cannot tell the format of {str(name)!r} from its extension {suffix or '(none)'!r}; "
-            f"use one of {known} or say --to / --from") from None
+            f"use one of {known} or give fmt=csv|xlsx|xls|xml", options=("fmt",)) from None
 
 
 def check_format(fmt: str, *, write: bool = False) -> str:
@@ -115,7 +119,7 @@ def check_format(fmt: str, *, write: bool = False) -> str:
     allowed = WRITE_FORMATS if write else READ_FORMATS
     if key == "xls" and write:
         raise UnsupportedFormat("cgformat cannot write .xls (BIFF8): no maintained writer exists; "
-                                "write .xlsx instead (CG accepts it): --to xlsx")
+                                "write xlsx instead (CG accepts it)")
     if key not in allowed:
         raise UnsupportedFormat(f"unsupported format {fmt!r}; choose one of: {', '.join(allowed)}"
                                 + (" (CG never accepts JSON)" if key == "json" else ""))
@@ -138,7 +142,8 @@ def open_reader(stream: BinaryIO, fmt: str, *, source: str, options: ReadOptions
             raise UsageError(f"the header row is counted from 1, not {options.header_row}")
     if options.sheet is not None and fmt not in ("xlsx", "xls"):
         # a sheet named for a file that has none is a mistake (the wrong file?), not something to ignore
-        raise UsageError(f"--sheet is for workbooks (xlsx, xls): {source} is {fmt}, which has no sheets")
+        raise UsageError(f"sheet= is for workbooks (xlsx, xls): {source} is {fmt}, which has no sheets",
+                         options=("sheet",))
     from ._guards import GuardedReader, reader_failure
 
     try:

@@ -56,7 +56,7 @@ def load_schema(name_or_path: str | Path) -> Schema:
     if not path.is_file():
         if path.suffix == "" and "/" not in text:
             raise SchemaError(f"unknown record type {text!r}; choose one of: {', '.join(list_schemas())} "
-                              "(or give a schema file with --schema, a template with --template)")
+                              "(or the path of a schema file)")
         raise SchemaError(f"schema file {text}: no such file")
     return _load_path(path, name=None)
 
