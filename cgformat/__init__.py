@@ -47,7 +47,13 @@ conversion of an input with broken records writes nothing and has ``ok`` false).
 - ``write``, ``convert``, ``split`` and ``split_file`` raise an :class:`OSError` when the output cannot be
   written: :class:`~cgformat.errors.WriteError` (a folder that does not exist, a value the format cannot
   hold), or the operating system's own (a full disk). A file output is renamed into place only when
-  complete, so a failure leaves none behind.
+  complete, so a failure leaves none behind. ``write`` takes frames of any column types and writes each
+  value in CG's form (integers as digits, floats without exponent or ``.0``, dates ``YYYY-MM-DD``,
+  datetimes ``YYYY-MM-DD HH:MM:SS``, booleans ``true``/``false`` or ``WriteOptions.booleans``), or raises
+  :class:`~cgformat.errors.UsageError` naming the column (NaN, a fraction of a second, a time zone, a
+  struct or list column ...).
+- Messages name the library's parameters (``sheet=``, ``max_records=``), listed in the error's
+  ``options``; the command line shows its flags in their place.
 - ``load_manifest`` raises :class:`~cgformat.errors.ManifestError`; the uploader raises
   :class:`~cgformat.errors.UploadError` subclasses (``ApiError``, ``TransportError``, ``ManifestError``).
 
