@@ -140,6 +140,10 @@ def open_reader(stream: BinaryIO, fmt: str, *, source: str, options: ReadOptions
             raise UsageError("a header row is for CSV and Excel sources: an XML record names its fields itself")
         if options.header_row < 1:
             raise UsageError(f"the header row is counted from 1, not {options.header_row}")
+    if isinstance(options.sheet, bool):
+        # True is the int 1 to Python: it would quietly read the first sheet
+        raise UsageError(f"sheet={options.sheet}: give a sheet's name or its position counted from 1",
+                         options=("sheet",))
     if options.sheet is not None and fmt not in ("xlsx", "xls"):
         # a sheet named for a file that has none is a mistake (the wrong file?), not something to ignore
         raise UsageError(f"sheet= is for workbooks (xlsx, xls): {source} is {fmt}, which has no sheets",

@@ -40,6 +40,9 @@ def test_a_sheet_position_counts_from_1() -> None:
     for missing in (0, 3, -1):
         with pytest.raises(SheetError, match=rf"no sheet {missing}\b"):
             value(missing)
+    with pytest.raises(UsageError) as caught:   # True is 1 to Python: not a position
+        cgformat.read(io.BytesIO(data), fmt="xlsx", options=cgformat.ReadOptions(sheet=True))
+    assert caught.value.options == ("sheet",)
 
 
 @pytest.mark.parametrize(("call", "options"), [
