@@ -47,7 +47,13 @@ conversion of an input with broken records writes nothing and has ``ok`` false).
 - ``write``, ``convert``, ``split`` and ``split_file`` raise an :class:`OSError` when the output cannot be
   written: :class:`~cgformat.errors.WriteError` (a folder that does not exist, a value the format cannot
   hold), or the operating system's own (a full disk). A file output is renamed into place only when
-  complete, so a failure leaves none behind.
+  complete, so a failure leaves none behind. ``write`` takes frames of any column types and writes each
+  value in CG's form (integers as digits, floats without exponent or ``.0``, dates ``YYYY-MM-DD``,
+  datetimes ``YYYY-MM-DD HH:MM:SS``, booleans ``true``/``false`` or ``WriteOptions.booleans``), or raises
+  :class:`~cgformat.errors.UsageError` naming the column (NaN, a fraction of a second, a time zone, a
+  struct or list column ...).
+- Messages name the library's parameters (``sheet=``, ``max_records=``), listed in the error's
+  ``options``; the command line shows its flags in their place.
 - ``load_manifest`` raises :class:`~cgformat.errors.ManifestError`; the uploader raises
   :class:`~cgformat.errors.UploadError` subclasses (``ApiError``, ``TransportError``, ``ManifestError``).
 
@@ -60,7 +66,7 @@ conversion of an input with broken records writes nothing and has ``ok`` false).
     >>> cgformat.read("examples/transactional.csv", options=cgformat.ReadOptions(sheet="Sheet1"))
     Traceback (most recent call last):
     ...
-    cgformat.errors.UsageError: --sheet is for workbooks (xlsx, xls): ... is csv, which has no sheets
+    cgformat.errors.UsageError: sheet= is for workbooks (xlsx, xls): ... is csv, which has no sheets
 """
 
 # ruff: noqa: E402 - the excepthook goes in before the heavy imports below
@@ -80,25 +86,27 @@ from .files import write_file as write
 from .formats import ReadOptions, WriteOptions
 from .jobs.convert import ConvertResult
 from .jobs.convert import convert_file as convert
-from .jobs.split import split, split_file
+from .jobs.fix import Fixed
+from .jobs.split import SplitResult, split, split_file
 from .jobs.template import schema_from_template
+from .jobs.validate import Separated
 from .jobs.validate import validate_file as validate
 from .limits import PROFILES, LimitProfile, get_profile
 from .manifest import Manifest, Part, load_manifest
 from .model import Issue, IssueCode, RecordBatch, Severity, SourceInfo, Table
-from .normalize import NormalizeOptions, fix_table
+from .normalize import Normalized, NormalizeOptions, fix_table
 from .report import Report
-from .schema import Field, Schema, list_schemas, load_schema
-from .settings import Settings, load_settings
+from .schema import Field, Resolution, Schema, list_schemas, load_schema
+from .settings import Setting, Settings, load_settings
 
 _sys.excepthook = _hook_before
 
 if TYPE_CHECKING:
     from .sandbox import Sandbox
-    from .upload import CgClient, Journal, Uploader
+    from .upload import Answer, CgClient, Journal, PartEntry, Uploader, UploadSummary
 
 # the uploader (and httpx with it) and the sandbox load on first use: reading and validating a file never needs them
-_UPLOAD_EXPORTS = ("CgClient", "Journal", "Uploader")
+_UPLOAD_EXPORTS = ("Answer", "CgClient", "Journal", "PartEntry", "UploadSummary", "Uploader")
 
 
 def __getattr__(name: str) -> Any:
@@ -115,26 +123,35 @@ __version__ = "0.1.0"
 
 __all__ = [
     "PROFILES",
+    "Answer",
     "CgClient",
     "CgformatError",
     "ConvertResult",
     "Field",
+    "Fixed",
     "Issue",
     "IssueCode",
     "Journal",
     "LimitProfile",
     "Manifest",
     "NormalizeOptions",
+    "Normalized",
     "Part",
+    "PartEntry",
     "ReadOptions",
     "RecordBatch",
     "Report",
+    "Resolution",
     "Sandbox",
     "Schema",
+    "Separated",
+    "Setting",
     "Settings",
     "Severity",
     "SourceInfo",
+    "SplitResult",
     "Table",
+    "UploadSummary",
     "Uploader",
     "WriteOptions",
     "__version__",

@@ -40,7 +40,16 @@ __all__ = [
 
 
 class CgformatError(Exception):
-    """Root of every exception cgformat raises on purpose."""
+    """Root of every exception cgformat raises on purpose.
+
+    Messages speak the library's language: a parameter is written ``name=`` (``force=True``,
+    ``max_records=5000``, ``fmt=csv|xlsx|xml``), and ``options`` lists the names so written; the command line
+    shows its flag in their place (``--force``, ``--max-records 5000``).
+    """
+
+    def __init__(self, *args: object, options: tuple[str, ...] = ()) -> None:
+        super().__init__(*args)
+        self.options = options
 
 
 class UsageError(CgformatError, ValueError):

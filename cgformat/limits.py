@@ -22,18 +22,19 @@ class LimitProfile:
     def with_overrides(self, *, max_records: int | None = None, max_bytes: int | None = None,
                        interval_s: int | None = None) -> LimitProfile:
         """Return a copy with the given limits replaced (``None`` keeps the profile's value)."""
-        for label, value in (("max-records", max_records), ("max-bytes", max_bytes)):
+        for label, value in (("max_records", max_records), ("max_bytes", max_bytes)):
             if value is not None and value < 1:
-                raise UsageError(f"--{label} must be at least 1, got {value}")
-        for label, value, limit in (("max-records", max_records, self.max_records),
-                                    ("max-bytes", max_bytes, self.max_bytes)):
+                raise UsageError(f"{label}={value}: must be at least 1", options=(label,))
+        for label, value, limit in (("max_records", max_records, self.max_records),
+                                    ("max_bytes", max_bytes, self.max_bytes)):
             if value is not None and value > limit:
                 # CG refuses or garbles larger files on this channel: a part over the limit is never planned
-                raise UsageError(f"--{label} {value:,} is over the {self.name} profile's {limit:,}, CG's limit on "
+                raise UsageError(f"{label}={value} is over the {self.name} profile's {limit:,}, CG's limit on "
                                  f"that channel; lower it, or choose the profile of the channel you use "
-                                 f"(--profile {'|'.join(p for p in PROFILES if p != self.name)})")
+                                 f"(profile={'|'.join(p for p in PROFILES if p != self.name)})",
+                                 options=(label, "profile"))
         if interval_s is not None and interval_s < 0:
-            raise UsageError(f"--interval must not be negative, got {interval_s}")
+            raise UsageError(f"interval_s={interval_s}: must not be negative", options=("interval_s",))
         return replace(
             self,
             max_records=self.max_records if max_records is None else max_records,

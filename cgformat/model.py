@@ -6,12 +6,30 @@ These are plain values: no I/O happens here.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 
 import polars as pl
 
-__all__ = ["Issue", "IssueCode", "RecordBatch", "Severity", "SourceInfo", "Table"]
+__all__ = ["Issue", "IssueCode", "RecordBatch", "Severity", "SourceInfo", "Table", "same_values"]
+
+
+def same_values(a: object, b: object) -> bool:
+    """Whether two dataclass values of one class hold equal fields, frames and series compared by value
+    (same columns, dtypes and values, nulls equal): what ``==`` means for values that hold polars data."""
+    if type(a) is not type(b):
+        return False
+    for f in fields(a):  # type: ignore[arg-type]
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if isinstance(x, pl.DataFrame):
+            if not (isinstance(y, pl.DataFrame) and x.schema == y.schema and x.equals(y)):
+                return False
+        elif isinstance(x, pl.Series):
+            if not (isinstance(y, pl.Series) and x.equals(y, check_dtypes=True, check_names=True)):
+                return False
+        elif x != y:
+            return False
+    return True
 
 
 class Severity(StrEnum):
@@ -162,7 +180,7 @@ def unique_columns(labels: Sequence[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class RecordBatch:
     """A slice of records read from a source.
 
@@ -177,6 +195,12 @@ class RecordBatch:
     first_record: int
     issues: tuple[Issue, ...] = ()
 
+    def __eq__(self, other: object) -> bool:
+        """Equal when every field is (frames and series by value)."""
+        return same_values(self, other) if isinstance(other, RecordBatch) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # frames are not hashable
+
     @property
     def records(self) -> pl.Series:
         """The 1-based record number of each row."""
@@ -184,7 +208,7 @@ class RecordBatch:
                             dtype=pl.Int64).alias("record")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Table:
     """A whole source in memory: its facts, all records, their lines, and every reader issue."""
 
@@ -192,6 +216,12 @@ class Table:
     frame: pl.DataFrame
     lines: pl.Series
     issues: tuple[Issue, ...] = field(default=())
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when the facts, the frame (columns, dtypes, values), the lines and the issues are."""
+        return same_values(self, other) if isinstance(other, Table) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # frames are not hashable
 
     @classmethod
     def from_batches(cls, info: SourceInfo, batches: Iterator[RecordBatch] | Sequence[RecordBatch]) -> Table:

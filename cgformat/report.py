@@ -18,7 +18,7 @@ from typing import Any
 import polars as pl
 
 from .limits import LimitProfile
-from .model import Issue, Severity
+from .model import Issue, Severity, same_values
 
 __all__ = [
     "ISSUE_SCHEMA",
@@ -60,7 +60,7 @@ def clip_values(frame: pl.DataFrame) -> pl.DataFrame:
         .then(v.str.slice(0, MAX_VALUE_CHARS) + pl.lit("…")).otherwise(v).alias("value"))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Report:
     """The outcome of validating one source against one schema.
 
@@ -85,6 +85,12 @@ class Report:
     tally: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=TALLY_SCHEMA))
     """Every issue counted by code, severity and field (field null for file-level issues): columns
     code, severity, field, count."""
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when every count, fact and issue frame is (frames by value: columns, dtypes, values)."""
+        return same_values(self, other) if isinstance(other, Report) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # frames are not hashable
 
     @property
     def valid(self) -> bool:

@@ -64,6 +64,43 @@ class Failure:
     exit: int
 
 
+# library parameters whose flag is not their name with dashes, or that no command spells by that name
+_FLAGS = {"fmt": "--from/--to", "interval_s": "--interval", "schema": "--schema/--type"}
+
+
+def _command_flags() -> dict[str, str]:
+    """Parameter name -> long flag of the running command (and of the subcommand a group is running)."""
+    ctx = click.get_current_context(silent=True)
+    flags: dict[str, str] = {}
+    command = ctx.command if ctx is not None else None
+    while ctx is not None and command is not None:
+        for param in command.params:
+            longs = [o for o in param.opts if o.startswith("--")]
+            if isinstance(param, click.Option) and param.name and longs:
+                flags.setdefault(param.name, longs[0])
+        sub = ctx.invoked_subcommand if isinstance(command, click.Group) else None
+        command = command.get_command(ctx, sub) if isinstance(command, click.Group) and sub else None
+    return flags
+
+
+def cli_words(exc: CgformatError) -> str:
+    """The message of ``exc`` with each library parameter it names (``force=True``, ``max_records=``) as the
+    command line's flag (``--force``, ``--max-records``)."""
+    text = str(exc)
+    if not exc.options:
+        return text
+    flags = _command_flags()
+    for name in exc.options:
+        flag = flags.get(name) or _FLAGS.get(name) or "--" + name.replace("_", "-")
+
+        def spell(match: re.Match[str], flag: str = flag) -> str:
+            rest = match.string[match.end():match.end() + 1]
+            return flag if match.group(1) or rest in ("", " ", ",", ";", ")", ":") else flag + " "
+
+        text = re.sub(rf"(?<![\w.-]){re.escape(name)}=(True\b)?", spell, text)
+    return text
+
+
 def failure_of(exc: BaseException) -> Failure | None:
     """How a program error is reported; None for what is not one (a closed pipe, an interrupt, a bug).
 
@@ -73,7 +110,7 @@ def failure_of(exc: BaseException) -> Failure | None:
     if closed_pipe(exc):
         return None
     if isinstance(exc, CgformatError):
-        return Failure(code=re.sub(r"(?<!^)(?=[A-Z])", "-", type(exc).__name__).lower(), message=str(exc),
+        return Failure(code=re.sub(r"(?<!^)(?=[A-Z])", "-", type(exc).__name__).lower(), message=cli_words(exc),
                        exit=exit_code_for(exc))
     if isinstance(exc, click.ClickException):
         return Failure(code="usage-error", message=exc.format_message(), exit=exc.exit_code)

@@ -16,6 +16,7 @@ import polars as pl
 
 from ..errors import UsageError
 from ..model import RecordBatch, SourceInfo
+from ._text import TextWriter, as_text
 from .detect import READ_FORMATS, WRITE_FORMATS, check_format, format_from_content, format_from_name
 
 __all__ = [
@@ -41,7 +42,11 @@ _MODULES = {"csv": "csv", "xlsx": "excel", "xls": "excel", "xml": "xml"}
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReadOptions:
-    """How to read a source; ``None`` means detect."""
+    """How to read a source; ``None`` means detect.
+
+    ``sheet`` is a sheet's name, or its position counted from 1 (``sheet=2`` is the second sheet), as the
+    ``sheets`` listing and every error message count them; 0 and negative positions name no sheet.
+    """
 
     encoding: str | None = None          # csv: force an encoding (utf-8, utf-16, cp1252, latin-1 ...)
     delimiter: str | None = None         # csv: force a delimiter
@@ -66,6 +71,7 @@ class WriteOptions:
     root_tag: str = "records"            # xml
     record_tag: str = "record"           # xml
     sheet_name: str = "Sheet1"           # xlsx
+    booleans: tuple[str, str] = ("true", "false")  # any: how a Boolean column's true and false are written
 
 
 class Reader(Protocol):
@@ -110,9 +116,14 @@ def open_reader(stream: BinaryIO, fmt: str, *, source: str, options: ReadOptions
             raise UsageError("a header row is for CSV and Excel sources: an XML record names its fields itself")
         if options.header_row < 1:
             raise UsageError(f"the header row is counted from 1, not {options.header_row}")
+    if isinstance(options.sheet, bool):
+        # True is the int 1 to Python: it would quietly read the first sheet
+        raise UsageError(f"sheet={options.sheet}: give a sheet's name or its position counted from 1",
+                         options=("sheet",))
     if options.sheet is not None and fmt not in ("xlsx", "xls"):
         # a sheet named for a file that has none is a mistake (the wrong file?), not something to ignore
-        raise UsageError(f"--sheet is for workbooks (xlsx, xls): {source} is {fmt}, which has no sheets")
+        raise UsageError(f"sheet= is for workbooks (xlsx, xls): {source} is {fmt}, which has no sheets",
+                         options=("sheet",))
     from ._guards import GuardedReader, reader_failure
 
     try:
@@ -126,18 +137,23 @@ def open_reader(stream: BinaryIO, fmt: str, *, source: str, options: ReadOptions
 
 def open_writer(sink: BinaryIO, fmt: str, labels: Sequence[str], *,
                 options: WriteOptions | None = None) -> Writer:
-    """Start writing format ``fmt`` with these header labels to a binary sink."""
+    """Start writing format ``fmt`` with these header labels to a binary sink.
+
+    The writer takes frames of any column types: each is written as text in CG's forms, or refused with a
+    :class:`UsageError` naming the column (:mod:`cgformat.formats._text`).
+    """
     fmt = check_format(fmt, write=True)
     mod = _module(fmt)
-    writer: Writer = mod.open_writer(sink, labels=tuple(labels),  # type: ignore[attr-defined]
-                                     options=options or WriteOptions())
-    return writer
+    options = options or WriteOptions()
+    writer: Writer = mod.open_writer(sink, labels=tuple(labels), options=options)  # type: ignore[attr-defined]
+    return TextWriter(writer, booleans=options.booleans)
 
 
 def record_sizes(fmt: str, frame: pl.DataFrame, labels: Sequence[str], *,
                  options: WriteOptions | None = None) -> pl.Series:
     """Bytes each record adds to a file of format ``fmt`` (exact for csv and xml, an estimate for xlsx)."""
     fmt = check_format(fmt, write=True)
+    frame = as_text(frame, booleans=(options or WriteOptions()).booleans)
     sizes: pl.Series = _module(fmt).record_sizes(frame, labels=tuple(labels),  # type: ignore[attr-defined]
                                                  options=options or WriteOptions())
     return sizes

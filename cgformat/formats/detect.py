@@ -28,7 +28,7 @@ def format_from_name(name: str | PurePath) -> str:
         known = ", ".join(sorted(set(_SUFFIXES)))
         raise UnsupportedFormat(
             f"cannot tell the format of {str(name)!r} from its extension {suffix or '(none)'!r}; "
-            f"use one of {known} or say --to / --from") from None
+            f"use one of {known} or give fmt=csv|xlsx|xls|xml", options=("fmt",)) from None
 
 
 def check_format(fmt: str, *, write: bool = False) -> str:
@@ -37,7 +37,7 @@ def check_format(fmt: str, *, write: bool = False) -> str:
     allowed = WRITE_FORMATS if write else READ_FORMATS
     if key == "xls" and write:
         raise UnsupportedFormat("cgformat cannot write .xls (BIFF8): no maintained writer exists; "
-                                "write .xlsx instead (CG accepts it): --to xlsx")
+                                "write xlsx instead (CG accepts it)")
     if key not in allowed:
         raise UnsupportedFormat(f"unsupported format {fmt!r}; choose one of: {', '.join(allowed)}"
                                 + (" (CG never accepts JSON)" if key == "json" else ""))

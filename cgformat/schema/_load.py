@@ -12,6 +12,8 @@ from ._model import (
     CG_DATE,
     CG_DATETIME,
     DEFAULT_MAX_LENGTH,
+    FIELD_KINDS,
+    FIELD_ROLES,
     NORMALIZER_NAMES,
     Field,
     Rule,
@@ -22,8 +24,8 @@ __all__ = ["list_schemas", "load_schema", "schema_from_dict", "schemas_dir"]
 
 _BUILTIN_ORDER = ("transactional", "contact", "historical", "anonymous", "revenue")
 _TYPES = ("string", "integer", "number", "boolean", "date", "datetime", "any")
-_KINDS = ("text", "email", "phone", "integer", "number", "boolean", "date", "datetime")
-_ROLES = ("id", "name", "contact", "segment", "text")
+_KINDS = FIELD_KINDS
+_ROLES = FIELD_ROLES
 _FIELDS_MATCH = ("exact", "equal", "subset", "superset", "partial")
 _RULES = ("require-any", "requires", "not-after")
 
@@ -54,7 +56,7 @@ def load_schema(name_or_path: str | Path) -> Schema:
     if not path.is_file():
         if path.suffix == "" and "/" not in text:
             raise SchemaError(f"unknown record type {text!r}; choose one of: {', '.join(list_schemas())} "
-                              "(or give a schema file with --schema, a template with --template)")
+                              "(or the path of a schema file)")
         raise SchemaError(f"schema file {text}: no such file")
     return _load_path(path, name=None)
 

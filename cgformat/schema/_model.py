@@ -10,8 +10,8 @@ from typing import Any
 from ..errors import SchemaError
 from ..model import Issue, IssueCode, Severity, unique_columns
 
-__all__ = ["CG_DATE", "CG_DATETIME", "DEFAULT_MAX_LENGTH", "NORMALIZER_NAMES", "ColumnMatch", "Field",
-           "Resolution", "Rule", "Schema"]
+__all__ = ["CG_DATE", "CG_DATETIME", "DEFAULT_MAX_LENGTH", "FIELD_KINDS", "FIELD_ROLES", "NORMALIZER_NAMES",
+           "ColumnMatch", "Field", "Resolution", "Rule", "Schema"]
 
 CG_DATETIME = "%Y-%m-%d %H:%M:%S"
 """CG's one datetime format (spec §2): ``YYYY-MM-DD HH:MM:SS``, 24 h."""
@@ -22,6 +22,11 @@ DEFAULT_MAX_LENGTH = 128
 NORMALIZER_NAMES = ("control", "strip", "nfc", "mojibake", "email", "phone", "datetime", "date", "yes_no", "integer",
                     "amount")
 """The normalizers a schema may name (implemented in :mod:`cgformat.normalize`, a higher layer)."""
+
+FIELD_KINDS = ("text", "email", "phone", "integer", "number", "boolean", "date", "datetime")
+"""A field's ``kind``: which cell checks apply."""
+FIELD_ROLES = ("id", "name", "contact", "segment", "text")
+"""A field's ``role``: how severe an over-long value is."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,6 +60,13 @@ class Field:
     normalizers: tuple[str, ...] = ()
     role: str = "segment"
     severities: tuple[tuple[str, Severity], ...] = ()
+
+    def __post_init__(self) -> None:
+        # a kind or role no check knows would pass every value unchecked: refused, as the schema loader does
+        if self.kind not in FIELD_KINDS:
+            raise SchemaError(f"field {self.name!r}: kind {self.kind!r} is not one of {', '.join(FIELD_KINDS)}")
+        if self.role not in FIELD_ROLES:
+            raise SchemaError(f"field {self.name!r}: role {self.role!r} is not one of {', '.join(FIELD_ROLES)}")
 
     @property
     def tag(self) -> str:
