@@ -1,10 +1,13 @@
 """The keys seen so far in a stream of batches, for finding duplicates in bounded memory per key.
 
-Each key is kept as one 64-bit hash, the record that first had it, and its text: a hash match is confirmed on
-the texts, so two different keys are never taken for one, even when their hashes collide. The hashes sit in a
-few arrays sorted by hash, of geometric sizes: a batch's distinct keys are looked up in each by binary search,
-the new ones become a run of their own, and runs of similar size are merged, so each hash is re-merged only
-O(log n) times (the texts are only appended, never moved).
+Each key is kept as two independent 64-bit hashes of its text and the record that first had it: 20 bytes a
+key, whatever its length. The first hash orders and finds; a match counts only when the second hash matches
+too, so two different keys are taken for one only if both hashes collide (for five million distinct keys,
+about one chance in 10^25). Within a batch, keys are compared on their text. The hashes sit in a few arrays
+sorted by hash, of geometric sizes: a batch's distinct keys are looked up in each by binary search, the new
+ones become a run of their own, and runs of similar size are merged, so each hash is re-merged only
+O(log n) times. (Keeping each key's text instead of the second hash made a validating split of 5M records
+peak at 731 MB instead of under 500: benchmark case memory-1M-5M and CHANGELOG.)
 """
 
 from __future__ import annotations
@@ -18,8 +21,14 @@ __all__ = ["SeenKeys"]
 _U64 = npt.NDArray[np.uint64]
 _U32 = npt.NDArray[np.uint32]
 _I64 = npt.NDArray[np.int64]
-_Run = tuple[_U64, _U32, _U32]     # hashes (sorted), first record of each key, where its text is in the store
-_MAX_RECORD = 2**32 - 1            # first records and text positions are kept in 32 bits
+_Run = tuple[_U64, _U32, _U64]     # hashes (sorted), first record of each key, the key's second hash
+_MAX_RECORD = 2**32 - 1            # first records are kept in 32 bits
+_CHECK_SEED = 0x2545F491           # the second hash's seed: independent of duplicates.hash_keys'
+
+
+def check_hashes(keys: pl.Series) -> _U64:
+    """The second, independent 64-bit hash of each key that confirms a match of the first."""
+    return keys.hash(seed=_CHECK_SEED).to_numpy()
 
 
 def _merge(a: _Run, b: _Run) -> _Run:
@@ -36,11 +45,10 @@ def _merge(a: _Run, b: _Run) -> _Run:
 
 
 class SeenKeys:
-    """Keys by their hash and text, each with the first record that had it."""
+    """Keys by their two hashes, each with the first record that had it."""
 
     def __init__(self) -> None:
         self._runs: list[_Run] = []
-        self._texts = pl.Series("key", [], dtype=pl.String)
 
     def __len__(self) -> int:
         return sum(len(run[0]) for run in self._runs)
@@ -52,13 +60,14 @@ class SeenKeys:
         n = len(hashes)
         if n == 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        if int(records.max()) > _MAX_RECORD or len(self._texts) + n > _MAX_RECORD:
+        if int(records.max()) > _MAX_RECORD:
             raise OverflowError(f"more than {_MAX_RECORD} records do not fit the duplicate store")
         first_row, distinct = _first_rows(hashes, keys)    # per row, the row of its key's first record
         own = np.arange(n)
         d_hash = hashes[distinct]
+        d_check = check_hashes(keys.gather(distinct))
         seen = np.full(len(distinct), -1, dtype=np.int64)
-        for r_hash, r_first, r_text in self._runs:
+        for r_hash, r_first, r_check in self._runs:
             at = np.searchsorted(r_hash, d_hash)
             todo = np.arange(len(distinct))
             while len(todo):   # the first entry with the same hash, then the next ones (a collision: rarely)
@@ -69,15 +78,13 @@ class SeenKeys:
                 todo, pos = todo[same], pos[same]
                 if not len(todo):
                     break
-                hit = (self._texts.gather(r_text[pos]) == keys.gather(distinct[todo])).to_numpy()
+                hit = r_check[pos] == d_check[todo]
                 seen[todo[hit]] = r_first[pos[hit]]
                 todo = todo[~hit]
                 at[todo] += 1
         fresh = np.flatnonzero(seen < 0)
         if len(fresh):
-            place = np.arange(len(self._texts), len(self._texts) + len(fresh), dtype=np.uint32)
-            self._texts.append(keys.gather(distinct[fresh]))
-            self._runs.append((d_hash[fresh], records[distinct[fresh]].astype(np.uint32), place))
+            self._runs.append((d_hash[fresh], records[distinct[fresh]].astype(np.uint32), d_check[fresh]))
             while len(self._runs) > 1 and len(self._runs[-2][0]) <= 2 * len(self._runs[-1][0]):
                 top = self._runs.pop()
                 self._runs[-1] = _merge(self._runs[-1], top)

@@ -1,7 +1,7 @@
 """Duplicate keys: records whose de-duplication key (the schema's ``dedupeKey``, or a ``unique`` field) repeats
 an earlier record's, in this batch or any before. Keys compare stripped and lower-cased; a record with a blank
 key part has no key. The keys seen so far are kept in :class:`~._seen.SeenKeys` (numpy: loaded only when a
-schema has keys), looked up by hash and confirmed on their text."""
+schema has keys), looked up by hash and confirmed by a second hash."""
 
 from __future__ import annotations
 
