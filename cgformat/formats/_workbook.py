@@ -336,11 +336,14 @@ _VALUE = re.compile(rb"<v>([^<]*)</v>")
 
 
 # a cell whose value fastexcel may render otherwise than General: a boolean, or a stored number with a
-# point, an exponent, 16 digits or more, or -0 (texts that look so too: they only cost a check). Before its
-# value a cell holds at most a formula (CT_Cell: f?, v?, is?); an attribute may quote a ">"
+# point, an exponent, a character reference, 16 digits or more, or -0 (texts that look so too: they only
+# cost a check). Before its value a cell holds at most a formula (CT_Cell: f?, v?, is?); an attribute may
+# quote a ">". No part of the pattern can pass the end of its cell, so each match names its own cell
 _ATTRS = r"""(?:[^>"']|"[^"]*"|'[^']*')*"""
-_ODD_NUMBER = (rf'<c r="[^"]*"{_ATTRS}>\s*(?:<f\b{_ATTRS}/>\s*|<f\b{_ATTRS}>[^<]*</f>\s*)?'
-               rf"""<v(?:\s{_ATTRS})?>\s*(?:-0|[^<]*[.Ee]|[^<]*[0-9]{{16}})|<c r="[^"]*"{_ATTRS}\st\s*=\s*["']b["']""")
+_CDATA = r"<!\[CDATA\[(?:[^\]]|\][^\]]|\]\][^>])*\]\]>"
+_ODD_NUMBER = (rf"""<c r="[^"]*"{_ATTRS}>\s*(?:<f\b{_ATTRS}/>\s*|<f\b{_ATTRS}>[^<]*(?:{_CDATA}[^<]*)?</f>\s*)?"""
+               rf"""<v(?:\s{_ATTRS})?>\s*(?:<!\[CDATA\[)?\s*(?:-0|[^<]*[.Ee&]|[^<]*[0-9]{{16}})"""
+               rf"""|<c r="[^"]*"{_ATTRS}\st\s*=\s*["']b["']""")
 
 
 def _number_columns(chunk: bytes) -> set[int] | None:

@@ -149,8 +149,9 @@ def test_the_scan_names_the_columns_whose_numbers_general_may_show_otherwise() -
              b'<c r="G1"><v>-0</v></c><c r="H1"><v>12345678901234567</v></c></row>'
              b'<row r="2"><c r="I2" x=\'a>b\'>\n  <f t="shared" si="0"/>\n  <v>1E5</v>\n</c>'
              b'<c r="J2" s="2"><v>7</v></c><c r="K2" t="inlineStr"><is><t>1.5</t></is></c>'
-             b'<c r="L2" t = "b"><v>0</v></c></row>')
-    assert book(sheet).check_sheet("S").numbers == frozenset({1, 5, 6, 7, 8, 9, 12})
+             b'<c r="L2" t = "b"><v>0</v></c><c r="M2"><v>1&#46;5</v></c><c r="N2"><v><![CDATA[2.5]]></v></c>'
+             b'<c r="O2"><f><![CDATA[1<2]]></f><v>0.1</v></c><c r="P2"><v>-1234</v></c></row>')
+    assert book(sheet).check_sheet("S").numbers == frozenset({1, 5, 6, 7, 8, 9, 12, 13, 14, 15})
 
 
 @pytest.mark.parametrize("form", ["late", "single", "bare"])
