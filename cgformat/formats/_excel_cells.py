@@ -28,6 +28,7 @@ _NUMBER_TEXT = r"^-?[0-9]+(\.[0-9]+)?$"
 _RENDERED = r"^-?(0|[1-9][0-9]*)(\.[0-9]*[1-9])?$"     # a number as fastexcel renders it
 _DATE_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}"
 _LONG_WHOLE = r"^-?[0-9]{16,}$"
+_TIME_DAY = "1899-12-31"   # the day fastexcel shows a time (a date cell under one day) on
 _DAY_US = 86_400_000_000
 _SYSTEMS_APART = 1_462   # days from 1899-12-30 (serial 0 of the 1900 system, past February 1900) to 1904-01-01
 
@@ -143,8 +144,8 @@ def _date_system(text: pl.Expr, days: pl.Expr, *, date1904: bool) -> pl.Expr:
             .otherwise(text))
 
 
-def cells_as_text(book: Any, index: int, frame: pl.DataFrame, *, source: str,
-                   date1904: bool | None = None) -> pl.DataFrame:
+def cells_as_text(book: Any, index: int, frame: pl.DataFrame, *, source: str, date1904: bool | None = None,
+                  numbers: frozenset[int] | None = None) -> pl.DataFrame:
     """Turn fastexcel's string rendering into Excel's (see the module docstring), column by column.
 
     fastexcel renders numbers with at most 9 decimals and whole numbers with every digit, booleans as
@@ -155,16 +156,23 @@ def cells_as_text(book: Any, index: int, frame: pl.DataFrame, *, source: str,
     back its float was rounded, and is rendered again; a whole number of 16 or more digits is a number
     (not text) when the boolean load has it, and is given Excel's 15 digits; a ``true``/``false`` with a
     float is a boolean; a date under one day is a time.
+
+    Only the columns that may hold such cells are loaded again: ``numbers`` (1-based columns, None: any)
+    holds those with a number fastexcel may render otherwise or a boolean (see :class:`CellScan`); a date
+    column only when ``date1904`` is given (fastexcel may count from the other date system) or a date
+    of it may be a time (fastexcel shows times on ``1899-12-31``).
     """
     probes = frame.select(
         [(pl.col(c).str.contains(_NUMBER_TEXT) | pl.col(c).is_in(["true", "false"])).any().alias("n" + c)
          for c in frame.columns]
         + [pl.col(c).str.contains(_DATE_TEXT).any().alias("d" + c) for c in frame.columns]
         + [pl.col(c).str.contains(_LONG_WHOLE).any().alias("g" + c) for c in frame.columns]
+        + [pl.col(c).str.starts_with(_TIME_DAY).any().alias("t" + c) for c in frame.columns]
     ).row(0, named=True)
-    numeric = [c for c in frame.columns if probes["n" + c]]
-    dates = [c for c in frame.columns if probes["d" + c]]
-    long = [c for c in frame.columns if probes["g" + c]]
+    odd = [c for c in frame.columns if numbers is None or int(c[1:]) + 1 in numbers]
+    numeric = [c for c in odd if probes["n" + c]]
+    dates = [c for c in frame.columns if probes["d" + c] and (date1904 is not None or probes["t" + c])]
+    long = [c for c in odd if probes["g" + c]]
     loaded = _typed(book, index, {"float": [int(c[1:]) for c in numeric],
                                   "duration": [int(c[1:]) for c in dates],
                                   "boolean": [int(c[1:]) for c in long]}, source=source)

@@ -27,8 +27,10 @@ import re
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import repeat
+
+import polars as pl
 
 from ..errors import LimitExceeded
 from ._numfmt import NumberFormat, number_formats
@@ -223,7 +225,7 @@ def _grid(pieces: Iterator[bytes], *, stop: int, exact: bool,
         # no r attribute in the piece at all (rows and cells counted in order): no search for references
         odd = (plain != cells or plain_rows not in (0, rows_here)) and _any_r(chunk)
         referenced = plain if plain == cells else (len(_CELL_WITH_R.findall(chunk)) if odd else 0)
-        if each is not None and referenced:   # a cell without r cannot be named: only those with one
+        if each is not None and cells:
             each(chunk, plain == cells)
         row_tags += rows_here
         if exact and referenced == cells:
@@ -312,7 +314,9 @@ class CellScan:
     formula); ``formatted``: numbers under a non-General number format (text: the stored number), with
     the index of the cell's style in ``styles``; ``dates``: ISO 8601 date cells (``t="d"``; text: as
     stored); ``empty_formulas``: formulas whose saved value is empty text (XLS: a program that does not
-    calculate saves that, so the value may be unknown).
+    calculate saves that, so the value may be unknown); ``numbers``: the columns holding a number that
+    fastexcel may render otherwise than General (its stored text has a point, an exponent, 16 digits or
+    more, or is ``-0``) or a boolean, None when not known (then every column may).
     """
 
     errors: list[tuple[int, int, str]] = field(default_factory=list)
@@ -321,6 +325,7 @@ class CellScan:
     unsaved: list[tuple[int, int, str]] = field(default_factory=list)
     formatted: list[tuple[int, int, str, int]] = field(default_factory=list)
     styles: dict[int, NumberFormat] = field(default_factory=dict)
+    numbers: frozenset[int] | None = None
 
 
 _REF = re.compile(rb"([A-Za-z]{1,3})([0-9]+)")
@@ -328,6 +333,31 @@ _ERROR_CELL = re.compile(rb"<c\b([^>]*\bt\s*=\s*[\"']e[\"'][^>]*)>(.*?)</c>", re
 _DATE_CELL = re.compile(rb"<c\b([^>]*\bt\s*=\s*[\"']d[\"'][^>]*)>(.*?)</c>", re.S)
 _FORMULA_CELL = re.compile(rb"<c\b([^>/]*)>\s*<f\b([^>]*?)(?:/>|>([^<]*)</f>)\s*(<v\s*/>|<v>\s*</v>)?\s*</c>")
 _VALUE = re.compile(rb"<v>([^<]*)</v>")
+
+
+# a cell whose value fastexcel may render otherwise than General: a boolean, or a stored number with a
+# point, an exponent, a character reference, 16 digits or more, or -0 (texts that look so too: they only
+# cost a check). Before its value a cell holds at most a formula (CT_Cell: f?, v?, is?); an attribute may
+# quote a ">". No part of the pattern can pass the end of its cell, so each match names its own cell
+_ATTRS = r"""(?:[^>"']|"[^"]*"|'[^']*')*"""
+_CDATA = r"<!\[CDATA\[(?:[^\]]|\][^\]]|\]\][^>])*\]\]>"
+_ODD_NUMBER = (rf"""<c r="[^"]*"{_ATTRS}>\s*(?:<f\b{_ATTRS}/>\s*|<f\b{_ATTRS}>[^<]*(?:{_CDATA}[^<]*)?</f>\s*)?"""
+               rf"""<v(?:\s{_ATTRS})?>\s*(?:<!\[CDATA\[)?\s*(?:-0|[^<]*[.Ee&]|[^<]*[0-9]{{16}})"""
+               rf"""|<c r="[^"]*"{_ATTRS}\st\s*=\s*["']b["']""")
+
+
+def _number_columns(chunk: bytes) -> set[int] | None:
+    """The columns (1-based) of the piece's cells that :data:`_ODD_NUMBER` finds (each ``<c r="``), or
+    None when it cannot tell (not UTF-8, a reference without column letters)."""
+    try:
+        text = pl.Series([chunk], dtype=pl.Binary).cast(pl.String)
+    except (pl.exceptions.ComputeError, pl.exceptions.InvalidOperationError):   # not UTF-8
+        return None
+    letters = text.str.extract_all(_ODD_NUMBER).explode().drop_nulls() \
+        .str.extract(r'^<c r="\s*([A-Za-z]{0,3})', 1).unique().to_list()
+    if any(not letter for letter in letters):
+        return None
+    return {column_number(letter.encode()) for letter in letters}
 
 
 def _styled(styles: set[int]) -> re.Pattern[bytes]:
@@ -444,6 +474,11 @@ class Workbook:
         tag = _WORKBOOK_PR.search(own)
         return tag is not None and attributes(tag.group(0)).get(b"date1904", b"").strip() in (b"1", b"true")
 
+    @property
+    def names_date1904(self) -> bool:
+        """Whether ``xl/workbook.xml`` names ``date1904`` at all: if not, every reader counts dates from 1900."""
+        return b"date1904" in self.read_small("xl/workbook.xml")
+
     def check_sheet(self, name: str) -> CellScan:
         """Refuse the sheet if the grid fastexcel would build for it is over ``max_cells``, or past Excel's
         rows or columns; else the cells its XML shows that fastexcel does not (:class:`CellScan`), found in
@@ -470,12 +505,12 @@ class Workbook:
             raise self._too_large(info)
         if self._styles is None:
             self._styles = _styles(self.read_small("xl/styles.xml"))
-        scan = CellScan(styles=self._styles)
-        bound = _grid(self.pieces(path), stop=self.max_cells, exact=False, each=_Scanner(scan))
+        scanner = _Scanner(CellScan(styles=self._styles))
+        bound = _grid(self.pieces(path), stop=self.max_cells, exact=False, each=scanner)
         if bound.cells > self.max_cells and bound.rows <= MAX_ROWS and bound.columns <= MAX_COLUMNS:
             # cells without a value may be counted (fastexcel makes none of them): count again without them
-            scan = CellScan(styles=self._styles)
-            bound = _grid(self.pieces(path), stop=self.max_cells, exact=True, each=_Scanner(scan))
+            scanner = _Scanner(CellScan(styles=self._styles))
+            bound = _grid(self.pieces(path), stop=self.max_cells, exact=True, each=scanner)
         if bound.rows > MAX_ROWS or bound.columns > MAX_COLUMNS:
             what, last, at = ("row", MAX_ROWS, bound.rows) if bound.rows > MAX_ROWS else \
                 ("column", MAX_COLUMNS, bound.columns)
@@ -487,7 +522,8 @@ class Workbook:
                 f"{self.source}: sheet {name!r} spans at least {bound.rows:,} rows x {bound.columns:,} columns "
                 f"of cells, over the limit max_cells={self.max_cells:,} (reading it needs a grid that large); "
                 f"delete stray cells far from the data, or raise {_CELL_OPTION} to read it anyway")
-        return scan
+        numbers = scanner.numbers
+        return replace(scanner.scan, numbers=frozenset(numbers) if numbers is not None else None)
 
 
 class _Scanner:
@@ -499,8 +535,13 @@ class _Scanner:
         self.styled = _styled(set(styles)) if styles else None
         self.marks = tuple({f's="{s}"'.encode() for s in styles} | {f"s='{s}'".encode() for s in styles})
         self.double = tuple(m for m in self.marks if b'"' in m)
+        self.numbers: set[int] | None = set()
 
     def __call__(self, chunk: bytes, plain: bool) -> None:
+        """Scan a piece of whole cells; ``plain``: every cell in it starts ``<c r="``."""
+        if self.numbers is not None:
+            found = _number_columns(chunk) if plain else None
+            self.numbers = None if found is None else self.numbers | found
         self._scan_chunk(chunk, self.scan, self.styled, self.double if plain else self.marks, plain=plain)
 
     @staticmethod

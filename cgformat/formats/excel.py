@@ -258,8 +258,8 @@ class ExcelReader:
                                 f"columns, over the limit max_cells={options.max_cells:,}; raise max_cells "
                                 f"to read it anyway")
         if frame.width:
-            frame = cells_as_text(book, index, frame, source=source,
-                                   date1904=guard.date1904 if guard is not None else None)
+            frame = cells_as_text(book, index, frame, source=source, numbers=scan.numbers,
+                                  date1904=guard.date1904 if guard is not None and guard.names_date1904 else None)
         if scan.unsaved:
             frame = widen(frame, [(row, column) for row, column, _ in scan.unsaved])
         if frame.width:

@@ -308,3 +308,17 @@ def test_an_xls_whose_records_cannot_be_followed_says_its_formats_were_not_check
     table = read(renamed)
     assert table.frame.rows() == [("42",)]
     assert [(str(i.code), i.line) for i in table.issues] == [("number-format", None)]
+
+
+def test_numbers_in_every_form_of_cell_come_out_as_general() -> None:
+    data = book_bytes([["N", "Whole", "Flag", "When", "Text"],
+                       [0.1 + 0.2, 12345678901234567890, True, dt.time(12, 30), "0.30000000000000004"],
+                       [1 / 3, 7, False, dt.datetime(2024, 5, 6, 7, 8, 9), "12345678901234567890"]])
+
+    def spread(sheet: bytes) -> bytes:   # whitespace between elements, an attribute quoting ">"
+        return sheet.replace(b'<c r="A2" t="n">', b'<c r="A2" t="n" x="a>b">').replace(b"<v>", b"\n  <v>")
+
+    expected = [("0.3", "12345678901234600000", "TRUE", "12:30:00", "0.30000000000000004"),
+                ("0.333333333333333", "7", "FALSE", "2024-05-06 07:08:09", "12345678901234567890")]
+    assert read(data).frame.rows() == expected
+    assert read(patch_sheet(data, spread)).frame.rows() == expected

@@ -138,3 +138,27 @@ def _workbook_xml(body: bytes) -> Workbook:
 ], ids=["plain", "prefixed-single-quotes", "x14-extension-after", "zero", "only-in-an-extension", "none"])
 def test_the_date_system_is_the_workbooks_own_workbookpr(body: bytes, expected: bool) -> None:
     assert _workbook_xml(body).date1904 is expected
+
+
+# --------------------------------------------------------------------------------------------- numbers
+
+
+def test_the_scan_names_the_columns_whose_numbers_general_may_show_otherwise() -> None:
+    sheet = (b'<row r="1"><c r="A1"><v>1.5</v></c><c r="B1" t="s"><v>3</v></c><c r="C1" s="1"/>'
+             b'<c r="D1"><v>12</v></c><c r="E1" t=\'b\'><v>1</v></c><c r="F1"><f>1/3</f><v>0.333</v></c>'
+             b'<c r="G1"><v>-0</v></c><c r="H1"><v>12345678901234567</v></c></row>'
+             b'<row r="2"><c r="I2" x=\'a>b\'>\n  <f t="shared" si="0"/>\n  <v>1E5</v>\n</c>'
+             b'<c r="J2" s="2"><v>7</v></c><c r="K2" t="inlineStr"><is><t>1.5</t></is></c>'
+             b'<c r="L2" t = "b"><v>0</v></c><c r="M2"><v>1&#46;5</v></c><c r="N2"><v><![CDATA[2.5]]></v></c>'
+             b'<c r="O2"><f><![CDATA[1<2]]></f><v>0.1</v></c><c r="P2"><v>-1234</v></c></row>')
+    assert book(sheet).check_sheet("S").numbers == frozenset({1, 5, 6, 7, 8, 9, 12, 13, 14, 15})
+
+
+@pytest.mark.parametrize("form", ["late", "single", "bare"])
+def test_cells_the_scan_cannot_name_leave_every_column_to_check(form: str) -> None:
+    assert book(rows(2, 3, form=form)).check_sheet("S").numbers is None
+
+
+def test_a_sheet_of_whole_numbers_and_text_has_no_column_to_check() -> None:
+    sheet = b'<row r="1"><c r="A1" t="inlineStr"><is><t>0.5</t></is></c><c r="B1"><v>123456789012345</v></c></row>'
+    assert book(sheet).check_sheet("S").numbers == frozenset()
