@@ -1,7 +1,7 @@
 """Broken and hostile inputs, generated in code (nothing large is committed).
 
 Each :class:`Case` writes one file; ``tests/hostile/test_corpus.py`` runs the CLI on it and
-``tests/hostile/measure.py`` prints the exit code, message, time and peak memory of every case.
+``tools/hostile_measure.py`` prints the exit code, message, time and peak memory of every case.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What fuzzing checks: every reader either gives well-formed frames or raises a CgformatError subclass.
 
-Shared by ``test_fuzz.py`` (a modest hypothesis budget in CI) and ``fuzz_long.py`` (a long run).
+Shared by ``test_fuzz.py`` (a modest hypothesis budget in CI) and ``tools/fuzz_long.py`` (a long run).
 """
 
 from __future__ import annotations

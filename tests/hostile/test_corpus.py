@@ -4,7 +4,7 @@ Each case asserts the exit code and what the message names (the problem and, whe
 and line); that no entity is resolved and no local file read (a canary file's text never appears), that
 no network connection is made (a listening socket counts connections, and Python's sockets refuse to
 connect), and that a refused run leaves no output that looks finished. The large inputs run in a child
-process with a time limit and a bound on its peak memory; tests/hostile/measure.py prints the figures
+process with a time limit and a bound on its peak memory; tools/hostile_measure.py prints the figures
 for every case at full size.
 """
 

@@ -1,6 +1,6 @@
 """Fuzzing the readers: random bytes and mutated valid files give frames or a CgformatError, nothing else.
 
-A modest budget runs here; ``python tests/hostile/fuzz_long.py`` runs the same checks for a long time.
+A modest budget runs here; ``python tools/fuzz_long.py`` runs the same checks for a long time.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from ._fuzz import SEEDS, TOKENS, check_reader, rezip_sheet, sheet_of
 
 FORMATS = ("csv", "xml", "xlsx", "xls")
-# CI: a fixed, modest budget; fuzz_long.py raises it and draws fresh random inputs on every run
+# CI: a fixed, modest budget; tools/fuzz_long.py raises it and draws fresh random inputs on every run
 _EXAMPLES = int(os.environ.get("CGFORMAT_FUZZ_EXAMPLES", "60"))
 _LONG = "CGFORMAT_FUZZ_EXAMPLES" in os.environ
 BUDGET = settings(max_examples=_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck),

@@ -130,7 +130,8 @@ def sha256_of(stream: BinaryIO) -> str:
     return digest.hexdigest()
 
 
-_LARGE_SOURCE = 256 << 20   # bytes: a validating split of a larger source reads smaller batches
+LARGE_SOURCE = 256 << 20
+"""Bytes: a validating split of a larger source reads batches of half the default size."""
 
 
 def _size(stream: BinaryIO) -> int:
@@ -172,7 +173,7 @@ def _split(pool: Executor, stop: threading.Event, stream: BinaryIO, *, source: s
     # more per batch: one ahead
     validating = job.validating
     read_options = job.read
-    if validating and read_options.batch_size == DEFAULT_BATCH_SIZE and _size(stream) > _LARGE_SOURCE:
+    if validating and read_options.batch_size == DEFAULT_BATCH_SIZE and _size(stream) > LARGE_SOURCE:
         # the validator keeps every distinct key to find duplicates across parts (16 bytes a key, twice that
         # while two runs of its store merge): in a large file smaller batches leave it the room (benchmark
         # case memory-5000k), at some cost in time

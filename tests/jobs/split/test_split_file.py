@@ -159,20 +159,22 @@ def test_a_failed_split_leaves_no_manifest(tmp_path: Path) -> None:
     assert [p.name for p in (tmp_path / "o").iterdir()] == []
 
 
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts open descriptors in /proc")
 def test_the_source_hash_gives_up_once_the_split_stops(tmp_path: Path) -> None:
     import threading
+    from concurrent.futures import ThreadPoolExecutor
 
-    from cgformat.jobs.split.run import _sha256_fd
+    from cgformat.jobs.split.run import source_digest
 
     src = tmp_path / "big.csv"
     src.write_bytes(b"a,b\n" * 100_000)
     stop = threading.Event()
-    assert _sha256_fd(os.open(src, os.O_RDONLY), stop) == hashlib.sha256(src.read_bytes()).hexdigest()
-    stop.set()
-    fd = os.open(src, os.O_RDONLY)
-    assert _sha256_fd(fd, stop) == ""
-    with pytest.raises(OSError):
-        os.fstat(fd)  # closed either way
+    with ThreadPoolExecutor(max_workers=1) as pool, src.open("rb") as stream:
+        descriptors = len(os.listdir("/proc/self/fd"))
+        assert source_digest(stream, pool, stop).result() == hashlib.sha256(src.read_bytes()).hexdigest()
+        stop.set()
+        assert source_digest(stream, pool, stop).result() == ""
+        assert len(os.listdir("/proc/self/fd")) == descriptors   # what it read with is closed either way
 
 
 def test_work_folders_of_killed_splits_are_removed(tmp_path: Path) -> None:
@@ -274,22 +276,17 @@ def _split_parts(src: bytes, out: Path, **options: object) -> tuple[list[tuple[s
 
 
 @pytest.mark.parametrize("batch_size", [100_000, 5])
-def test_csv_parts_are_copied_from_a_source_in_the_writers_dialect(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                   batch_size: int) -> None:
-    from cgformat.jobs.split import run as _splitting
-
+def test_csv_parts_are_copied_from_a_source_in_the_writers_dialect(tmp_path: Path, batch_size: int) -> None:
     frame = pl.DataFrame({"id": [f"{i:03d}" for i in range(60)],
                           "note": ["", 'say "hi"', "a,b", "two\nlines", "plain"] * 12, "x": ["1", "", "", "2"] * 15})
     src = csv_bytes(frame)
     # with batches of 5 records, parts of up to 7 take their bytes from two batches
-    copied, copied_encodes = _split_parts(src, tmp_path / "a", max_records=7, max_bytes=400,
-                                          read_options=ReadOptions(batch_size=batch_size))
-    monkeypatch.setattr(_splitting, "raw_segments", lambda batch: None)   # as if the bytes were unknown
-    encoded, encoded_encodes = _split_parts(src, tmp_path / "b", max_records=7, max_bytes=400,
-                                            read_options=ReadOptions(batch_size=batch_size))
-    assert copied == encoded            # the same parts, byte for byte
-    assert copied_encodes == 1          # the empty file only: every part was copied from the source
-    assert encoded_encodes > 1
+    result = split_file(src, tmp_path / "a", fmt="csv", max_records=7, max_bytes=400,
+                        read_options=ReadOptions(batch_size=batch_size))
+    assert result.encodes == 1          # the empty file only: every part was copied from the source
+    for part in result.manifest.parts:  # byte for byte what the CSV writer makes of the part's records
+        records = frame.slice(part.first_record - 1, part.records)
+        assert (tmp_path / "a" / part.file).read_bytes() == csv_bytes(records)
     check_split(tmp_path / "a", frame, fmt="csv", max_records=7, max_bytes=400)
 
 
@@ -313,38 +310,31 @@ def test_manifest_json_shape(tmp_path: Path) -> None:
 
 def test_a_large_source_is_validated_in_smaller_batches_with_the_same_outcome(tmp_path: Path,
                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    # a validating split of a large file reads half-size batches (room for the duplicate-key store); what it
-    # writes is the same: parts, names, rejects and their reasons, the manifest
-    from cgformat.jobs.split import run as _splitting
+    # a validating split of a source over LARGE_SOURCE bytes reads half-size batches (room for the
+    # duplicate-key store); what it writes is the same: parts, names, rejects and their reasons, the manifest
+    from cgformat.jobs.split import run
     from cgformat.schema import load_schema
 
-    n = 2_500
+    half = formats.DEFAULT_BATCH_SIZE // 2
+    n = half + 10_000
     i = pl.int_range(0, n)
-    frame = pl.select(Email=pl.format("user{}@example.com", i % 2_000),       # repeats: duplicate-row
+    frame = pl.select(Email=pl.format("user{}@example.com", i % half),      # repeats: duplicate-row
                       OrderDate=pl.when(i % 97 == 0).then(pl.lit("someday"))  # invalid: rejected
                       .otherwise(pl.lit("2026-11-27 10:00:00")))
     src = tmp_path / "export.csv"
     src.write_bytes(csv_bytes(frame))
-    sizes: list[int] = []
-    opened = formats.open_reader
-
-    def spy(stream, fmt, *, source, options=None, **tuning):  # type: ignore[no-untyped-def]
-        sizes.append(options.batch_size)
-        return opened(stream, fmt, source=source, options=options, **tuning)
-
-    monkeypatch.setattr(_splitting.formats, "open_reader", spy)
-    monkeypatch.setattr(_splitting, "DEFAULT_BATCH_SIZE", 1_000)   # batches that split this file: 3, then 5
-    outputs = []
+    outputs, checked = [], []
     for large in (1 << 40, 0):   # never large, always large
-        monkeypatch.setattr(_splitting, "_LARGE_SOURCE", large)
+        monkeypatch.setattr(run, "LARGE_SOURCE", large)
+        totals: list[int] = []
         out = tmp_path / f"out-{large}"
-        result = split_file(src, out, schema=load_schema("transactional"),
-                                read_options=ReadOptions(batch_size=1_000), max_records=300)
+        result = split_file(src, out, schema=load_schema("transactional"), max_records=2_000, progress=totals.append)
         outputs.append((result.manifest.to_json(), sorted((p.name, p.read_bytes()) for p in out.iterdir())))
-    assert sizes == [1_000, 500]
+        checked.append(totals)
+    assert checked == [[n], [half, n]]   # the records checked after each batch
     assert outputs[0] == outputs[1]
-    # rejected: the 500 repeats of an Email and the dates that are no date (26, 5 of them among the repeats)
-    assert json.loads(outputs[0][0])["rejected"] == len({*range(2_000, n), *range(0, n, 97)}) == 521
+    # rejected: the repeats of an Email and the dates that are no date
+    assert json.loads(outputs[0][0])["rejected"] == len({*range(half, n), *range(0, n, 97)})
 
 
 @pytest.mark.parametrize(("option", "value"), [("--max-records", "2001"), ("--max-bytes", "2000001")])

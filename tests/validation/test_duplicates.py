@@ -10,7 +10,7 @@ import pytest
 from cgformat.model import RecordBatch
 from cgformat.validation import Validator, duplicates
 
-from ._util import tx
+from .._helpers.tables import tx
 
 EMAILS = ["a@x.com", "b@x.com", "A@x.com ", "c@x.com", "", "b@x.com", "d@y.org", "c@x.com", "e@y.org", "a@x.com"]
 

@@ -16,7 +16,7 @@ from cgformat.report import report_json_schema
 from cgformat.schema import load_schema, schema_from_dict
 from cgformat.validation import Validator, check_table, partition, validate
 
-from ._util import GOOD_TX, TX, at, make_table, tx
+from .._helpers.tables import GOOD_TX, TX, at, make_table, tx
 
 E, W = "error", "warning"
 

@@ -17,7 +17,7 @@ from cgformat.normalize import Normalized, NormalizeOptions, fix_table
 from cgformat.schema import Schema, load_schema
 from cgformat.validation import check_table, partition, validate
 
-from ._util import at, make_table, tx
+from .._helpers.tables import at, make_table, tx
 
 # (value, valid as it is, valid once fixed)
 EMAILS = [

@@ -1,4 +1,4 @@
-"""Hand-made tables for validation tests (no reader needed)."""
+"""Hand-made tables for validation and normalizer tests (no reader needed)."""
 
 from __future__ import annotations
 

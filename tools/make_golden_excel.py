@@ -1,4 +1,4 @@
-"""Rebuild the Excel golden workbooks: ``python tests/golden/excel/make_golden.py``.
+"""Rebuild the Excel golden workbooks in ``tests/golden/excel/``: ``python tools/make_golden_excel.py``.
 
 The workbooks come from openpyxl (XLSX) and xlwt (real BIFF8 XLS), not from cgformat's own writer, so the
 reader is tested on files other programs make. openpyxl writes formulas without a cached value, as it
@@ -7,6 +7,7 @@ cannot calculate; the cached values Excel would store are patched into the sheet
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import io
 import re
@@ -16,7 +17,7 @@ from pathlib import Path
 import openpyxl
 import xlwt
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parents[1] / "tests" / "golden" / "excel"
 HEADER = ["Text", "Number", "Date", "DateTime", "Time", "Bool", "Formula", "BigNumber", "BigText", "Decimal"]
 
 # cell -> (cached value, is text); error values use t="e"
@@ -34,8 +35,9 @@ def _patch_cached(data: bytes) -> bytes:
                     kind = ' t="str"' if text else (' t="e"' if text is None else "")
                     pattern = re.compile(rb'<c r="' + ref.encode() + rb'"([^>]*)>(<f>.*?</f>)<v\s*/?>(?:</v>)?')
                     part, n = pattern.subn(
-                        lambda m, v=value, k=kind: b'<c r="' + ref.encode() + b'"' + m.group(1).replace(b' t="n"', b"")
-                        + k.encode() + b">" + m.group(2) + b"<v>" + v.encode() + b"</v>", part)
+                        lambda m, v=value, k=kind, r=ref: b'<c r="' + r.encode() + b'"'
+                        + m.group(1).replace(b' t="n"', b"") + k.encode() + b">" + m.group(2)
+                        + b"<v>" + v.encode() + b"</v>", part)
                     assert n == 1, ref
             target.writestr(info, part)
     return out.getvalue()
@@ -118,5 +120,6 @@ def make_xls() -> None:
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None).parse_args()
     make_xlsx()
     make_xls()

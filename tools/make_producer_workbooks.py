@@ -1,4 +1,5 @@
-"""Rebuild the golden workbooks of other producers: ``python tests/golden/excel/make_producers.py``.
+"""Rebuild the golden workbooks of other producers in ``tests/golden/excel/``:
+``python tools/make_producer_workbooks.py``.
 
 * ``producers_openpyxl.xlsx``: openpyxl (formulas without a saved value, as openpyxl cannot calculate);
 * ``producers_1904.xlsx``: the same cells in a workbook on the 1904 date system;
@@ -15,6 +16,7 @@ is how they were made. The cells: numbers that carry binary noise (41800000.01),
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import io
 import shutil
@@ -26,7 +28,7 @@ import openpyxl
 import xlwt
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parents[1] / "tests" / "golden" / "excel"
 HEADER = ["Id", "Price", "Amount", "Total", "Date", "Big", "Share", "Text"]
 ROWS: list[list[object]] = [
     [42, 3.5, 41800000.01, "=B2*C2", dt.date(2024, 1, 3), 1234567.5, 0.25, "0042"],
@@ -94,6 +96,7 @@ def make_libreoffice() -> None:
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None).parse_args()
     make_openpyxl()
     make_xlwt()
     make_libreoffice()

@@ -1,13 +1,14 @@
-"""A long fuzz run of the readers (not a test): ``python tests/hostile/fuzz_long.py SECONDS [atheris]``.
+"""A long fuzz run of the readers (not a test): ``python tools/fuzz_long.py [SECONDS] [atheris]``.
 
-Without ``atheris``: the hypothesis properties of ``test_fuzz.py`` again and again with fresh random
-seeds and a large budget until SECONDS have passed. With ``atheris`` (``pip install atheris``):
-coverage-guided fuzzing of the same check, the first byte choosing the format; crashes are written to
-``crash-*`` files in the current folder. Prints what ran, for how long, and every failure found.
+Without ``atheris``: the hypothesis properties of ``tests/hostile/test_fuzz.py`` again and again with
+fresh random seeds and a large budget until SECONDS (default 600) have passed. With ``atheris``
+(``pip install atheris``): coverage-guided fuzzing of the same check, the first byte choosing the format;
+crashes are written to ``crash-*`` files in the current folder. Prints what ran, for how long, and every failure found.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -15,7 +16,8 @@ import time
 import traceback
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 FORMATS = ("csv", "xml", "xlsx", "xls", "sheet")
 
@@ -25,11 +27,10 @@ def run_hypothesis(seconds: float, examples: int = 3000) -> int:
     end = time.monotonic() + seconds
     rounds = failures = 0
     env = {**os.environ, "CGFORMAT_FUZZ_EXAMPLES": str(examples)}
-    here = Path(__file__).resolve()
     while time.monotonic() < end:
         started = time.monotonic()
         done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--timeout=3600",
-                               str(here.parent / "test_fuzz.py")], cwd=here.parents[2], env=env,
+                               str(ROOT / "tests" / "hostile" / "test_fuzz.py")], cwd=ROOT, env=env,
                               capture_output=True, text=True, check=False)
         rounds += 1
         tail = done.stdout.strip().splitlines()[-1:] if done.stdout.strip() else []
@@ -75,7 +76,8 @@ def run_atheris(seconds: float) -> None:
                 name = f"failure-{len(seen):03d}-{fmt}.bin"
                 Path(name).write_bytes(data)
                 with log.open("a") as out:
-                    out.write(f"{key} ({fmt}, {name}): {error!r}\n{''.join(traceback.format_tb(error.__traceback__))}\n")
+                    trace = "".join(traceback.format_tb(error.__traceback__))
+                    out.write(f"{key} ({fmt}, {name}): {error!r}\n{trace}\n")
                 print(f"FAILURE {key}: {error!r}", flush=True)
 
     corpus = Path("fuzz-corpus")
@@ -88,9 +90,17 @@ def run_atheris(seconds: float) -> None:
     atheris.Fuzz()
 
 
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Fuzz the readers for a while (hypothesis rounds, or atheris).")
+    parser.add_argument("seconds", nargs="?", type=float, default=600.0, help="time budget (default 600)")
+    parser.add_argument("engine", nargs="?", choices=["hypothesis", "atheris"], default="hypothesis",
+                        help="hypothesis rounds of test_fuzz.py (default) or coverage-guided atheris")
+    args = parser.parse_args(argv)
+    if args.engine == "atheris":
+        run_atheris(args.seconds)
+        return 0
+    return 1 if run_hypothesis(args.seconds) else 0
+
+
 if __name__ == "__main__":
-    budget = float(sys.argv[1]) if len(sys.argv) > 1 else 600.0
-    if len(sys.argv) > 2 and sys.argv[2] == "atheris":
-        run_atheris(budget)
-    else:
-        sys.exit(1 if run_hypothesis(budget) else 0)
+    sys.exit(main())

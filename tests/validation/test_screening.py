@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from cgformat.model import RecordBatch, SourceInfo
 from cgformat.validation import Validator, plan
 
-from ._util import TX, tx
+from .._helpers.tables import TX, tx
 
 # values that trip (or nearly trip) the screened checks: formula signs, mojibake, control characters and
 # line breaks, over-long values in bytes but not in characters (and in both), mangled numbers, phones

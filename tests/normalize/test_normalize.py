@@ -15,7 +15,7 @@ from cgformat.normalize import NORMALIZERS, NormalizeOptions, apply, fix_table, 
 from cgformat.schema import load_schema
 from cgformat.validation import validate
 
-from ._util import make_table
+from .._helpers.tables import make_table
 
 NL = NormalizeOptions(default_country="31")
 

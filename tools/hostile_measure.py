@@ -1,18 +1,20 @@
 """Print, for every hostile case and each of validate / convert / split: exit code, message, time, peak RSS.
 
-Run: ``python tests/hostile/measure.py [CASE ...] [--markdown]``. Not a test: it prints figures.
+Run: ``python tools/hostile_measure.py [CASE ...] [--markdown]``; no CASE runs every case of
+``tests/hostile/_corpus.py``. Not a test: it prints figures.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.hostile._corpus import BY_NAME, CANARY_TEXT, CASES, write_case  # noqa: E402
-from tests.hostile._run import COMMANDS, argv, listener, run_cli  # noqa: E402
+from tests.hostile._corpus import BY_NAME, CANARY_TEXT, CASES, write_case
+from tests.hostile._run import COMMANDS, argv, listener, run_cli
 
 
 def _message(stderr: str) -> str:
@@ -22,10 +24,21 @@ def _message(stderr: str) -> str:
     return picked.replace("|", "\\|")[:220]
 
 
-def main() -> None:
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    markdown = "--markdown" in sys.argv
-    cases = [BY_NAME[a] for a in args] if args else list(CASES)
+def main(arguments: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Run validate, convert and split on each hostile case and print "
+                                     "exit code, message, time and peak memory.")
+    parser.add_argument("cases", nargs="*", metavar="CASE", help="case names (default: every case)")
+    parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    parser.add_argument("--list", action="store_true", help="print the case names and stop")
+    args = parser.parse_args(arguments)
+    if args.list:
+        print("\n".join(case.name for case in CASES))
+        return
+    unknown = [name for name in args.cases if name not in BY_NAME]
+    if unknown:
+        parser.error(f"unknown case(s): {', '.join(unknown)} (--list names them)")
+    markdown = args.markdown
+    cases = [BY_NAME[name] for name in args.cases] if args.cases else list(CASES)
     if markdown:
         print("| case | command | exit | time s | peak MB | message |")
         print("|---|---|---|---|---|---|")
