@@ -196,7 +196,9 @@ def test_interrupted_convert_leaves_nothing_that_looks_finished(sig: int, tmp_pa
     assert not dst.exists()
     left = [p.name for p in tmp_path.iterdir() if p.name != "in.csv"]
     if sig == signal.SIGINT:
-        assert proc.returncode == 130
+        # 130, or stopped by the signal itself (-2: Python re-raises SIGINT when a KeyboardInterrupt ends the
+        # interpreter): a shell shows 130 either way
+        assert proc.returncode in (130, -signal.SIGINT)
         assert b"interrupted" in err
         assert left == []  # cleaned up
     else:
