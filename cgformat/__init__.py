@@ -86,14 +86,14 @@ from .files import write_file as write
 from .formats import ReadOptions, WriteOptions
 from .jobs.convert import ConvertResult
 from .jobs.convert import convert_file as convert
-from .jobs.fix import Fixed
+from .jobs.fix import Fixed, fix
 from .jobs.split import SplitResult, split, split_file
 from .jobs.template import schema_from_template
 from .jobs.validate import Separated
 from .jobs.validate import validate_file as validate
 from .limits import PROFILES, LimitProfile, get_profile
 from .manifest import Manifest, Part, load_manifest
-from .model import Issue, IssueCode, RecordBatch, Severity, SourceInfo, Table
+from .model import Issue, IssueCode, Progress, RecordBatch, Severity, SourceInfo, Table
 from .normalize import Normalized, NormalizeOptions, fix_table
 from .report import Report
 from .schema import Field, Resolution, Schema, list_schemas, load_schema
@@ -138,6 +138,7 @@ __all__ = [
     "Normalized",
     "Part",
     "PartEntry",
+    "Progress",
     "ReadOptions",
     "RecordBatch",
     "Report",
@@ -156,6 +157,7 @@ __all__ = [
     "WriteOptions",
     "__version__",
     "convert",
+    "fix",
     "fix_table",
     "get_profile",
     "list_schemas",
