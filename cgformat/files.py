@@ -165,13 +165,13 @@ def input_format(src: Input, fmt: str | None) -> str | None:
     return format_by_name(fmt, _path_of(src))
 
 
-def output_format(dst: Sink, fmt: str | None) -> str:
+def output_format(dst: Sink, fmt: str | None, *, param: str = "fmt") -> str:
     """The format to write ``dst`` in: as given, else as its extension says; standard output and streams
-    need it given (:class:`~cgformat.errors.UsageError`)."""
+    need it given (:class:`~cgformat.errors.UsageError` naming ``param``, the caller's parameter)."""
     key = format_by_name(fmt, _path_of(dst), write=True)
     if key is None:
-        raise UsageError(f"cannot tell the format of {source_name(dst if isinstance(dst, (str, Path)) else '-')}: "
-                         "give it explicitly (--to csv|xlsx|xml)")
+        raise UsageError(f"cannot tell the format of {source_name(dst)}: give {param}=csv|xlsx|xml",
+                         options=(param,))
     return key
 
 
@@ -373,7 +373,8 @@ def output(dst: Sink) -> Iterator[BinaryIO]:
 
 
 def distinct_outputs(*named: tuple[str, str | Path | None]) -> None:
-    """Refuse two outputs that are one file (or both standard output): the one renamed last would win."""
+    """Refuse two outputs that are one file (or both standard output): the one renamed last would win.
+    Each is named by the caller's parameter (``dst``, ``changes``); the error lists them in ``options``."""
     given = [(name, dst) for name, dst in named if dst is not None]
     for i, (name, dst) in enumerate(given):
         for other, dst2 in given[:i]:
@@ -381,4 +382,5 @@ def distinct_outputs(*named: tuple[str, str | Path | None]) -> None:
                                                      and Path(dst).resolve() == Path(dst2).resolve())
             if same:
                 where = "standard output" if str(dst) == "-" else str(dst)
-                raise UsageError(f"{other} and {name} are the same file ({where}): give two names")
+                raise UsageError(f"{other}= and {name}= are the same file ({where}): give two names",
+                                 options=(other, name))

@@ -81,7 +81,7 @@ def convert_file(src: Input, dst: Sink, *, from_fmt: str | None = None,
     :class:`~cgformat.errors.ReadError` for an input without fields.
     """
     input_format(src, from_fmt)  # the input's format is asked for first, as the user gives it first
-    out_key = output_format(dst, to_fmt)
+    out_key = output_format(dst, to_fmt, param="to_fmt")
     spec = load_schema(schema) if isinstance(schema, str) else schema
     issues: list[Issue] = []
     refused: list[Issue] = []

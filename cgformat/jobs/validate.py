@@ -86,7 +86,7 @@ def separate_file(src: Input, schema: Schema | str | None, *, clean: str | Path 
     ``rejects`` are one file. The rejects of a CSV source also keep the fields a record holds beyond the
     header (a ragged row's extra values, as written) in an ``_extra`` column before ``_errors``.
     """
-    distinct_outputs(("--clean", clean), ("--rejects", rejects))
+    distinct_outputs(("clean", clean), ("rejects", rejects))
     spec = load_schema(schema) if isinstance(schema, str) else schema
     counts = {"clean": 0, "rejected": 0, "read": 0}
     renamed: dict[tuple[int, str], Renamed] = {}

@@ -173,3 +173,39 @@ def test_progress_of_an_input_without_records_is_told_zero(tmp_path: Path) -> No
         else:
             cgformat.fix(HEADER.encode(), tmp_path / "f.csv", progress=seen.append)
         assert seen == [0], job
+
+
+def test_library_errors_name_parameters_and_the_cli_its_flags(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cgformat.cli import main
+
+    src = tmp_path / "in.csv"
+    src.write_bytes(_records(3))
+    cgformat.split(src, tmp_path / "parts")
+    with pytest.raises(UsageError) as info:
+        cgformat.split(src, tmp_path / "parts")
+    assert info.value.options == ("force",)
+    assert "force=True" in str(info.value)
+    with pytest.raises(UsageError) as info:
+        cgformat.write(pl.DataFrame({"a": ["1"]}), io.BytesIO())
+    assert info.value.options == ("fmt",)
+    assert "give fmt=csv|xlsx|xml" in str(info.value)
+    with pytest.raises(UsageError) as info:
+        cgformat.convert(src, io.BytesIO())
+    assert info.value.options == ("to_fmt",)
+    with pytest.raises(UsageError) as info:
+        cgformat.NormalizeOptions(default_country="+31")
+    assert info.value.options == ("default_country",)
+    with pytest.raises(UsageError) as info:
+        cgformat.fix(src, tmp_path / "same.csv", changes=tmp_path / "same.csv")
+    assert info.value.options == ("dst", "changes")
+
+    result = CliRunner().invoke(main, ["split", str(src), "--out", str(tmp_path / "parts")])
+    assert result.exit_code == 2
+    assert "--force" in result.stderr
+    assert "force=" not in result.stderr
+    result = CliRunner().invoke(main, ["fix", str(src), "-", "--default-country", "+31"])
+    assert result.exit_code == 2
+    assert "--default-country" in result.stderr
+    assert "default_country" not in result.stderr
