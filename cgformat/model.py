@@ -5,19 +5,24 @@ These are plain values: no I/O happens here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
+from typing import Protocol
 
 import polars as pl
 
 __all__ = ["FRAME", "Issue", "IssueCode", "Progress", "RecordBatch", "Severity", "SourceInfo", "Table", "same_values"]
 
-Progress = Callable[[int], None]
-"""What the jobs' ``progress=`` takes: a function told how many records are done so far (read, checked,
-written), in increasing counts, after each batch the job finishes (at most ``ReadOptions.batch_size`` records
-apart, 100,000 by default: a smaller batch size reports more often, at some cost in speed), the last call
-with the total (``0`` for an input without records). It is called on the caller's thread."""
+class Progress(Protocol):
+    """What the jobs' ``progress=`` takes: a function told how many records are done so far (read, checked,
+    written), in increasing counts, after each batch the job finishes (at most ``ReadOptions.batch_size``
+    records apart, 100,000 by default: a smaller batch size reports more often, at some cost in speed), the
+    last call with the total (``0`` for an input without records). It is called on the caller's thread;
+    ``list.append`` or any ``Callable[[int], None]`` will do."""
+
+    def __call__(self, records: int, /) -> None:
+        """Told the records done so far."""
 
 FRAME = "frame"
 """``SourceInfo.format`` of records given in memory as a polars DataFrame: it has no lines (issues say
