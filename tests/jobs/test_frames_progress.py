@@ -209,3 +209,11 @@ def test_library_errors_name_parameters_and_the_cli_its_flags(tmp_path: Path) ->
     assert result.exit_code == 2
     assert "--default-country" in result.stderr
     assert "default_country" not in result.stderr
+
+
+def test_the_report_of_a_frame_fits_the_report_schema() -> None:
+    import jsonschema
+
+    schema = json.loads((Path(cgformat.__file__).parent / "report.schema.json").read_text())
+    report = cgformat.validate(pl.DataFrame({"CustomerNumber": ["1"]}), "transactional")
+    jsonschema.validate(json.loads(report.to_json()), schema)
