@@ -1,8 +1,12 @@
 """cgformat: prepare, validate, convert, split and upload record files for CustomerGauge's File API.
 
 The library is what this package exports (``cgformat.__all__``): the commands' jobs on paths, standard input
-or output (``"-"``), bytes or binary streams. The examples run in a folder holding a copy of the project's
-``examples/`` (outputs are written there too), and a test runs them::
+or output (``"-"``), bytes or binary streams, and (``validate``, ``fix``, ``convert``, ``split``) on records
+in memory: a :class:`Table` or a polars DataFrame. A DataFrame's column names are its labels, its values
+are taken as text (other column types in CG's forms, as ``write`` writes them, or refused naming the column),
+its records are numbered from 1 and it has no lines: its issues have ``line`` None. ``schema=`` is a record
+type's name or a :class:`Schema` wherever it is taken. The examples run in a folder holding a copy of the
+project's ``examples/`` (outputs are written there too), and a test runs them::
 
     >>> import cgformat
     >>> table = cgformat.read("examples/transactional-messy.csv")   # every value as text: no type guessing
@@ -15,16 +19,36 @@ or output (``"-"``), bytes or binary streams. The examples run in a folder holdi
     False
     >>> [(i.code, i.record, i.line) for i in report.issue_list() if i.field == "E-mail"]
     [('alias-label', None, 1), ('invalid-email', 1, 2)]
-    >>> fixed = cgformat.fix_table(table, cgformat.load_schema("transactional"))
-    >>> fixed.frame["E-mail"].to_list()[0]                          # trimmed, domain in lower case
+    >>> fixed = cgformat.fix(table, schema="transactional")        # no dst: in memory, a Normalized
+    >>> fixed.frame["Email"].to_list()[0]                # trimmed, domain in lower case, label renamed
     'Anna.deVries@example.nl'
+    >>> cgformat.fix("examples/transactional-messy.csv", "fixed.csv", schema="transactional").records
+    3
     >>> result = cgformat.convert("examples/transactional.csv", "transactional.xml")
     >>> result.ok, result.records
     (True, 12)
-    >>> manifest = cgformat.split("examples/transactional.csv", "parts",
-    ...                           schema=cgformat.load_schema("transactional"), max_records=5)
-    >>> [part.records for part in manifest.parts]
-    [5, 5, 2]
+    >>> seen = []
+    >>> manifest = cgformat.split("examples/transactional.csv", "parts", schema="transactional",
+    ...                           max_records=5, progress=seen.append)
+    >>> [part.records for part in manifest.parts], seen[-1]
+    ([5, 5, 2], 12)
+
+Records in memory, and progress: ``progress=`` takes a :data:`Progress`, a function told the records done so
+far after each batch (``ReadOptions.batch_size`` records, 100,000 unless set), the last call the total::
+
+    >>> import polars as pl
+    >>> frame = pl.DataFrame({"CustomerNumber": [301, 302], "Email": ["a@example.nl", "not-an-address"],
+    ...                       "OrderDate": ["2025-03-01 10:00:00", "2025-03-01 11:00:00"]})
+    >>> report = cgformat.validate(frame, "transactional")
+    >>> report.source, [(i.code, i.record, i.line) for i in report.issue_list()]
+    ('<frame>', [('invalid-email', 2, None)])
+    >>> counts = []
+    >>> _ = cgformat.validate(frame, "transactional", options=cgformat.ReadOptions(batch_size=1),
+    ...                       progress=counts.append)
+    >>> counts
+    [1, 2]
+    >>> cgformat.split(frame, "frame-parts", schema="transactional").rejected   # csv parts by default
+    1
 
 ``cgformat.Uploader`` sends a split folder to CG's File API (see :mod:`cgformat.upload`; ``cgformat.Sandbox``
 is a local stand-in of that API to rehearse on).
@@ -34,17 +58,20 @@ noticed), in the :class:`Report` (every bad cell, counted by code) and in ``Conv
 conversion of an input with broken records writes nothing and has ``ok`` false). Program problems raise a
 :class:`CgformatError` subclass (the tree is in :mod:`cgformat.errors`; each is also a builtin exception):
 
-- ``read``, ``validate``, ``convert``, ``split``, ``split_file``, ``schema_from_template`` raise
+- ``read``, ``validate``, ``fix``, ``convert``, ``split``, ``split_file``, ``schema_from_template`` raise
   :class:`~cgformat.errors.ReadError` for an input that cannot be read at all: missing, a folder,
   undecodable (``EncodingError``), a sheet that does not exist or several sheets and none chosen
   (``SheetError``), past a protective limit of :class:`ReadOptions` (``LimitExceeded``); and
   :class:`~cgformat.errors.UsageError` for options that do not fit: a format that cannot be told from the
   name or is not supported (``UnsupportedFormat``), a sheet for a file that has none, an unknown limit
-  profile, a split folder that already holds a split (unless ``force``) or an upload.
+  profile, a split folder that already holds a split (unless ``force``) or an upload; for records in
+  memory, ``fmt=`` or a read option about files (``sheet=``, ``encoding=`` ...), or a column that cannot
+  be written as text exactly. ``fix`` in memory (no ``dst``) raises ``ReadError`` for a source with records
+  the reader could not read exactly (to a file, they are in ``Fixed.broken`` and nothing is written).
 - ``validate`` and ``load_schema`` raise :class:`~cgformat.errors.SchemaError` (a ``UsageError``) for an
   unknown record type or a schema file that is missing or makes no sense; ``schema_from_template`` for a
   template whose header has blank or repeated labels.
-- ``write``, ``convert``, ``split`` and ``split_file`` raise an :class:`OSError` when the output cannot be
+- ``write``, ``fix``, ``convert``, ``split`` and ``split_file`` raise an :class:`OSError` when the output cannot be
   written: :class:`~cgformat.errors.WriteError` (a folder that does not exist, a value the format cannot
   hold), or the operating system's own (a full disk). A file output is renamed into place only when
   complete, so a failure leaves none behind. ``write`` takes frames of any column types and writes each
@@ -86,14 +113,14 @@ from .files import write_file as write
 from .formats import ReadOptions, WriteOptions
 from .jobs.convert import ConvertResult
 from .jobs.convert import convert_file as convert
-from .jobs.fix import Fixed
+from .jobs.fix import Fixed, fix
 from .jobs.split import SplitResult, split, split_file
 from .jobs.template import schema_from_template
 from .jobs.validate import Separated
 from .jobs.validate import validate_file as validate
 from .limits import PROFILES, LimitProfile, get_profile
 from .manifest import Manifest, Part, load_manifest
-from .model import Issue, IssueCode, RecordBatch, Severity, SourceInfo, Table
+from .model import Issue, IssueCode, Progress, RecordBatch, Severity, SourceInfo, Table
 from .normalize import Normalized, NormalizeOptions, fix_table
 from .report import Report
 from .schema import Field, Resolution, Schema, list_schemas, load_schema
@@ -138,6 +165,7 @@ __all__ = [
     "Normalized",
     "Part",
     "PartEntry",
+    "Progress",
     "ReadOptions",
     "RecordBatch",
     "Report",
@@ -156,6 +184,7 @@ __all__ = [
     "WriteOptions",
     "__version__",
     "convert",
+    "fix",
     "fix_table",
     "get_profile",
     "list_schemas",

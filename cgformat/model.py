@@ -8,10 +8,25 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
+from typing import Protocol
 
 import polars as pl
 
-__all__ = ["Issue", "IssueCode", "RecordBatch", "Severity", "SourceInfo", "Table", "same_values"]
+__all__ = ["FRAME", "Issue", "IssueCode", "Progress", "RecordBatch", "Severity", "SourceInfo", "Table", "same_values"]
+
+class Progress(Protocol):
+    """What the jobs' ``progress=`` takes: a function told how many records are done so far (read, checked,
+    written), in increasing counts, after each batch the job finishes (at most ``ReadOptions.batch_size``
+    records apart, 100,000 by default: a smaller batch size reports more often, at some cost in speed), the
+    last call with the total (``0`` for an input without records). It is called on the caller's thread;
+    ``list.append`` or any ``Callable[[int], None]`` will do."""
+
+    def __call__(self, records: int, /) -> None:
+        """Told the records done so far."""
+
+FRAME = "frame"
+"""``SourceInfo.format`` of records given in memory as a polars DataFrame: it has no lines (issues say
+``line`` None) and no bytes (the byte limits are checked when it is written, as ``split`` does)."""
 
 
 def same_values(a: object, b: object) -> bool:
@@ -136,7 +151,7 @@ class SourceInfo:
     """
 
     source: str
-    format: str                                  # "csv" | "xlsx" | "xls" | "xml"
+    format: str                                  # "csv" | "xlsx" | "xls" | "xml" | "frame" (FRAME)
     labels: tuple[str, ...]
     bytes: int = 0
     encoding: str | None = None                  # csv only: the encoding actually used ("utf-8+cp1252": UTF-8

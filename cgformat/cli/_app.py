@@ -65,7 +65,7 @@ class Failure:
 
 
 # library parameters whose flag is not their name with dashes, or that no command spells by that name
-_FLAGS = {"fmt": "--from/--to", "interval_s": "--interval", "schema": "--schema/--type"}
+_FLAGS = {"fmt": "--from/--to", "interval_s": "--interval", "schema": "--schema/--type", "dst": "DST"}
 
 
 def _command_flags() -> dict[str, str]:

@@ -36,7 +36,7 @@ class CsvEncodingError(EncodingError):
     """Bytes that cannot be decoded; ``offset`` is the 0-based byte offset, ``line`` the 1-based line."""
 
     def __init__(self, message: str, *, offset: int, line: int) -> None:
-        super().__init__(message)
+        super().__init__(message, options=("encoding",))   # every message says to give encoding=
         self.offset = offset
         self.line = line
 
@@ -325,7 +325,7 @@ def _scan_decoded(stream: BinaryIO, first: bytes, chunk_size: int, codec: str,
             line = lines + partial.count("\n") + 1
             raise CsvEncodingError(
                 f"{source}: byte offset {offset} (line {line}) is not valid {codec}: {exc.reason}; "
-                f"give the right --encoding or re-save the file as UTF-8", offset=offset, line=line) from None
+                f"give the right encoding= or re-save the file as UTF-8", offset=offset, line=line) from None
         nonblank = nonblank or bool(text.strip().lstrip("\ufeff"))
         has_lf = has_lf or "\n" in text
         has_cr = has_cr or "\r" in text
@@ -394,7 +394,7 @@ def sniff(stream: BinaryIO, *, start: int, chunk_size: int, forced: str | None, 
             offset, line = where(scan.bad + skip)
             raise CsvEncodingError(
                 f"{source}: byte offset {offset} (line {line}) is not valid UTF-8; give the right "
-                f"--encoding (for example cp1252)", offset=offset, line=line)
+                f"encoding= (for example cp1252)", offset=offset, line=line)
     elif first.startswith(_UTF16_BOMS):
         size, nonblank, has_lf, has_cr, _ = _scan_decoded(stream, first, chunk_size, "utf-16", source)
         if not nonblank:
@@ -408,7 +408,7 @@ def sniff(stream: BinaryIO, *, start: int, chunk_size: int, forced: str | None, 
             offset, line = where(scan.nul + skip)
             raise CsvEncodingError(
                 f"{source}: NUL byte at byte offset {offset} (line {line}): not a text file, or UTF-16 "
-                f"without a byte order mark; re-save it as UTF-8 (or give --encoding utf-16-le / utf-16-be)",
+                f"without a byte order mark; re-save it as UTF-8 (or give encoding=utf-16-le / utf-16-be)",
                 offset=offset, line=line)
     if not scan.nonblank:
         raise _empty(source)
@@ -426,7 +426,7 @@ def sniff(stream: BinaryIO, *, start: int, chunk_size: int, forced: str | None, 
         offset, line = where(control + skip)
         raise CsvEncodingError(
             f"{source}: not UTF-8 (byte offset {bad[0]}, line {bad[1]}) and a control byte at byte offset "
-            f"{offset} (line {line}): not a text file, or an encoding cgformat cannot tell; give --encoding",
+            f"{offset} (line {line}): not a text file, or an encoding cgformat cannot tell; give encoding=",
             offset=offset, line=line)
     if improbable is not None:
         # the fallback is a guess: refused where it would garble text rather than written as mojibake
@@ -435,7 +435,7 @@ def sniff(stream: BinaryIO, *, start: int, chunk_size: int, forced: str | None, 
         shown = stream.read(24).split(sep)[0].decode("cp1252", errors="replace")
         raise CsvEncodingError(
             f"{source}: not UTF-8, and line {line} (byte offset {offset}: {shown!r}) is not cp1252 text "
-            f"either: Greek or Cyrillic, for example; give its --encoding (iso-8859-7, cp1251 ...) or re-save "
+            f"either: Greek or Cyrillic, for example; give its encoding= (iso-8859-7, cp1251 ...) or re-save "
             f"the file as UTF-8", offset=offset, line=line)
     if skip or certain:
         listed, count, encodings = _mixed_scan(stream, start + skip, chunk_size, sep)

@@ -33,14 +33,14 @@ def check_labels(info: SourceInfo, options: ReadOptions) -> None:
     """Refuse a source with more columns than ``max_columns`` or a header label over ``max_field_bytes``."""
     if len(info.labels) > options.max_columns:
         raise LimitExceeded(f"{info.source}: {len(info.labels):,} columns, over the limit "
-                            f"max_columns={options.max_columns:,}; raise max_columns (CLI --max-columns) "
-                            f"to read it anyway")
+                            f"max_columns={options.max_columns:,}; raise it to read the source anyway",
+                            options=("max_columns",))
     for position, label in enumerate(info.labels, start=1):
         size = len(label.encode("utf-8", "surrogatepass"))
         if size > options.max_field_bytes:
             raise LimitExceeded(f"{info.source}: header column {position} is {size:,} bytes long, over the limit "
-                                f"max_field_bytes={options.max_field_bytes:,}; raise max_field_bytes "
-                                f"(CLI --max-field-bytes) to read it anyway")
+                                f"max_field_bytes={options.max_field_bytes:,}; raise it to read the source anyway",
+                                options=("max_field_bytes",))
 
 
 def check_batch(batch: RecordBatch, info: SourceInfo, options: ReadOptions) -> None:
@@ -58,8 +58,8 @@ def check_batch(batch: RecordBatch, info: SourceInfo, options: ReadOptions) -> N
         line = int(batch.lines[row]) if row < batch.lines.len() else None
         where = f"record {record}" + (f" (line {line})" if line else "")
         raise LimitExceeded(f"{info.source}: {where}, field {column!r}: a value of {size:,} bytes, over the "
-                            f"limit max_field_bytes={limit:,}; raise max_field_bytes (CLI --max-field-bytes) to "
-                            f"read it anyway")
+                            f"limit max_field_bytes={limit:,}; raise it to read the source anyway",
+                            options=("max_field_bytes",))
 
 
 class ReaderFailure(ReadError):

@@ -40,7 +40,7 @@ __all__ = ["MAX_COLUMNS", "MAX_ROWS", "XML_BYTES_PER_CELL", "CellScan", "Workboo
 XML_BYTES_PER_CELL = 64
 """Inflated bytes allowed per cell of ``max_cells`` in any one XML part of a workbook."""
 _PIECE = 4 << 20          # inflated bytes examined at a time
-_CELL_OPTION = "max_cells (CLI --max-cells)"
+_CELL_OPTION = "max_cells="   # the parameter; the command line shows its flag (CgformatError.options)
 
 _SHEET_TAG = re.compile(rb"<(?:[\w.-]+:)?sheet\b[^>]*>")
 _WORKBOOK_PR = re.compile(rb"<(?:[\w.-]+:)?workbookPr\b[^>]*>")
@@ -211,7 +211,7 @@ class Workbook:
         return LimitExceeded(
             f"{self.source}: the workbook part {info.filename} inflates to more than {self.max_bytes:,} bytes "
             f"({XML_BYTES_PER_CELL} per cell of the limit max_cells={self.max_cells:,}): a zip bomb, or a sheet "
-            f"far larger than any CG file; raise {_CELL_OPTION} to read it anyway")
+            f"far larger than any CG file; raise {_CELL_OPTION} to read it anyway", options=("max_cells",))
 
     def read_small(self, path: str) -> bytes:
         """A whole part (within the byte budget), or ``b""`` when there is none."""
@@ -231,7 +231,8 @@ class Workbook:
                 tail = piece[-3:]
             if strings > self.max_cells:
                 raise LimitExceeded(f"{self.source}: the workbook holds {strings:,} shared strings, over the "
-                                    f"limit max_cells={self.max_cells:,}; raise {_CELL_OPTION} to read it anyway")
+                                    f"limit max_cells={self.max_cells:,}; raise {_CELL_OPTION} to read it anyway",
+                                    options=("max_cells",))
 
     def sheets(self) -> dict[str, str]:
         """Each sheet's name and the path of its part, as the workbook and its relations list them."""
@@ -313,7 +314,8 @@ class Workbook:
             raise LimitExceeded(
                 f"{self.source}: sheet {name!r} spans at least {bound.rows:,} rows x {bound.columns:,} columns "
                 f"of cells, over the limit max_cells={self.max_cells:,} (reading it needs a grid that large); "
-                f"delete stray cells far from the data, or raise {_CELL_OPTION} to read it anyway")
+                f"delete stray cells far from the data, or raise {_CELL_OPTION} to read it anyway",
+                options=("max_cells",))
         numbers = scanner.numbers
         return replace(scanner.scan, numbers=frozenset(numbers) if numbers is not None else None)
 

@@ -21,8 +21,8 @@ def syntax_error(source: str, error: etree.XMLSyntaxError) -> ReadError:
     message = error.msg or str(error)
     if "Text node too long" in message or "huge text node" in message:
         return LimitExceeded(f"{source}: line {line}: a text longer than {LXML_TEXT_LIMIT:,} bytes, over the limit "
-                             f"max_field_bytes; raise max_field_bytes (CLI --max-field-bytes) above "
-                             f"{LXML_TEXT_LIMIT:,} to read it anyway")
+                             f"max_field_bytes=; raise it above {LXML_TEXT_LIMIT:,} to read it anyway",
+                             options=("max_field_bytes",))
     if "Excessive depth" in message:
         return ReadError(f"{source}: line {line}, column {column}: elements nested more than 256 levels deep; "
                          f"a record is <record><Field>text</Field>...</record>")

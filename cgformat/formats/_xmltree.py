@@ -31,7 +31,7 @@ def record_tag(root: str, option: str | None, source: str) -> str:
         return _AUTO_TAGS[root]
     except KeyError:
         raise ReadError(f"{source}: the root element is <{root}>, not <records> or <RECORDS>; say which "
-                        f"element is a record (option record_tag, CLI --record-tag TAG)") from None
+                        f"element is a record (record_tag=TAG)", options=("record_tag",)) from None
 
 
 _XSI = "{http://www.w3.org/2001/XMLSchema-instance}"

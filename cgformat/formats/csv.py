@@ -326,8 +326,8 @@ class CsvReader:
         field = repr(labels[index]) if index < len(labels) else f"{index + 1} (past the header's {len(labels)})"
         limit = self._options.max_field_bytes
         raise LimitExceeded(f"{self._source}: record {record} (line {line}), field {field}: a value of at least "
-                            f"{size:,} bytes, over the limit max_field_bytes={limit:,}; raise max_field_bytes "
-                            f"(CLI --max-field-bytes) to read it anyway")
+                            f"{size:,} bytes, over the limit max_field_bytes={limit:,}; raise it to read the "
+                            f"source anyway", options=("max_field_bytes",))
 
     def _body_chunks(self) -> Iterator[bytes]:
         """The text after the header (and the blank lines before it)."""

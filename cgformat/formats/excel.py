@@ -238,7 +238,7 @@ class ExcelReader:
             full = [s for s in infos if not s.empty]
             if len(full) > 1:
                 raise SheetError(f"{source}: the workbook has {len(full)} sheets with data; choose one "
-                                 f"(option sheet, CLI --sheet NAME or --sheet POSITION): {_listing(infos)}")
+                                 f"(sheet=NAME or sheet=POSITION): {_listing(infos)}", options=("sheet",))
             index = full[0].index if full else 0
             chosen = names[index]
         if guard is not None:

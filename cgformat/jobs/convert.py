@@ -3,7 +3,7 @@ of a workbook."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -12,11 +12,12 @@ import polars as pl
 from .. import formats
 from .._labels import Renamed, output_header
 from ..errors import ReadError, UsageError
-from ..files import Sink, Source, binary_input, input_format, open_source, output_format, source_name, write_to
+from ..files import Input, Sink, Source, binary_input, input_format, open_source, output_format, source_name, write_to
 from ..formats import ReadOptions, WriteOptions
 from ..formats.detect import format_from_content
-from ..model import Issue, Severity, SourceInfo
+from ..model import Issue, Progress, Severity, SourceInfo
 from ..schema import load_schema
+from ..validation.header import header_line
 
 if TYPE_CHECKING:
     from ..formats.excel import SheetInfo
@@ -55,11 +56,11 @@ class _Refused(Exception):
     """Internal: abort an atomic write because the input has errors."""
 
 
-def convert_file(src: Source, dst: Sink, *, from_fmt: str | None = None,
+def convert_file(src: Input, dst: Sink, *, from_fmt: str | None = None,
                  to_fmt: str | None = None, read_options: ReadOptions | None = None,
                  write_options: WriteOptions | None = None,
                  xml_tags: Sequence[str] | None = None, schema: Schema | str | None = None,
-                 progress: Callable[[int], None] | None = None) -> ConvertResult:
+                 progress: Progress | None = None) -> ConvertResult:
     """Convert between formats, streaming where the formats allow, every value kept exactly.
 
     Every column is carried, a blank or repeated header label included, as read where the format can hold
@@ -72,12 +73,15 @@ def convert_file(src: Source, dst: Sink, *, from_fmt: str | None = None,
     An input with broken records (ragged rows, nested or repeated XML elements) is refused: nothing is
     written (no file, and nothing on standard output or the stream) and the result lists the issues
     (``ok`` is False, ``refused`` holds them), since a guess at what a broken record meant is worse than
-    nothing. Use ``cgformat validate --clean/--rejects`` to separate such records. ``cgformat.convert``.
+    nothing. :func:`~cgformat.jobs.validate.separate_file` (``cgformat validate --clean/--rejects``)
+    separates such records. ``progress`` is told the records written so far (:data:`~cgformat.model.Progress`).
+    ``src`` may be records in memory (a Table or a DataFrame: :func:`~cgformat.files.table_of`).
+    ``cgformat.convert``.
     Raises what :func:`~cgformat.files.open_source` and :func:`~cgformat.files.write_file` raise, and
     :class:`~cgformat.errors.ReadError` for an input without fields.
     """
     input_format(src, from_fmt)  # the input's format is asked for first, as the user gives it first
-    out_key = output_format(dst, to_fmt)
+    out_key = output_format(dst, to_fmt, param="to_fmt")
     spec = load_schema(schema) if isinstance(schema, str) else schema
     issues: list[Issue] = []
     refused: list[Issue] = []
@@ -91,7 +95,7 @@ def convert_file(src: Source, dst: Sink, *, from_fmt: str | None = None,
         header = output_header(info.labels, out_key, schema=spec, source_xml=info.format == "xml",
                                xml_tags=xml_tags if xml_tags is not None else wopts.xml_tags)
         issues.extend(info.issues)
-        issues.extend(header.issues(line=None if info.format == "xml" else info.header_line or 1))
+        issues.extend(header.issues(line=header_line(info)))
         if out_key == "xml":
             wopts = replace(wopts, xml_tags=header.labels)
         labels = info.labels if out_key == "xml" else header.labels
@@ -110,6 +114,8 @@ def convert_file(src: Source, dst: Sink, *, from_fmt: str | None = None,
                 records += batch.frame.height
                 if progress is not None:
                     progress(records)
+            if progress is not None and not records:
+                progress(0)
             if out_key == "xml" and not records:
                 raise UsageError(f"{info.source} has a header but no records: XML names fields only inside "
                                  f"records, so its labels would be lost; nothing written (csv or xlsx keep them)")

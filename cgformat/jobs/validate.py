@@ -4,7 +4,6 @@ request (``--clean``/``--rejects``), and the records with issues read again for 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,9 +14,9 @@ from .. import formats
 from .._atomic import atomic_output
 from .._labels import Renamed, output_header, shown_names
 from ..errors import CgformatError, WriteError
-from ..files import Source, default_output_format, distinct_outputs, enter_outputs, open_source
+from ..files import Input, Source, default_output_format, distinct_outputs, enter_outputs, open_source
 from ..formats import ReadOptions, WriteOptions
-from ..model import RecordBatch
+from ..model import Progress, RecordBatch
 from ..schema import load_schema
 from ..validation import ERRORS_COLUMN, EXTRA_COLUMN, partition_batch, validate
 
@@ -31,14 +30,16 @@ __all__ = ["RECORDS_SHOWN", "Separated", "records_with_issues", "separate_file",
            "write_report_page"]
 
 
-def validate_file(src: Source, schema: Schema | str | None, *, fmt: str | None = None,
+def validate_file(src: Input, schema: Schema | str | None, *, fmt: str | None = None,
                   options: ReadOptions | None = None, profile: LimitProfile | str | None = None,
                   template: bool = False, strict: bool = False, max_issues: int = 1000,
-                  progress: Callable[[int], None] | None = None) -> Report:
+                  progress: Progress | None = None) -> Report:
     """Validate a source against a schema (a :class:`Schema` or a built-in type name), streaming.
 
     Returns the :class:`~cgformat.report.Report`: data problems are its issues, never exceptions
-    (``cgformat.validate``). ``progress`` is told the records checked so far, batch by batch. Program
+    (``cgformat.validate``). ``src`` may be records in memory: a Table, or a DataFrame (its column names
+    the labels, records numbered from 1, no lines: see :func:`~cgformat.files.table_of`). ``progress`` is
+    told the records checked so far, batch by batch (:data:`~cgformat.model.Progress`). Program
     problems raise: what :func:`~cgformat.files.open_source` raises, :class:`~cgformat.errors.SchemaError`
     for an unknown type name, and :class:`~cgformat.errors.UsageError` for an unknown profile.
     """
@@ -51,8 +52,11 @@ def validate_file(src: Source, schema: Schema | str | None, *, fmt: str | None =
             progress(checked)
 
     with open_source(src, fmt=fmt, options=options) as reader:
-        return validate(reader, schema, profile=profile, template=template, strict=strict, max_issues=max_issues,
-                        on_batch=count if progress is not None else None)
+        report = validate(reader, schema, profile=profile, template=template, strict=strict,
+                          max_issues=max_issues, on_batch=count if progress is not None else None)
+    if progress is not None and not checked:
+        progress(0)
+    return report
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,11 +70,11 @@ class Separated:
     renamed: tuple[Renamed, ...] = ()
 
 
-def separate_file(src: Source, schema: Schema | str | None, *, clean: str | Path | None = None,
+def separate_file(src: Input, schema: Schema | str | None, *, clean: str | Path | None = None,
                   rejects: str | Path | None = None, clean_format: str | None = None,
                   rejects_format: str | None = None, fmt: str | None = None, options: ReadOptions | None = None,
                   profile: LimitProfile | str | None = None, template: bool = False, strict: bool = False,
-                  max_issues: int = 1000, progress: Callable[[int], None] | None = None) -> Separated:
+                  max_issues: int = 1000, progress: Progress | None = None) -> Separated:
     """Validate a source and write its valid records to ``clean`` and the others to ``rejects`` (their
     original values plus an ``_errors`` column naming codes and fields), batch by batch: memory stays
     bounded, every record lands in exactly one of the two, in input order, and neither file appears unless
@@ -82,7 +86,7 @@ def separate_file(src: Source, schema: Schema | str | None, *, clean: str | Path
     ``rejects`` are one file. The rejects of a CSV source also keep the fields a record holds beyond the
     header (a ragged row's extra values, as written) in an ``_extra`` column before ``_errors``.
     """
-    distinct_outputs(("--clean", clean), ("--rejects", rejects))
+    distinct_outputs(("clean", clean), ("rejects", rejects))
     spec = load_schema(schema) if isinstance(schema, str) else schema
     counts = {"clean": 0, "rejected": 0, "read": 0}
     renamed: dict[tuple[int, str], Renamed] = {}
@@ -127,6 +131,8 @@ def separate_file(src: Source, schema: Schema | str | None, *, clean: str | Path
                           on_batch=separate)
         for writer in writers.values():
             writer.close()
+    if progress is not None and not counts["read"]:
+        progress(0)
     return Separated(report=report, clean=counts["clean"], rejected=counts["rejected"],
                      renamed=tuple(renamed[k] for k in sorted(renamed)))
 

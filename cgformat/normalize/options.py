@@ -25,5 +25,5 @@ class NormalizeOptions:
 
     def __post_init__(self) -> None:
         if self.default_country is not None and not re.fullmatch(r"[1-9][0-9]{0,2}", self.default_country):
-            raise UsageError(f"--default-country must be a calling code of 1-3 digits (31, 1, 57), "
-                             f"got {self.default_country!r}")
+            raise UsageError(f"default_country= must be a calling code of 1-3 digits (31, 1, 57), "
+                             f"got {self.default_country!r}", options=("default_country",))

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field, replace
 
 import polars as pl
 
-from ..model import Table
+from ..model import Table, unique_columns
 from ..report import issues_frame
-from ..schema import Schema
+from ..schema import Schema, load_schema
 from .chains import GENERIC, NORMALIZERS, apply_rows, identity_where, normalizers_for
 from .dates import date_issues
 from .options import NormalizeOptions
@@ -49,6 +49,14 @@ class Normalized:
         return replace(self, frame=self.frame.select([
             pl.col(columns[i]) if isinstance(i, int) else pl.lit("", dtype=pl.String).alias(f"\x00added:{i}")
             for i in order]), labels=tuple(self.labels[i] if isinstance(i, int) else i for i in order))
+
+    def named(self) -> Normalized:
+        """The same, the frame's columns named like ``labels`` (made unique as a reader names them:
+        :func:`~cgformat.model.unique_columns`); ``changes`` and ``issues`` keep naming fields as read."""
+        columns = unique_columns(self.labels)
+        if tuple(self.frame.columns) == columns:
+            return self
+        return replace(self, frame=self.frame.rename(dict(zip(self.frame.columns, columns, strict=True))))
 
 
 def normalize(table: Table, chains: dict[str, tuple[str, ...]], *, options: NormalizeOptions | None = None,
@@ -170,15 +178,18 @@ class FixPlan:
         return tuple(i + 1 for i in range(len(self.labels)) if i not in kept)
 
 
-def fix_table(table: Table, schema: Schema | None, *, options: NormalizeOptions | None = None,
+def fix_table(table: Table, schema: Schema | str | None, *, options: NormalizeOptions | None = None,
               rename: bool = True) -> Normalized:
     """Normalize a table as ``cgformat fix`` does: every column trimmed and NFC, each schema field's own
     normalizers, and (with ``rename``) aliased or mis-cased headers renamed to the canonical field names,
-    an exact header's columns put in its order, and unlabelled empty columns dropped."""
+    an exact header's columns put in its order, and unlabelled empty columns dropped. ``schema`` is a
+    :class:`Schema`, a built-in type name or None; the result's frame has its columns named like its
+    ``labels`` (:meth:`Normalized.named`)."""
+    spec = load_schema(schema) if isinstance(schema, str) else schema
     drop = empty_unlabelled(table.info.labels, [table.frame]) if rename else ()
-    plan = fix_plan(table.info.labels, schema, rename=rename, drop=drop)
+    plan = fix_plan(table.info.labels, spec, rename=rename, drop=drop)
     return normalize(table, plan.chains, options=options, labels=plan.labels, renamed=plan.renamed,
-                     date_columns=plan.date_columns).in_order(plan.order)
+                     date_columns=plan.date_columns).in_order(plan.order).named()
 
 
 def empty_unlabelled(labels: Sequence[str], frames: Iterable[pl.DataFrame]) -> tuple[int, ...]:

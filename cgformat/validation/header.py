@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..model import Issue, IssueCode, Severity, SourceInfo
+from ..model import FRAME, Issue, IssueCode, Severity, SourceInfo
 from ..schema import Resolution, Schema
 from . import messages
 
@@ -60,5 +60,5 @@ def title_row_of(info: SourceInfo, schema: Schema | None) -> Issue | None:
 
 def header_line(info: SourceInfo) -> int | None:
     """The line of the header: where the reader found it (1 unless blank lines, or a title with
-    ``--header-row``, come first); none for XML (no header row)."""
-    return None if info.format == "xml" else info.header_line or 1
+    ``--header-row``, come first); none for XML (no header row) and a DataFrame (no lines)."""
+    return None if info.format in ("xml", FRAME) else info.header_line or 1

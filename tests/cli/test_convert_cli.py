@@ -57,7 +57,7 @@ def test_stdin_to_stdout_needs_and_uses_explicit_formats(tmp_path: Path) -> None
     assert "<LastName>Müller</LastName>".encode() in out
     code, _, err = run("convert", "-", "-", input=CSV.encode())
     assert code == 2
-    assert "cannot tell the format of -: give it explicitly (--to csv|xlsx|xml)" in err
+    assert "cannot tell the format of -: give --to csv|xlsx|xml" in err
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "xml"])

@@ -127,13 +127,14 @@ class PartWriter:
 
 def prepare_out_dir(out: Path, *, force: bool) -> None:
     if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} is a file; give a folder")
+        raise UsageError(f"out_dir={out} is a file; give a folder", options=("out_dir",))
     if (out / JOURNAL_NAME).exists():
         from ...upload.journal import describe_upload  # only on this refusal: the uploader stays unloaded
         raise UsageError(f"{out} holds an upload journal ({JOURNAL_NAME}): {describe_upload(out / JOURNAL_NAME)}; "
                          "'cgformat status' and 'cgformat undo' need it with these parts. Split into a new folder.")
     if (out / MANIFEST_NAME).exists() and not force:
-        raise UsageError(f"{out} already holds a split ({MANIFEST_NAME}); use a new folder or --force to replace it")
+        raise UsageError(f"{out} already holds a split ({MANIFEST_NAME}); use a new folder or force=True to replace "
+                         f"it", options=("force",))
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.glob(".split-*.partial"):   # left by a split that was killed: its process is gone
         pid = stale.name[len(".split-"):-len(".partial")].split("-")[0]
@@ -157,7 +158,7 @@ def _alive(pid: int) -> bool:
 
 
 def _old_outputs(out: Path) -> Iterator[Path]:
-    """Files of an earlier split in ``out`` (listed in its manifest), removed when --force replaces it."""
+    """Files of an earlier split in ``out`` (listed in its manifest), removed when ``force`` replaces it."""
     try:
         old = load_manifest(out)
     except Exception:  # noqa: BLE001 - an unreadable old manifest leaves its files alone

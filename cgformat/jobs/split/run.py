@@ -25,20 +25,22 @@ import polars as pl
 from ... import formats
 from ..._labels import output_header, shown_names
 from ...errors import ReadError
+from ...files import frame_reader
 from ...formats import DEFAULT_BATCH_SIZE, ReadOptions, WriteOptions
 from ...formats.csv import raw_segments
 from ...limits import LimitProfile
 from ...manifest import Manifest
-from ...model import Issue, IssueCode, RecordBatch, Severity
+from ...model import Issue, IssueCode, Progress, RecordBatch, Severity, Table
 from ...report import Report, ReportCollector, issues_frame
 from ...validation import ERRORS_COLUMN, EXTRA_COLUMN, BatchResult, Validator, key_hash_column, partition_batch
+from ...validation.header import header_line
 from .parts import PartWriter, commit, prepare_out_dir, write_xlsx_part
 from .plan import plan_parts, previous_same_key, split_id
 
 if TYPE_CHECKING:
     from ...schema import Schema
 
-__all__ = ["SplitOptions", "SplitResult", "run_split", "sha256_of", "source_digest"]
+__all__ = ["SplitOptions", "SplitResult", "run_split", "sha256_of", "source_digest", "table_digest"]
 
 # file-level findings of validation that a split solves: its parts are within the limits, UTF-8, comma-separated,
 # without Excel's sep= line
@@ -130,6 +132,35 @@ def sha256_of(stream: BinaryIO) -> str:
     return digest.hexdigest()
 
 
+class _Hashing:
+    """A write-only sink that keeps the SHA-256 of what is written to it."""
+
+    def __init__(self) -> None:
+        self.digest = hashlib.sha256()
+        self._count = 0
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        self.digest.update(data)
+        self._count += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._count
+
+    def flush(self) -> None:
+        """Nothing is held back."""
+
+
+def table_digest(table: Table) -> str:
+    """The SHA-256 of a table's records written as CSV by ``cgformat.write`` (UTF-8, commas, its labels as
+    the header): what a split of records in memory names as its source's content."""
+    sink = _Hashing()
+    writer = formats.open_writer(sink, "csv", table.info.labels, options=WriteOptions())  # type: ignore[arg-type]
+    writer.write(table.frame)
+    writer.close()
+    return sink.digest.hexdigest()
+
+
 LARGE_SOURCE = 256 << 20
 """Bytes: a validating split of a larger source reads batches of half the default size."""
 
@@ -150,22 +181,27 @@ def _read_choices(options: ReadOptions) -> dict[str, object]:
     return {f"read_{key}": value for key, value in chosen.items() if value is not None}
 
 
-def run_split(stream: BinaryIO, *, source: str, out_dir: Path, options: SplitOptions,
-              progress: Callable[[int], None] | None = None) -> SplitResult:
-    """Split a seekable binary stream into parts in ``out_dir``; see :func:`cgformat.jobs.split.split_file`."""
+def run_split(data: BinaryIO | Table, *, source: str, out_dir: Path, options: SplitOptions,
+              progress: Progress | None = None) -> SplitResult:
+    """Split a seekable binary stream, or a table in memory, into parts in ``out_dir``; see
+    :func:`cgformat.jobs.split.split_file`."""
     prepare_out_dir(out_dir, force=options.force)
     stop = threading.Event()
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="cgformat-split") as pool:
         try:
-            return _split(pool, stop, stream, source=source, out_dir=out_dir, job=options, progress=progress)
+            return _split(pool, stop, data, source=source, out_dir=out_dir, job=options, progress=progress)
         finally:
             stop.set()   # a hash still running is not needed any more (on success it is done already)
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _split(pool: Executor, stop: threading.Event, stream: BinaryIO, *, source: str, out_dir: Path,
-           job: SplitOptions, progress: Callable[[int], None] | None) -> SplitResult:
-    digest = source_digest(stream, pool, stop)
+def _split(pool: Executor, stop: threading.Event, data: BinaryIO | Table, *, source: str, out_dir: Path,
+           job: SplitOptions, progress: Progress | None) -> SplitResult:
+    if isinstance(data, Table):
+        digest: Future[str] = Future()
+        digest.set_result(table_digest(data))
+    else:
+        digest = source_digest(data, pool, stop)
     schema, out_fmt, prof = job.schema, job.out_fmt, job.profile
     # CSV parts may be copied from a CSV source's own bytes (see same_dialect below). Without validation the
     # reader works up to three batches ahead, so that neither it nor the packing of parts waits for the other
@@ -173,13 +209,15 @@ def _split(pool: Executor, stop: threading.Event, stream: BinaryIO, *, source: s
     # more per batch: one ahead
     validating = job.validating
     read_options = job.read
-    if validating and read_options.batch_size == DEFAULT_BATCH_SIZE and _size(stream) > LARGE_SOURCE:
+    if validating and read_options.batch_size == DEFAULT_BATCH_SIZE and not isinstance(data, Table) \
+            and _size(data) > LARGE_SOURCE:
         # the validator keeps every distinct key to find duplicates across parts (16 bytes a key, twice that
         # while two runs of its store merge): in a large file smaller batches leave it the room (benchmark
         # case memory-5000k), at some cost in time
         read_options = dataclasses.replace(read_options, batch_size=DEFAULT_BATCH_SIZE // 2)
-    reader = formats.open_reader(stream, job.in_fmt, source=source, options=read_options,
-                                 read_ahead=1 if validating else 3, keep_raw=out_fmt == "csv")
+    reader = frame_reader(data, read_options) if isinstance(data, Table) else \
+        formats.open_reader(data, job.in_fmt, source=source, options=read_options,
+                            read_ahead=1 if validating else 3, keep_raw=out_fmt == "csv")
     info = reader.info
     labels = info.labels
     wopts = job.write
@@ -207,7 +245,7 @@ def _split(pool: Executor, stop: threading.Event, stream: BinaryIO, *, source: s
     collector = ReportCollector(max_issues=job.max_issues)
     # the validator's header issues hold the reader's (non-UTF-8 and delimiter come back graded by finish)
     collector.add(list(validator.header_issues) if validator else list(info.issues))
-    collector.add(header.issues(line=None if info.format == "xml" else info.header_line or 1))
+    collector.add(header.issues(line=header_line(info)))
     # a CSV record may hold fields beyond the header (a ragged row): the rejects keep them in a column
     extra = info.format == "csv"
     reasons = (EXTRA_COLUMN, ERRORS_COLUMN) if extra else (ERRORS_COLUMN,)
@@ -255,6 +293,8 @@ def _split(pool: Executor, stop: threading.Event, stream: BinaryIO, *, source: s
                 carry = _pack(pw, carry, key_cols, final=False, reject=too_large, collector=collector)
                 if progress is not None:
                     progress(total)
+            if progress is not None and not total:
+                progress(0)
             _pack(pw, carry, key_cols, final=True, reject=too_large, collector=collector)
             rej_writer.close()
         if validator is not None:
