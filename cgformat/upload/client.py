@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from .._naming import option
 from ..errors import ApiError, TransportError, UsageError
 from ._exchange import Exchanged, exchange, is_loopback
 from .answer import Answer, int_or_none, parse_answer, retry_after_seconds
@@ -146,7 +147,8 @@ def resolve_base_url(*, region: str | None = None, base_url: str | None = None) 
     if base_url:
         return check_url(base_url, "base URL")
     if region is None:
-        raise UsageError("say where to send: --region eu|us|au, or --base-url URL (e.g. a 'cgformat sandbox')")
+        raise UsageError(f"say where to send: {option('region', tuple(REGIONS))}, or {option('base_url', 'URL')} "
+                         "(e.g. a 'cgformat sandbox')")
     try:
         return REGIONS[region.lower()]
     except KeyError:

@@ -15,6 +15,7 @@ ROOT = Path(cgformat.__file__).parent
 LAYERS = {
     "cgformat.errors": 0, "cgformat.model": 0, "cgformat.limits": 0, "cgformat.manifest": 0,
     "cgformat._atomic": 0, "cgformat._prefetch": 0, "cgformat._interrupt": 0, "cgformat._mojibake": 0,
+    "cgformat._naming": 0,
     "cgformat._labels": 4,
     "cgformat.schema": 1, "cgformat._schemas": 1,
     "cgformat.normalize": 2, "cgformat.checks": 2, "cgformat.validate": 2,

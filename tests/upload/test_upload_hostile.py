@@ -231,7 +231,7 @@ def test_a_journal_alone_never_sends_credentials_to_a_host_it_names(tmp_path: Pa
 
 
 def test_a_journal_naming_cgs_host_with_a_foreign_token_endpoint_is_not_obeyed() -> None:
-    from cgformat.cli._upload_common import endpoints
+    from cgformat.upload.jobs import endpoints
     journal = Journal._from_doc(Path("j.json"), dict(GOOD_JOURNAL, auth_url="https://evil.example/token"),
                                 clock=FakeClock(), write=lambda p, d: None)
     assert endpoints(journal, None, None, None) == ("https://api.eu.customergauge.com",

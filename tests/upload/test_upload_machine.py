@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-import cgformat.cli._upload_common as cli_upload
+import cgformat.upload.jobs as cli_upload
 from cgformat.cli import main
 from cgformat.errors import TransportError, UploadError
 from cgformat.manifest import load_manifest
