@@ -26,7 +26,7 @@ or output (``"-"``), bytes or binary streams. The examples run in a folder holdi
     >>> [part.records for part in manifest.parts]
     [5, 5, 2]
 
-``cgformat.Uploader`` sends a split folder to CG's File API (see :mod:`cgformat.upload`; ``cgformat.Sandbox``
+``cgformat.Uploader`` sends a split folder to CG's File API (see :mod:`cgformat.uploader`; ``cgformat.Sandbox``
 is a local stand-in of that API to rehearse on).
 
 What is raised. Data problems never are: they are :class:`Issue` values in ``Table.issues`` (what the reader
@@ -99,17 +99,36 @@ _sys.excepthook = _hook_before
 
 if TYPE_CHECKING:
     from .sandbox import Sandbox
-    from .upload import CgClient, Journal, Uploader
+    from .uploader import CgClient, Credentials, Journal, PartEntry, PartState, RetryPolicy, Uploader
+    from .uploader.jobs import (
+        UndoEvent,
+        UndoSummary,
+        Unsettled,
+        UploadStatus,
+        status,
+        undo,
+        upload,
+        upload_plan,
+    )
+    from .uploader.plan import UploadPlan
+    from .uploader.runner import UploadEvent, UploadSummary
 
 # the uploader (and httpx with it) and the sandbox load on first use: reading and validating a file never needs them
-_UPLOAD_EXPORTS = ("CgClient", "Journal", "Uploader")
+_LAZY = {
+    **dict.fromkeys(("CgClient", "Credentials", "Journal", "PartEntry", "PartState", "RetryPolicy", "Uploader",
+                     "UploadEvent", "UploadSummary"), ".uploader"),
+    **dict.fromkeys(("UndoEvent", "UndoSummary", "Unsettled", "UploadStatus", "status", "undo", "upload",
+                     "upload_plan"), ".uploader.jobs"),
+    "UploadPlan": ".uploader.plan",
+    "Sandbox": ".sandbox",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _UPLOAD_EXPORTS or name == "Sandbox":
+    if name in _LAZY:
         from importlib import import_module
 
-        value = getattr(import_module(".sandbox" if name == "Sandbox" else ".upload", __name__), name)
+        value = getattr(import_module(_LAZY[name], __name__), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -122,6 +141,7 @@ __all__ = [
     "CgClient",
     "CgformatError",
     "ConvertResult",
+    "Credentials",
     "Field",
     "Issue",
     "IssueCode",
@@ -130,15 +150,25 @@ __all__ = [
     "Manifest",
     "NormalizeOptions",
     "Part",
+    "PartEntry",
+    "PartState",
     "ReadOptions",
     "RecordBatch",
     "Report",
+    "RetryPolicy",
     "Sandbox",
     "Schema",
     "Settings",
     "Severity",
     "SourceInfo",
     "Table",
+    "UndoEvent",
+    "UndoSummary",
+    "Unsettled",
+    "UploadEvent",
+    "UploadPlan",
+    "UploadStatus",
+    "UploadSummary",
     "Uploader",
     "WriteOptions",
     "__version__",
@@ -153,6 +183,10 @@ __all__ = [
     "schema_from_template",
     "split",
     "split_file",
+    "status",
+    "undo",
+    "upload",
+    "upload_plan",
     "validate",
     "write",
 ]

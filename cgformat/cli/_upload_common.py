@@ -13,9 +13,9 @@ from typing import Any
 
 import click
 
-from ..upload.client import CgClient
-from ..upload.jobs import connect
-from ..upload.journal import Journal
+from ..uploader.client import CgClient
+from ..uploader.jobs import connect
+from ..uploader.journal import Journal
 from ._app import EXIT_USAGE
 
 
@@ -43,7 +43,7 @@ def emit_json(doc: dict[str, Any]) -> None:
 def session(journal: Journal | None, region: str | None, base_url: str | None, auth_url: str | None,
             timeout: float) -> Iterator[CgClient]:
     """A client for CG (or a sandbox), with the credentials of the environment (see
-    :func:`cgformat.upload.jobs.connect`)."""
+    :func:`cgformat.uploader.jobs.connect`)."""
     with connect(journal, region=region, base_url=base_url, auth_url=auth_url, timeout=timeout,
                  credentials=None) as client:
         yield client

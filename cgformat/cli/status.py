@@ -1,6 +1,6 @@
 """Commands: status and undo of an upload (CG's statistics per part; deleting what was uploaded).
 
-Thin layers over :func:`cgformat.upload.jobs.status` and :func:`cgformat.upload.jobs.undo`; the ``--id`` forms
+Thin layers over :func:`cgformat.uploader.jobs.status` and :func:`cgformat.uploader.jobs.undo`; the ``--id`` forms
 ask CG directly.
 """
 
@@ -14,9 +14,9 @@ import click
 
 from .._naming import cli_naming
 from ..errors import ApiError, UsageError
-from ..upload import jobs
-from ..upload.client import CODE_FILE_NOT_FOUND, STATISTICS_PATHS, resolve_base_url
-from ..upload.journal import PartEntry
+from ..uploader import jobs
+from ..uploader.client import CODE_FILE_NOT_FOUND, STATISTICS_PATHS, resolve_base_url
+from ..uploader.journal import PartEntry
 from ._app import EXIT_UPLOAD, main
 from ._upload_common import confirm, emit_json, records, server_options, session
 

@@ -1,6 +1,6 @@
 """The upload command: send a split folder's parts (or one file) to CG's File API, in order and on the interval.
 
-A thin layer over the library's job (:func:`cgformat.upload.jobs.upload`, in two halves: checked and locked by
+A thin layer over the library's job (:func:`cgformat.uploader.jobs.upload`, in two halves: checked and locked by
 ``prepare_upload``, sent by ``PreparedUpload.run``; the dry run ``upload_plan``); how it shows is
 :mod:`._upload_render`.
 Credentials come from the environment only: ``CG_API_KEY``, or ``CG_CLIENT_ID`` + ``CG_CLIENT_SECRET``.
@@ -16,9 +16,9 @@ import click
 from .._naming import cli_naming
 from ..errors import ApiError, NotSent, TransportError, UploadError
 from ..limits import PROFILES
-from ..upload.client import UPLOAD_TYPES
-from ..upload.jobs import PreparedUpload, prepare_upload, upload_plan
-from ..upload.runner import RetryPolicy, summarize
+from ..uploader.client import UPLOAD_TYPES
+from ..uploader.jobs import PreparedUpload, prepare_upload, upload_plan
+from ..uploader.runner import RetryPolicy, summarize
 from ._app import EXIT_DATA, EXIT_INCOMPLETE, main
 from ._upload_common import server_options
 from ._upload_render import Progress, Stop, finish, render_plan
