@@ -26,8 +26,28 @@ or output (``"-"``), bytes or binary streams. The examples run in a folder holdi
     >>> [part.records for part in manifest.parts]
     [5, 5, 2]
 
-``cgformat.Uploader`` sends a split folder to CG's File API (see :mod:`cgformat.uploader`; ``cgformat.Sandbox``
-is a local stand-in of that API to rehearse on).
+``upload`` sends a split folder's parts (or one file) to CG's File API, in order and on the interval, and
+keeps a journal beside them (call again to resume: a part is never sent twice); ``status`` reads what CG made
+of each part, ``undo`` deletes them from CG; ``upload_plan`` is the dry run. Credentials come from the
+environment (``CG_API_KEY``, or ``CG_CLIENT_ID`` + ``CG_CLIENT_SECRET``) unless a :class:`Credentials` is given;
+``on_event`` receives an :class:`UploadEvent` per step (each part's sending and sent, with its attempt number),
+and ``stop`` (a :class:`threading.Event` or a callable) ends a run within a second, also during the interval
+wait. Here against ``cgformat.Sandbox``, a local stand-in of CG's API (a short interval is allowed off CG's
+hosts)::
+
+    >>> box = cgformat.Sandbox(interval_s=0).start()
+    >>> key = cgformat.Credentials(api_key="sandbox-key")
+    >>> summary = cgformat.upload("parts", base_url=box.url, interval=0.1, credentials=key)
+    >>> summary.complete, summary.delivered, summary.records_delivered
+    (True, 3, 12)
+    >>> status = cgformat.status("parts", base_url=box.url, credentials=key)
+    >>> [(str(part.state), part.successful_records) for part in status.parts]
+    [('confirmed', 5), ('confirmed', 5), ('confirmed', 2)]
+    >>> len(cgformat.undo("parts", base_url=box.url, credentials=key).deleted)
+    3
+    >>> box.stop()
+
+(:mod:`cgformat.uploader` has the parts these are made of: ``Uploader``, ``Journal``, ``CgClient``.)
 
 What is raised. Data problems never are: they are :class:`Issue` values in ``Table.issues`` (what the reader
 noticed), in the :class:`Report` (every bad cell, counted by code) and in ``ConvertResult.issues`` (a
@@ -48,8 +68,17 @@ conversion of an input with broken records writes nothing and has ``ok`` false).
   written: :class:`~cgformat.errors.WriteError` (a folder that does not exist, a value the format cannot
   hold), or the operating system's own (a full disk). A file output is renamed into place only when
   complete, so a failure leaves none behind.
-- ``load_manifest`` raises :class:`~cgformat.errors.ManifestError`; the uploader raises
-  :class:`~cgformat.errors.UploadError` subclasses (``ApiError``, ``TransportError``, ``ManifestError``).
+- ``load_manifest`` raises :class:`~cgformat.errors.ManifestError`.
+- ``upload``, ``upload_plan``, ``status`` and ``undo`` raise :class:`~cgformat.errors.JournalBusy` (a
+  ``UsageError``) when another run, in a thread or a process, holds the same journal: nothing is sent or
+  deleted; :class:`~cgformat.errors.NotSent` (an ``UploadError``) when there is nothing to send, or a single
+  file CG would garble (``codes``); a ``UsageError`` for options or credentials that do not fit (an interval
+  shorter than CG's 600 s against CG's hosts without ``allow_short_interval``, a server other than the
+  journal's, no credentials), :class:`~cgformat.errors.NotUploaded` (``status``, ``undo``: no journal) and
+  :class:`~cgformat.errors.JournalDamaged` (a ``ReadError``); :class:`~cgformat.errors.ApiError` when CG
+  refuses, :class:`~cgformat.errors.TransportError` when network faults outlive the retries (the journal is
+  saved: call again), :class:`~cgformat.errors.ManifestError` when a part changed since the split. A stop
+  is no error: the summary says ``stopped``.
 
 ::
 

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, TypeAlias
 
 import httpx
@@ -387,7 +388,8 @@ def status(target: str | os.PathLike[str], *, region: str | None = None, base_ur
         parts = tuple(replace(e, state=PartState.IN_DOUBT) if e.state is PartState.SENDING else e for e in parts)
     live = [e for e in parts if e.state is not PartState.UNDONE]   # what was deleted counts for nothing
     return UploadStatus(journal=str(journal.path), base_url=journal.base_url, record_type=journal.type, parts=parts,
-                        counts=journal.counts(), successful_records=sum(e.successful_records or 0 for e in live),
+                        counts=MappingProxyType(journal.counts()),
+                        successful_records=sum(e.successful_records or 0 for e in live),
                         unsuccessful_records=sum(e.unsuccessful_records or 0 for e in live),
                         unsettled=tuple(unclear), not_asked=not_asked)
 
