@@ -169,3 +169,23 @@ def test_the_dry_run_sends_and_writes_nothing(box: Sandbox, folder: Path) -> Non
     assert ([p.records for p in plan.parts], plan.problems) == ([5, 5, 2], 0)
     assert box.requests == []
     assert not (folder / "upload-journal.json").exists()
+
+
+def test_a_single_file_is_checked_then_sent_as_it_is(box: Sandbox, tmp_path: Path) -> None:
+    import shutil
+
+    from cgformat.errors import NotSent
+
+    messy = shutil.copy(ROOT / "examples" / "transactional-messy.csv", tmp_path / "messy.csv")
+    with pytest.raises(NotSent) as refused:
+        cgformat.upload(messy, record_type="transactional", base_url=box.url, credentials=KEY)
+    assert {"delimiter", "non-utf8"} <= {code for code, _ in refused.value.codes}
+    with pytest.raises(UsageError) as untyped:
+        cgformat.upload(messy, base_url=box.url, credentials=KEY)
+    assert "record_type (one of 'transactional'" in str(untyped.value)
+    assert box.upload_requests == 0
+    clean = shutil.copy(ROOT / "examples" / "transactional.csv", tmp_path / "clean.csv")
+    summary = cgformat.upload(clean, record_type="transactional", base_url=box.url, credentials=KEY)
+    assert (summary.complete, summary.parts, summary.records_delivered) == (True, 1, 12)
+    assert box.received == ["clean.csv"]
+    assert summary.journal == str(tmp_path / "clean.csv.upload-journal.json")
