@@ -46,7 +46,7 @@ def folder(tmp_path: Path) -> Path:
 
 
 def _example() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("airflow_task", ROOT / "examples" / "airflow_task.py")
+    spec = importlib.util.spec_from_file_location("airflow_task", ROOT / "examples" / "library" / "airflow_task.py")
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
