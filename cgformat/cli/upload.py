@@ -53,6 +53,7 @@ _FILE_API_S = PROFILES["api"].interval_s
 @click.option("--xml", "xml_answers", is_flag=True, help="Ask CG for XML answers instead of JSON.")
 @click.option("--dry-run", is_flag=True, help="Check every part, print the plan and schedule, send nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
+@cli_naming()
 def upload(target: Path, record_type: str | None, region: str | None, base_url: str | None, auth_url: str | None,
            upload_path: str | None, profile_name: str | None, interval: float | None, allow_short_interval: bool,
            max_attempts: int,
@@ -67,25 +68,24 @@ def upload(target: Path, record_type: str | None, region: str | None, base_url: 
     rejected records, 2 a usage problem (credentials, a refused URL, another run holds the journal), 3 a
     damaged journal, 4 refused by CG, 5 stopped with parts left (in-doubt ones included).
     """
-    with cli_naming():
-        try:
-            if dry_run:
-                plan = upload_plan(target, record_type=record_type, region=region, base_url=base_url,
-                                   auth_url=auth_url, upload_path=upload_path, profile=profile_name,
-                                   interval=interval, allow_short_interval=allow_short_interval)
-                render_plan(plan, as_json=as_json)
-                plan.check()
-                return
-            with prepare_upload(target, record_type=record_type, region=region, base_url=base_url,
-                                auth_url=auth_url, upload_path=upload_path, profile=profile_name, interval=interval,
-                                allow_short_interval=allow_short_interval) as prepared:
-                _send(prepared, target=target, retry=RetryPolicy(max_attempts=max_attempts, base_s=retry_wait,
-                                                                 cap_s=retry_cap),
-                      timeout=timeout, confirm_wait=confirm_wait, xml_answers=xml_answers, as_json=as_json)
-        except NotSent as exc:
-            # a file CG would garble is an error in it; an empty split, nothing to do
-            click.echo(f"cgformat: error: {exc}" if exc.codes else f"cgformat: {exc}", err=True)
-            sys.exit(EXIT_DATA)
+    try:
+        if dry_run:
+            plan = upload_plan(target, record_type=record_type, region=region, base_url=base_url,
+                               auth_url=auth_url, upload_path=upload_path, profile=profile_name,
+                               interval=interval, allow_short_interval=allow_short_interval)
+            render_plan(plan, as_json=as_json)
+            plan.check()
+            return
+        with prepare_upload(target, record_type=record_type, region=region, base_url=base_url,
+                            auth_url=auth_url, upload_path=upload_path, profile=profile_name, interval=interval,
+                            allow_short_interval=allow_short_interval) as prepared:
+            _send(prepared, target=target, retry=RetryPolicy(max_attempts=max_attempts, base_s=retry_wait,
+                                                             cap_s=retry_cap),
+                  timeout=timeout, confirm_wait=confirm_wait, xml_answers=xml_answers, as_json=as_json)
+    except NotSent as exc:
+        # a file CG would garble is an error in it; an empty split, nothing to do
+        click.echo(f"cgformat: error: {exc}" if exc.codes else f"cgformat: {exc}", err=True)
+        sys.exit(EXIT_DATA)
 
 
 def _send(prepared: PreparedUpload, *, target: Path, retry: RetryPolicy, timeout: float, confirm_wait: float,
