@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-__all__ = ["cli_naming", "option"]
+__all__ = ["cli_naming", "in_cli", "option"]
 
 _CLI: ContextVar[bool] = ContextVar("cgformat_cli_naming", default=False)
 # parameters whose flag is not the parameter's name in kebab case
@@ -35,6 +35,11 @@ def option(name: str, value: object = None) -> str:
     if isinstance(value, tuple):
         return f"{name} (one of {', '.join(map(repr, value))})"
     return f"{name}={value!r}"
+
+
+def in_cli() -> bool:
+    """True while a command runs (its messages name flags and the environment, not parameters)."""
+    return _CLI.get()
 
 
 @contextmanager

@@ -189,3 +189,12 @@ def test_a_single_file_is_checked_then_sent_as_it_is(box: Sandbox, tmp_path: Pat
     assert (summary.complete, summary.parts, summary.records_delivered) == (True, 1, 12)
     assert box.received == ["clean.csv"]
     assert summary.journal == str(tmp_path / "clean.csv.upload-journal.json")
+
+
+def test_no_credentials_names_the_parameter(box: Sandbox, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("CG_API_KEY", "CG_CLIENT_ID", "CG_CLIENT_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(UsageError) as missing:
+        cgformat.upload(folder, base_url=box.url, interval=0.1)
+    assert "credentials=" in str(missing.value)
+    assert box.requests == []
