@@ -50,8 +50,28 @@ far after each batch (``ReadOptions.batch_size`` records, 100,000 unless set), t
     >>> cgformat.split(frame, "frame-parts", schema="transactional").rejected   # csv parts by default
     1
 
-``cgformat.Uploader`` sends a split folder to CG's File API (see :mod:`cgformat.upload`; ``cgformat.Sandbox``
-is a local stand-in of that API to rehearse on).
+``upload`` sends a split folder's parts (or one file) to CG's File API, in order and on the interval, and
+keeps a journal beside them (call again to resume: a part is never sent twice); ``status`` reads what CG made
+of each part, ``undo`` deletes them from CG; ``upload_plan`` is the dry run. Credentials come from the
+environment (``CG_API_KEY``, or ``CG_CLIENT_ID`` + ``CG_CLIENT_SECRET``) unless a :class:`Credentials` is given;
+``on_event`` receives an :class:`UploadEvent` per step (each part's sending and sent, with its attempt number),
+and ``stop`` (a :class:`threading.Event` or a callable) ends a run within a second, also during the interval
+wait. Here against ``cgformat.Sandbox``, a local stand-in of CG's API (a short interval is allowed off CG's
+hosts)::
+
+    >>> box = cgformat.Sandbox(interval_s=0).start()
+    >>> key = cgformat.Credentials(api_key="sandbox-key")
+    >>> summary = cgformat.upload("parts", base_url=box.url, interval=0.1, credentials=key)
+    >>> summary.complete, summary.delivered, summary.records_delivered
+    (True, 3, 12)
+    >>> status = cgformat.status("parts", base_url=box.url, credentials=key)
+    >>> [(str(part.state), part.successful_records) for part in status.parts]
+    [('confirmed', 5), ('confirmed', 5), ('confirmed', 2)]
+    >>> len(cgformat.undo("parts", base_url=box.url, credentials=key).deleted)
+    3
+    >>> box.stop()
+
+(:mod:`cgformat.uploader` has the parts these are made of: ``Uploader``, ``Journal``, ``CgClient``.)
 
 What is raised. Data problems never are: they are :class:`Issue` values in ``Table.issues`` (what the reader
 noticed), in the :class:`Report` (every bad cell, counted by code) and in ``ConvertResult.issues`` (a
@@ -81,8 +101,17 @@ conversion of an input with broken records writes nothing and has ``ok`` false).
   struct or list column ...).
 - Messages name the library's parameters (``sheet=``, ``max_records=``), listed in the error's
   ``options``; the command line shows its flags in their place.
-- ``load_manifest`` raises :class:`~cgformat.errors.ManifestError`; the uploader raises
-  :class:`~cgformat.errors.UploadError` subclasses (``ApiError``, ``TransportError``, ``ManifestError``).
+- ``load_manifest`` raises :class:`~cgformat.errors.ManifestError`.
+- ``upload``, ``upload_plan``, ``status`` and ``undo`` raise :class:`~cgformat.errors.JournalBusy` (a
+  ``UsageError``) when another run, in a thread or a process, holds the same journal: nothing is sent or
+  deleted; :class:`~cgformat.errors.NotSent` (an ``UploadError``) when there is nothing to send, or a single
+  file CG would garble (``codes``); a ``UsageError`` for options or credentials that do not fit (an interval
+  shorter than CG's 600 s against CG's hosts without ``allow_short_interval``, a server other than the
+  journal's, no credentials), :class:`~cgformat.errors.NotUploaded` (``status``, ``undo``: no journal) and
+  :class:`~cgformat.errors.JournalDamaged` (a ``ReadError``); :class:`~cgformat.errors.ApiError` when CG
+  refuses, :class:`~cgformat.errors.TransportError` when network faults outlive the retries (the journal is
+  saved: call again), :class:`~cgformat.errors.ManifestError` when a part changed since the split. A stop
+  is no error: the summary says ``stopped``.
 
 ::
 
@@ -130,17 +159,36 @@ _sys.excepthook = _hook_before
 
 if TYPE_CHECKING:
     from .sandbox import Sandbox
-    from .upload import Answer, CgClient, Journal, PartEntry, Uploader, UploadSummary
+    from .uploader import Answer, CgClient, Credentials, Journal, PartEntry, PartState, RetryPolicy, Uploader
+    from .uploader.jobs import (
+        UndoEvent,
+        UndoSummary,
+        Unsettled,
+        UploadStatus,
+        status,
+        undo,
+        upload,
+        upload_plan,
+    )
+    from .uploader.plan import UploadPlan
+    from .uploader.runner import UploadEvent, UploadSummary
 
 # the uploader (and httpx with it) and the sandbox load on first use: reading and validating a file never needs them
-_UPLOAD_EXPORTS = ("Answer", "CgClient", "Journal", "PartEntry", "UploadSummary", "Uploader")
+_LAZY = {
+    **dict.fromkeys(("Answer", "CgClient", "Credentials", "Journal", "PartEntry", "PartState", "RetryPolicy",
+                     "Uploader", "UploadEvent", "UploadSummary"), ".uploader"),
+    **dict.fromkeys(("UndoEvent", "UndoSummary", "Unsettled", "UploadStatus", "status", "undo", "upload",
+                     "upload_plan"), ".uploader.jobs"),
+    "UploadPlan": ".uploader.plan",
+    "Sandbox": ".sandbox",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _UPLOAD_EXPORTS or name == "Sandbox":
+    if name in _LAZY:
         from importlib import import_module
 
-        value = getattr(import_module(".sandbox" if name == "Sandbox" else ".upload", __name__), name)
+        value = getattr(import_module(_LAZY[name], __name__), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -154,6 +202,7 @@ __all__ = [
     "CgClient",
     "CgformatError",
     "ConvertResult",
+    "Credentials",
     "Field",
     "Fixed",
     "Issue",
@@ -165,11 +214,13 @@ __all__ = [
     "Normalized",
     "Part",
     "PartEntry",
+    "PartState",
     "Progress",
     "ReadOptions",
     "RecordBatch",
     "Report",
     "Resolution",
+    "RetryPolicy",
     "Sandbox",
     "Schema",
     "Separated",
@@ -179,6 +230,12 @@ __all__ = [
     "SourceInfo",
     "SplitResult",
     "Table",
+    "UndoEvent",
+    "UndoSummary",
+    "Unsettled",
+    "UploadEvent",
+    "UploadPlan",
+    "UploadStatus",
     "UploadSummary",
     "Uploader",
     "WriteOptions",
@@ -195,6 +252,10 @@ __all__ = [
     "schema_from_template",
     "split",
     "split_file",
+    "status",
+    "undo",
+    "upload",
+    "upload_plan",
     "validate",
     "write",
 ]

@@ -9,15 +9,19 @@ callers can catch either::
     ├── UsageError (ValueError)              bad options or arguments        -> exit 2
     │   ├── UnsupportedFormat (ValueError)   a format cgformat cannot read or write
     │   ├── SchemaError (ValueError)         a schema or template that makes no sense
-    │   └── SheetError (also a ReadError)    a missing sheet, or several and no choice
+    │   ├── SheetError (also a ReadError)    a missing sheet, or several and no choice
+    │   ├── JournalBusy                      another upload or undo holds the same parts' journal now
+    │   └── NotUploaded                      no upload journal: nothing was uploaded from there
     ├── ReadError (ValueError)               input that cannot be read at all -> exit 3
     │   ├── EncodingError                    bytes that decode in no supported encoding
-    │   └── LimitExceeded                    input past a protective limit (size, depth ...)
+    │   ├── LimitExceeded                    input past a protective limit (size, depth ...)
+    │   └── JournalDamaged                   an upload journal that is not what cgformat writes
     ├── WriteError (OSError)                 output that cannot be written   -> exit 3
     └── UploadError (RuntimeError)           the File API refused or failed  -> exit 4
         ├── ApiError                         CG answered with an error envelope (code, message)
         ├── TransportError                   network faults that outlived the retries
-        └── ManifestError                    a manifest or part that does not match its files
+        ├── ManifestError                    a manifest or part that does not match its files
+        └── NotSent                          nothing to send, or a file CG would garble (exit 1)
 """
 
 from __future__ import annotations
@@ -26,8 +30,12 @@ __all__ = [
     "ApiError",
     "CgformatError",
     "EncodingError",
+    "JournalBusy",
+    "JournalDamaged",
     "LimitExceeded",
     "ManifestError",
+    "NotSent",
+    "NotUploaded",
     "ReadError",
     "SchemaError",
     "SheetError",
@@ -81,6 +89,18 @@ class LimitExceeded(ReadError):
     """Input past a limit that protects memory or time; the message names the option that raises it."""
 
 
+class JournalBusy(UsageError):
+    """Another run (a thread or a process) holds the lock of an upload journal: nothing was sent or deleted."""
+
+
+class NotUploaded(UsageError):
+    """No journal where one was expected: nothing was uploaded from there."""
+
+
+class JournalDamaged(ReadError):
+    """An upload journal that is not what cgformat writes (hand-edited, truncated), naming what is wrong."""
+
+
 class WriteError(CgformatError, OSError):
     """Output that cannot be written (a value XML cannot hold, a full disk, a bad path)."""
 
@@ -106,3 +126,14 @@ class TransportError(UploadError):
 
 class ManifestError(UploadError):
     """A manifest, journal or part file that does not match what was planned."""
+
+
+class NotSent(UploadError):
+    """An upload that sends nothing: a split with no records, or a single file CG would garble or refuse.
+
+    ``codes`` counts the errors found in such a file by issue code (empty when there was nothing to send).
+    """
+
+    def __init__(self, message: str, *, codes: tuple[tuple[str, int], ...] = ()) -> None:
+        super().__init__(message)
+        self.codes = codes

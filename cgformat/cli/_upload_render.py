@@ -15,9 +15,9 @@ from typing import ClassVar
 import click
 from rich.console import Console
 
-from ..upload.journal import Journal
-from ..upload.plan import UploadPlan
-from ..upload.runner import UploadEvent, UploadSummary
+from ..uploader.journal import Journal
+from ..uploader.plan import UploadPlan
+from ..uploader.runner import UploadEvent, UploadSummary
 from ._upload_common import emit_json, records
 
 

@@ -1,39 +1,24 @@
-"""Commands: status and undo of an upload (CG's statistics per part; deleting what was uploaded)."""
+"""Commands: status and undo of an upload (CG's statistics per part; deleting what was uploaded).
+
+Thin layers over :func:`cgformat.uploader.jobs.status` and :func:`cgformat.uploader.jobs.undo`; the ``--id`` forms
+ask CG directly.
+"""
 
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import click
 
+from .._naming import cli_naming
 from ..errors import ApiError, UsageError
-from ..upload.client import CODE_FILE_NOT_FOUND, STATISTICS_PATHS, CgClient, resolve_base_url
-from ..upload.journal import Journal, JournalBusy, PartEntry, PartState, is_busy, journal_path_for, to_iso
-from ..upload.match import AmbiguousMatch, find_upload
-from ..upload.runner import stats_fields
+from ..uploader import jobs
+from ..uploader.client import CODE_FILE_NOT_FOUND, STATISTICS_PATHS, resolve_base_url
+from ..uploader.journal import PartEntry
 from ._app import EXIT_UPLOAD, main
-from ._upload_common import confirm, emit_json, locked_journal, records, server_options, session
-
-
-def _refresh(client: CgClient, journal: Journal, entry: PartEntry) -> tuple[PartEntry, AmbiguousMatch | None]:
-    """The part after looking it up in CG's statistics by evidence, and the refusal when it is ambiguous."""
-    try:
-        found = find_upload(client, journal, entry)
-    except AmbiguousMatch as exc:
-        return entry, exc
-    if found is None:
-        return entry, None
-    return journal.update(entry.index, state=PartState.CONFIRMED, maybe_stored=False,
-                          confirmed_at=entry.confirmed_at or to_iso(time.time()), **found), None
-
-
-def _status_row(e: PartEntry) -> dict[str, Any]:
-    return {"index": e.index, "file": e.file, "state": str(e.state), "records": e.records, "attempts": e.attempts,
-            "sent_at": e.sent_at, "already_processed": e.already_processed, "in_doubt": e.in_doubt,
-            "undone_at": e.undone_at, "error": e.error} | stats_fields(e)
+from ._upload_common import confirm, emit_json, records, server_options, session
 
 
 def _print_table(rows: list[dict[str, Any]]) -> None:
@@ -60,6 +45,7 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
 @click.option("--offline", is_flag=True, help="Show the journal as it is, without asking CG.")
 @click.option("--timeout", type=click.FloatRange(min=0.05), default=60.0, show_default=True, metavar="SECONDS")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
+@cli_naming()
 def status(target: Path | None, upload_id: int | None, record_type: str | None, region: str | None,
            base_url: str | None, auth_url: str | None, offline: bool, timeout: float, as_json: bool) -> None:
     """Show what CG made of each uploaded part: id, status, successful / unsuccessful records, logs.
@@ -89,39 +75,16 @@ def status(target: Path | None, upload_id: int | None, record_type: str | None, 
                 click.echo(f"  {log_line}")
         return
     assert target is not None
-    path = journal_path_for(target)
-    journal: Journal | None = None
-    unclear: list[AmbiguousMatch] = []
-    if not offline:
-        # refreshing writes the journal: not while an upload writes it too (the older copy would win)
-        try:
-            with locked_journal(path, doing="asking CG") as journal, \
-                    session(journal, region, base_url, auth_url, timeout) as client:
-                for entry in journal.parts:
-                    if entry.may_be_in_cg:
-                        _, ambiguous = _refresh(client, journal, entry)
-                        if ambiguous is not None:
-                            unclear.append(ambiguous)
-        except JournalBusy as exc:
-            click.echo(f"cgformat: {exc}; shown as the journal stands", err=True)
-            journal = None
-    if journal is None:
-        journal = Journal.load(path, clock=time.time)
-    for ambiguous in unclear:
-        click.echo(f"cgformat: {ambiguous}", err=True)
-    rows = [_status_row(e) for e in journal.parts]
-    if not is_busy(path):   # no run holds the journal: a part left sending was cut off mid-request
-        for row in rows:
-            if row["state"] == str(PartState.SENDING):
-                row["state"] = str(PartState.IN_DOUBT)
-    live = [r for r in rows if r["state"] != str(PartState.UNDONE)]   # what was deleted counts for nothing
-    ok = sum(r["successful_records"] or 0 for r in live)
-    bad = sum(r["unsuccessful_records"] or 0 for r in live)
-    c = journal.counts()
+    st = jobs.status(target, region=region, base_url=base_url, auth_url=auth_url, offline=offline, timeout=timeout)
+    if st.not_asked is not None and not offline:
+        click.echo(f"cgformat: {st.not_asked}; shown as the journal stands", err=True)
+    for unsettled in st.unsettled:
+        click.echo(f"cgformat: {unsettled.message}", err=True)
+    doc = st.to_dict()
+    rows, c = doc["parts"], doc["counts"]
+    ok, bad = st.successful_records, st.unsuccessful_records
     if as_json:
-        emit_json({"cgformat_status": 1, "journal": str(journal.path), "base_url": journal.base_url,
-                    "type": journal.type, "counts": c, "undone": c["undone"], "in_doubt": c["in_doubt"],
-                    "successful_records": ok, "unsuccessful_records": bad, "parts": rows})
+        emit_json(doc)
     else:
         _print_table(rows)
         click.echo(f"{c['delivered']} of {len(rows)} parts delivered, {c['confirmed']} confirmed"
@@ -132,7 +95,7 @@ def status(target: Path | None, upload_id: int | None, record_type: str | None, 
         if c["in_doubt"]:
             click.echo("in doubt: the request may have reached CG and nothing has settled it yet; 'cgformat upload' "
                        "resends only what CG does not hold, 'cgformat undo' deletes what it holds")
-    if unclear:
+    if st.unsettled:
         # a part two uploads could be is not settled: the README promises exit 4, and a script must not go on
         sys.exit(EXIT_UPLOAD)
 
@@ -144,6 +107,7 @@ def status(target: Path | None, upload_id: int | None, record_type: str | None, 
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--timeout", type=click.FloatRange(min=0.05), default=60.0, show_default=True, metavar="SECONDS")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
+@cli_naming()
 def undo(target: Path | None, upload_id: int | None, region: str | None, base_url: str | None,
          auth_url: str | None, yes: bool, timeout: float, as_json: bool) -> None:
     """Delete uploads from CG: every upload of TARGET's journal, or one --id.
@@ -162,45 +126,24 @@ def undo(target: Path | None, upload_id: int | None, region: str | None, base_ur
             emit_json({"cgformat_undo": 1, "deleted": [upload_id], "not_found": [], "unknown": []})
         return
     assert target is not None
-    with locked_journal(journal_path_for(target), doing="this undo") as journal:   # not while an upload sends
-        todo = [e for e in journal.parts if e.may_be_in_cg]
-        deleted: list[int] = []
-        not_found: list[int] = []
-        unclear: list[tuple[PartEntry, AmbiguousMatch]] = []
-        unlisted: list[PartEntry] = []
-        n = len(journal.parts)
-        if todo:
-            with session(journal, region, base_url, auth_url, timeout) as client:
-                known: list[PartEntry] = []
-                for part in todo:
-                    e, ambiguous = _refresh(client, journal, part)
-                    if ambiguous is not None:
-                        unclear.append((e, ambiguous))
-                    elif e.upload_id is None:
-                        unlisted.append(e)
-                    else:
-                        known.append(e)
-                if known:
-                    confirm(f"Delete {len(known)} uploads ({records(sum(e.records for e in known))}) of {target} "
-                             f"from {client.base_url}? CG removes every record they created, survey responses "
-                             "included.", yes)
-                for e in known:
-                    assert e.upload_id is not None
-                    try:
-                        client.delete(e.upload_id)
-                        deleted.append(e.upload_id)
-                        click.echo(f"part {e.index} of {n}: deleted upload {e.upload_id} ({e.file})", err=True)
-                    except ApiError as exc:
-                        if exc.code != CODE_FILE_NOT_FOUND:
-                            raise
-                        not_found.append(e.upload_id)
-                        click.echo(f"part {e.index} of {n}: upload {e.upload_id} was already gone (400200)",
-                                   err=True)
-                    journal.update(e.index, state=PartState.UNDONE, maybe_stored=False,
-                                   undone_at=to_iso(time.time()))
-    for _, ambiguous in unclear:
-        click.echo(f"cgformat: not deleted: {ambiguous}", err=True)
-    for e in unlisted:
+
+    def ask(parts: tuple[PartEntry, ...], url: str) -> bool:
+        confirm(f"Delete {len(parts)} uploads ({records(sum(e.records for e in parts))}) of {target} "
+                f"from {url}? CG removes every record they created, survey responses included.", yes)
+        return True   # not confirmed: confirm() ended the command
+
+    def said(ev: jobs.UndoEvent) -> None:
+        if ev.kind == "deleted":
+            click.echo(f"part {ev.part} of {ev.parts}: deleted upload {ev.upload_id} ({ev.file})", err=True)
+        else:
+            click.echo(f"part {ev.part} of {ev.parts}: upload {ev.upload_id} was already gone (400200)", err=True)
+
+    done = jobs.undo(target, region=region, base_url=base_url, auth_url=auth_url, timeout=timeout, confirm=ask,
+                     on_event=said)
+    n = done.parts
+    for unsettled in done.unsettled:
+        click.echo(f"cgformat: not deleted: {unsettled.message}", err=True)
+    for e in done.unlisted:
         if e.delivered:
             click.echo(f"part {e.index} of {n}: not deleted: CG said it stored {e.file}, but its statistics do not "
                        "list it yet, so its id is unknown: run this undo again in a few minutes", err=True)
@@ -208,13 +151,9 @@ def undo(target: Path | None, upload_id: int | None, region: str | None, base_ur
             click.echo(f"part {e.index} of {n}: not deleted: {e.file} is in doubt (its request may have reached CG) "
                        "and CG's statistics do not list it: CG most likely does not hold it, but statistics can "
                        "lag: run this undo again in a few minutes to be sure", err=True)
-    if not todo:
+    if not done.looked_up:
         click.echo(f"nothing to undo: the journal of {target} records no part that CG may hold", err=True)
     if as_json:
-        emit_json({"cgformat_undo": 1, "journal": str(journal.path), "deleted": deleted, "not_found": not_found,
-                    "unknown": [e.file for e in unlisted],
-                    "in_doubt_unlisted": [e.file for e in unlisted if not e.delivered],
-                    "ambiguous": [{"part": e.index, "file": e.file,
-                                   "candidates": [c.upload_id for c in amb.candidates]} for e, amb in unclear]})
-    if unlisted or unclear:
+        emit_json(done.to_dict())
+    if not done.complete:
         sys.exit(EXIT_UPLOAD)

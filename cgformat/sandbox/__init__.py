@@ -1,7 +1,7 @@
 """A local stand-in for CG's File API: its own HTTP server, state and injected faults (``cgformat sandbox``).
 
 It validates what it receives with cgformat's own checks, as CG's statistics would report them, so it may
-use the data layer; the uploader (:mod:`cgformat.upload`) never imports it.
+use the data layer; the uploader (:mod:`cgformat.uploader`) never imports it.
 """
 
 from __future__ import annotations

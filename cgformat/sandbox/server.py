@@ -37,7 +37,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from ..limits import PROFILES, LimitProfile, get_profile
-from ..upload.client import CODE_ALREADY_PROCESSED, CODE_FILE_NOT_FOUND, CODE_INVALID_KEY
+from ..uploader.client import CODE_ALREADY_PROCESSED, CODE_FILE_NOT_FOUND, CODE_INVALID_KEY
 from ._store import StoredUpload, load_state, save_state, stored_name
 from ._wire import (
     CODE_BAD_DATE_FROM,

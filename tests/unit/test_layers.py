@@ -15,18 +15,19 @@ ROOT = Path(cgformat.__file__).parent
 LAYERS = {
     "cgformat.errors": 0, "cgformat.model": 0, "cgformat.limits": 0, "cgformat.manifest": 0,
     "cgformat._atomic": 0, "cgformat._prefetch": 0, "cgformat._interrupt": 0, "cgformat._mojibake": 0,
+    "cgformat._naming": 0,
     "cgformat._labels": 4,
     "cgformat.schema": 1, "cgformat._schemas": 1,
     "cgformat.normalize": 2, "cgformat.checks": 2, "cgformat.validation": 2,
     "cgformat.report": 2, "cgformat.report_html": 2,
     "cgformat.formats": 3,
-    "cgformat.files": 4, "cgformat.upload": 4, "cgformat.sandbox": 4,
+    "cgformat.files": 4, "cgformat.uploader": 4, "cgformat.sandbox": 4,
     "cgformat.jobs": 5, "cgformat.settings": 5,
     "cgformat.cli": 6, "cgformat.__main__": 6, "cgformat": 7,
 }
 # a single file sent as it is is read to count and check its records: the one uploader module that may load
 # the data layer (lazily), never polars itself
-SINGLE_FILE = "cgformat.upload.target"
+SINGLE_FILE = "cgformat.uploader.target"
 SINGLE_FILE_MAY_USE = {"cgformat.files", "cgformat.validation", "cgformat.schema"}
 
 
@@ -87,7 +88,7 @@ def test_imports_point_downward() -> None:
 
 def test_uploader_does_not_touch_the_data_layer() -> None:
     bad = []
-    for path in sorted((ROOT / "upload").rglob("*.py")):
+    for path in sorted((ROOT / "uploader").rglob("*.py")):
         module = module_name(path)
         for target in imports_of(path, module):
             heavy = target == "polars" or target.startswith(("polars.", "cgformat.formats", "cgformat.files",
@@ -99,12 +100,12 @@ def test_uploader_does_not_touch_the_data_layer() -> None:
 
 
 def test_the_uploader_never_loads_the_sandbox() -> None:
-    bad = [f"{module_name(path)} imports {target}" for path in sorted((ROOT / "upload").rglob("*.py"))
+    bad = [f"{module_name(path)} imports {target}" for path in sorted((ROOT / "uploader").rglob("*.py"))
            for target in imports_of(path, module_name(path))
            if target == "cgformat.sandbox" or target.startswith("cgformat.sandbox.")]
     assert not bad, "\n".join(bad)
     # and at run time: importing the uploader, and every module of it, leaves the sandbox unloaded
-    modules = sorted(module_name(path) for path in (ROOT / "upload").rglob("*.py"))
+    modules = sorted(module_name(path) for path in (ROOT / "uploader").rglob("*.py"))
     code = (f"import importlib, sys\nfor m in {modules!r}: importlib.import_module(m)\n"
             "print(sorted(n for n in sys.modules if n.startswith('cgformat.sandbox')))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

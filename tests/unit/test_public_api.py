@@ -53,3 +53,34 @@ def test_a_feeds_settings_through_the_top_level(tmp_path: Path) -> None:
     assert isinstance(settings, cgformat.Settings)
     assert isinstance(schema, cgformat.Schema)
     assert schema.resolve(["E-Mail-Adresse"]).mapping == {"E-Mail-Adresse": "Email"}
+
+
+def test_upload_status_and_undo_are_functions_and_stay_so() -> None:
+    # the uploader's package is cgformat.uploader: no module shares the functions' names, so importing any
+    # part of it (as the command line does) never turns cgformat.upload into a module
+    importlib.import_module("cgformat.uploader.jobs")
+    importlib.import_module("cgformat.cli.upload")
+    for name in ("upload", "status", "undo", "upload_plan"):
+        assert callable(getattr(cgformat, name)), name
+        assert getattr(cgformat, name).__module__ == "cgformat.uploader.jobs"
+    assert not (Path(cgformat.__file__).parent / "upload").exists()
+
+
+def test_the_upload_values_are_frozen() -> None:
+    import dataclasses
+
+    for name in ("UploadSummary", "UploadEvent", "UploadStatus", "UndoSummary", "UndoEvent", "Unsettled",
+                 "UploadPlan", "PartEntry", "RetryPolicy", "Credentials"):
+        cls = getattr(cgformat, name)
+        assert dataclasses.is_dataclass(cls), name
+        assert cls.__dataclass_params__.frozen, name
+
+
+def test_importing_cgformat_leaves_the_uploader_unloaded() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, cgformat; print(sorted(m for m in ('httpx', 'cgformat.uploader') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={"PYTHONPATH": str(Path(cgformat.__file__).parents[1])}).stdout.strip()
+    assert out == "[]"

@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 
 from cgformat.manifest import load_manifest
-from cgformat.upload import CgClient, Credentials, Journal, RetryPolicy, Uploader
-from cgformat.upload.client import STATISTICS_PATHS
+from cgformat.uploader import CgClient, Credentials, Journal, RetryPolicy, Uploader
+from cgformat.uploader.client import STATISTICS_PATHS
 
 API_KEY = "test-key-5ecret-0000"
 HEADER = "CustomerNumber,Email,SMS_Telephone,FirstName,LastName,Country,OrderDate"

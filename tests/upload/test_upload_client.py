@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from cgformat.errors import ApiError, UsageError
-from cgformat.upload.client import (
+from cgformat.uploader.client import (
     CgClient,
     Credentials,
     RetryableError,

@@ -16,9 +16,9 @@ from cgformat.cli import main
 from cgformat.errors import TransportError
 from cgformat.manifest import load_manifest
 from cgformat.sandbox import Sandbox
-from cgformat.upload import CgClient, Credentials, PartState, RetryPolicy, Uploader, UploadEvent
-from cgformat.upload.journal import Journal, PartEntry, from_iso, to_iso
-from cgformat.upload.match import AmbiguousMatch, match_rows, send_window
+from cgformat.uploader import CgClient, Credentials, PartState, RetryPolicy, Uploader, UploadEvent
+from cgformat.uploader.journal import Journal, PartEntry, from_iso, to_iso
+from cgformat.uploader.match import AmbiguousMatch, match_rows, send_window
 
 from ._helpers import API_KEY, FakeClock, make_uploader, write_split
 

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cgformat.sandbox import Fault, FileCheck, Sandbox
-from cgformat.upload import Journal, PartState, find_upload
+from cgformat.uploader import Journal, PartState, find_upload
 
 from ._helpers import API_KEY, FakeClock, HookTransport, make_uploader, upload_filename, write_split
 

@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 from cgformat.cli import main
 from cgformat.errors import ApiError, UsageError
 from cgformat.sandbox import Sandbox
-from cgformat.upload import CgClient, Credentials, RetryableError
-from cgformat.upload._exchange import http_client
-from cgformat.upload.client import check_url, parse_answer
-from cgformat.upload.journal import Journal, JournalDamaged, NotUploaded
+from cgformat.uploader import CgClient, Credentials, RetryableError
+from cgformat.uploader._exchange import http_client
+from cgformat.uploader.client import check_url, parse_answer
+from cgformat.uploader.journal import Journal, JournalDamaged, NotUploaded
 
 from ._faultserver import FaultServer, Reply, http
 from ._helpers import API_KEY, HEADER, FakeClock, make_uploader, write_split
@@ -231,7 +231,7 @@ def test_a_journal_alone_never_sends_credentials_to_a_host_it_names(tmp_path: Pa
 
 
 def test_a_journal_naming_cgs_host_with_a_foreign_token_endpoint_is_not_obeyed() -> None:
-    from cgformat.cli._upload_common import endpoints
+    from cgformat.uploader.jobs import endpoints
     journal = Journal._from_doc(Path("j.json"), dict(GOOD_JOURNAL, auth_url="https://evil.example/token"),
                                 clock=FakeClock(), write=lambda p, d: None)
     assert endpoints(journal, None, None, None) == ("https://api.eu.customergauge.com",

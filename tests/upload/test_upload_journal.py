@@ -10,7 +10,7 @@ import pytest
 
 from cgformat.errors import ManifestError, UsageError
 from cgformat.manifest import load_manifest
-from cgformat.upload.journal import Journal, JournalDamaged, PartState, from_iso, journal_path_for, to_iso
+from cgformat.uploader.journal import Journal, JournalDamaged, PartState, from_iso, journal_path_for, to_iso
 
 from ._helpers import FakeClock, write_split
 

@@ -23,12 +23,12 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-import cgformat.cli._upload_common as cli_upload
+import cgformat.uploader.jobs as cli_upload
 from cgformat.cli import main
 from cgformat.errors import TransportError, UploadError
 from cgformat.manifest import load_manifest
-from cgformat.upload import CgClient, Credentials, Journal, RetryPolicy, Uploader
-from cgformat.upload.client import STATISTICS_PATHS
+from cgformat.uploader import CgClient, Credentials, Journal, RetryPolicy, Uploader
+from cgformat.uploader.client import STATISTICS_PATHS
 
 from ._helpers import API_KEY, FakeClock, write_split
 

@@ -11,8 +11,8 @@ import pytest
 
 from cgformat.errors import ApiError, ManifestError, TransportError
 from cgformat.sandbox import Sandbox
-from cgformat.upload import Credentials, PartState, RetryPolicy, UploadEvent, schedule
-from cgformat.upload.journal import from_iso
+from cgformat.uploader import Credentials, PartState, RetryPolicy, UploadEvent, schedule
+from cgformat.uploader.journal import from_iso
 
 from ._helpers import FakeClock, HookTransport, make_uploader, upload_filename, write_split
 

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["JOURNAL_NAME", "PartWriter", "commit", "prepare_out_dir", "write_xlsx_part"]
 
 JOURNAL_NAME = "upload-journal.json"
-"""The upload journal's name in a split folder (:mod:`cgformat.upload.journal`): a folder holding one is
+"""The upload journal's name in a split folder (:mod:`cgformat.uploader.journal`): a folder holding one is
 never split into."""
 
 
@@ -129,7 +129,7 @@ def prepare_out_dir(out: Path, *, force: bool) -> None:
     if out.exists() and not out.is_dir():
         raise UsageError(f"out_dir={out} is a file; give a folder", options=("out_dir",))
     if (out / JOURNAL_NAME).exists():
-        from ...upload.journal import describe_upload  # only on this refusal: the uploader stays unloaded
+        from ...uploader.journal import describe_upload  # only on this refusal: the uploader stays unloaded
         raise UsageError(f"{out} holds an upload journal ({JOURNAL_NAME}): {describe_upload(out / JOURNAL_NAME)}; "
                          "'cgformat status' and 'cgformat undo' need it with these parts. Split into a new folder.")
     if (out / MANIFEST_NAME).exists() and not force:

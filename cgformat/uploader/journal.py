@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from .._atomic import atomic_output
-from ..errors import ManifestError, ReadError, UsageError
+from ..errors import JournalBusy, JournalDamaged, ManifestError, NotUploaded, ReadError, UsageError
 from ..manifest import Manifest, Part
 
 __all__ = [
@@ -76,14 +76,6 @@ DELIVERED = frozenset({PartState.SENT, PartState.CONFIRMED})
 DOUBTFUL = frozenset({PartState.SENDING, PartState.IN_DOUBT})
 
 
-class JournalDamaged(ReadError):
-    """A journal that is not what cgformat writes (hand-edited, truncated): exit 3, naming what is wrong."""
-
-
-class NotUploaded(UsageError):
-    """No journal where one was expected: nothing was uploaded from there (exit 2, a usage error)."""
-
-
 def to_iso(t: float | None) -> str | None:
     """Epoch seconds as an ISO-8601 UTC time (microseconds kept), or ``None``."""
     return None if t is None else datetime.fromtimestamp(t, UTC).isoformat()
@@ -92,10 +84,6 @@ def to_iso(t: float | None) -> str | None:
 def from_iso(s: str | None) -> float | None:
     """An ISO-8601 time written by :func:`to_iso` back to epoch seconds, or ``None``."""
     return None if not s else datetime.fromisoformat(s).timestamp()
-
-
-class JournalBusy(UsageError):
-    """Another process holds the journal's lock (see :func:`journal_lock`)."""
 
 
 @contextmanager
@@ -117,7 +105,9 @@ def journal_lock(path: Path, *, doing: str) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
-            raise JournalBusy(f"another cgformat (process {holder}) is uploading or undoing the parts of "
+            who = ("another run in this process" if holder == str(os.getpid())
+                   else f"another cgformat (process {holder})")
+            raise JournalBusy(f"{who} is uploading or undoing the parts of "
                               f"{path} now, so {doing} is refused: run it again once that one has finished "
                               "(or is stopped)") from None
         os.ftruncate(fd, 0)

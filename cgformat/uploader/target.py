@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from .._naming import option
 from ..errors import CgformatError, UsageError
 from ..limits import PROFILES, LimitProfile, get_profile
 from ..manifest import MANIFEST_NAME, Manifest, Part, load_manifest
@@ -99,16 +100,18 @@ def resolve_target(target: Path, *, record_type: str | None, profile_name: str |
         folder = target if target.is_dir() else target.parent
         manifest = load_manifest(folder)
         if profile_name is not None:
-            raise UsageError("--profile applies to a single file; a split folder's limits are in its manifest")
+            raise UsageError(f"{option('profile', profile_name)} applies to a single file; a split folder's "
+                             "limits are in its manifest")
         typ = manifest.type
         if record_type and typ and record_type != typ:
-            raise UsageError(f"--type {record_type} does not match the manifest's record type {typ!r}")
+            raise UsageError(f"{option('record_type', record_type)} does not match the manifest's record type "
+                             f"{typ!r}")
         typ = record_type or typ
         if typ is None:
-            raise UsageError("the manifest names no record type: say --type " + "|".join(UPLOAD_TYPES))
+            raise UsageError("the manifest names no record type: say " + option("record_type", UPLOAD_TYPES))
         return Target(manifest=manifest, journal_path=journal_path_for(folder), record_type=typ)
     if record_type is None:
-        raise UsageError("say which record type the file holds: --type " + "|".join(UPLOAD_TYPES))
+        raise UsageError("say which record type the file holds: " + option("record_type", UPLOAD_TYPES))
     profile = get_profile(profile_name) if profile_name else file_api_profile(record_type)
     found = single_file_manifest(target, record_type=record_type, profile=profile)
     if isinstance(found, Unsound):
@@ -130,25 +133,25 @@ def check_interval(manifest: Manifest, *, record_type: str, url: str, interval_s
                    allow_short: bool) -> None:
     """Refuse an interval shorter than the File API's against CG's own hosts, unless ``allow_short``.
 
-    ``given``: the interval came from ``--interval`` (else from the manifest's profile). Parts made for
+    ``given``: the interval was given (``interval``) (else from the manifest's profile). Parts made for
     another channel (the in-app upload has no interval and larger limits) are told how to reach the File API.
     """
     channel = file_api_profile(record_type)
     if interval_s >= channel.interval_s or not is_cg_host(url) or allow_short:
         return
-    allow = "if your contract with CG allows a shorter one, say so with --allow-short-interval"
+    allow = f"if your contract with CG allows a shorter one, say so with {option('allow_short_interval')}"
     if given or manifest.profile.name == channel.name:   # the File API's own parts, a shorter interval asked for
         raise UsageError(f"an interval of {interval_s:g} s is shorter than CG's one upload every "
-                         f"{channel.interval_s} s: CG may refuse or queue the parts. Give --interval "
-                         f"{channel.interval_s}, or, {allow}")
+                         f"{channel.interval_s} s: CG may refuse or queue the parts. Give "
+                         f"{option('interval', channel.interval_s)}, or, {allow}")
     made_for = (f"these parts were split for the {manifest.profile.name} profile ({manifest.profile.max_records:,} "
                 f"records, {manifest.profile.max_bytes:,} bytes a file, {manifest.profile.interval_s:g} s apart), "
                 f"not for CG's File API ({channel.max_records:,} records, {channel.max_bytes:,} bytes, one upload "
                 f"every {channel.interval_s} s)")
     fits = all(p.records <= channel.max_records and p.bytes <= channel.max_bytes for p in manifest.parts)
     if fits:
-        raise UsageError(f"{made_for}. Every part fits the File API's limits: give --interval {channel.interval_s} "
-                         f"to send them through it, or, {allow}")
+        raise UsageError(f"{made_for}. Every part fits the File API's limits: give "
+                         f"{option('interval', channel.interval_s)} to send them through it, or, {allow}")
     again = f"cgformat split {manifest.source} --out NEWDIR --type {record_type} --profile {channel.name}"
     raise UsageError(f"{made_for}. Some parts are over the File API's limits: split again for it ({again}) and "
                      f"upload NEWDIR; or send these parts through the {manifest.profile.name} channel itself")

@@ -1,4 +1,5 @@
-"""The uploader: CG File API client, resumable journal, the run that sends parts.
+"""The uploader: CG File API client, resumable journal, the run that sends parts, and the jobs in one call
+each (:func:`upload`, :func:`status`, :func:`undo`, in :mod:`.jobs`).
 
 A part is found in CG's statistics by evidence, never by its name alone (:mod:`.match`).
 
@@ -20,7 +21,9 @@ from .client import (
     resolve_auth_url,
     resolve_base_url,
 )
+from .jobs import UndoEvent, UndoSummary, Unsettled, UploadStatus, status, undo, upload, upload_plan
 from .journal import JOURNAL_NAME, Journal, PartEntry, PartState, journal_path_for
+from .plan import UploadPlan
 from .runner import RetryPolicy, Uploader, UploadEvent, UploadSummary, check_part, find_upload, schedule
 
 __all__ = [
@@ -37,7 +40,12 @@ __all__ = [
     "PartState",
     "RetryPolicy",
     "RetryableError",
+    "UndoEvent",
+    "UndoSummary",
+    "Unsettled",
     "UploadEvent",
+    "UploadPlan",
+    "UploadStatus",
     "UploadSummary",
     "Uploader",
     "check_part",
@@ -46,4 +54,8 @@ __all__ = [
     "resolve_auth_url",
     "resolve_base_url",
     "schedule",
+    "status",
+    "undo",
+    "upload",
+    "upload_plan",
 ]

@@ -46,10 +46,12 @@ class RetryPolicy:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UploadEvent:
-    """Something the uploader did, for progress display.
+    """Something the uploader did, for progress display (``on_event``).
 
     ``kind``: start, clock-warning, wait, sending, sent, already-processed, retry, failed, confirmed, lookup-failed,
-    stopped, done.
+    stopped, done. An event of a part (``part`` set, 1-based, of ``parts``) carries ``attempt``: how many times
+    the part was sent so far, this send included (``sending`` 2 is its first resend). ``records_sent`` of
+    ``records_total`` are delivered; ``next_send_at`` and ``eta_at`` are wall-clock times.
     """
 
     kind: str
@@ -204,6 +206,8 @@ class Uploader:
             return
         parts = self.journal.parts
         now = self.clock()
+        if entry is not None:
+            extra.setdefault("attempt", entry.attempts)   # every event of a part carries its attempt number
         plan = schedule(self.journal, interval_s=self.interval_s, now=now)
         upcoming = [due for _, due in plan if due is not None]
         self.on_event(UploadEvent(

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from .._naming import in_cli, option
 from ..errors import ApiError, TransportError, UsageError
 from ._exchange import Exchanged, exchange, is_loopback
 from .answer import Answer, int_or_none, parse_answer, retry_after_seconds
@@ -146,7 +147,8 @@ def resolve_base_url(*, region: str | None = None, base_url: str | None = None) 
     if base_url:
         return check_url(base_url, "base URL")
     if region is None:
-        raise UsageError("say where to send: --region eu|us|au, or --base-url URL (e.g. a 'cgformat sandbox')")
+        raise UsageError(f"say where to send: {option('region', tuple(REGIONS))}, or {option('base_url', 'URL')} "
+                         "(e.g. a 'cgformat sandbox')")
     try:
         return REGIONS[region.lower()]
     except KeyError:
@@ -176,7 +178,8 @@ class Credentials:
     def __post_init__(self) -> None:
         if not self.api_key and not (self.client_id and self.client_secret):
             raise UsageError("no credentials: set CG_API_KEY, or CG_CLIENT_ID and CG_CLIENT_SECRET, "
-                             "in the environment (keys are never taken on the command line)")
+                             + ("in the environment (keys are never taken on the command line)" if in_cli() else
+                                "in the environment, or give credentials=Credentials(api_key=...)"))
         for name, value in (("CG_API_KEY", self.api_key), ("CG_CLIENT_ID", self.client_id),
                             ("CG_CLIENT_SECRET", self.client_secret)):
             bad = next((i for i, ch in enumerate(value or "", start=1) if not "!" <= ch <= "~"), None)
