@@ -8,7 +8,7 @@ import pytest
 
 from cgformat.sandbox import Sandbox
 
-from ..upload._helpers import API_KEY, FakeClock
+from ..uploader._helpers import API_KEY, FakeClock
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from lxml import etree
 from cgformat.limits import LimitProfile
 from cgformat.sandbox import Fault, Sandbox, parse_fault
 
-from ..upload._helpers import API_KEY, HEADER, FakeClock
+from ..uploader._helpers import API_KEY, HEADER, FakeClock
 
 KEY = {"Authorization": f"api_key {API_KEY}"}
 TX = "/v4.1/file/transactional.json"
