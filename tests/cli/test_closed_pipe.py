@@ -4,7 +4,6 @@ no file output left half written."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -17,13 +16,9 @@ import cgformat
 from cgformat.cli import main
 from cgformat.sandbox import Sandbox
 
+from ..uploader import _helpers as helpers
+
 EXAMPLES = Path(__file__).parents[2] / "examples"
-_spec = importlib.util.spec_from_file_location("upload_test_helpers",
-                                               Path(__file__).parents[1] / "upload" / "_helpers.py")
-assert _spec is not None
-assert _spec.loader is not None
-helpers = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(helpers)
 
 EXIT_PIPE = 141   # 128 + SIGPIPE, as a shell reports a program that SIGPIPE stopped
 HEAD = "CustomerNumber,Email,SMS_Telephone,FirstName,LastName,Country,OrderDate\n"

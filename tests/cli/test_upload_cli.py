@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -20,12 +19,8 @@ from click.testing import CliRunner, Result
 from cgformat.cli import main
 from cgformat.sandbox import Fault, Sandbox
 
-_spec = importlib.util.spec_from_file_location("upload_test_helpers",
-                                               Path(__file__).parents[1] / "upload" / "_helpers.py")
-assert _spec is not None
-assert _spec.loader is not None
-helpers = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(helpers)
+from ..uploader import _helpers as helpers
+
 write_split = helpers.write_split
 API_KEY: str = helpers.API_KEY
 HEADER: str = helpers.HEADER
