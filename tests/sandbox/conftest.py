@@ -1,25 +1,7 @@
-"""Fixtures for the sandbox's own tests: a fake clock and the sandbox on 127.0.0.1 (as the uploader's tests use)."""
+"""Fixtures for the sandbox's own tests: the uploader's tests' fake clock and sandbox on 127.0.0.1."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from ..uploader.conftest import clock, sandbox
 
-import pytest
-
-from cgformat.sandbox import Sandbox
-
-from ..uploader._helpers import API_KEY, FakeClock
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def sandbox(clock: FakeClock) -> Iterator[Sandbox]:
-    box = Sandbox(api_keys={API_KEY}, clients={"client-1": "client-secret-1"}, clock=clock, interval_s=0).start()
-    try:
-        yield box
-    finally:
-        box.stop()
+__all__ = ["clock", "sandbox"]
