@@ -19,7 +19,7 @@ LAYERS = {
     "cgformat._labels": 4,
     "cgformat.schema": 1, "cgformat._schemas": 1,
     "cgformat.normalize": 2, "cgformat.checks": 2, "cgformat.validation": 2,
-    "cgformat.report": 2, "cgformat.report_html": 2,
+    "cgformat.report": 2, "cgformat.report_html": 2, "cgformat._report_assets": 0,
     "cgformat.formats": 3,
     "cgformat.files": 4, "cgformat.uploader": 4, "cgformat.sandbox": 4,
     "cgformat.jobs": 5, "cgformat.settings": 5,
