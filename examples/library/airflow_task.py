@@ -1,6 +1,9 @@
 """An Airflow-style upload task, with cgformat's public names only (a test runs it against a sandbox).
 
-``upload_task`` is what a ``PythonOperator`` (or a TaskFlow ``@task``) calls: it sends a split folder's parts
+``prepare_task`` takes the day's records as a polars DataFrame (from a database query, say), checks them
+against the record type, fixes what is safe to fix and splits them into parts that fit CG's limits, with
+progress; the records CG would refuse go to the folder's rejects file. ``upload_task`` is what a
+``PythonOperator`` (or a TaskFlow ``@task``) calls: it sends a split folder's parts
 to CG's File API on the interval, logs progress per part and returns counts for the next task (XCom). Its
 ``stop`` event is what the operator's ``on_kill`` sets: the upload ends within a second, also while it waits
 for the interval, with its journal kept, and the task's next try resumes where it stopped (a part is never
@@ -18,9 +21,21 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import polars as pl
+
 import cgformat
 
 log = logging.getLogger("upload_task")
+
+
+def prepare_task(records: pl.DataFrame, folder: str | Path, *, record_type: str = "transactional",
+                 progress: cgformat.Progress | None = None) -> dict[str, int]:
+    """Check, fix and split ``records`` into ``folder``; counts for the next task (XCom)."""
+    before = cgformat.validate(records, record_type)
+    fixed = cgformat.fix(records, schema=record_type)           # in memory: a Normalized, every change listed
+    manifest = cgformat.split(fixed.frame, folder, schema=record_type, progress=progress)
+    return {"records": records.height, "errors_before_fix": before.errors, "changed_cells": fixed.changed_cells,
+            "parts": len(manifest.parts), "rejected": manifest.rejected}
 
 
 def log_progress(event: cgformat.UploadEvent) -> None:

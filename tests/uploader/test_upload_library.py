@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 
+import polars as pl
 import pytest
 
 import cgformat
@@ -52,6 +53,27 @@ def _example() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def test_the_airflow_tasks_prepare_a_frame_upload_it_read_the_status_and_undo(box: Sandbox, tmp_path: Path) -> None:
+    task = _example()
+    records = pl.DataFrame({
+        "CustomerNumber": list(range(301, 313)),
+        "Email": [f" k{i}@example.nl " for i in range(1, 12)] + ["not-an-address"],   # spaces fix trims
+        "OrderDate": [f"2025-03-{d:02d} 10:00:00" for d in range(1, 13)],
+    })
+    seen: list[int] = []
+    folder = tmp_path / "parts"
+    prepared = task.prepare_task(records, folder, progress=seen.append)
+    assert prepared == {"records": 12, "errors_before_fix": 12, "changed_cells": 11, "parts": 1, "rejected": 1}
+    assert seen[-1] == 12
+    events: list[cgformat.UploadEvent] = []
+    counts = task.upload_task(folder, stop=threading.Event(), base_url=box.url, interval=0.2, credentials=KEY,
+                              progress=events.append)
+    assert counts == {"parts": 1, "delivered": 1, "confirmed": 1, "successful_records": 11,
+                      "unsuccessful_records": 0}
+    assert len(task.undo_task(folder, base_url=box.url, credentials=KEY)) == 1
+    assert box.uploads() == []
 
 
 def test_the_airflow_task_uploads_reads_the_status_and_undoes(box: Sandbox, folder: Path) -> None:
